@@ -1,0 +1,61 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Layers, dependencies pointing down (DESIGN §7):
+//   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files) → RingboardCLI
+// CZlib and CLZ4 are the system libraries the summaries and the ring spill files use.
+let package = Package(
+    name: "ringboard",
+    products: [
+        .executable(name: "ringboard", targets: ["RingboardCLI"]),
+        .library(name: "RingboardFormat", targets: ["RingboardFormat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "CRingboard",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(
+            name: "RingboardFormat",
+            dependencies: [
+                "CRingboard",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "RingboardCLI",
+            dependencies: [
+                "RingboardFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "RingboardFormatTests",
+            dependencies: ["RingboardFormat"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "RingboardCLITests",
+            dependencies: ["RingboardFormat"]
+        ),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CZlib", "CLZ4"]
+        ),
+    ]
+)
