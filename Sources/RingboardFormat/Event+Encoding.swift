@@ -1,0 +1,143 @@
+extension Event {
+    /// The event in protobuf wire format.
+    ///
+    /// - Returns: The serialized `tensorflow.Event`.
+    public func serializedBytes() -> [UInt8] {
+        var buffer = WireBuffer(capacity: 256)
+        encode(into: &buffer)
+        return buffer.bytes
+    }
+
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendDoubleField(Event.wallTimeField, wallTime)
+        buffer.appendInt64Field(Event.stepField, step)
+        switch what {
+        case nil:
+            break
+        case .fileVersion(let version):
+            buffer.appendStringField(Event.fileVersionField, version)
+        case .graphDef(let bytes):
+            buffer.appendBytesField(Event.graphDefField, bytes, always: true)
+        case .summary(let summary):
+            buffer.appendMessageField(Event.summaryField) { summary.encode(into: &$0) }
+        case .taggedRunMetadata(let metadata):
+            buffer.appendMessageField(Event.taggedRunMetadataField) { metadata.encode(into: &$0) }
+        case .other(let field, let bytes):
+            buffer.appendBytesField(field, bytes, always: true)
+        }
+    }
+
+    /// Encodes an event holding one `simple_value` scalar, without building a `Summary`: the
+    /// path the aggregator takes for every scalar, which allocates nothing.
+    static func encodeScalar(
+        tag: String, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer
+    ) {
+        buffer.appendDoubleField(Event.wallTimeField, wallTime)
+        buffer.appendInt64Field(Event.stepField, step)
+        buffer.appendMessageField(Event.summaryField) { summary in
+            summary.appendMessageField(Summary.valueField) { value_ in
+                value_.appendStringField(Summary.Value.tagField, tag)
+                // simple_value is written even when 0: TensorBoard reads a missing value as
+                // "no payload", not as zero.
+                value_.appendKey(Summary.Value.simpleValueField, .fixed32)
+                value_.appendLittleEndian(value.bitPattern)
+            }
+        }
+    }
+}
+
+extension Summary {
+    func encode(into buffer: inout WireBuffer) {
+        for value in values {
+            buffer.appendMessageField(Summary.valueField) { value.encode(into: &$0) }
+        }
+    }
+}
+
+extension Summary.Value {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendStringField(Summary.Value.tagField, tag)
+        if let metadata {
+            buffer.appendMessageField(Summary.Value.metadataField) { metadata.encode(into: &$0) }
+        }
+        switch kind {
+        case .simpleValue(let value):
+            buffer.appendKey(Summary.Value.simpleValueField, .fixed32)
+            buffer.appendLittleEndian(value.bitPattern)
+        case .histogram(let histogram):
+            buffer.appendMessageField(Summary.Value.histogramField) { histogram.encode(into: &$0) }
+        case .image(let image):
+            buffer.appendMessageField(Summary.Value.imageField) { image.encode(into: &$0) }
+        case .tensor(let tensor):
+            buffer.appendMessageField(Summary.Value.tensorField) { tensor.encode(into: &$0) }
+        case .audio(let bytes):
+            buffer.appendBytesField(Summary.Value.audioField, bytes, always: true)
+        case .none:
+            break
+        }
+    }
+}
+
+extension SummaryMetadata {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendMessageField(SummaryMetadata.pluginDataField) { plugin in
+            plugin.appendStringField(SummaryMetadata.pluginNameField, pluginName)
+            plugin.appendBytesField(SummaryMetadata.pluginContentField, pluginContent)
+        }
+        buffer.appendStringField(SummaryMetadata.displayNameField, displayName)
+        buffer.appendStringField(SummaryMetadata.summaryDescriptionField, summaryDescription)
+        buffer.appendInt64Field(SummaryMetadata.dataClassField, Int64(dataClass))
+    }
+}
+
+extension HistogramProto {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendDoubleField(HistogramProto.minField, min)
+        buffer.appendDoubleField(HistogramProto.maxField, max)
+        buffer.appendDoubleField(HistogramProto.numField, num)
+        buffer.appendDoubleField(HistogramProto.sumField, sum)
+        buffer.appendDoubleField(HistogramProto.sumSquaresField, sumSquares)
+        buffer.appendPackedDoubles(HistogramProto.bucketLimitField, bucketLimit)
+        buffer.appendPackedDoubles(HistogramProto.bucketField, bucket)
+    }
+}
+
+extension SummaryImage {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendInt64Field(SummaryImage.heightField, Int64(height))
+        buffer.appendInt64Field(SummaryImage.widthField, Int64(width))
+        buffer.appendInt64Field(SummaryImage.colorspaceField, Int64(colorspace))
+        buffer.appendBytesField(SummaryImage.encodedImageField, encodedImage)
+    }
+}
+
+extension TaggedRunMetadata {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendStringField(TaggedRunMetadata.tagField, tag)
+        buffer.appendBytesField(TaggedRunMetadata.runMetadataField, runMetadata)
+    }
+}
+
+extension TensorProto {
+    func encode(into buffer: inout WireBuffer) {
+        buffer.appendInt64Field(TensorProto.dtypeField, Int64(dtype.rawValue))
+        // A scalar still gets an (empty) tensor_shape, as TensorFlow writes one.
+        buffer.appendMessageField(TensorProto.tensorShapeField) { shapeBuffer in
+            for size in shape {
+                shapeBuffer.appendMessageField(TensorProto.shapeDimField) {
+                    $0.appendInt64Field(TensorProto.dimSizeField, size)
+                }
+            }
+        }
+        buffer.appendBytesField(TensorProto.tensorContentField, tensorContent)
+        buffer.appendPackedFloats(TensorProto.floatValField, floatValues)
+        buffer.appendPackedDoubles(TensorProto.doubleValField, doubleValues)
+        buffer.appendPackedVarints(TensorProto.intValField, intValues.map { UInt64(bitPattern: Int64($0)) })
+        for string in stringValues {
+            buffer.appendBytesField(TensorProto.stringValField, string, always: true)
+        }
+        buffer.appendPackedVarints(TensorProto.int64ValField, int64Values.map { UInt64(bitPattern: $0) })
+        buffer.appendPackedVarints(TensorProto.boolValField, boolValues.map { $0 ? 1 : 0 })
+        buffer.appendPackedVarints(TensorProto.halfValField, halfValues.map { UInt64(bitPattern: Int64($0)) })
+    }
+}

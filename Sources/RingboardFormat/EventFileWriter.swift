@@ -1,0 +1,284 @@
+import Dispatch
+import Synchronization
+import SystemPackage
+
+/// Writes one TensorBoard event file: TF 2 file name, the `brain.Event:2` first record, then
+/// TFRecord-framed events.
+///
+/// Appends go to a buffer in memory. The buffer is written when it passes
+/// `Options.bufferSize`, on `flush()`, and by a timer at most `Options.flushDelay` (100 ms by
+/// default) after a record entered an empty buffer, so TensorBoard sees every event promptly
+/// even when the writer goes idle. `close()` writes the rest and `fsync`s the file.
+///
+/// Write errors never leave a torn record in the file: when a write fails part-way, the file is
+/// cut back to the last whole record and the unwritten bytes stay in memory, so a later `flush()`
+/// can write them once the cause (a full disk, say) is gone.
+///
+/// - Warning: Safe to share between threads; appends from several threads are serialised.
+public final class EventFileWriter: @unchecked Sendable {
+    /// How a writer buffers and names its file.
+    public struct Options: Sendable {
+        /// The longest a record stays in memory before it is written to the file.
+        public var flushDelay: Duration = .milliseconds(100)
+        /// Pending bytes that trigger a write.
+        public var bufferSize: Int = 256 << 10
+        /// The end of the file name; TF 2 writers use `.v2`.
+        public var fileSuffix: String = ".v2"
+        /// The host name in the file name; `nil` means this machine's (`gethostname`).
+        public var hostName: String? = nil
+
+        /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
+        public init() {}
+    }
+
+    /// The file being written.
+    public let path: String
+    private let options: Options
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var buffer: WireBuffer
+        var descriptor: FileDescriptor?
+        /// Bytes of whole records in the file; where `buffer` goes next.
+        var fileOffset: Int64 = 0
+        /// When the buffer last went from empty to non-empty.
+        var pendingSince: DispatchTime?
+        var timerArmed = false
+    }
+
+    /// Creates a new event file in `directory` (creating the directory and its parents) and
+    /// writes the file-version record.
+    ///
+    /// The name is `events.out.tfevents.<10-digit seconds>.<host>.<pid>.<n><suffix>`, where `n`
+    /// counts the writers this process opened, so two writers opened in the same second never
+    /// share a name; the file is created exclusively, never through a symbolic link.
+    ///
+    /// - Parameters:
+    ///   - directory: The run directory.
+    ///   - options: Buffering and naming options.
+    /// - Throws: `EventFileError` when the directory or the file cannot be created.
+    public init(directory: String, options: Options = Options()) throws(EventFileError) {
+        self.options = options
+        try EventFileWriter.makeDirectories(directory)
+        let host = options.hostName ?? Syscalls.hostName()
+        let seconds = Int64(Syscalls.wallTime())
+        var attempt = 0
+        while true {
+            let name = EventFileName.make(
+                seconds: seconds, host: host, processID: Syscalls.processID(),
+                counter: EventFileWriter.counter.wrappingAdd(1, ordering: .relaxed).oldValue,
+                suffix: options.fileSuffix)
+            let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            do {
+                let descriptor = try FileDescriptor.open(
+                    FilePath(candidate), .writeOnly,
+                    options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                self.path = candidate
+                self.state = Mutex(State(buffer: WireBuffer(capacity: 64 << 10), descriptor: descriptor))
+                break
+            } catch let error as Errno where error == .fileExists && attempt < 1000 {
+                attempt += 1
+            } catch let error as Errno {
+                throw .systemCall("open", path: candidate, error)
+            } catch {
+                throw .systemCall("open", path: candidate, .ioError)
+            }
+        }
+        try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
+        try flush()
+    }
+
+    /// Counts writers opened by this process, for unique file names.
+    private static let counter = Atomic<Int>(0)
+
+    deinit {
+        // Best effort: a writer dropped without close() still writes what it holds.
+        try? close()
+    }
+
+    /// The current time as event files record it: seconds since the Unix epoch.
+    public static func currentWallTime() -> Double {
+        Syscalls.wallTime()
+    }
+
+    /// Appends an event.
+    ///
+    /// - Parameter event: The event.
+    /// - Throws: `EventFileError` when writing the buffer failed; the event is kept in memory all
+    ///   the same, and a later successful `flush()` writes it. Do not append it again.
+    public func append(_ event: Event) throws(EventFileError) {
+        try appendRecord { event.encode(into: &$0) }
+    }
+
+    /// Appends an event holding one `simple_value` scalar. Allocates nothing once the buffer has
+    /// grown to its working size.
+    ///
+    /// - Parameters:
+    ///   - tag: The tag.
+    ///   - value: The scalar.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch.
+    /// - Throws: `EventFileError` as `append(_:)` does.
+    public func appendScalar(tag: String, value: Float, step: Int64, wallTime: Double) throws(EventFileError) {
+        try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
+    }
+
+    private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
+        let needsTimer = try state.withLock { (state: inout State) throws(EventFileError) -> Bool in
+            guard state.descriptor != nil else { throw .closed(path: path) }
+            let wasEmpty = state.buffer.isEmpty
+            TFRecord.append(to: &state.buffer, encode)
+            if state.buffer.count >= options.bufferSize {
+                try writePending(&state)
+                return false
+            }
+            guard wasEmpty else { return false }
+            state.pendingSince = .now()
+            guard !state.timerArmed else { return false }
+            state.timerArmed = true
+            return true
+        }
+        if needsTimer { armTimer(after: options.flushDelay) }
+    }
+
+    /// Writes every buffered record to the file (not necessarily to the disk: see `sync()`).
+    ///
+    /// - Throws: `EventFileError` when the write fails; the records stay buffered.
+    public func flush() throws(EventFileError) {
+        try state.withLock { (state: inout State) throws(EventFileError) in
+            guard state.descriptor != nil else { throw .closed(path: path) }
+            try writePending(&state)
+        }
+    }
+
+    /// Writes every buffered record and waits until the file is on disk (`fsync`).
+    ///
+    /// - Throws: `EventFileError` when the write or the `fsync` fails.
+    public func sync() throws(EventFileError) {
+        try state.withLock { (state: inout State) throws(EventFileError) in
+            guard let descriptor = state.descriptor else { throw .closed(path: path) }
+            try writePending(&state)
+            if case .failure(let error) = Syscalls.fsync(descriptor) {
+                throw .systemCall("fsync", path: path, error)
+            }
+        }
+    }
+
+    /// Writes every buffered record, `fsync`s the file and closes it. Closing a closed writer does
+    /// nothing.
+    ///
+    /// - Throws: `EventFileError` when the last write or the `fsync` fails; the writer then stays
+    ///   open, holding its records, so `close()` can be tried again.
+    public func close() throws(EventFileError) {
+        try state.withLock { (state: inout State) throws(EventFileError) in
+            guard let descriptor = state.descriptor else { return }
+            try writePending(&state)
+            if case .failure(let error) = Syscalls.fsync(descriptor) {
+                throw .systemCall("fsync", path: path, error)
+            }
+            state.descriptor = nil
+            do {
+                try descriptor.close()
+            } catch {
+                throw .systemCall("close", path: path, error as? Errno ?? .ioError)
+            }
+        }
+    }
+
+    /// Bytes of whole records written to the file so far.
+    public var writtenBytes: Int64 {
+        state.withLock { $0.fileOffset }
+    }
+
+    /// Bytes appended but not yet written to the file.
+    public var pendingBytes: Int {
+        state.withLock { $0.buffer.count }
+    }
+
+    /// Writes the buffer at the end of the last whole record. On failure the file is cut back to
+    /// that record boundary and the buffer is kept.
+    private func writePending(_ state: inout State) throws(EventFileError) {
+        guard !state.buffer.isEmpty, let descriptor = state.descriptor else { return }
+        // A file unlinked under us would swallow every write without an error: look first.
+        switch Syscalls.linkCountAndSize(descriptor) {
+        case .success(let info) where info.links == 0:
+            throw .fileRemoved(path: path)
+        case .success:
+            break
+        case .failure(let error):
+            throw .systemCall("fstat", path: path, error)
+        }
+        let start = state.fileOffset
+        let result: Result<Void, Errno> = state.buffer.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                do {
+                    let count = try descriptor.write(
+                        toAbsoluteOffset: start + Int64(written),
+                        UnsafeRawBufferPointer(rebasing: bytes[written...]),
+                        retryOnInterrupt: true)
+                    // A regular file only reports 0 bytes written when it cannot take more.
+                    if count == 0 { return .failure(.noSpace) }
+                    written += count
+                } catch {
+                    return .failure(error as? Errno ?? .ioError)
+                }
+            }
+            return .success(())
+        }
+        switch result {
+        case .success:
+            state.fileOffset += Int64(state.buffer.count)
+            state.buffer.removeAll()
+            state.pendingSince = nil
+        case .failure(let error):
+            // Leave no torn record behind; the bytes stay buffered for the next attempt.
+            _ = Syscalls.ftruncate(descriptor, start)
+            throw .systemCall("write", path: path, error)
+        }
+    }
+
+    private func armTimer(after delay: Duration) {
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        DispatchQueue.global(qos: .utility).asyncAfter(
+            deadline: .now() + .nanoseconds(Int(max(nanoseconds, 1)))
+        ) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    /// Writes the buffer when its oldest record has waited `flushDelay`; otherwise re-arms for
+    /// that moment. A failed write is retried one delay later.
+    private func timerFired() {
+        let delay = options.flushDelay
+        let rearm: Duration? = state.withLock { state in
+            guard state.descriptor != nil, let since = state.pendingSince else {
+                state.timerArmed = false
+                return nil
+            }
+            let waited = Duration.nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - since.uptimeNanoseconds))
+            if waited < delay { return delay - waited }
+            do {
+                try writePending(&state)
+                state.timerArmed = false
+                return nil
+            } catch {
+                return delay
+            }
+        }
+        if let rearm { armTimer(after: rearm) }
+    }
+
+    private static func makeDirectories(_ directory: String) throws(EventFileError) {
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += component
+            switch Syscalls.mkdir(prefix, mode: 0o755) {
+            case .success, .failure(.fileExists): break
+            case .failure(let error): throw .systemCall("mkdir", path: prefix, error)
+            }
+            prefix += "/"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// TFRecord framing (tensorflow/core/lib/io/record_writer.cc): every record is
+/// `uint64 length (LE) · uint32 masked_crc32c(length bytes) · data · uint32 masked_crc32c(data)`.
+enum TFRecord {
+    /// Bytes before the data: the length and its checksum.
+    static let headerSize = 12
+    /// Bytes after the data: its checksum.
+    static let footerSize = 4
+    /// Bytes a record adds around its data.
+    static let overhead = headerSize + footerSize
+
+    /// Appends one record whose data `encodeData` appends, computing both checksums in place.
+    @inline(__always)
+    static func append(to buffer: inout WireBuffer, _ encodeData: (inout WireBuffer) -> Void) {
+        let header = buffer.appendPlaceholder(headerSize)
+        encodeData(&buffer)
+        let dataStart = header + headerSize
+        let length = UInt64(buffer.count - dataStart)
+        buffer.store(length, at: header)
+        let lengthCRC = buffer.withUnsafeBytes(in: header..<(header + 8)) { CRC32C.checksum($0) }
+        buffer.store(CRC32C.mask(lengthCRC), at: header + 8)
+        let dataCRC = buffer.withUnsafeBytes(in: dataStart..<buffer.count) { CRC32C.checksum($0) }
+        buffer.appendLittleEndian(CRC32C.mask(dataCRC))
+    }
+
+    /// One framed record holding `data`.
+    ///
+    /// - Parameter data: The record's data.
+    /// - Returns: The framed bytes.
+    static func frame(_ data: [UInt8]) -> [UInt8] {
+        var buffer = WireBuffer(capacity: data.count + overhead)
+        append(to: &buffer) { $0.append(data) }
+        return buffer.bytes
+    }
+}
