@@ -1,10 +1,31 @@
 import ArgumentParser
 
+/// `ringboard`: the command-line face of Ringboard.
 @main
 struct RingboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringboard",
         abstract: "Keras TensorBoard callback semantics at hot-loop speed.",
-        subcommands: []
+        subcommands: [Inspect.self, Demo.self]
     )
+}
+
+/// Prints `message` to standard error as one line prefixed with the command name.
+func printError(_ command: String, _ message: String) {
+    var standardError = StandardError()
+    print("ringboard \(command): \(message)", to: &standardError)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes in
+            var remaining = UnsafeRawBufferPointer(bytes)
+            while !remaining.isEmpty {
+                let written = writeToStandardError(remaining)
+                if written <= 0 { return }
+                remaining = UnsafeRawBufferPointer(rebasing: remaining[written...])
+            }
+        }
+    }
 }
