@@ -44,14 +44,18 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(
+            name: "RingboardTestSupport",
+            path: "Tests/RingboardTestSupport"
+        ),
         .testTarget(
             name: "RingboardFormatTests",
-            dependencies: ["RingboardFormat"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["RingboardFormat", "RingboardTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RingboardCLITests",
-            dependencies: ["RingboardFormat"]
+            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "SystemLibraryTests",

@@ -56,10 +56,9 @@ extension Summary {
 
 extension Summary.Value {
     func encode(into buffer: inout WireBuffer) {
+        // Fields in field-number order, as protobuf serializers write them: tag (1), the
+        // payload (2-8), metadata (9).
         buffer.appendStringField(Summary.Value.tagField, tag)
-        if let metadata {
-            buffer.appendMessageField(Summary.Value.metadataField) { metadata.encode(into: &$0) }
-        }
         switch kind {
         case .simpleValue(let value):
             buffer.appendKey(Summary.Value.simpleValueField, .fixed32)
@@ -74,6 +73,9 @@ extension Summary.Value {
             buffer.appendBytesField(Summary.Value.audioField, bytes, always: true)
         case .none:
             break
+        }
+        if let metadata {
+            buffer.appendMessageField(Summary.Value.metadataField) { metadata.encode(into: &$0) }
         }
     }
 }

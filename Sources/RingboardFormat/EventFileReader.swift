@@ -140,31 +140,28 @@ public final class EventFileReader {
     private func available(from start: Int64, count: Int) throws(EventFileError) -> Bool {
         let needEnd = start + Int64(count)
         if bufferStart + Int64(buffer.count) >= needEnd { return true }
-        // Do not read a huge claimed length into memory unless the file really holds it.
+        // Read only what the file holds, so a huge claimed length is never allocated.
+        let fileSize: Int64
         switch Syscalls.linkCountAndSize(descriptor) {
-        case .success(let info) where info.size < needEnd: return false
-        case .success: break
+        case .success(let info): fileSize = info.size
         case .failure(let error): throw .systemCall("fstat", path: path, error)
         }
+        guard fileSize >= needEnd else { return false }
         while bufferStart + Int64(buffer.count) < needEnd {
-            let want = max(EventFileReader.readSize, Int(needEnd - bufferStart) - buffer.count)
-            let oldCount = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: want))
-            let readOffset = bufferStart + Int64(oldCount)
-            let got: Int
+            let readOffset = bufferStart + Int64(buffer.count)
+            let want = Int(min(fileSize - readOffset, max(Int64(EventFileReader.readSize), needEnd - readOffset)))
+            let chunk: [UInt8]
             do {
-                got = try buffer.withUnsafeMutableBytes { all in
-                    try descriptor.read(
-                        fromAbsoluteOffset: readOffset,
-                        into: UnsafeMutableRawBufferPointer(rebasing: all[oldCount...]),
+                chunk = try [UInt8](unsafeUninitializedCapacity: want) { storage, initialized in
+                    initialized = try descriptor.read(
+                        fromAbsoluteOffset: readOffset, into: UnsafeMutableRawBufferPointer(storage),
                         retryOnInterrupt: true)
                 }
             } catch {
-                buffer.removeLast(want)
                 throw .systemCall("read", path: path, error as? Errno ?? .ioError)
             }
-            buffer.removeLast(want - got)
-            if got == 0 { return false }
+            if chunk.isEmpty { return false }
+            buffer.append(contentsOf: chunk)
         }
         return true
     }

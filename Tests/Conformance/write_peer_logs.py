@@ -31,6 +31,8 @@ first_step and last_step are the smallest and largest step. Kinds:
   (text included) -> "tensor";
   Event.graph_def -> tag "__graph__", kind "graph";
   Event.tagged_run_metadata -> its tag, kind "run_metadata".
+Other events (file_version, meta_graph_def, session_log, log_message) have no
+tag and are not described.
 
 After writing, every file is read back with TensorBoard's own event file
 loader and classified by the rules above; the script exits 1 if that differs

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build and test Ringboard:
+#   - the system libraries the package links (zlib, LZ4) and pkg-config;
+#   - .venv, a Python virtual environment with TensorBoard and the other
+#     packages pinned in Scripts/requirements.txt, used by Tests/Conformance.
+# Safe to run again: it only installs what is missing or out of date, and does
+# nothing slow when everything is in place. Needs no terminal (works in CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+requirements=Scripts/requirements.txt
+venv=.venv
+stamp="$venv/.requirements.stamp"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
+
+is_installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# --- Debian packages --------------------------------------------------------
+missing=()
+for package in liblz4-dev zlib1g-dev pkg-config; do
+    is_installed "$package" || missing+=("$package")
+done
+# `python3 -m venv` needs Debian's python3-venv when python3 is the system one.
+if ! command -v python3 >/dev/null 2>&1; then
+    missing+=(python3 python3-venv)
+elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" </dev/null
+else
+    echo "setup: system packages present"
+fi
+
+# --- Python virtual environment ---------------------------------------------
+if [ -d "$venv" ] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    echo "setup: $venv is broken (its Python does not run); recreating it"
+    rm -rf "$venv"
+fi
+if [ ! -d "$venv" ]; then
+    echo "setup: creating $venv"
+    python3 -m venv "$venv"
+fi
+if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
+    echo "setup: installing $requirements into $venv"
+    PIP_NO_INPUT=1 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r "$requirements" </dev/null
+    touch "$stamp"
+else
+    echo "setup: $venv is up to date"
+fi

@@ -1,0 +1,178 @@
+import Foundation
+import RingboardTestSupport
+import Testing
+@testable import RingboardFormat
+
+@Suite struct EventFileWriterTests {
+    /// Reads every event of a file strictly: each record whole, both CRCs right.
+    static func readAll(_ path: String) throws -> [Event] {
+        let reader = try EventFileReader(path: path)
+        var events: [Event] = []
+        while true {
+            switch try reader.nextEvent() {
+            case .event(let event, _): events.append(event)
+            case .end: return events
+            case let other: throw ReadFailure(item: "\(other)")
+            }
+        }
+    }
+
+    struct ReadFailure: Error { var item: String }
+
+    @Test func fileNameAndFirstRecordFollowTensorFlow() throws {
+        let directory = TemporaryDirectory()
+        var options = EventFileWriter.Options()
+        options.hostName = "node-7"
+        let writer = try EventFileWriter(directory: directory.appending("run/train"), options: options)
+        try writer.close()
+        let name = URL(fileURLWithPath: writer.path).lastPathComponent
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(name.hasPrefix("events.out.tfevents."))
+        #expect(parts.count == 8)
+        #expect(parts[3].count == 10 && parts[3].allSatisfy(\.isNumber))
+        #expect(parts[4] == "node-7")
+        #expect(parts[5] == "\(getpid())")
+        #expect(parts[7] == "v2")
+        let events = try Self.readAll(writer.path)
+        #expect(events.count == 1)
+        #expect(events.first?.what == .fileVersion("brain.Event:2"))
+        let now = Date().timeIntervalSince1970
+        #expect(abs((events.first?.wallTime ?? 0) - now) < 60)
+    }
+
+    @Test func writersOpenedInTheSameSecondNeverCollide() throws {
+        let directory = TemporaryDirectory()
+        let writers = try (0..<50).map { _ in try EventFileWriter(directory: directory.path) }
+        #expect(Set(writers.map(\.path)).count == 50)
+        for writer in writers { try writer.close() }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 50)
+    }
+
+    @Test func eventsComeBackInOrderWithTheirValues() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        for step in 0..<10_000 {
+            try writer.appendScalar(tag: step % 2 == 0 ? "loss" : "accuracy", value: Float(step) / 7, step: Int64(step), wallTime: 1000 + Double(step))
+        }
+        let graph = Event(wallTime: 5, what: .graphDef([1, 2, 3]))
+        try writer.append(graph)
+        try writer.close()
+        let events = try Self.readAll(writer.path)
+        #expect(events.count == 10_002)
+        for step in 0..<10_000 {
+            let event = events[step + 1]
+            #expect(event.step == Int64(step))
+            #expect(event.wallTime == 1000 + Double(step))
+            guard case .summary(let summary) = event.what, let value = summary.values.first else {
+                Issue.record("event \(step) holds no summary")
+                return
+            }
+            #expect(value.tag == (step % 2 == 0 ? "loss" : "accuracy"))
+            #expect(value.kind == .simpleValue(Float(step) / 7))
+        }
+        #expect(events.last == graph)
+    }
+
+    /// Appended records reach the file by themselves, without flush(), soon after the writer goes idle.
+    @Test func idleWriterFlushesOnItsOwn() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        try writer.appendScalar(tag: "loss", value: 1, step: 0, wallTime: 1)
+        #expect(writer.pendingBytes > 0)
+        var waited = 0
+        while writer.pendingBytes > 0 && waited < 5_000 {
+            usleep(10_000)
+            waited += 10
+        }
+        #expect(writer.pendingBytes == 0)
+        #expect(try Self.readAll(writer.path).count == 2)
+        try writer.close()
+    }
+
+    @Test func appendsFromManyThreadsAreAllWritten() async throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<4 {
+                group.addTask {
+                    for step in 0..<2_000 {
+                        try? writer.appendScalar(tag: "t\(thread)", value: Float(step), step: Int64(step), wallTime: 1)
+                    }
+                }
+            }
+        }
+        try writer.close()
+        let events = try Self.readAll(writer.path)
+        #expect(events.count == 8_001)
+        for thread in 0..<4 {
+            let steps = events.compactMap { event -> Int64? in
+                guard case .summary(let summary) = event.what, summary.values.first?.tag == "t\(thread)" else { return nil }
+                return event.step
+            }
+            #expect(steps == (0..<2_000).map(Int64.init))
+        }
+    }
+
+    @Test func closedWriterRefusesAppends() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        try writer.close()
+        try writer.close()
+        #expect(throws: EventFileError.closed(path: writer.path)) {
+            try writer.appendScalar(tag: "x", value: 1, step: 1, wallTime: 1)
+        }
+    }
+
+    @Test func removedDirectoryIsReportedWithThePath() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.appending("run"))
+        try writer.appendScalar(tag: "x", value: 1, step: 1, wallTime: 1)
+        try FileManager.default.removeItem(atPath: directory.appending("run"))
+        #expect(throws: EventFileError.fileRemoved(path: writer.path)) { try writer.flush() }
+        // The record is still held, not silently dropped.
+        #expect(writer.pendingBytes > 0)
+        #expect(throws: EventFileError.fileRemoved(path: writer.path)) { try writer.close() }
+    }
+
+    @Test func uncreatableDirectoryIsAnErrorNamingThePath() throws {
+        let directory = TemporaryDirectory()
+        FileManager.default.createFile(atPath: directory.appending("file"), contents: Data([1]))
+        #expect {
+            _ = try EventFileWriter(directory: directory.appending("file/run"))
+        } throws: { error in
+            "\(error)".contains(directory.appending("file"))
+        }
+    }
+
+    /// A full disk: the write fails with ENOSPC naming the file, the file keeps only whole
+    /// records, and once space returns everything is written exactly once.
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func fullDiskLeavesNoTornRecordAndRecovers() throws {
+        let mountPoint = TemporaryDirectory("ringboard-enospc")
+        #expect(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path]).status == 0)
+        defer { _ = try? run("/bin/umount", ["-l", mountPoint.path]) }
+        var options = EventFileWriter.Options()
+        options.bufferSize = 1 << 30  // write only when asked
+        let writer = try EventFileWriter(directory: mountPoint.path, options: options)
+        let filler = mountPoint.appending("filler")
+        // Leave a few KiB free, then append more than fits.
+        #expect(try run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4096", "count=13"]).status == 0)
+        let payload = [UInt8](repeating: 0x5a, count: 1000)
+        for step in 0..<20 {
+            try writer.append(Event(wallTime: 1, step: Int64(step), what: .graphDef(payload)))
+        }
+        #expect {
+            try writer.flush()
+        } throws: { error in
+            guard case .systemCall("write", let path, .noSpace) = error as? EventFileError else { return false }
+            return path == writer.path
+        }
+        // Only the file-version record is in the file: nothing torn.
+        #expect(try Self.readAll(writer.path).count == 1)
+        try FileManager.default.removeItem(atPath: filler)
+        try writer.close()
+        let events = try Self.readAll(writer.path)
+        #expect(events.count == 21)
+        #expect(events.dropFirst().map(\.step) == (0..<20).map(Int64.init))
+    }
+}
