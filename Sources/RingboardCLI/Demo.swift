@@ -33,7 +33,7 @@ extension RingboardCommand {
             }
             print("")
             try Inspect.parse([logdir]).run()
-            print("\nOpen it with: tensorboard --logdir \(logdir)")
+            print("\nOpen it with: .venv/bin/tensorboard --logdir \(logdir)   (or any tensorboard)")
         }
 
         /// Logistic regression on two Gaussian blobs, trained by minibatch gradient descent.

@@ -42,6 +42,18 @@ extension RingboardCommand {
                 printError("inspect", "no event files (names containing 'tfevents') under \(logdir)")
                 throw ExitCode(2)
             }
+            if report.isSingleFile, let file = report.runs.first?.files.first, file.records == 0 {
+                switch file.verdict {
+                case .corrupt(let at, let reason):
+                    printError("inspect", "\(logdir): not an event file (\(reason) at byte \(at))")
+                    throw ExitCode(1)
+                case .unreadable(let reason):
+                    printError("inspect", reason)
+                    throw ExitCode(1)
+                case .ok, .truncated:
+                    break
+                }
+            }
             if json {
                 print(try InspectJSON.render(report))
             } else {

@@ -57,7 +57,8 @@ public final class EventFileReader {
     public init(path: String) throws(EventFileError) {
         self.path = path
         do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+            // Non-blocking, so a FIFO or device named like an event file cannot stall the open.
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking])
         } catch {
             throw .systemCall("open", path: path, error as? Errno ?? .ioError)
         }

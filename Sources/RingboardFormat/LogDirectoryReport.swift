@@ -6,6 +6,8 @@ public struct LogDirectoryReport: Sendable, Equatable {
     public var root: String
     /// Runs by name, sorted.
     public var runs: [Run]
+    /// Whether `root` is a single event file rather than a directory.
+    public var isSingleFile = false
 
     /// A run: a directory holding event files.
     public struct Run: Sendable, Equatable {
@@ -140,7 +142,7 @@ extension LogDirectoryReport {
             let runFiles = runs[name]!.sorted { $0.name < $1.name }
             return Run(name: name, files: runFiles, tags: merge(runFiles.map(\.tags)))
         }
-        return LogDirectoryReport(root: root, runs: sortedRuns)
+        return LogDirectoryReport(root: root, runs: sortedRuns, isSingleFile: files.count == 1 && files[0].path == root)
     }
 
     /// Reads one event file to its end, or to the first damaged record.

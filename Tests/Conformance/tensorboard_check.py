@@ -22,7 +22,7 @@ EXPECT.json
 A missing key means that nothing of that kind is expected; runs and tags that
 are not in EXPECT.json are mismatches. Each list is in the order the events
 appear in the files. Floating-point numbers may also be given as the strings
-"NaN", "Infinity" and "-Infinity". Scalar values are compared as float32,
+"NaN", "Infinity", "-Infinity" and "-0.0" (JSON writers often drop the sign of zero). Scalar values are compared as float32,
 histogram fields as float64, bit for bit (so 0.0 and -0.0 differ; any NaN
 equals any NaN). A tensor's values are compared in the tensor's own dtype; for
 DT_STRING a value is either text (compared as UTF-8) or {"base64": "..."}.
@@ -154,11 +154,11 @@ class Report:
 
 # ---------------------------------------------------------------- numbers
 
-_SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0.0": -0.0}
 
 
 def as_float(value):
-    """A float from a JSON number or one of the strings "NaN", "Infinity", "-Infinity"."""
+    """A float from a JSON number or one of the strings "NaN", "Infinity", "-Infinity", "-0.0"."""
     if isinstance(value, str):
         if value in _SPECIAL_FLOATS:
             return _SPECIAL_FLOATS[value]

@@ -1,0 +1,33 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Benchmarks live in their own package so that the root package never builds the benchmark tooling.
+// Run them with `cd Benchmarks && swift package benchmark`.
+let package = Package(
+    name: "benchmarks",
+    dependencies: [
+        .package(name: "ringboard", path: "../"),  // the name `.product(package:)` uses below
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "FormatBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RingboardFormat", package: "ringboard"),
+            ],
+            path: "Benchmarks/FormatBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain executable that prints CRC32C throughput in a line format `Scripts/bench-crc32c.sh`
+        // parses to compare against the Python `google-crc32c` package. It sits under Tools/ because
+        // the benchmark plugin runs every executable target under Benchmarks/ as a benchmark suite.
+        .executableTarget(
+            name: "CRC32CSideBySide",
+            dependencies: [
+                .product(name: "RingboardFormat", package: "ringboard"),
+            ],
+            path: "Tools/CRC32CSideBySide"
+        ),
+    ]
+)

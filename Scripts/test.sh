@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of Ringboard on a fresh machine: installs what is missing
+# (Scripts/setup.sh: zlib, liblz4, pkg-config, and .venv with the pinned
+# TensorBoard the conformance tests read our files with), builds, and runs the
+# whole suite: Swift Testing unit tests, real processes for the command line,
+# and the real TensorBoard (its Python loader and its Rust data server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+Scripts/setup.sh
+echo "test: building"
+swift build --build-tests
+echo "test: running the suite"
+swift test --skip-build

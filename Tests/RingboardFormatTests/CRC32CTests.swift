@@ -1,0 +1,166 @@
+import Testing
+
+@testable import RingboardFormat
+
+@Suite struct CRC32CTests {
+    /// A named input with its expected CRC32C.
+    struct Vector: Sendable, CustomTestStringConvertible {
+        let name: String
+        let bytes: [UInt8]
+        let crc: UInt32
+
+        var testDescription: String { name }
+    }
+
+    /// RFC 3720 Appendix B.4 (iSCSI CRC examples), the "123456789" check value of the CRC
+    /// catalogues, and the empty input.
+    static let vectors: [Vector] = [
+        Vector(name: "32 bytes of zeros", bytes: [UInt8](repeating: 0x00, count: 32), crc: 0x8A91_36AA),
+        Vector(name: "32 bytes of ones", bytes: [UInt8](repeating: 0xFF, count: 32), crc: 0x62A8_AB43),
+        Vector(name: "32 incrementing bytes", bytes: (0...31).map { UInt8($0) }, crc: 0x46DD_794E),
+        Vector(name: "32 decrementing bytes", bytes: (0...31).reversed().map { UInt8($0) }, crc: 0x113F_DB5C),
+        Vector(
+            name: "iSCSI read command PDU",
+            bytes: [
+                0x01, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // opcode 0x01 (SCSI Command), flags F|R, lengths
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // LUN
+                0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,  // initiator task tag, expected length
+                0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,  // CmdSN, ExpStatSN
+                0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // CDB: READ(10)
+                0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            ],
+            crc: 0xD996_3A56
+        ),
+        Vector(name: "\"123456789\"", bytes: Array("123456789".utf8), crc: 0xE306_9283),
+        Vector(name: "empty", bytes: [], crc: 0),
+    ]
+
+    /// The code paths this machine can run.
+    static var implementations: [CRC32C.Implementation] {
+        CRC32C.hardwareAccelerated ? [.automatic, .portable, .hardware] : [.automatic, .portable]
+    }
+
+    @Test(arguments: vectors)
+    func knownVector(_ vector: Vector) {
+        #expect(CRC32C.checksum(vector.bytes) == vector.crc)
+        #expect(CRC32C.checksum(vector.bytes.span.bytes) == vector.crc)
+        vector.bytes.withUnsafeBytes { buffer in
+            #expect(CRC32C.checksum(buffer) == vector.crc)
+            for implementation in Self.implementations {
+                #expect(CRC32C.extend(0, buffer, using: implementation) == vector.crc, "\(implementation)")
+            }
+        }
+    }
+
+    @Test func extendingByNothingKeepsTheCRC() {
+        let empty: [UInt8] = []
+        empty.withUnsafeBytes { buffer in
+            for implementation in Self.implementations {
+                #expect(CRC32C.extend(0xE306_9283, buffer, using: implementation) == 0xE306_9283)
+            }
+        }
+        #expect(CRC32C.extend(0xE306_9283, empty.span.bytes) == 0xE306_9283)
+    }
+
+    @Test func extendOverSpansMatchesOneShot() {
+        let bytes = Array("123456789".utf8)
+        let span = bytes.span.bytes
+        let head = span.extracting(0..<4)
+        let tail = span.extracting(4..<9)
+        #expect(CRC32C.extend(CRC32C.checksum(head), tail) == 0xE306_9283)
+    }
+
+    /// Every length from 0 to 4096 at a random alignment: the three-stream split, the join and the
+    /// 4-, 2- and 1-byte tails of the hardware path against the portable path, and chaining
+    /// `extend` at a random split point against the one-shot CRC.
+    @Test func pathsAgreeOnEveryLengthUpTo4KiB() {
+        var generator = SplitMix64(seed: 0x5EED_C3C3_2C00_0001)
+        let storage = (0..<(4096 + 64)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        storage.withUnsafeBytes { all in
+            for length in 0...4096 {
+                let offset = Int.random(in: 0..<64, using: &generator)
+                let buffer = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+                let expected = CRC32C.extend(0, buffer, using: .portable)
+                let split = Int.random(in: 0...length, using: &generator)
+                let head = UnsafeRawBufferPointer(rebasing: buffer[..<split])
+                let tail = UnsafeRawBufferPointer(rebasing: buffer[split...])
+                for implementation in Self.implementations {
+                    let oneShot = CRC32C.extend(0, buffer, using: implementation)
+                    let chained = CRC32C.extend(CRC32C.extend(0, head, using: implementation), tail, using: implementation)
+                    if oneShot != expected || chained != expected {
+                        Issue.record("paths disagree: \(implementation), length \(length), offset \(offset), split \(split)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lengths around and past 12 KiB, where the hardware path switches to full 4 KiB streams and
+    /// joins several rounds.
+    @Test(arguments: [12_287, 12_288, 12_289, 12_311, 24_576 + 23, 100_003, 1 << 20])
+    func pathsAgreeOnLongBuffers(length: Int) {
+        var generator = SplitMix64(seed: UInt64(length))
+        let storage = (0..<(length + 64)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let offset = Int.random(in: 0..<64, using: &generator)
+        storage.withUnsafeBytes { all in
+            let buffer = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+            let expected = CRC32C.extend(0, buffer, using: .portable)
+            let split = Int.random(in: 0...length, using: &generator)
+            for implementation in Self.implementations {
+                #expect(CRC32C.extend(0, buffer, using: implementation) == expected, "\(implementation)")
+                let head = UnsafeRawBufferPointer(rebasing: buffer[..<split])
+                let tail = UnsafeRawBufferPointer(rebasing: buffer[split...])
+                let chained = CRC32C.extend(CRC32C.extend(0, head, using: implementation), tail, using: implementation)
+                #expect(chained == expected, "\(implementation), split \(split)")
+            }
+        }
+    }
+
+    @Test func maskOfZeroIsTheDelta() {
+        #expect(CRC32C.mask(0) == 0xA282_EAD8)
+        #expect(CRC32C.unmask(0xA282_EAD8) == 0)
+    }
+
+    /// The TFRecord framing of the 13-byte payload "brain.Event:2": the length header is the
+    /// little-endian UInt64 13, and both CRCs are stored masked (tensorflow/core/lib/io/record_writer.cc).
+    /// Expected values come from TensorBoard's own pure-Python `masked_crc32c`.
+    @Test func maskedCRCsOfATFRecord() {
+        let payload = Array("brain.Event:2".utf8)
+        let header: [UInt8] = [0x0D, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]  // UInt64(13), little-endian
+        #expect(CRC32C.checksum(header) == 0xA632_491A)
+        #expect(CRC32C.mask(CRC32C.checksum(header)) == 0x34B8_373C)
+        #expect(CRC32C.checksum(payload) == 0x8B8B_6CC1)
+        #expect(CRC32C.mask(CRC32C.checksum(payload)) == 0x7C06_01EE)
+        #expect(CRC32C.unmask(0x7C06_01EE) == 0x8B8B_6CC1)
+    }
+
+    @Test func unmaskUndoesMask() {
+        var generator = SplitMix64(seed: 0x00A2_82EA_D800_0000)
+        let edges: [UInt32] = [0, 1, 0x7FFF, 0x8000, 0xFFFF_FFFF, 0xA282_EAD8, 0x5D7D_1527]
+        let randoms = (0..<1000).map { _ in UInt32.random(in: .min ... .max, using: &generator) }
+        for crc in edges + randoms {
+            #expect(CRC32C.unmask(CRC32C.mask(crc)) == crc)
+            #expect(CRC32C.mask(CRC32C.unmask(crc)) == crc)
+        }
+    }
+}
+
+extension CRC32CTests {
+    /// SplitMix64 (Steele, Lea and Flood, 2014): a small seeded generator so failures reproduce.
+    struct SplitMix64: RandomNumberGenerator {
+        private var state: UInt64
+
+        init(seed: UInt64) {
+            state = seed
+        }
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
