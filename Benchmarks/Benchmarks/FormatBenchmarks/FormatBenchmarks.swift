@@ -1,8 +1,10 @@
 import Benchmark
+import Foundation
 import RingboardFormat
 
 let benchmarks: @Sendable () -> Void = {
     crc32cBenchmarks()
+    eventBenchmarks()
 }
 
 // MARK: - CRC32C
@@ -37,5 +39,61 @@ func crc32cBenchmarks() {
                 blackHole(CRC32C.checksum(bytes.span.bytes))
             }
         }
+    }
+}
+
+// MARK: - Scalar events
+
+/// Scalar events encoded as `Event` protobufs, framed as TFRecords (two CRC32Cs each) and
+/// written to a real file through `EventFileWriter`: the path every scalar the aggregator logs
+/// takes. `.throughput` is events per second; `.mallocCountTotal` must stay 0 once the writer's
+/// buffer has reached its working size (the warm-up iterations get it there). The custom metric
+/// `bytes per event` is the file's size growth per event: what a scalar costs on disk.
+func eventBenchmarks() {
+    let directory = NSTemporaryDirectory() + "/ringboard-bench-\(getpid())"
+    let bytesPerEvent = BenchmarkMetric.custom("bytes per event", polarity: .prefersSmaller, useScalingFactor: false)
+    Benchmark(
+        "Scalar event encode+frame+write",
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .mallocCountTotal, bytesPerEvent],
+            warmupIterations: 3,
+            scalingFactor: .kilo,
+            maxDuration: .seconds(2),
+            maxIterations: 100_000
+        )
+    ) { benchmark in
+        let writer = try EventFileWriter(directory: directory)
+        defer {
+            try? writer.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        var step: Int64 = 0
+        let before = writer.writtenBytes + Int64(writer.pendingBytes)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            try writer.appendScalar(tag: "batch_loss", value: Float(step & 1023) * 0.001, step: step, wallTime: 1_764_000_000.125 + Double(step) * 1e-6)
+            step += 1
+        }
+        benchmark.stopMeasurement()
+        let after = writer.writtenBytes + Int64(writer.pendingBytes)
+        benchmark.measurement(bytesPerEvent, Int((after - before) / max(step, 1)))
+    }
+
+    Benchmark(
+        "Scalar Event.serializedBytes (general path)",
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .mallocCountTotal],
+            warmupIterations: 3,
+            scalingFactor: .kilo,
+            maxDuration: .seconds(1),
+            maxIterations: 100_000
+        )
+    ) { benchmark in
+        var bytes = 0
+        for k in benchmark.scaledIterations {
+            let event = Event(wallTime: 1_764_000_000.125, step: Int64(k), what: .summary(Summary(values: [.init(tag: "batch_loss", kind: .simpleValue(0.5))])))
+            bytes &+= event.serializedBytes().count
+        }
+        blackHole(bytes)
     }
 }
