@@ -85,8 +85,18 @@ public final class EventFileWriter: @unchecked Sendable {
                 throw .systemCall("open", path: candidate, .ioError)
             }
         }
-        try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
-        try flush()
+        do {
+            try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
+            try flush()
+        } catch {
+            // Leave no empty or partial file behind.
+            state.withLock { state in
+                try? state.descriptor?.close()
+                state.descriptor = nil
+            }
+            _ = Syscalls.unlink(path)
+            throw error
+        }
     }
 
     /// Counts writers opened by this process, for unique file names.
@@ -125,21 +135,23 @@ public final class EventFileWriter: @unchecked Sendable {
     }
 
     private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
-        let needsTimer = try state.withLock { (state: inout State) throws(EventFileError) -> Bool in
+        var needsTimer = false
+        defer { if needsTimer { armTimer(after: options.flushDelay) } }
+        try state.withLock { (state: inout State) throws(EventFileError) in
             guard state.descriptor != nil else { throw .closed(path: path) }
-            let wasEmpty = state.buffer.isEmpty
+            if state.buffer.isEmpty {
+                state.pendingSince = .now()
+                if !state.timerArmed {
+                    state.timerArmed = true
+                    needsTimer = true
+                }
+            }
             TFRecord.append(to: &state.buffer, encode)
+            // When this write fails, the armed timer retries it.
             if state.buffer.count >= options.bufferSize {
                 try writePending(&state)
-                return false
             }
-            guard wasEmpty else { return false }
-            state.pendingSince = .now()
-            guard !state.timerArmed else { return false }
-            state.timerArmed = true
-            return true
         }
-        if needsTimer { armTimer(after: options.flushDelay) }
     }
 
     /// Writes every buffered record to the file (not necessarily to the disk: see `sync()`).

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SystemPackage
 
 /// Runs a system call that returns -1 and sets errno on failure, retrying on `EINTR`.
@@ -36,6 +30,10 @@ enum Syscalls {
         return valueOrErrno { fstat(fd.rawValue, &info) }.map { _ in
             (Int(info.st_nlink), Int64(info.st_size), (info.st_mode & S_IFMT) == S_IFREG)
         }
+    }
+
+    static func unlink(_ path: String) -> Result<Void, Errno> {
+        valueOrErrno { Glibc.unlink(path) }.map { _ in () }
     }
 
     static func mkdir(_ path: String, mode: mode_t) -> Result<Void, Errno> {

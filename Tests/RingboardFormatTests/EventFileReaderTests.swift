@@ -20,7 +20,7 @@ import Testing
     }
 
     static func write(_ bytes: [UInt8], to path: String) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 
     static func lastItem(_ path: String) throws -> (records: Int, EventFileReader.EventItem) {

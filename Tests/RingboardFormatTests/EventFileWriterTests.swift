@@ -136,7 +136,7 @@ import Testing
 
     @Test func uncreatableDirectoryIsAnErrorNamingThePath() throws {
         let directory = TemporaryDirectory()
-        FileManager.default.createFile(atPath: directory.appending("file"), contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: directory.appending("file"), contents: Data([1]))
         #expect {
             _ = try EventFileWriter(directory: directory.appending("file/run"))
         } throws: { error in
@@ -174,5 +174,24 @@ import Testing
         let events = try Self.readAll(writer.path)
         #expect(events.count == 21)
         #expect(events.dropFirst().map(\.step) == (0..<20).map(Int64.init))
+    }
+}
+
+extension EventFileWriterTests {
+    /// A writer that cannot write its first record leaves no file behind.
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func writerOnAFullDiskLeavesNoFile() throws {
+        let mountPoint = TemporaryDirectory("ringboard-enospc")
+        #expect(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint.path]).status == 0)
+        defer { _ = try? run("/bin/umount", ["-l", mountPoint.path]) }
+        // Fill every block (dd stops with ENOSPC, so its status is not checked).
+        _ = try run("/bin/dd", ["if=/dev/zero", "of=\(mountPoint.appending("filler"))", "bs=4096"])
+        #expect {
+            _ = try EventFileWriter(directory: mountPoint.path)
+        } throws: { error in
+            guard case .systemCall("write", _, .noSpace) = error as? EventFileError else { return false }
+            return true
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint.path) == ["filler"])
     }
 }
