@@ -2,13 +2,16 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files) → RingboardCLI
-// CZlib and CLZ4 are the system libraries the summaries and the ring spill files use.
+//   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files)
+//   CRingboardSIMD (C: vector kernels), CZlib → RingboardSummaries (histograms, images, traces, projector)
+//   → RingboardCLI
+// CZlib and CLZ4 are system libraries; CLZ4 serves the ring's spill files.
 let package = Package(
     name: "ringboard",
     products: [
         .executable(name: "ringboard", targets: ["RingboardCLI"]),
         .library(name: "RingboardFormat", targets: ["RingboardFormat"]),
+        .library(name: "RingboardSummaries", targets: ["RingboardSummaries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -17,6 +20,10 @@ let package = Package(
     targets: [
         .target(
             name: "CRingboard",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(
+            name: "CRingboardSIMD",
             cSettings: [.define("_GNU_SOURCE")]
         ),
         .systemLibrary(
@@ -36,6 +43,10 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(
+            name: "RingboardSummaries",
+            dependencies: ["RingboardFormat", "CRingboardSIMD", "CZlib"]
+        ),
         .executableTarget(
             name: "RingboardCLI",
             dependencies: [
@@ -51,6 +62,11 @@ let package = Package(
         .testTarget(
             name: "RingboardFormatTests",
             dependencies: ["RingboardFormat", "RingboardTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RingboardSummariesTests",
+            dependencies: ["RingboardSummaries", "RingboardFormat", "RingboardTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

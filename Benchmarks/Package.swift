@@ -19,6 +19,16 @@ let package = Package(
             path: "Benchmarks/FormatBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SummariesBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RingboardSummaries", package: "ringboard"),
+                .product(name: "RingboardFormat", package: "ringboard"),
+            ],
+            path: "Benchmarks/SummariesBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // A plain executable that prints CRC32C throughput in a line format `Scripts/bench-crc32c.sh`
         // parses to compare against the Python `google-crc32c` package. It sits under Tools/ because
         // the benchmark plugin runs every executable target under Benchmarks/ as a benchmark suite.

@@ -1,0 +1,4 @@
+import Benchmark
+
+/// Histogram benchmarks (TF-bucket histograms, reductions, memcpy reference).
+func histogramBenchmarks() {}

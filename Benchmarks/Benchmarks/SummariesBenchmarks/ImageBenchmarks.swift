@@ -1,0 +1,4 @@
+import Benchmark
+
+/// Image benchmarks (float → uint8, PNG encoding).
+func imageBenchmarks() {}
