@@ -45,7 +45,10 @@ let package = Package(
         ),
         .target(
             name: "RingboardSummaries",
-            dependencies: ["RingboardFormat", "CRingboardSIMD", "CZlib"]
+            dependencies: [
+                "RingboardFormat", "CRingboardSIMD", "CZlib",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .executableTarget(
             name: "RingboardCLI",

@@ -6,6 +6,12 @@
 Exits 0 and prints one summary line when everything matches; exits 1 and prints
 every mismatch otherwise; exits 2 when the arguments or EXPECT.json are unusable.
 
+EXPECT.json may also hold a top-level "projector" object, checked through the
+projector plugin's HTTP routes of the same server:
+    {"projector": {"run": ".", "embeddings": {"<tensor name without :0>": {
+        "shape": [rows, columns], "values": [...flat, row-major...],
+        "metadata": "<metadata TSV text, optional>"}}}}
+
 EXPECT.json
 -----------
     {"runs": {"<run dir relative to DIR, '.' for DIR itself>": {
@@ -885,7 +891,7 @@ def _compare_payload(kind, got, want, where, report):
                 report.add(where, f"{label} {bytes_difference(g, w)}")
 
 
-def check_data_server(logdir, expected_runs, graphs, run_metadata, timeout, report):
+def check_data_server(logdir, expected_runs, graphs, run_metadata, timeout, report, expected_projector=None):
     """Serves `logdir` with `tensorboard --load_fast=true` and compares its HTTP API
     with the expectation, polling until it matches or stops changing."""
     expected = expected_server_view(expected_runs)
@@ -910,6 +916,8 @@ def check_data_server(logdir, expected_runs, graphs, run_metadata, timeout, repo
             attempt = Report()
             got = fetch_server_view(server, expected)
             compare_server_view(expected, got, graphs, run_metadata, server, attempt)
+            if expected_projector:
+                got["projector"] = compare_projector(server, expected_projector, attempt)
             if not attempt:
                 return
             now = time.monotonic()
@@ -926,6 +934,65 @@ def check_data_server(logdir, expected_runs, graphs, run_metadata, timeout, repo
             time.sleep(0.3)
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- projector
+
+def load_projector_expect(path):
+    """The optional "projector" section of EXPECT.json, or None."""
+    with open(path) as f:
+        document = json.load(f)
+    projector = document.get("projector")
+    if projector is None:
+        return None
+    try:
+        return {"run": str(projector.get("run", ".")),
+                "embeddings": {name: {"shape": [int(n) for n in item["shape"]],
+                                      "values": [as_float(v) for v in item["values"]],
+                                      "metadata": item.get("metadata")}
+                               for name, item in projector["embeddings"].items()}}
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ExpectError(f"{path}: projector: {type(error).__name__}: {error}")
+
+
+def compare_projector(server, expected, report):
+    """Checks the projector plugin's routes: the run is listed, its config names
+    each embedding with its shape, and /tensor serves the values as float32."""
+    where = "data server, projector"
+    run = expected["run"]
+    runs = server.get_json("/data/plugin/projector/runs")
+    if not isinstance(runs, list) or run not in runs:
+        report.add(where, f"runs {runs!r} do not include {run!r}")
+        return repr(runs)
+    info = server.get_json("/data/plugin/projector/info", run=run)
+    embeddings = {e.get("tensorName"): e for e in info.get("embeddings", [])} if isinstance(info, dict) else {}
+    if set(embeddings) != set(expected["embeddings"]):
+        report.add(where, f"embeddings {sorted(embeddings)} != expected {sorted(expected['embeddings'])}")
+        return repr(info)
+    for name, want in expected["embeddings"].items():
+        shape = [int(n) for n in embeddings[name].get("tensorShape", [])]
+        if shape != want["shape"]:
+            report.add(where, f"{name}: shape {shape} != {want['shape']}")
+        query = urllib.parse.urlencode({"run": run, "name": name, "num_rows": want["shape"][0]})
+        try:
+            data = server.get(f"/data/plugin/projector/tensor?{query}")
+        except (urllib.error.URLError, OSError) as error:
+            report.add(where, f"{name}: /tensor failed: {error}")
+            continue
+        got = list(struct.unpack(f"<{len(data) // 4}f", data[: len(data) // 4 * 4]))
+        difference = same_float_lists(got, want["values"], "float32")
+        if difference:
+            report.add(where, f"{name}: {difference}")
+        if want["metadata"] is not None:
+            query = urllib.parse.urlencode({"run": run, "name": name})
+            try:
+                text = server.get(f"/data/plugin/projector/metadata?{query}").decode("utf-8")
+            except (urllib.error.URLError, OSError) as error:
+                report.add(where, f"{name}: /metadata failed: {error}")
+                continue
+            if text != want["metadata"]:
+                report.add(where, f"{name}: metadata {text[:60]!r} != {want['metadata'][:60]!r}")
+    return repr(info)
 
 
 # ---------------------------------------------------------------- main
@@ -945,6 +1012,7 @@ def main(argv=None):
         return 2
     try:
         expected_runs = load_expect(args.expect)
+        expected_projector = load_projector_expect(args.expect)
     except ExpectError as error:
         print(f"tensorboard_check: {error}", file=sys.stderr)
         return 2
@@ -958,7 +1026,7 @@ def main(argv=None):
             records += check_framing(path, f"file {os.path.relpath(path, logdir)}", report)
     graphs, run_metadata = check_accumulator(logdir, expected_runs, report)
     if not args.no_server:
-        check_data_server(logdir, expected_runs, graphs, run_metadata, args.timeout, report)
+        check_data_server(logdir, expected_runs, graphs, run_metadata, args.timeout, report, expected_projector)
 
     if report:
         for line in report.mismatches:

@@ -1,0 +1,175 @@
+import Glibc
+import RingboardFormat
+internal import CZlib
+
+/// The trace of a profiled batch (`profile_batch`): Chrome trace-event JSON, gzip-compressed, at
+/// `<run>/plugins/profile/<YYYY_MM_DD_HH_MM_SS>/<host>.trace.json.gz` (the layout TensorFlow's
+/// profiler writes and TensorBoard's profile plugin reads), plus the `tagged_run_metadata` event
+/// that marks the traced step in the run.
+public enum ProfileTrace {
+    /// One span: a hook or a region the trainer recorded.
+    public struct Span: Sendable, Equatable {
+        /// What ran, e.g. `on_train_batch_end`.
+        public var name: String
+        /// A category, e.g. `hook` or `user`.
+        public var category: String
+        /// Start, microseconds since the Unix epoch.
+        public var startMicroseconds: Double
+        /// Duration in microseconds.
+        public var durationMicroseconds: Double
+        /// The process (trainer rank or pid) and thread the span ran on.
+        public var processID: Int
+        public var threadID: Int
+        /// Extra string arguments shown with the span.
+        public var arguments: [(String, String)]
+
+        /// Creates a span.
+        ///
+        /// - Parameters:
+        ///   - name: What ran.
+        ///   - category: A category.
+        ///   - startMicroseconds: Start, microseconds since the Unix epoch.
+        ///   - durationMicroseconds: Duration in microseconds.
+        ///   - processID: The process.
+        ///   - threadID: The thread.
+        ///   - arguments: Name–value pairs shown with the span.
+        public init(
+            name: String, category: String, startMicroseconds: Double, durationMicroseconds: Double,
+            processID: Int, threadID: Int, arguments: [(String, String)] = []
+        ) {
+            self.name = name
+            self.category = category
+            self.startMicroseconds = startMicroseconds
+            self.durationMicroseconds = durationMicroseconds
+            self.processID = processID
+            self.threadID = threadID
+            self.arguments = arguments
+        }
+
+        public static func == (lhs: Span, rhs: Span) -> Bool {
+            lhs.name == rhs.name && lhs.category == rhs.category && lhs.startMicroseconds == rhs.startMicroseconds
+                && lhs.durationMicroseconds == rhs.durationMicroseconds && lhs.processID == rhs.processID
+                && lhs.threadID == rhs.threadID && lhs.arguments.elementsEqual(rhs.arguments, by: ==)
+        }
+    }
+
+    /// The trace as Chrome trace-event JSON: complete (`"ph": "X"`) events with microsecond
+    /// timestamps, and a process name per process.
+    ///
+    /// - Parameters:
+    ///   - spans: The spans.
+    ///   - processNames: Names shown for process ids, e.g. `[0: "rank 0"]`.
+    /// - Returns: The JSON text.
+    public static func json(spans: [Span], processNames: [Int: String] = [:]) -> String {
+        var events: [String] = []
+        for (process, name) in processNames.sorted(by: { $0.key < $1.key }) {
+            events.append("{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": \(process), \"args\": {\"name\": \(JSONText.quoted(name))}}")
+        }
+        for span in spans {
+            var event = "{\"ph\": \"X\", \"name\": \(JSONText.quoted(span.name)), \"cat\": \(JSONText.quoted(span.category)), "
+            event += "\"ts\": \(JSONText.number(span.startMicroseconds)), \"dur\": \(JSONText.number(span.durationMicroseconds)), "
+            event += "\"pid\": \(span.processID), \"tid\": \(span.threadID)"
+            if !span.arguments.isEmpty {
+                event += ", \"args\": {" + span.arguments.map { "\(JSONText.quoted($0.0)): \(JSONText.quoted($0.1))" }.joined(separator: ", ") + "}"
+            }
+            events.append(event + "}")
+        }
+        return "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    /// The directory name of one profile session: local time as `YYYY_MM_DD_HH_MM_SS`, as
+    /// TensorFlow's profiler names it.
+    ///
+    /// - Parameter wallTime: Seconds since the Unix epoch.
+    /// - Returns: The directory name.
+    public static func sessionName(wallTime: Double) -> String {
+        var seconds = time_t(wallTime)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)_\(two(parts.tm_mon + 1))_\(two(parts.tm_mday))_\(two(parts.tm_hour))_\(two(parts.tm_min))_\(two(parts.tm_sec))"
+    }
+
+    /// Writes the trace of one profiled batch, gzip-compressed, replacing the file whole.
+    ///
+    /// - Parameters:
+    ///   - spans: The spans.
+    ///   - processNames: Names shown for process ids.
+    ///   - runDirectory: The run's directory (the `train` run).
+    ///   - host: The host name in the file name.
+    ///   - wallTime: When the trace was taken; names the session directory.
+    /// - Returns: The path of the written `.trace.json.gz`.
+    /// - Throws: `SummaryFileError` when the file cannot be written.
+    @discardableResult
+    public static func write(
+        spans: [Span], processNames: [Int: String] = [:], runDirectory: String, host: String, wallTime: Double
+    ) throws(SummaryFileError) -> String {
+        let path = "\(runDirectory)/plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
+        let compressed = try gzip(Array(json(spans: spans, processNames: processNames).utf8), path: path)
+        try AtomicFile.write(compressed, to: path)
+        return path
+    }
+
+    /// The `tagged_run_metadata` event that marks the traced step: tag `batch_<step>`, a
+    /// `RunMetadata` whose step stats list the spans (so TensorBoard's graph dashboard shows
+    /// their timings).
+    ///
+    /// - Parameters:
+    ///   - step: The traced step.
+    ///   - spans: The spans.
+    ///   - wallTime: The event's wall time.
+    /// - Returns: The event.
+    public static func runMetadataEvent(step: Int64, spans: [Span], wallTime: Double) -> Event {
+        Event(
+            wallTime: wallTime, step: step,
+            what: .taggedRunMetadata(TaggedRunMetadata(tag: "batch_\(step)", runMetadata: runMetadata(spans: spans))))
+    }
+
+    /// A serialized `RunMetadata { step_stats { dev_stats { device node_stats* } } }`
+    /// (tensorflow/core/protobuf/config.proto, step_stats.proto) with one node per span.
+    static func runMetadata(spans: [Span]) -> [UInt8] {
+        var nodes: [[UInt8]] = []
+        for span in spans {
+            var node = ProtobufMessage()
+            node.appendString(1, span.name)  // NodeExecStats.node_name
+            node.appendVarint(2, UInt64(max(0, span.startMicroseconds)))  // all_start_micros
+            node.appendVarint(4, UInt64(max(0, span.durationMicroseconds)))  // op_end_rel_micros
+            node.appendVarint(5, UInt64(max(0, span.durationMicroseconds)))  // all_end_rel_micros
+            node.appendString(8, span.name)  // timeline_label
+            node.appendVarint(9, UInt64(max(0, span.startMicroseconds)))  // scheduled_micros
+            node.appendVarint(10, UInt64(truncatingIfNeeded: span.threadID))  // thread_id
+            nodes.append(node.bytes)
+        }
+        var device = ProtobufMessage()
+        device.appendString(1, "/job:localhost/replica:0/task:0/device:CPU:0")  // DeviceStepStats.device
+        for node in nodes { device.appendBytes(2, node) }  // node_stats
+        var stepStats = ProtobufMessage()
+        stepStats.appendBytes(1, device.bytes)  // StepStats.dev_stats
+        var runMetadata = ProtobufMessage()
+        runMetadata.appendBytes(1, stepStats.bytes)  // RunMetadata.step_stats
+        return runMetadata.bytes
+    }
+
+    /// `bytes` in the gzip format (RFC 1952), compressed by zlib at its default level.
+    static func gzip(_ bytes: [UInt8], path: String) throws(SummaryFileError) -> [UInt8] {
+        var stream = z_stream()
+        // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else { throw .compression(path: path, "deflateInit2 failed") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
+        let status = bytes.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw .compression(path: path, "deflate returned \(status)") }
+        output.removeLast(Int(stream.avail_out))
+        return output
+    }
+}

@@ -1,0 +1,111 @@
+/// The embedding projector's files (`embeddings_freq`): `<log_dir>/projector_config.pbtxt` naming
+/// each Embedding layer's tensor, and the tensor's values as TSV under `<log_dir>/train/`, a form
+/// TensorBoard's projector reads without TensorFlow (`tensor_path`, resolved relative to the
+/// config's directory).
+///
+/// TF 2.0's callback writes the config once (`_configure_embeddings`) and a checkpoint at every
+/// `embeddings_freq` epoch; here each write replaces the TSV whole, so the projector always shows
+/// the latest values.
+public enum Projector {
+    /// The config file name TensorBoard looks for in a run directory and in the log directory.
+    public static let configFileName = "projector_config.pbtxt"
+
+    /// One embedding: a tensor of `rows` × `columns` values.
+    public struct Embedding: Sendable, Equatable {
+        /// The tensor's name, e.g. `embedding/embeddings:0` (TF 2.0 uses the variable's name).
+        public var tensorName: String
+        /// Rows (vocabulary size).
+        public var rows: Int
+        /// Columns (embedding dimension).
+        public var columns: Int
+        /// The `embeddings_metadata` file for this layer, relative to the log directory; `nil` for none.
+        public var metadataPath: String?
+
+        /// Describes an embedding.
+        ///
+        /// - Parameters:
+        ///   - tensorName: The tensor's name.
+        ///   - rows: Rows.
+        ///   - columns: Columns.
+        ///   - metadataPath: The metadata file, relative to the log directory.
+        public init(tensorName: String, rows: Int, columns: Int, metadataPath: String? = nil) {
+            self.tensorName = tensorName
+            self.rows = rows
+            self.columns = columns
+            self.metadataPath = metadataPath
+        }
+
+        /// Where the TSV goes, relative to the log directory: `train/<tensor name, '/' and ':' as '_'>.tsv`.
+        public var tensorPath: String {
+            "train/" + String(tensorName.map { $0 == "/" || $0 == ":" ? "_" : $0 }) + ".tsv"
+        }
+    }
+
+    /// The `ProjectorConfig` in protobuf text format (tensorboard/plugins/projector/projector_config.proto).
+    ///
+    /// - Parameter embeddings: The embeddings.
+    /// - Returns: The text.
+    public static func configText(_ embeddings: [Embedding]) -> String {
+        var text = ""
+        for embedding in embeddings {
+            text += "embeddings {\n"
+            text += "  tensor_name: \(textFormatString(embedding.tensorName))\n"
+            if let metadataPath = embedding.metadataPath {
+                text += "  metadata_path: \(textFormatString(metadataPath))\n"
+            }
+            text += "  tensor_shape: \(embedding.rows)\n  tensor_shape: \(embedding.columns)\n"
+            text += "  tensor_path: \(textFormatString(embedding.tensorPath))\n"
+            text += "}\n"
+        }
+        return text
+    }
+
+    /// The values as TSV: one row per line, columns separated by tabs, each value printed so that
+    /// it reads back as the same Float32.
+    ///
+    /// - Parameters:
+    ///   - values: `rows × columns` values, row-major.
+    ///   - columns: The row length.
+    /// - Returns: The TSV text.
+    public static func tsv(_ values: [Float], columns: Int) -> String {
+        precondition(columns > 0 && values.count % columns == 0, "values must fill whole rows")
+        var text = ""
+        text.reserveCapacity(values.count * 12)
+        for (index, value) in values.enumerated() {
+            text += value.isFinite ? "\(value)" : (value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf"))
+            text += (index + 1) % columns == 0 ? "\n" : "\t"
+        }
+        return text
+    }
+
+    /// Writes the config into `logDirectory` and each embedding's TSV, each file replaced whole.
+    ///
+    /// - Parameters:
+    ///   - embeddings: Each embedding with its row-major values.
+    ///   - logDirectory: The callback's `log_dir`.
+    /// - Throws: `SummaryFileError` when a file cannot be written.
+    public static func write(_ embeddings: [(Embedding, [Float])], logDirectory: String) throws(SummaryFileError) {
+        for (embedding, values) in embeddings {
+            precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
+            try AtomicFile.write(Array(tsv(values, columns: embedding.columns).utf8), to: logDirectory + "/" + embedding.tensorPath)
+        }
+        try AtomicFile.write(Array(configText(embeddings.map(\.0)).utf8), to: logDirectory + "/" + configFileName)
+    }
+
+    /// A protobuf text-format string literal (C-style escapes, as `text_format` reads them).
+    static func textFormatString(_ string: String) -> String {
+        var out = "\""
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\n"): out += "\\n"
+            case 0x20..<0x7f: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let octal = String(byte, radix: 8)
+                out += "\\" + String(repeating: "0", count: 3 - octal.count) + octal
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import RingboardFormat
+import RingboardTestSupport
+import Testing
+@testable import RingboardSummaries
+
+/// The Keras model graph, a profiled batch and the projector, written by us and read by the real
+/// TensorBoard (`Tests/Conformance/tensorboard_check.py`: EventAccumulator, and the data server's
+/// graph and projector routes over HTTP).
+@Suite struct SummariesConformanceTests {
+    static let layers = [
+        KerasModelGraph.Layer(name: "embedding", className: "Embedding",
+                              configJSON: #"{"name": "embedding", "input_dim": 4, "output_dim": 3, "dtype": "float32"}"#),
+        KerasModelGraph.Layer(name: "flatten", className: "Flatten"),
+        KerasModelGraph.Layer(name: "dense \"out\"", className: "Dense"),
+    ]
+
+    @Test func sequentialJSONIsWhatKerasWrites() throws {
+        let json = KerasModelGraph.sequentialJSON(name: "model", layers: Self.layers)
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        #expect(object["class_name"] as? String == "Sequential")
+        let config = object["config"] as! [String: Any]
+        #expect(config["name"] as? String == "model")
+        let layers = config["layers"] as! [[String: Any]]
+        #expect(layers.map { $0["class_name"] as! String } == ["Embedding", "Flatten", "Dense"])
+        #expect(layers.map { ($0["config"] as! [String: Any])["name"] as! String } == ["embedding", "flatten", "dense \"out\""])
+        #expect((layers[0]["config"] as! [String: Any])["output_dim"] as? Int == 3)
+    }
+
+    @Test func projectorConfigText() {
+        let text = Projector.configText([
+            Projector.Embedding(tensorName: "embedding/embeddings:0", rows: 4, columns: 3, metadataPath: "meta\"data\".tsv"),
+        ])
+        #expect(text == """
+            embeddings {
+              tensor_name: "embedding/embeddings:0"
+              metadata_path: "meta\\"data\\".tsv"
+              tensor_shape: 4
+              tensor_shape: 3
+              tensor_path: "train/embedding_embeddings_0.tsv"
+            }
+
+            """)
+        #expect(Projector.textFormatString("é\n") == #""\303\251\n""#)
+    }
+
+    @Test func tsvRoundTripsFloat32() {
+        let values: [Float] = [0.1, -2, 1e-30, 3.4028235e38, 0, -0.0]
+        let text = Projector.tsv(values, columns: 3)
+        #expect(text == "0.1\t-2.0\t1e-30\n3.4028235e+38\t0.0\t-0.0\n")
+        let parsed = text.split(whereSeparator: { $0 == "\t" || $0 == "\n" }).map { Float(String($0))! }
+        #expect(parsed.map(\.bitPattern) == values.map(\.bitPattern))
+    }
+
+    @Test func traceSessionNamesAreLocalTime() {
+        let name = ProfileTrace.sessionName(wallTime: 1_764_291_845)
+        #expect(name.count == 19)
+        #expect(name.split(separator: "_").count == 6)
+        #expect(name.hasPrefix("2025_11_2"))
+    }
+
+    /// The trace file is gzip'd Chrome trace-event JSON, as Python's gzip and json read it.
+    @Test func traceFileReadsBackWithPython() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
+        let directory = TemporaryDirectory()
+        let spans = [
+            ProfileTrace.Span(name: "on_train_batch_begin", category: "hook", startMicroseconds: 1_764_000_000_000_000,
+                              durationMicroseconds: 1.5, processID: 0, threadID: 7),
+            ProfileTrace.Span(name: "forward \"pass\"", category: "user", startMicroseconds: 1_764_000_000_000_010,
+                              durationMicroseconds: 250, processID: 1, threadID: 9, arguments: [("layer", "dense\n1")]),
+        ]
+        let path = try ProfileTrace.write(spans: spans, processNames: [0: "rank 0", 1: "rank 1"],
+                                          runDirectory: directory.appending("logs/train"), host: "node-3", wallTime: 1_764_291_845)
+        #expect(path.hasPrefix(directory.appending("logs/train/plugins/profile/")))
+        #expect(path.hasSuffix("/node-3.trace.json.gz"))
+        let script = """
+            import gzip, json, sys
+            trace = json.load(gzip.open(sys.argv[1]))
+            events = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+            names = [e for e in trace["traceEvents"] if e["ph"] == "M"]
+            assert [e["name"] for e in events] == ["on_train_batch_begin", 'forward "pass"'], events
+            assert events[1]["args"] == {"layer": "dense\\n1"}, events[1]
+            assert events[1]["dur"] == 250 and events[0]["dur"] == 1.5 and events[1]["tid"] == 9
+            assert [n["args"]["name"] for n in names] == ["rank 0", "rank 1"]
+            print("ok")
+            """
+        let result = try run(venvPython, ["-c", script, path])
+        #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    @Test func tensorBoardShowsTheModelTheTraceStepAndTheProjector() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
+        let directory = TemporaryDirectory()
+        let logdir = directory.appending("logs")
+        let json = KerasModelGraph.sequentialJSON(name: "model", layers: Self.layers)
+        let writer = try EventFileWriter(directory: logdir + "/train")
+        try writer.append(Event(wallTime: 1_764_000_000, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
+        let spans = [ProfileTrace.Span(name: "on_train_batch_end", category: "hook", startMicroseconds: 1_764_000_000_000_000,
+                                       durationMicroseconds: 12, processID: 0, threadID: 1)]
+        try writer.append(ProfileTrace.runMetadataEvent(step: 2, spans: spans, wallTime: 1_764_000_001))
+        try writer.close()
+        let embedding: [Float] = (0..<12).map { Float($0) * 0.25 - 1 }
+        let metadata = "word\nalpha\nbeta\ngamma\ndelta\n"
+        try metadata.write(toFile: logdir + "/metadata.tsv", atomically: true, encoding: .utf8)
+        try Projector.write([(Projector.Embedding(tensorName: "embedding/embeddings:0", rows: 4, columns: 3, metadataPath: "metadata.tsv"), embedding)],
+                            logDirectory: logdir)
+
+        let expect: [String: Any] = [
+            "runs": ["train": [
+                "tensors": ["keras": [["step": 0, "dtype": "DT_STRING", "shape": [Int](), "values": [json], "plugin": "graph_keras_model"]]],
+                "run_metadata": ["batch_2": [2]],
+            ]],
+            "projector": ["run": ".", "embeddings": ["embedding/embeddings": [
+                "shape": [4, 3], "values": embedding.map(Double.init), "metadata": metadata,
+            ]]],
+        ]
+        let expectPath = directory.appending("expect.json")
+        try JSONSerialization.data(withJSONObject: expect).write(to: URL(fileURLWithPath: expectPath))
+        let result = try run(venvPython, [packageRoot + "/Tests/Conformance/tensorboard_check.py", "--logdir", logdir, "--expect", expectPath], timeout: 180)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+
+        // One embedding value off: the projector route must show the difference.
+        var wrong = expect
+        var shifted = embedding.map(Double.init)
+        shifted[5] += 0.5
+        wrong["projector"] = ["run": ".", "embeddings": ["embedding/embeddings": ["shape": [4, 3], "values": shifted]]]
+        try JSONSerialization.data(withJSONObject: wrong).write(to: URL(fileURLWithPath: expectPath))
+        let failed = try run(venvPython, [packageRoot + "/Tests/Conformance/tensorboard_check.py", "--logdir", logdir, "--expect", expectPath], timeout: 180)
+        #expect(failed.status == 1)
+        #expect(failed.standardOutput.contains("projector"), "\(failed.standardOutput)")
+    }
+}
