@@ -12,9 +12,11 @@ let package = Package(
         .executable(name: "ringboard", targets: ["RingboardCLI"]),
         .library(name: "RingboardFormat", targets: ["RingboardFormat"]),
         .library(name: "RingboardSummaries", targets: ["RingboardSummaries"]),
+        .library(name: "RingboardRing", targets: ["RingboardRing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
@@ -44,6 +46,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RingboardRing",
+            dependencies: [
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
             name: "RingboardSummaries",
             dependencies: [
                 "RingboardFormat", "CRingboardSIMD", "CZlib",
@@ -66,6 +75,10 @@ let package = Package(
             name: "RingboardFormatTests",
             dependencies: ["RingboardFormat", "RingboardTestSupport"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RingboardRingTests",
+            dependencies: ["RingboardRing", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "RingboardSummariesTests",

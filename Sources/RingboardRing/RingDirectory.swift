@@ -1,0 +1,38 @@
+import SystemPackage
+
+/// The per-user directory that holds the ring files of one node: created 0700, and refused when
+/// it belongs to someone else or others can write it.
+public enum RingDirectory {
+    /// The default: `/dev/shm/ringboard-<uid>`, memory-backed and private to this user.
+    public static var defaultPath: String {
+        "/dev/shm/ringboard-\(Syscalls.effectiveUserID)"
+    }
+
+    /// The file name suffix of ring files.
+    public static let ringSuffix = ".ring"
+
+    /// Creates the directory (mode 0700) if it is missing, and checks that this user owns it and
+    /// that nobody else can write to it.
+    ///
+    /// - Parameter path: The directory.
+    /// - Throws: `RingError.notOwned` for a directory of another user, one that others can write,
+    ///   or a symbolic link; `RingError.systemCall` when it cannot be created.
+    public static func prepare(_ path: String) throws(RingError) {
+        switch Syscalls.makeDirectory(path, mode: 0o700) {
+        case .success, .failure(.fileExists): break
+        case .failure(let error): throw .systemCall("mkdir", path: path, error)
+        }
+        let status: Syscalls.FileStatus
+        switch Syscalls.linkStatus(path) {
+        case .success(let value): status = value
+        case .failure(let error): throw .systemCall("lstat", path: path, error)
+        }
+        guard status.isDirectory else { throw .notOwned(path: path, reason: "not a directory (a symbolic link?)") }
+        guard status.owner == Syscalls.effectiveUserID else {
+            throw .notOwned(path: path, reason: "owned by uid \(status.owner), not \(Syscalls.effectiveUserID)")
+        }
+        guard status.mode & 0o022 == 0 else {
+            throw .notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))")
+        }
+    }
+}

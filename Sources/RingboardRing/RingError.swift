@@ -1,0 +1,32 @@
+import SystemPackage
+
+/// What went wrong creating, opening or reading a ring.
+public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A system call failed: its name, the path it concerned and the error number.
+    case systemCall(String, path: String, Errno)
+    /// A ring file or directory that this user does not own, or that others can write.
+    case notOwned(path: String, reason: String)
+    /// A file that is not a ring of this version, or a damaged header.
+    case invalidHeader(path: String, reason: String)
+    /// A record that breaks the layout: a bad length, alignment or type.
+    case corruptRecord(path: String, position: Int64, reason: String)
+    /// A capacity that is not a power of two within the allowed range.
+    case invalidCapacity(Int)
+    /// A record larger than the ring allows.
+    case recordTooLarge(length: Int, maximum: Int)
+    /// A checkpoint larger than a checkpoint slot holds.
+    case checkpointTooLarge(length: Int, maximum: Int)
+
+    /// A one-line description.
+    public var description: String {
+        switch self {
+        case .systemCall(let call, let path, let errno): "\(path): \(call) failed: \(errno.description) (errno \(errno.rawValue))"
+        case .notOwned(let path, let reason): "\(path): refused: \(reason)"
+        case .invalidHeader(let path, let reason): "\(path): not a usable ring: \(reason)"
+        case .corruptRecord(let path, let position, let reason): "\(path): corrupt record at position \(position): \(reason)"
+        case .invalidCapacity(let capacity): "ring capacity \(capacity) is not a power of two between 4 KiB and 16 GiB"
+        case .recordTooLarge(let length, let maximum): "record of \(length) bytes exceeds the ring's maximum of \(maximum)"
+        case .checkpointTooLarge(let length, let maximum): "checkpoint of \(length) bytes exceeds the maximum of \(maximum)"
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// The layout of a ring file, version 1: one 4 KiB header page, then the data area.
+///
+/// ```
+/// 0     identity (written once by the producer before the file gets its final name)
+/// 128   tail            i64  bytes ever claimed by the producer            (producer writes)
+/// 256   head cache      i64  the producer's last look at head              (producer writes)
+/// 384   head            i64  bytes consumed and zeroed: the checkpoint     (consumer writes)
+/// 512   doorbell        u32  futex word, 1 while the consumer sleeps       (both)
+/// 640   heartbeat       i64  producer wall clock, ns since the Unix epoch  (producer writes)
+/// 768   spilled         i64  records that went to the spill file           (producer writes)
+/// 896   dropped         i64  records dropped on a full ring                (producer writes)
+/// 1024  consumed        i64  records the consumer has taken                (consumer writes)
+/// 1152  producer state  i64  0 open, 1 closed cleanly                      (producer writes)
+/// 2048  checkpoints     2 × 1 KiB, double-buffered consumer state, see RingReader.commit
+/// 4096  data            capacity bytes, a power of two
+/// ```
+///
+/// Every shared counter has a 128-byte slot of its own, as Aeron pads its ring descriptor, so
+/// the producer and the consumer never write the same cache line pair. Records are 8-byte
+/// aligned: `i32 length` (header included; negative while being written, 0 where nothing has
+/// been claimed), `u16 type`, `u16 flags`, then the payload.
+///
+/// Any change to these numbers bumps `version`.
+enum RingLayout {
+    /// `RBRING01` as a little-endian u64.
+    static let magic: UInt64 = 0x3130_474E_4952_4252
+    static let version: UInt32 = 1
+
+    // Identity, at the start of the header.
+    static let magicOffset = 0  // u64
+    static let versionOffset = 8  // u32
+    static let headerSizeOffset = 12  // u32
+    static let capacityOffset = 16  // u64
+    static let producerIDOffset = 24  // i64: the producer's pid
+    static let producerStartTimeOffset = 32  // u64: its start time, clock ticks after boot (/proc/<pid>/stat field 22)
+    static let createdWallTimeOffset = 40  // i64: ns since the Unix epoch
+    static let policyOffset = 48  // u32: RingPolicy raw value
+
+    // Shared counters, one 128-byte slot each.
+    static let slotSize = 128
+    static let tailOffset = 128
+    static let headCacheOffset = 256
+    static let headOffset = 384
+    static let doorbellOffset = 512
+    static let heartbeatOffset = 640
+    static let spilledOffset = 768
+    static let droppedOffset = 896
+    static let consumedOffset = 1024
+    static let producerStateOffset = 1152
+
+    // Consumer checkpoints: two slots, each `i64 generation, i64 position, u32 length, u32 crc, bytes`.
+    static let checkpointOffset = 2048
+    static let checkpointSlotSize = 1024
+    static let checkpointHeaderSize = 24
+    /// The most consumer state a checkpoint holds.
+    static let checkpointCapacity = checkpointSlotSize - checkpointHeaderSize
+
+    static let headerSize = 4096
+
+    // Records.
+    static let recordHeaderSize = 8
+    static let recordAlignment = 8
+    static let lengthOffset = 0  // i32
+    static let typeOffset = 4  // u16
+    static let flagsOffset = 6  // u16
+
+    /// The smallest and largest data areas a ring may have.
+    static let minimumCapacity = 4096
+    static let maximumCapacity = 1 << 34
+
+    @inline(__always)
+    static func aligned(_ length: Int) -> Int {
+        (length + recordAlignment - 1) & ~(recordAlignment - 1)
+    }
+
+    /// The largest record (header included) a ring of `capacity` bytes takes: an eighth of it,
+    /// as Aeron allows, so one record never fills the ring.
+    static func maximumRecordLength(capacity: Int) -> Int {
+        capacity / 8
+    }
+}
+
+/// Record types the ring itself uses; the types of its users start at `RingRecordType.firstUser`.
+public enum RingRecordType {
+    /// Fills the rest of the data area at the wrap, so a record never straddles the end.
+    static let padding: UInt16 = 1
+    /// The first type a user of the ring may give its records.
+    public static let firstUser: UInt16 = 16
+}
+
+/// What a producer does when the ring is full.
+public enum RingPolicy: UInt32, Sendable {
+    /// Refuse the record and count it (`dropped`).
+    case dropNewest = 1
+    /// Spin for a bounded time, then wait on the consumer, until there is room.
+    case block = 2
+    /// Append the record, in order, to a compressed overflow file the consumer drains first.
+    case spill = 3
+}

@@ -1,0 +1,132 @@
+import Atomics
+import SystemPackage
+
+/// The memory map of one ring file: the only type in this module that holds a pointer into it.
+/// `RingWriter` and `RingReader` reach the shared words only through the named atomics and the
+/// bounds-checked accessors here.
+///
+/// - Warning: The mapping lives as long as this object; nothing it lends out may outlive a call.
+final class RingMapping: @unchecked Sendable {
+    let path: String
+    /// Bytes in the data area; a power of two.
+    let capacity: Int
+    let mask: Int
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+    private let descriptor: FileDescriptor
+
+    let tail: UnsafeAtomic<Int64>
+    let headCache: UnsafeAtomic<Int64>
+    let head: UnsafeAtomic<Int64>
+    let doorbell: UnsafeAtomic<UInt32>
+    let heartbeat: UnsafeAtomic<Int64>
+    let spilled: UnsafeAtomic<Int64>
+    let dropped: UnsafeAtomic<Int64>
+    let consumed: UnsafeAtomic<Int64>
+    let producerState: UnsafeAtomic<Int64>
+
+    /// Maps `descriptor` (a file of `RingLayout.headerSize + capacity` bytes) and takes ownership
+    /// of it: the descriptor is closed when the mapping goes.
+    init(descriptor: FileDescriptor, path: String, capacity: Int) throws(RingError) {
+        self.path = path
+        self.capacity = capacity
+        self.mask = capacity - 1
+        self.length = RingLayout.headerSize + capacity
+        self.descriptor = descriptor
+        let base: UnsafeMutableRawPointer
+        switch Syscalls.map(descriptor, length: length) {
+        case .success(let address): base = address
+        case .failure(let error):
+            try? descriptor.close()
+            throw .systemCall("mmap", path: path, error)
+        }
+        self.base = base
+        func int64(_ offset: Int) -> UnsafeAtomic<Int64> {
+            UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: Int64.AtomicRepresentation.self))
+        }
+        tail = int64(RingLayout.tailOffset)
+        headCache = int64(RingLayout.headCacheOffset)
+        head = int64(RingLayout.headOffset)
+        doorbell = UnsafeAtomic(at: (base + RingLayout.doorbellOffset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        heartbeat = int64(RingLayout.heartbeatOffset)
+        spilled = int64(RingLayout.spilledOffset)
+        dropped = int64(RingLayout.droppedOffset)
+        consumed = int64(RingLayout.consumedOffset)
+        producerState = int64(RingLayout.producerStateOffset)
+    }
+
+    deinit {
+        Syscalls.unmap(base, length: length)
+        try? descriptor.close()
+    }
+
+    // MARK: Header identity (written once, before the file is published under its name)
+
+    func loadHeader<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= RingLayout.slotSize)
+        return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    func storeHeader<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= RingLayout.slotSize)
+        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+    }
+
+    // MARK: Records in the data area
+
+    /// The length word of the record at data index `index` (8-byte aligned).
+    @inline(__always)
+    func recordLength(at index: Int) -> UnsafeAtomic<Int32> {
+        precondition(index & 7 == 0 && index >= 0 && index + RingLayout.recordHeaderSize <= capacity)
+        return UnsafeAtomic(at: (base + RingLayout.headerSize + index).assumingMemoryBound(to: Int32.AtomicRepresentation.self))
+    }
+
+    @inline(__always)
+    func recordType(at index: Int) -> (type: UInt16, flags: UInt16) {
+        precondition(index & 7 == 0 && index >= 0 && index + RingLayout.recordHeaderSize <= capacity)
+        let at = base + RingLayout.headerSize + index
+        return (at.load(fromByteOffset: RingLayout.typeOffset, as: UInt16.self),
+                at.load(fromByteOffset: RingLayout.flagsOffset, as: UInt16.self))
+    }
+
+    @inline(__always)
+    func storeRecordType(_ type: UInt16, flags: UInt16, at index: Int) {
+        precondition(index & 7 == 0 && index >= 0 && index + RingLayout.recordHeaderSize <= capacity)
+        let at = base + RingLayout.headerSize + index
+        at.storeBytes(of: type, toByteOffset: RingLayout.typeOffset, as: UInt16.self)
+        at.storeBytes(of: flags, toByteOffset: RingLayout.flagsOffset, as: UInt16.self)
+    }
+
+    /// Lends the `count` bytes at data index `index`, which must lie inside the data area.
+    ///
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    @inline(__always)
+    func withData<R>(at index: Int, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(index >= 0 && count >= 0 && index + count <= capacity)
+        return try body(UnsafeMutableRawBufferPointer(start: base + RingLayout.headerSize + index, count: count))
+    }
+
+    /// Zeroes the data between two positions (the consumer's duty once records are taken, so
+    /// that a claimed but unwritten slot always reads as length 0).
+    func zero(from start: Int64, to end: Int64) {
+        precondition(start <= end && end - start <= Int64(capacity))
+        var position = start
+        while position < end {
+            let index = Int(position) & mask
+            let count = min(Int(end - position), capacity - index)
+            (base + RingLayout.headerSize + index).initializeMemory(as: UInt8.self, repeating: 0, count: count)
+            position += Int64(count)
+        }
+    }
+
+    // MARK: Checkpoint slots
+
+    /// Lends checkpoint slot 0 or 1.
+    ///
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    func withCheckpointSlot<R>(_ slot: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(slot == 0 || slot == 1)
+        let start = base + RingLayout.checkpointOffset + slot * RingLayout.checkpointSlotSize
+        return try body(UnsafeMutableRawBufferPointer(start: start, count: RingLayout.checkpointSlotSize))
+    }
+}

@@ -1,0 +1,290 @@
+import Atomics
+import SystemPackage
+
+/// One record as the consumer sees it.
+public struct RingRecord {
+    /// The record's type.
+    public var type: UInt16
+    /// The producer's sixteen bits.
+    public var flags: UInt16
+    /// Its position in the ring: bytes claimed before it.
+    public var position: Int64
+    /// The payload, valid only during the call that delivers the record.
+    ///
+    /// - Warning: Do not keep the pointer after the handler returns: the consumer zeroes and
+    ///   reuses the memory once the record is committed.
+    public var payload: UnsafeRawBufferPointer
+}
+
+/// The consumer side of one ring file.
+///
+/// `poll` delivers committed records in order from the read position; `commit` hands the space
+/// back to the producer (zeroing it) and stores, together with the new position, up to
+/// `RingReader.maximumCheckpointLength` bytes of the consumer's own state, so a consumer killed
+/// and restarted resumes exactly where its last commit left it. Everything read from the file is
+/// checked before use: a producer cannot make the consumer read outside the mapping.
+///
+/// - Warning: Not thread-safe; one consumer thread per ring.
+public final class RingReader {
+    /// The ring file.
+    public let path: String
+    let mapping: RingMapping
+    /// The producer's process id.
+    public let producerID: Int32
+    private let producerStartTime: UInt64
+    /// The next record `poll` delivers.
+    public private(set) var readPosition: Int64
+    /// The position of the last commit; the producer may reuse everything before it.
+    public private(set) var committedPosition: Int64
+    private var checkpointGeneration: Int64
+    /// The consumer state stored by the last commit (empty for a new ring).
+    public private(set) var checkpoint: [UInt8]
+    /// Records delivered by this reader.
+    public private(set) var recordsRead: Int64 = 0
+    /// Claims the producer made but never completed, skipped after it died.
+    public private(set) var tornClaimsSkipped = 0
+
+    /// The most consumer state one commit stores.
+    public static let maximumCheckpointLength = RingLayout.checkpointCapacity
+
+    /// Opens a ring file for consuming, after checking that this user owns it, that nobody else
+    /// can write it, and that its header is one this version reads.
+    ///
+    /// - Parameter path: The ring file.
+    /// - Throws: `RingError.notOwned`, `.invalidHeader` or `.systemCall`.
+    public init(path: String) throws(RingError) {
+        self.path = path
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: [.noFollow, .closeOnExec, .nonBlocking])
+        } catch {
+            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
+        }
+        let status: Syscalls.FileStatus
+        switch Syscalls.status(descriptor) {
+        case .success(let value): status = value
+        case .failure(let error):
+            try? descriptor.close()
+            throw .systemCall("fstat", path: path, error)
+        }
+        func refuse(_ error: RingError) -> RingError {
+            try? descriptor.close()
+            return error
+        }
+        guard status.isRegular else { throw refuse(.notOwned(path: path, reason: "not a regular file")) }
+        guard status.owner == Syscalls.effectiveUserID else {
+            throw refuse(.notOwned(path: path, reason: "owned by uid \(status.owner), not \(Syscalls.effectiveUserID)"))
+        }
+        guard status.mode & 0o022 == 0 else {
+            throw refuse(.notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))"))
+        }
+        guard status.size > Int64(RingLayout.headerSize) else {
+            throw refuse(.invalidHeader(path: path, reason: "\(status.size) bytes is smaller than a ring"))
+        }
+        let capacity = Int(status.size) - RingLayout.headerSize
+        guard capacity >= RingLayout.minimumCapacity, capacity <= RingLayout.maximumCapacity, capacity & (capacity - 1) == 0 else {
+            throw refuse(.invalidHeader(path: path, reason: "data area of \(capacity) bytes is not a power of two in range"))
+        }
+        let mapping = try RingMapping(descriptor: descriptor, path: path, capacity: capacity)
+        guard mapping.loadHeader(RingLayout.magicOffset, as: UInt64.self) == RingLayout.magic else {
+            throw .invalidHeader(path: path, reason: "bad magic")
+        }
+        let version = mapping.loadHeader(RingLayout.versionOffset, as: UInt32.self)
+        guard version == RingLayout.version else {
+            throw .invalidHeader(path: path, reason: "layout version \(version), this build reads \(RingLayout.version)")
+        }
+        guard mapping.loadHeader(RingLayout.capacityOffset, as: UInt64.self) == UInt64(capacity),
+              mapping.loadHeader(RingLayout.headerSizeOffset, as: UInt32.self) == UInt32(RingLayout.headerSize)
+        else { throw .invalidHeader(path: path, reason: "header sizes do not match the file") }
+        self.mapping = mapping
+        self.producerID = Int32(truncatingIfNeeded: mapping.loadHeader(RingLayout.producerIDOffset, as: Int64.self))
+        self.producerStartTime = mapping.loadHeader(RingLayout.producerStartTimeOffset, as: UInt64.self)
+
+        // Resume from the newest valid checkpoint. A consumer killed between writing a checkpoint
+        // and moving head left head behind it: finish that commit now.
+        var head = mapping.head.load(ordering: .acquiring)
+        let tail = mapping.tail.load(ordering: .acquiring)
+        let (generation, position, state) = RingReader.latestCheckpoint(mapping)
+        if generation > 0 {
+            guard position >= head, position <= tail, position - head <= Int64(capacity) else {
+                throw .invalidHeader(path: path, reason: "checkpoint position \(position) outside head \(head) … tail \(tail)")
+            }
+            if position > head {
+                mapping.zero(from: head, to: position)
+                mapping.head.store(position, ordering: .releasing)
+                head = position
+            }
+        }
+        guard head >= 0, head <= tail, tail - head <= Int64(capacity) else {
+            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail) are inconsistent")
+        }
+        self.readPosition = head
+        self.committedPosition = head
+        self.checkpointGeneration = generation
+        self.checkpoint = state
+    }
+
+    /// Delivers committed records in order, at most `limit` of them, stopping at the first record
+    /// still being written.
+    ///
+    /// - Parameters:
+    ///   - limit: The most records to deliver.
+    ///   - handler: Called with each record.
+    /// - Returns: The number of records delivered.
+    /// - Throws: `RingError.corruptRecord` when a record breaks the layout; the read position
+    ///   stays at that record.
+    @discardableResult
+    public func poll(limit: Int = .max, _ handler: (RingRecord) -> Void) throws(RingError) -> Int {
+        // acquiring: pairs with the producer's claim; bounds what may be read.
+        let tail = mapping.tail.load(ordering: .acquiring)
+        guard tail >= readPosition, tail - committedPosition <= Int64(mapping.capacity) else {
+            throw .corruptRecord(path: path, position: readPosition, reason: "tail \(tail) is outside the ring")
+        }
+        var delivered = 0
+        var position = readPosition
+        defer {
+            readPosition = position
+            recordsRead += Int64(delivered)
+        }
+        while delivered < limit && position < tail {
+            let index = Int(position) & mapping.mask
+            // acquiring: pairs with the releasing store of length in RingWriter.tryClaim.
+            let length = Int(mapping.recordLength(at: index).load(ordering: .acquiring))
+            if length <= 0 { break }
+            let aligned = RingLayout.aligned(length)
+            guard length >= RingLayout.recordHeaderSize, aligned <= mapping.capacity - index,
+                  position + Int64(aligned) <= tail
+            else { throw .corruptRecord(path: path, position: position, reason: "length \(length) does not fit") }
+            let (type, flags) = mapping.recordType(at: index)
+            if type == RingRecordType.padding {
+                guard index + aligned == mapping.capacity else {
+                    throw .corruptRecord(path: path, position: position, reason: "padding that does not reach the end")
+                }
+            } else {
+                guard type >= RingRecordType.firstUser else {
+                    throw .corruptRecord(path: path, position: position, reason: "reserved record type \(type)")
+                }
+                mapping.withData(at: index + RingLayout.recordHeaderSize, count: length - RingLayout.recordHeaderSize) { payload in
+                    handler(RingRecord(type: type, flags: flags, position: position, payload: UnsafeRawBufferPointer(payload)))
+                }
+                delivered += 1
+            }
+            position += Int64(aligned)
+        }
+        return delivered
+    }
+
+    /// Hands the space of every record read so far (or up to `position`) back to the producer and
+    /// stores `checkpoint` with that position. Records before it are never delivered again, even
+    /// to a consumer that opens the ring after this one was killed.
+    ///
+    /// The checkpoint goes to the older of two slots before head moves, so a crash at any point
+    /// leaves either the previous commit or this one complete.
+    ///
+    /// - Parameters:
+    ///   - position: Where to commit to: a record boundary between the last commit and the read
+    ///     position; `nil` for the read position.
+    ///   - checkpoint: The consumer's state as of `position`.
+    /// - Throws: `RingError.checkpointTooLarge` for more than `maximumCheckpointLength` bytes.
+    public func commit(through position: Int64? = nil, checkpoint state: [UInt8] = []) throws(RingError) {
+        let target = position ?? readPosition
+        precondition(target >= committedPosition && target <= readPosition, "commit position outside what was read")
+        guard state.count <= RingReader.maximumCheckpointLength else {
+            throw .checkpointTooLarge(length: state.count, maximum: RingReader.maximumCheckpointLength)
+        }
+        let generation = checkpointGeneration + 1
+        mapping.withCheckpointSlot(Int(generation & 1)) { slot in
+            slot.storeBytes(of: Int64(0).littleEndian, toByteOffset: 0, as: Int64.self)  // invalid while written
+            slot.storeBytes(of: target.littleEndian, toByteOffset: 8, as: Int64.self)
+            slot.storeBytes(of: UInt32(state.count).littleEndian, toByteOffset: 16, as: UInt32.self)
+            slot.storeBytes(of: RingReader.checksum(state, position: target).littleEndian, toByteOffset: 20, as: UInt32.self)
+            state.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: slot[RingLayout.checkpointHeaderSize...]).copyMemory(from: bytes)
+            }
+            slot.storeBytes(of: generation.littleEndian, toByteOffset: 0, as: Int64.self)
+        }
+        mapping.zero(from: committedPosition, to: target)
+        // releasing: pairs with the acquiring load of head in RingWriter.tryClaim; the zeroed
+        // bytes are visible before the space is offered again.
+        mapping.head.store(target, ordering: .releasing)
+        mapping.consumed.store(recordsRead, ordering: .relaxed)
+        committedPosition = target
+        checkpointGeneration = generation
+        checkpoint = state
+    }
+
+    /// Whether the producer process still runs (same pid and start time).
+    public var producerIsAlive: Bool {
+        guard producerStartTime != 0 else { return Syscalls.processExists(producerID) }
+        return Syscalls.processStartTime(producerID) == producerStartTime
+    }
+
+    /// Whether the producer said it is done (`RingWriter.close()`).
+    public var producerClosed: Bool {
+        mapping.producerState.load(ordering: .acquiring) == 1
+    }
+
+    /// Whether every claimed byte has been read.
+    public var isDrained: Bool {
+        readPosition >= mapping.tail.load(ordering: .acquiring)
+    }
+
+    /// Bytes claimed by the producer but not yet read.
+    public var lag: Int64 {
+        mapping.tail.load(ordering: .acquiring) - readPosition
+    }
+
+    /// Records the producer counted as dropped.
+    public var droppedCount: Int64 { mapping.dropped.load(ordering: .relaxed) }
+
+    /// Skips the claim at the read position that a dead producer never completed: a record whose
+    /// length is still negative (its size is known) or still zero (then the next record, if any,
+    /// is the first nonzero length word after it, since free space is always zeroed).
+    ///
+    /// - Precondition: The producer is dead (`producerIsAlive` is false); a live producer may
+    ///   still be writing that record.
+    /// - Returns: Whether a torn claim was skipped.
+    public func skipTornClaim() -> Bool {
+        let tail = mapping.tail.load(ordering: .acquiring)
+        guard readPosition < tail else { return false }
+        let index = Int(readPosition) & mapping.mask
+        let length = Int(mapping.recordLength(at: index).load(ordering: .acquiring))
+        guard length <= 0 else { return false }
+        var next = readPosition + Int64(RingLayout.recordAlignment)
+        if length < 0, RingLayout.aligned(-length) <= mapping.capacity - index {
+            next = readPosition + Int64(RingLayout.aligned(-length))
+        } else {
+            while next < tail && mapping.recordLength(at: Int(next) & mapping.mask).load(ordering: .acquiring) == 0 {
+                next += Int64(RingLayout.recordAlignment)
+            }
+        }
+        readPosition = min(next, tail)
+        tornClaimsSkipped += 1
+        return true
+    }
+
+    private static func latestCheckpoint(_ mapping: RingMapping) -> (generation: Int64, position: Int64, state: [UInt8]) {
+        var best: (Int64, Int64, [UInt8]) = (0, 0, [])
+        for slot in 0..<2 {
+            mapping.withCheckpointSlot(slot) { bytes in
+                let generation = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+                let position = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+                let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+                let sum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
+                guard generation > best.0, length <= RingLayout.checkpointCapacity else { return }
+                let state = Array(bytes[RingLayout.checkpointHeaderSize..<(RingLayout.checkpointHeaderSize + length)])
+                guard checksum(state, position: position) == sum else { return }
+                best = (generation, position, state)
+            }
+        }
+        return best
+    }
+
+    /// FNV-1a over the position and the state: enough to tell a torn checkpoint from a whole one.
+    private static func checksum(_ state: [UInt8], position: Int64) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        withUnsafeBytes(of: position.littleEndian) { for byte in $0 { hash = (hash ^ UInt32(byte)) &* 16_777_619 } }
+        for byte in state { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
+    }
+}

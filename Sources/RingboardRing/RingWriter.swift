@@ -1,0 +1,189 @@
+import Atomics
+import SystemPackage
+
+/// The producer side of a ring: one per process, shared by its threads.
+///
+/// Appending claims space with a compare-and-swap on the tail, as Aeron's MPSC ring buffer does
+/// (a CAS rather than a fetch-add, so that a full ring is seen before anything is claimed and a
+/// claim never has to be undone), writes the record, and publishes it with a release store of its
+/// length. No lock, no system call and no allocation.
+///
+/// - Warning: Safe to use from any number of threads of one process. A record is visible to the
+///   consumer only once the call that appends it has returned.
+public final class RingWriter: @unchecked Sendable {
+    /// How a ring is made.
+    public struct Options: Sendable {
+        /// Bytes in the data area: a power of two between 4 KiB and 16 GiB.
+        public var capacity: Int = 16 << 20
+
+        /// 16 MiB of data area.
+        public init() {}
+    }
+
+    /// What became of an append.
+    public enum AppendResult: Equatable, Sendable {
+        /// The record is in the ring; its position (bytes claimed before it).
+        case appended(position: Int64)
+        /// There was no room; nothing was written.
+        case full
+    }
+
+    /// The ring file.
+    public let path: String
+    let mapping: RingMapping
+    /// The largest payload one record may carry.
+    public let maximumPayloadLength: Int
+
+    /// Creates this process's ring file in `directory` (prepared as `RingDirectory.prepare`
+    /// requires) and maps it. The file appears under its final name only once its header is
+    /// complete, so a consumer never sees a half-made ring.
+    ///
+    /// - Parameters:
+    ///   - directory: The ring directory.
+    ///   - options: The capacity.
+    /// - Throws: `RingError` when the directory is unusable or the file cannot be made.
+    public init(directory: String, options: Options = Options()) throws(RingError) {
+        let capacity = options.capacity
+        guard capacity >= RingLayout.minimumCapacity, capacity <= RingLayout.maximumCapacity,
+              capacity & (capacity - 1) == 0
+        else { throw .invalidCapacity(capacity) }
+        try RingDirectory.prepare(directory)
+        let pid = Syscalls.processID
+        let startTime = Syscalls.processStartTime(pid) ?? 0
+        let name = "\(pid)-\(startTime)\(RingDirectory.ringSuffix)"
+        let finalPath = directory + "/" + name
+        let temporaryPath = directory + "/." + name + ".tmp"
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(
+                FilePath(temporaryPath), .readWrite, options: [.create, .truncate, .noFollow, .closeOnExec],
+                permissions: [.ownerReadWrite])
+        } catch {
+            throw .systemCall("open", path: temporaryPath, error as? Errno ?? .ioError)
+        }
+        if case .failure(let error) = Syscalls.truncate(descriptor, RingLayout.headerSize + capacity) {
+            try? descriptor.close()
+            _ = Syscalls.unlink(temporaryPath)
+            throw .systemCall("ftruncate", path: temporaryPath, error)
+        }
+        let mapping: RingMapping
+        do {
+            mapping = try RingMapping(descriptor: descriptor, path: finalPath, capacity: capacity)
+        } catch {
+            _ = Syscalls.unlink(temporaryPath)
+            throw error
+        }
+        mapping.storeHeader(RingLayout.magic, at: RingLayout.magicOffset)
+        mapping.storeHeader(RingLayout.version, at: RingLayout.versionOffset)
+        mapping.storeHeader(UInt32(RingLayout.headerSize), at: RingLayout.headerSizeOffset)
+        mapping.storeHeader(UInt64(capacity), at: RingLayout.capacityOffset)
+        mapping.storeHeader(Int64(pid), at: RingLayout.producerIDOffset)
+        mapping.storeHeader(startTime, at: RingLayout.producerStartTimeOffset)
+        mapping.storeHeader(Syscalls.wallClockNanoseconds(), at: RingLayout.createdWallTimeOffset)
+        mapping.heartbeat.store(Syscalls.wallClockNanoseconds(), ordering: .releasing)
+        if case .failure(let error) = Syscalls.rename(temporaryPath, finalPath) {
+            _ = Syscalls.unlink(temporaryPath)
+            throw .systemCall("rename", path: finalPath, error)
+        }
+        self.path = finalPath
+        self.mapping = mapping
+        self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
+    }
+
+    /// Claims room for a record of `length` payload bytes, lets `write` fill the payload in place
+    /// (no copy), and publishes it.
+    ///
+    /// - Parameters:
+    ///   - type: The record type, `RingRecordType.firstUser` or above.
+    ///   - flags: Sixteen bits the ring carries for its user.
+    ///   - length: The payload length, at most `maximumPayloadLength`.
+    ///   - write: Fills the payload; it must write every byte and must not fail.
+    /// - Returns: `.appended` with the record's position, or `.full` when the ring had no room.
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    @inline(__always)
+    public func tryClaim(
+        type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendResult {
+        precondition(type >= RingRecordType.firstUser, "record types below \(RingRecordType.firstUser) belong to the ring")
+        precondition(length >= 0 && length <= maximumPayloadLength, "payload of \(length) bytes exceeds \(maximumPayloadLength)")
+        let recordLength = RingLayout.recordHeaderSize + length
+        let aligned = RingLayout.aligned(recordLength)
+        let capacity = mapping.capacity
+        var tail: Int64
+        var padding: Int
+        while true {
+            tail = mapping.tail.load(ordering: .relaxed)
+            let index = Int(tail) & mapping.mask
+            let toEnd = capacity - index
+            padding = aligned > toEnd ? toEnd : 0
+            let required = Int64(padding + aligned)
+            // relaxed: only a hint; a stale value makes us look at head itself below.
+            var head = mapping.headCache.load(ordering: .relaxed)
+            if tail + required - head > Int64(capacity) {
+                // acquiring: pairs with the releasing store of head in RingReader.commit, so the
+                // zeroed bytes behind head are seen zeroed before we write over them.
+                head = mapping.head.load(ordering: .acquiring)
+                if tail + required - head > Int64(capacity) { return .full }
+                mapping.headCache.store(head, ordering: .relaxed)
+            }
+            // The claim: whoever moves tail first owns [tail, tail + required).
+            if mapping.tail.weakCompareExchange(
+                expected: tail, desired: tail + required, successOrdering: .relaxed, failureOrdering: .relaxed
+            ).exchanged { break }
+        }
+        var index = Int(tail) & mapping.mask
+        if padding > 0 {
+            mapping.storeRecordType(RingRecordType.padding, flags: 0, at: index)
+            // releasing: pairs with the acquiring load of length in RingReader.poll.
+            mapping.recordLength(at: index).store(Int32(padding), ordering: .releasing)
+            index = 0
+        }
+        let lengthWord = mapping.recordLength(at: index)
+        // Marks the claim as in progress: a producer that dies from here on leaves a record the
+        // consumer can measure and skip.
+        lengthWord.store(-Int32(recordLength), ordering: .relaxed)
+        mapping.storeRecordType(type, flags: flags, at: index)
+        mapping.withData(at: index + RingLayout.recordHeaderSize, count: length, write)
+        // releasing: pairs with the acquiring load of length in RingReader.poll; publishes the
+        // type and payload written above.
+        lengthWord.store(Int32(recordLength), ordering: .releasing)
+        return .appended(position: tail + Int64(padding))
+    }
+
+    /// Appends a record holding a copy of `payload`.
+    ///
+    /// - Parameters:
+    ///   - type: The record type, `RingRecordType.firstUser` or above.
+    ///   - flags: Sixteen bits for the ring's user.
+    ///   - payload: The payload, at most `maximumPayloadLength` bytes.
+    /// - Returns: `.appended` or `.full`.
+    public func tryAppend(type: UInt16, flags: UInt16 = 0, _ payload: [UInt8]) -> AppendResult {
+        payload.withUnsafeBytes { source in
+            tryClaim(type: type, flags: flags, length: source.count) { destination in
+                if let from = source.baseAddress, let to = destination.baseAddress {
+                    to.copyMemory(from: from, byteCount: source.count)
+                }
+            }
+        }
+    }
+
+    /// Counts a record the caller dropped because the ring was full.
+    public func countDropped() {
+        mapping.dropped.wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// Records dropped so far.
+    public var droppedCount: Int64 { mapping.dropped.load(ordering: .relaxed) }
+
+    /// Tells the consumer this producer is done: once it has drained the ring, it may remove the
+    /// file. Appending after `close()` is a programming error.
+    public func close() {
+        mapping.producerState.store(1, ordering: .releasing)
+    }
+
+    /// Stamps the heartbeat with the current time (not needed for liveness, which the consumer
+    /// checks by process id and start time; shown by `ringboard status`).
+    public func beat() {
+        mapping.heartbeat.store(Syscalls.wallClockNanoseconds(), ordering: .relaxed)
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+import RingboardTestSupport
+import Testing
+@testable import RingboardRing
+
+@Suite struct RingLayoutTests {
+    /// The offsets are the file format: changing one means bumping the layout version.
+    @Test func offsetsArePinned() {
+        #expect(RingLayout.version == 1)
+        #expect(RingLayout.magic == 0x3130_474E_4952_4252)
+        let offsets: [Int] = [RingLayout.tailOffset, RingLayout.headCacheOffset, RingLayout.headOffset, RingLayout.doorbellOffset,
+                 RingLayout.heartbeatOffset, RingLayout.spilledOffset, RingLayout.droppedOffset, RingLayout.consumedOffset,
+                 RingLayout.producerStateOffset]
+        #expect(offsets == [128, 256, 384, 512, 640, 768, 896, 1024, 1152])
+        #expect(RingLayout.checkpointOffset == 2048 && RingLayout.checkpointSlotSize == 1024)
+        #expect(RingLayout.headerSize == 4096)
+        #expect(RingLayout.recordHeaderSize == 8)
+        #expect(withUnsafeBytes(of: RingLayout.magic.littleEndian) { Array($0) } == Array("RBRING01".utf8))
+    }
+
+    @Test func alignment() {
+        #expect((0...17).map(RingLayout.aligned) == [0, 8, 8, 8, 8, 8, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16, 16, 24])
+    }
+}
+
+@Suite struct RingTests {
+    static let type: UInt16 = RingRecordType.firstUser
+
+    static func makeRing(capacity: Int = 4096) throws -> (TemporaryDirectory, RingWriter, RingReader) {
+        let directory = TemporaryDirectory("ringboard-ring")
+        var options = RingWriter.Options()
+        options.capacity = capacity
+        let writer = try RingWriter(directory: directory.appending("rings"), options: options)
+        let reader = try RingReader(path: writer.path)
+        return (directory, writer, reader)
+    }
+
+    static func drain(_ reader: RingReader) throws -> [[UInt8]] {
+        var payloads: [[UInt8]] = []
+        try reader.poll { payloads.append(Array($0.payload)) }
+        return payloads
+    }
+
+    @Test func fileIsPrivateAndNamedByProcess() throws {
+        let (directory, writer, _) = try Self.makeRing()
+        let attributes = try FileManager.default.attributesOfItem(atPath: writer.path)
+        #expect((attributes[.posixPermissions] as! Int) == 0o600)
+        let directoryAttributes = try FileManager.default.attributesOfItem(atPath: directory.appending("rings"))
+        #expect((directoryAttributes[.posixPermissions] as! Int) == 0o700)
+        #expect(URL(fileURLWithPath: writer.path).lastPathComponent.hasPrefix("\(getpid())-"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).count == 1)
+    }
+
+    @Test func recordsComeBackInOrderWithTypesAndFlags() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        for length in 0..<40 {
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &+ length) }
+            #expect(writer.tryAppend(type: Self.type + UInt16(length % 3), flags: UInt16(length), payload) != .full)
+        }
+        var seen: [(UInt16, UInt16, [UInt8])] = []
+        let count = try reader.poll { seen.append(($0.type, $0.flags, Array($0.payload))) }
+        #expect(count == 40)
+        for (length, record) in seen.enumerated() {
+            #expect(record.0 == Self.type + UInt16(length % 3))
+            #expect(record.1 == UInt16(length))
+            #expect(record.2 == (0..<length).map { UInt8(truncatingIfNeeded: $0 &+ length) })
+        }
+        #expect(reader.isDrained)
+    }
+
+    /// Aeron's shouldInsertPaddingRecordPlusMessageOnBufferWrap: head and tail set by hand 16 bytes
+    /// before the end; a 24-byte record needs the padding and goes to index 0.
+    @Test func paddingFillsTheWrap() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        let start = Int64(4096 - 16)
+        writer.mapping.tail.store(start, ordering: .relaxed)
+        writer.mapping.head.store(start, ordering: .relaxed)
+        writer.mapping.headCache.store(start, ordering: .relaxed)
+        let reopened = try RingReader(path: reader.path)
+        #expect(writer.tryAppend(type: Self.type, Array(repeating: 7, count: 16)) == .appended(position: 4096))
+        #expect(writer.mapping.tail.load(ordering: .relaxed) == start + 16 + 24)
+        #expect(writer.mapping.recordLength(at: 4096 - 16).load(ordering: .relaxed) == 16)
+        #expect(writer.mapping.recordType(at: 4096 - 16).type == RingRecordType.padding)
+        #expect(try Self.drain(reopened) == [Array(repeating: 7, count: 16)])
+        try reopened.commit()
+        // The padding and the record were zeroed behind the consumer.
+        #expect(writer.mapping.recordLength(at: 4096 - 16).load(ordering: .relaxed) == 0)
+        #expect(writer.mapping.recordLength(at: 0).load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aRecordThatExactlyReachesTheEndNeedsNoPadding() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        let start = Int64(4096 - 24)
+        writer.mapping.tail.store(start, ordering: .relaxed)
+        writer.mapping.head.store(start, ordering: .relaxed)
+        let reopened = try RingReader(path: reader.path)
+        #expect(writer.tryAppend(type: Self.type, Array(repeating: 1, count: 16)) == .appended(position: start))
+        #expect(writer.tryAppend(type: Self.type, [2]) == .appended(position: 4096))
+        #expect(try Self.drain(reopened) == [Array(repeating: 1, count: 16), [2]])
+    }
+
+    @Test func fullRingRefusesUntilTheConsumerCommits() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        var appended = 0
+        while case .appended = writer.tryAppend(type: Self.type, Array(repeating: 9, count: 56)) { appended += 1 }
+        #expect(appended == 4096 / 64)
+        #expect(writer.tryAppend(type: Self.type, []) == .full)
+        #expect(try reader.poll(limit: 10) { _ in } == 10)
+        #expect(writer.tryAppend(type: Self.type, []) == .full)  // read but not committed: not free yet
+        try reader.commit()
+        #expect(writer.tryAppend(type: Self.type, Array(repeating: 9, count: 56)) != .full)
+        #expect(try reader.poll { _ in } == appended - 10 + 1)
+    }
+
+    @Test func wrapsManyTimesWithRandomSizes() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        var generator = SeededGenerator(seed: 11)
+        var expected: [[UInt8]] = []
+        var received: [[UInt8]] = []
+        for round in 0..<20_000 {
+            let length = Int.random(in: 0...writer.maximumPayloadLength, using: &generator)
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ round) }
+            if writer.tryAppend(type: Self.type, payload) == .full {
+                received += try Self.drain(reader)
+                try reader.commit()
+                #expect(writer.tryAppend(type: Self.type, payload) != .full)
+            }
+            expected.append(payload)
+        }
+        received += try Self.drain(reader)
+        #expect(received == expected)
+        #expect(writer.mapping.tail.load(ordering: .relaxed) > Int64(4096 * 100))
+    }
+
+    @Test func zeroCopyClaimWritesInPlace() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        let result = writer.tryClaim(type: Self.type, length: 12) { buffer in
+            for k in 0..<buffer.count { buffer[k] = UInt8(k * 2) }
+        }
+        #expect(result == .appended(position: 0))
+        #expect(try Self.drain(reader) == [(0..<12).map { UInt8($0 * 2) }])
+    }
+
+    /// A claim whose length is still negative (the producer died mid-record) is skipped by its size.
+    @Test func tornClaimWithNegativeLengthIsSkipped() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        _ = writer.tryAppend(type: Self.type, [1])
+        // Claim 24 bytes and die after marking the length, as a killed producer would.
+        writer.mapping.tail.wrappingIncrement(by: 24, ordering: .relaxed)
+        writer.mapping.recordLength(at: 16).store(-20, ordering: .relaxed)
+        _ = writer.tryAppend(type: Self.type, [3])
+        #expect(try Self.drain(reader) == [[1]])
+        #expect(!reader.isDrained)
+        #expect(reader.skipTornClaim())
+        #expect(try Self.drain(reader) == [[3]])
+        #expect(reader.isDrained)
+        #expect(reader.tornClaimsSkipped == 1)
+    }
+
+    /// A claim with nothing written (killed between the CAS and the header): the next record is
+    /// the next nonzero length word, because free space is always zero.
+    @Test func tornClaimWithZeroLengthIsSkippedToTheNextRecord() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        _ = writer.tryAppend(type: Self.type, [1])
+        writer.mapping.tail.wrappingIncrement(by: 40, ordering: .relaxed)
+        _ = writer.tryAppend(type: Self.type, [5, 6])
+        #expect(try Self.drain(reader) == [[1]])
+        #expect(reader.skipTornClaim())
+        #expect(try Self.drain(reader) == [[5, 6]])
+        // A torn claim at the very end: nothing follows it.
+        writer.mapping.tail.wrappingIncrement(by: 16, ordering: .relaxed)
+        #expect(reader.skipTornClaim())
+        #expect(reader.isDrained)
+    }
+
+    @Test func commitsSurviveTheConsumerAndCarryItsState() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        for k in 0..<10 { _ = writer.tryAppend(type: Self.type, [UInt8(k)]) }
+        #expect(try reader.poll(limit: 4) { _ in } == 4)
+        try reader.commit(checkpoint: Array("state after 4".utf8))
+        #expect(try reader.poll(limit: 3) { _ in } == 3)  // read, never committed
+        let restarted = try RingReader(path: reader.path)
+        #expect(restarted.checkpoint == Array("state after 4".utf8))
+        #expect(try Self.drain(restarted) == (4..<10).map { [UInt8($0)] })
+        #expect(throws: RingError.checkpointTooLarge(length: 1001, maximum: 1000)) {
+            try restarted.commit(checkpoint: Array(repeating: 0, count: 1001))
+        }
+    }
+
+    /// Killed after writing its checkpoint but before moving head: the next consumer completes
+    /// that commit rather than delivering the records again.
+    @Test func aCheckpointAheadOfHeadIsCompletedOnOpen() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        for k in 0..<6 { _ = writer.tryAppend(type: Self.type, [UInt8(k)]) }
+        #expect(try reader.poll(limit: 2) { _ in } == 2)
+        try reader.commit(checkpoint: [1])
+        #expect(try reader.poll(limit: 2) { _ in } == 2)
+        let committedAt2 = reader.committedPosition
+        try reader.commit(checkpoint: [2])
+        // Undo the head move of the second commit, as if the consumer died right before it.
+        writer.mapping.head.store(committedAt2, ordering: .relaxed)
+        let restarted = try RingReader(path: reader.path)
+        #expect(restarted.checkpoint == [2])
+        #expect(try Self.drain(restarted) == [[4], [5]])
+        #expect(writer.mapping.head.load(ordering: .relaxed) == restarted.committedPosition)
+    }
+
+    @Test func corruptRecordsAreReportedNotFollowed() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        _ = writer.tryAppend(type: Self.type, [1, 2, 3])
+        writer.mapping.recordLength(at: 0).store(5000, ordering: .relaxed)
+        #expect(throws: RingError.self) { try reader.poll { _ in } }
+        writer.mapping.recordLength(at: 0).store(11, ordering: .relaxed)
+        writer.mapping.storeRecordType(3, flags: 0, at: 0)
+        #expect(throws: RingError.corruptRecord(path: reader.path, position: 0, reason: "reserved record type 3")) {
+            try reader.poll { _ in }
+        }
+        writer.mapping.tail.store(1 << 40, ordering: .relaxed)
+        #expect(throws: RingError.self) { try reader.poll { _ in } }
+    }
+
+    /// Random bytes over the whole file: opening or reading fails cleanly, never a crash or a read
+    /// outside the mapping.
+    @Test func randomBytesNeverCrashTheConsumer() throws {
+        let (directory, writer, _) = try Self.makeRing()
+        var generator = SeededGenerator(seed: 5)
+        let path = directory.appending("random.ring")
+        for round in 0..<300 {
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: writer.path)))
+            let keepHeader = round % 2 == 0
+            for k in (keepHeader ? 128 : 0)..<bytes.count where UInt8.random(in: 0...255, using: &generator) < 40 {
+                bytes[k] = UInt8.random(in: 0...255, using: &generator)
+            }
+            FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+            guard let reader = try? RingReader(path: path) else { continue }
+            for _ in 0..<4 {
+                _ = try? reader.poll { _ in }
+                _ = reader.skipTornClaim()
+            }
+        }
+    }
+
+    @Test func refusesFilesOthersCanWriteOrThatAreNotOurs() throws {
+        let (directory, writer, _) = try Self.makeRing()
+        chmod(writer.path, 0o620)
+        #expect { _ = try RingReader(path: writer.path) } throws: { error in
+            guard case .notOwned(_, let reason) = error as? RingError else { return false }
+            return reason.contains("group or others can write")
+        }
+        chmod(writer.path, 0o600)
+        if getuid() == 0 {
+            chown(writer.path, 65534, 65534)
+            #expect { _ = try RingReader(path: writer.path) } throws: { error in
+                guard case .notOwned(_, let reason) = error as? RingError else { return false }
+                return reason.contains("owned by uid 65534")
+            }
+        }
+        let open = directory.appending("open")
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o777])
+        chmod(open, 0o777)
+        #expect { try RingDirectory.prepare(open) } throws: { error in
+            guard case .notOwned = error as? RingError else { return false }
+            return true
+        }
+        let link = directory.appending("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory.appending("rings"))
+        #expect(throws: RingError.self) { try RingDirectory.prepare(link) }
+    }
+
+    @Test func liveAndDeadProducers() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        #expect(reader.producerIsAlive)
+        #expect(!reader.producerClosed)
+        writer.close()
+        #expect(reader.producerClosed)
+        // A pid that is running but started at another time is not the producer.
+        writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
+        #expect(try !RingReader(path: reader.path).producerIsAlive)
+    }
+
+    /// Several threads append while a consumer drains and commits: every record arrives once, and
+    /// each thread's records in its order.
+    @Test func concurrentProducersLoseNothing() async throws {
+        let (directory, writer, reader) = try Self.makeRing(capacity: 1 << 16)
+        defer { withExtendedLifetime(directory) {} }
+        let threads = 4, perThread = 50_000
+        let done = ManagedAtomicFlag()
+        let consumer = Task.detached { () -> [[Int]] in
+            var next = [Int](repeating: 0, count: threads)
+            var errors: [[Int]] = []
+            while true {
+                let finished = done.isSet
+                let count = try reader.poll { record in
+                    let thread = Int(record.payload.load(as: UInt32.self))
+                    let sequence = Int(record.payload.load(fromByteOffset: 4, as: UInt32.self))
+                    if sequence != next[thread] { errors.append([thread, sequence, next[thread]]) }
+                    next[thread] = sequence + 1
+                }
+                try reader.commit()
+                if count == 0 && finished && reader.isDrained { break }
+            }
+            return errors + [next]
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<threads {
+                group.addTask {
+                    var sequence = 0
+                    while sequence < perThread {
+                        let result = writer.tryClaim(type: Self.type, length: 8 + thread * 8) { buffer in
+                            buffer.storeBytes(of: UInt32(thread), as: UInt32.self)
+                            buffer.storeBytes(of: UInt32(sequence), toByteOffset: 4, as: UInt32.self)
+                        }
+                        if result == .full { continue }
+                        sequence += 1
+                    }
+                }
+            }
+        }
+        done.set()
+        let outcome = try await consumer.value
+        #expect(outcome.count == 1, "out-of-order or lost records: \(outcome.dropLast().prefix(5))")
+        #expect(outcome.last == [Int](repeating: perThread, count: threads))
+    }
+}
+
+/// A flag one task sets and another reads.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
