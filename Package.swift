@@ -48,6 +48,7 @@ let package = Package(
         .target(
             name: "RingboardRing",
             dependencies: [
+                "CRingboard",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -63,6 +64,7 @@ let package = Package(
             name: "RingboardCLI",
             dependencies: [
                 "RingboardFormat",
+                "RingboardRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// The per-user directory that holds the ring files of one node: created 0700, and refused when
@@ -34,5 +35,23 @@ public enum RingDirectory {
         guard status.mode & 0o022 == 0 else {
             throw .notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))")
         }
+    }
+}
+
+/// Lists a directory's entry names.
+enum DirectoryEntries {
+    static func names(in directory: String) throws(RingError) -> [String] {
+        guard let handle = opendir(directory) else {
+            throw .systemCall("opendir", path: directory, Errno(rawValue: errno))
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 }

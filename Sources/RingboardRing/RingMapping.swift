@@ -1,5 +1,7 @@
 import Atomics
+import Glibc
 import SystemPackage
+internal import CRingboard
 
 /// The memory map of one ring file: the only type in this module that holds a pointer into it.
 /// `RingWriter` and `RingReader` reach the shared words only through the named atomics and the
@@ -117,6 +119,54 @@ final class RingMapping: @unchecked Sendable {
             (base + RingLayout.headerSize + index).initializeMemory(as: UInt8.self, repeating: 0, count: count)
             position += Int64(count)
         }
+    }
+
+    // MARK: Doorbell
+
+    /// Wakes a consumer sleeping on this ring's doorbell: the producer's slow path, taken only
+    /// when the consumer marked itself asleep.
+    @inline(never)
+    func ringDoorbell() {
+        if doorbell.exchange(0, ordering: .sequentiallyConsistent) != 0 {
+            _ = CRingboard_futex_wake((base + RingLayout.doorbellOffset).assumingMemoryBound(to: UInt32.self), 1)
+        }
+    }
+
+    /// Sleeps until a producer of any of `mappings` appends, or `timeout` passes. Returns at once
+    /// when a ring already has records past `positions` (the consumer's read positions).
+    ///
+    /// Each doorbell is set (sequentially consistent) before the ring's tail is looked at; a
+    /// producer claims (sequentially consistent) before it looks at the doorbell. So either the
+    /// consumer sees the claim and stays awake, or the producer sees the doorbell and wakes it.
+    static func waitForRecords(_ mappings: [RingMapping], after positions: [Int64], timeout: Duration) {
+        precondition(mappings.count == positions.count)
+        guard !mappings.isEmpty else {
+            sleep(timeout)
+            return
+        }
+        for mapping in mappings { mapping.doorbell.store(1, ordering: .sequentiallyConsistent) }
+        defer { for mapping in mappings { mapping.doorbell.store(0, ordering: .relaxed) } }
+        for (mapping, position) in zip(mappings, positions)
+        where mapping.tail.load(ordering: .sequentiallyConsistent) > position {
+            return
+        }
+        let nanoseconds = max(1, timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        // futex_waitv takes at most 128 words: with more rings, the first 128 ring the doorbell
+        // and the rest are seen on the next wake-up or timeout.
+        let batch = mappings.prefix(128)
+        var words: [UnsafeMutablePointer<UInt32>?] = batch.map { ($0.base + RingLayout.doorbellOffset).assumingMemoryBound(to: UInt32.self) }
+        var expected = [UInt32](repeating: 1, count: batch.count)
+        let status = CRingboard_futex_waitv(&words, &expected, UInt32(batch.count), nanoseconds)
+        if status == -ENOSYS {
+            // Kernels before 5.16: wait on the first ring's doorbell, briefly.
+            _ = CRingboard_futex_wait(words[0]!, 1, min(nanoseconds, 10_000_000))
+        }
+    }
+
+    private static func sleep(_ duration: Duration) {
+        var word: UInt32 = 0
+        let nanoseconds = max(1, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        _ = CRingboard_futex_wait(&word, 0, nanoseconds)
     }
 
     // MARK: Checkpoint slots

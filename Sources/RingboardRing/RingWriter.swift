@@ -126,9 +126,11 @@ public final class RingWriter: @unchecked Sendable {
                 if tail + required - head > Int64(capacity) { return .full }
                 mapping.headCache.store(head, ordering: .relaxed)
             }
-            // The claim: whoever moves tail first owns [tail, tail + required).
+            // The claim: whoever moves tail first owns [tail, tail + required). Sequentially
+            // consistent (a locked instruction on x86 in any case): with the doorbell load below it
+            // forms the Dekker pair that RingMapping.waitForRecords relies on.
             if mapping.tail.weakCompareExchange(
-                expected: tail, desired: tail + required, successOrdering: .relaxed, failureOrdering: .relaxed
+                expected: tail, desired: tail + required, successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed
             ).exchanged { break }
         }
         var index = Int(tail) & mapping.mask
@@ -147,6 +149,11 @@ public final class RingWriter: @unchecked Sendable {
         // releasing: pairs with the acquiring load of length in RingReader.poll; publishes the
         // type and payload written above.
         lengthWord.store(Int32(recordLength), ordering: .releasing)
+        // Pairs with the sequentially consistent doorbell store and tail load of a consumer going
+        // to sleep: either it sees our claim, or we see its doorbell and wake it.
+        if mapping.doorbell.load(ordering: .sequentiallyConsistent) != 0 {
+            mapping.ringDoorbell()
+        }
         return .appended(position: tail + Int64(padding))
     }
 

@@ -1,0 +1,234 @@
+import ArgumentParser
+import Foundation
+import RingboardRing
+
+extension RingboardCommand {
+    /// `ringboard stress`: real producer processes against one consumer, checking that every
+    /// record arrives once and in order.
+    struct Stress: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run producer processes against one ring consumer and verify every record.",
+            discussion: """
+                Starts P producer processes of T threads; each thread appends N records of B \
+                bytes, numbered. The consumer checks, per producer thread, that the numbers arrive \
+                in order with none missing or repeated (records a full ring dropped under \
+                --policy drop are counted, not missed), and that every payload byte is intact. \
+                Exits 0 only when every producer passes.
+                """
+        )
+
+        @Option(help: "Producer processes.") var producers = 2
+        @Option(help: "Threads per producer.") var threads = 1
+        @Option(help: "Records per producer thread.") var records = 100_000
+        @Option(help: "Payload bytes per record (at least 16).") var bytes = 32
+        @Option(help: "The consumer starts this many milliseconds late, to fill the rings.") var consumerPauseMs = 0
+        @Option(help: "What a producer does on a full ring: block or drop.") var policy: StressPolicy = .block
+        @Option(help: "Ring capacity in bytes (a power of two).") var capacity = 16 << 20
+        @Option(help: "Ring directory (default: a fresh one under /dev/shm).") var ringDir: String?
+
+        func validate() throws {
+            guard producers >= 1, producers <= 64 else { throw ValidationError("--producers must be 1…64") }
+            guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+            guard records >= 1 else { throw ValidationError("--records must be at least 1") }
+            guard bytes >= 16, bytes <= capacity / 8 - 8 else {
+                throw ValidationError("--bytes must be between 16 and \(capacity / 8 - 8) for this capacity")
+            }
+        }
+
+        func run() throws {
+            let directory = ringDir ?? "/dev/shm/ringboard-stress-\(getpid())"
+            let consumer: RingConsumer
+            do {
+                consumer = try RingConsumer(directory: directory)
+            } catch {
+                printError("stress", error.description)
+                throw ExitCode(2)
+            }
+            defer { if ringDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            var children: [Process] = []
+            let started = ContinuousClock.now
+            for producer in 0..<producers {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = [
+                    "stress-producer", "--ring-dir", directory, "--id", "\(producer)", "--threads", "\(threads)",
+                    "--records", "\(records)", "--bytes", "\(bytes)", "--policy", policy.rawValue, "--capacity", "\(capacity)",
+                ]
+                try process.run()
+                children.append(process)
+            }
+            if consumerPauseMs > 0 { usleep(UInt32(min(consumerPauseMs, 3_600_000)) * 1000) }
+
+            var verifier = StressVerifier(producers: producers, threads: threads, bytes: bytes)
+            var lastProgress = ContinuousClock.now
+            let showProgress = standardErrorIsTerminal()
+            while true {
+                let count = consumer.poll { _, record in verifier.check(record.payload) }
+                do {
+                    try consumer.commitAll()
+                } catch {
+                    printError("stress", error.description)
+                    throw ExitCode(1)
+                }
+                for notice in consumer.notices() {
+                    switch notice {
+                    case .refused, .quarantined: printError("stress", notice.description)
+                    case .discovered, .retired: break
+                    }
+                }
+                if count == 0 && !children.contains(where: \.isRunning) {
+                    // Every producer is done: finish once their rings are drained and retired.
+                    consumer.scan()
+                    if consumer.sources.isEmpty { break }
+                }
+                if count == 0 { consumer.waitForRecords(timeout: .milliseconds(50)) }
+                if showProgress && ContinuousClock.now - lastProgress > .milliseconds(500) {
+                    lastProgress = .now
+                    var standardError = StandardError()
+                    print("\rstress: \(verifier.received) records received", terminator: "", to: &standardError)
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            for child in children { child.waitUntilExit() }
+            if showProgress {
+                var standardError = StandardError()
+                print("\r\u{1B}[K", terminator: "", to: &standardError)
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let sent = producers * threads * records
+            print("stress: \(producers) producers × \(threads) threads × \(records) records of \(bytes) bytes, policy \(policy.rawValue)")
+            print("received \(verifier.received) of \(sent) records, dropped \(sent - verifier.received), in \(String(format: "%.3f", seconds)) s")
+            print(String(format: "%.2f M records/s, %.3f GB/s of payload", Double(verifier.received) / seconds / 1e6,
+                         Double(verifier.received * bytes) / seconds / 1e9))
+            var passed = 0
+            var failed = 0
+            for producer in 0..<producers {
+                let problems = verifier.problems(producer: producer, expectedPerThread: records, dropAllowed: policy == .drop)
+                    + (children[producer].terminationStatus == 0 ? [] : ["exited with status \(children[producer].terminationStatus)"])
+                if problems.isEmpty {
+                    passed += 1
+                } else {
+                    failed += 1
+                    print("producer \(producer): FAILED: " + problems.prefix(5).joined(separator: "; "))
+                }
+            }
+            print("\(passed) passed, \(failed) failed")
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// The producer process `ringboard stress` starts (not for direct use).
+    struct StressProducer: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "stress-producer", shouldDisplay: false)
+
+        @Option var ringDir: String
+        @Option var id: Int
+        @Option var threads: Int
+        @Option var records: Int
+        @Option var bytes: Int
+        @Option var policy: StressPolicy
+        @Option var capacity: Int
+
+        func run() throws {
+            var options = RingWriter.Options()
+            options.capacity = capacity
+            let writer = try RingWriter(directory: ringDir, options: options)
+            let producer = UInt32(id)
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var sequence: UInt64 = 0
+                var spins = 0
+                while sequence < UInt64(records) {
+                    let result = writer.tryClaim(type: RingRecordType.firstUser, length: bytes) { payload in
+                        StressVerifier.fill(payload, producer: producer, thread: UInt32(thread), sequence: sequence)
+                    }
+                    switch result {
+                    case .appended:
+                        sequence += 1
+                        spins = 0
+                    case .full where policy == .drop:
+                        writer.countDropped()
+                        sequence += 1
+                    case .full:
+                        spins += 1
+                        if spins > 64 { usleep(50) }
+                    }
+                }
+            }
+            writer.close()
+        }
+    }
+}
+
+/// What a stress producer does on a full ring.
+enum StressPolicy: String, ExpressibleByArgument, CaseIterable {
+    case block, drop
+}
+
+/// Checks stress records: `u32 producer, u32 thread, u64 sequence`, then bytes that follow from
+/// the sequence number.
+struct StressVerifier {
+    private var next: [[UInt64]]
+    private var skipped: [[UInt64]]
+    private var errors: [[String]]
+    private let bytes: Int
+    private(set) var received = 0
+
+    init(producers: Int, threads: Int, bytes: Int) {
+        next = Array(repeating: Array(repeating: 0, count: threads), count: producers)
+        skipped = next
+        errors = Array(repeating: [], count: producers)
+        self.bytes = bytes
+    }
+
+    static func fill(_ payload: UnsafeMutableRawBufferPointer, producer: UInt32, thread: UInt32, sequence: UInt64) {
+        payload.storeBytes(of: producer, as: UInt32.self)
+        payload.storeBytes(of: thread, toByteOffset: 4, as: UInt32.self)
+        payload.storeBytes(of: sequence, toByteOffset: 8, as: UInt64.self)
+        var k = 16
+        while k < payload.count {
+            payload[k] = UInt8(truncatingIfNeeded: sequence &+ UInt64(k))
+            k += 1
+        }
+    }
+
+    mutating func check(_ payload: UnsafeRawBufferPointer) {
+        received += 1
+        guard payload.count == bytes else {
+            errors[0].append("a record of \(payload.count) bytes, expected \(bytes)")
+            return
+        }
+        let producer = Int(payload.loadUnaligned(as: UInt32.self))
+        let thread = Int(payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let sequence = payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        guard producer < next.count, thread < next[producer].count else {
+            errors[0].append("a record from unknown producer \(producer) thread \(thread)")
+            return
+        }
+        for k in 16..<payload.count where payload[k] != UInt8(truncatingIfNeeded: sequence &+ UInt64(k)) {
+            errors[producer].append("thread \(thread) record \(sequence): payload byte \(k) damaged")
+            break
+        }
+        let expected = next[producer][thread]
+        if sequence < expected {
+            errors[producer].append("thread \(thread): record \(sequence) again or out of order after \(expected - 1)")
+        } else if sequence > expected {
+            skipped[producer][thread] += sequence - expected
+        }
+        next[producer][thread] = sequence + 1
+    }
+
+    /// What is wrong with one producer's records: damage, repeats and disorder always; records
+    /// missing unless the ring was allowed to drop them.
+    func problems(producer: Int, expectedPerThread: Int, dropAllowed: Bool) -> [String] {
+        var result = errors[producer]
+        guard !dropAllowed else { return result }
+        for (thread, next) in next[producer].enumerated() {
+            let missing = UInt64(expectedPerThread) - next + skipped[producer][thread]
+            if missing > 0 {
+                result.append("thread \(thread): \(missing) of \(expectedPerThread) records missing")
+            }
+        }
+        return result
+    }
+}

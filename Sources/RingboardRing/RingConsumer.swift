@@ -1,0 +1,251 @@
+import Glibc
+import SystemPackage
+
+/// The single consumer of a ring directory: finds the producers' ring files, drains them fairly
+/// in batches, sleeps on their doorbells when all are empty, and retires the rings of producers
+/// that finished or died once everything they committed has been read.
+///
+/// A ring it cannot trust is set aside: a file another user owns or others can write is refused
+/// (and left alone); a ring whose records break the layout is quarantined (renamed with a
+/// `.corrupt` suffix). Either way the other rings keep flowing, and the caller hears of it
+/// through `notices`.
+///
+/// - Warning: Not thread-safe; one consumer thread. One consumer per directory, enforced by an
+///   exclusive lock on `consumer.lock` there.
+public final class RingConsumer {
+    /// Something the caller should know about; none of them stops the consumer.
+    public enum Notice: Equatable, Sendable, CustomStringConvertible {
+        /// A new producer's ring.
+        case discovered(path: String, producerID: Int32)
+        /// A producer closed or died and its ring is drained and removed.
+        case retired(path: String, producerID: Int32, records: Int64, tornClaims: Int, closedCleanly: Bool)
+        /// A ring file that could not be opened safely; it is left where it is.
+        case refused(path: String, reason: String)
+        /// A ring whose contents broke the layout, renamed to `quarantinedPath`.
+        case quarantined(path: String, quarantinedPath: String, reason: String)
+
+        /// A one-line description.
+        public var description: String {
+            switch self {
+            case .discovered(let path, let pid): "ring \(path): producer \(pid) attached"
+            case .retired(let path, let pid, let records, let torn, let clean):
+                "ring \(path): producer \(pid) \(clean ? "closed" : "gone"), \(records) records drained"
+                    + (torn > 0 ? ", \(torn) unfinished claim\(torn == 1 ? "" : "s") skipped" : "") + "; ring removed"
+            case .refused(let path, let reason): "ring \(path): refused: \(reason)"
+            case .quarantined(let path, let moved, let reason): "ring \(path): quarantined as \(moved): \(reason)"
+            }
+        }
+    }
+
+    /// A ring being consumed.
+    public struct Source: Sendable, Equatable {
+        /// The ring's file name.
+        public var name: String
+        /// Its producer's process id.
+        public var producerID: Int32
+    }
+
+    /// What to do when another consumer holds the directory.
+    public enum LockWaiting: Sendable {
+        /// Fail with `RingError.consumerRunning`.
+        case failIfHeld
+        /// Wait until the other consumer exits.
+        case wait
+    }
+
+    /// The ring directory.
+    public let directory: String
+    private let lock: FileDescriptor
+    private var rings: [String: RingReader] = [:]
+    private var order: [String] = []
+    private var nextStart = 0
+    private var refused: Set<String> = []
+    /// Rings whose producer closed (true) or died (false): retired once drained and committed.
+    private var finishing: [String: Bool] = [:]
+    private var pendingNotices: [Notice] = []
+    private var lastScan: ContinuousClock.Instant?
+    /// How often the directory is scanned for new rings and producers are checked for life.
+    public var scanInterval: Duration = .milliseconds(200)
+
+    /// Takes the directory's consumer lock and attaches to every ring in it.
+    ///
+    /// - Parameters:
+    ///   - directory: The ring directory (created 0700 if missing).
+    ///   - waiting: Whether to wait for another consumer to exit.
+    /// - Throws: `RingError.consumerRunning` when another consumer holds the lock and `waiting`
+    ///   is `.failIfHeld`; `RingError.notOwned` or `.systemCall` for an unusable directory.
+    public init(directory: String, waiting: LockWaiting = .failIfHeld) throws(RingError) {
+        try RingDirectory.prepare(directory)
+        self.directory = directory
+        let lockPath = directory + "/consumer.lock"
+        do {
+            lock = try FileDescriptor.open(
+                FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+        } catch {
+            throw .systemCall("open", path: lockPath, error as? Errno ?? .ioError)
+        }
+        let operation = LOCK_EX | (waiting == .wait ? 0 : LOCK_NB)
+        if case .failure(let error) = valueOrErrno({ flock(lock.rawValue, operation) }) {
+            try? lock.close()
+            if error == .wouldBlock { throw .consumerRunning(directory: directory) }
+            throw .systemCall("flock", path: lockPath, error)
+        }
+        scan()
+    }
+
+    deinit {
+        try? lock.close()
+    }
+
+    /// Notices since the last call, oldest first.
+    public func notices() -> [Notice] {
+        defer { pendingNotices.removeAll() }
+        return pendingNotices
+    }
+
+    /// The rings being consumed.
+    public var sources: [Source] {
+        order.compactMap { name in rings[name].map { Source(name: name, producerID: $0.producerID) } }
+    }
+
+    /// Delivers records from every ring, taking at most `batch` from each in turn (starting with
+    /// a different ring each call), so one busy producer cannot starve the others. Rescans the
+    /// directory and retires finished rings every `scanInterval`.
+    ///
+    /// - Parameters:
+    ///   - batch: The most records taken from one ring per call.
+    ///   - handler: Called with each record and its ring.
+    /// - Returns: The number of records delivered.
+    @discardableResult
+    public func poll(batch: Int = 4096, _ handler: (Source, RingRecord) -> Void) -> Int {
+        let now = ContinuousClock.now
+        if lastScan.map({ now - $0 >= scanInterval }) ?? true {
+            lastScan = now
+            scan()
+        }
+        guard !order.isEmpty else { return 0 }
+        var delivered = 0
+        let start = nextStart % order.count
+        nextStart += 1
+        for offset in 0..<order.count {
+            let name = order[(start + offset) % order.count]
+            guard let reader = rings[name] else { continue }
+            let source = Source(name: name, producerID: reader.producerID)
+            do {
+                let count = try reader.poll(limit: batch) { handler(source, $0) }
+                delivered += count
+                // A dead producer may have left one claim it never finished; skip it so the
+                // records committed after it (by its other threads) still arrive.
+                if count == 0, finishing[name] == false, !reader.isDrained, reader.skipTornClaim() {
+                    delivered += try reader.poll(limit: batch) { handler(source, $0) }
+                }
+            } catch {
+                quarantine(name, reason: error.description)
+            }
+        }
+        return delivered
+    }
+
+    /// Commits every ring at its read position (see `RingReader.commit`), giving the space back
+    /// to the producers.
+    ///
+    /// - Parameter checkpoint: Consumer state stored with each ring's position.
+    /// Rings whose producer closed or died, drained and committed, are removed here: their
+    /// records are safely with the caller by then.
+    ///
+    /// - Parameter checkpoint: Consumer state stored with each ring's position.
+    public func commitAll(checkpoint: [UInt8] = []) throws(RingError) {
+        for name in order {
+            guard let reader = rings[name] else { continue }
+            try reader.commit(checkpoint: checkpoint)
+            if let closedCleanly = finishing[name], reader.isDrained {
+                retire(name, reader, closedCleanly: closedCleanly)
+            }
+        }
+    }
+
+    /// The reader of one ring, for per-ring commits with their own checkpoint.
+    ///
+    /// - Parameter name: The ring's file name.
+    /// - Returns: Its reader, or `nil` when it is not (or no longer) consumed.
+    public func reader(named name: String) -> RingReader? {
+        rings[name]
+    }
+
+    /// Sleeps until a producer appends or `timeout` passes; returns at once when a ring already
+    /// holds unread records.
+    ///
+    /// - Parameter timeout: The longest sleep (a dead peer cannot strand the consumer longer).
+    public func waitForRecords(timeout: Duration = .milliseconds(100)) {
+        let readers = order.compactMap { rings[$0] }
+        RingMapping.waitForRecords(readers.map(\.mapping), after: readers.map(\.readPosition), timeout: min(timeout, scanInterval))
+    }
+
+    /// Looks for new ring files, and notes the rings whose producers closed or died: `poll`
+    /// drains them (skipping at most one unfinished claim a dead producer left) and `commitAll`
+    /// removes them.
+    public func scan() {
+        let names: [String]
+        do {
+            names = try DirectoryEntries.names(in: directory)
+        } catch {
+            pendingNotices.append(.refused(path: directory, reason: error.description))
+            return
+        }
+        for name in names where name.hasSuffix(RingDirectory.ringSuffix) && !name.hasPrefix(".") {
+            guard rings[name] == nil, !refused.contains(name) else { continue }
+            let path = directory + "/" + name
+            do {
+                let reader = try RingReader(path: path)
+                rings[name] = reader
+                order.append(name)
+                pendingNotices.append(.discovered(path: path, producerID: reader.producerID))
+            } catch {
+                if case .invalidHeader = error {
+                    quarantineFile(path, reason: error.description)
+                } else {
+                    refused.insert(name)
+                    pendingNotices.append(.refused(path: path, reason: error.description))
+                }
+            }
+        }
+        for name in order {
+            guard let reader = rings[name] else { continue }
+            noteIfFinished(name, reader)
+        }
+    }
+
+    private func noteIfFinished(_ name: String, _ reader: RingReader) {
+        guard finishing[name] == nil else { return }
+        if reader.producerClosed {
+            finishing[name] = true
+        } else if !reader.producerIsAlive {
+            finishing[name] = false
+        }
+    }
+
+    private func retire(_ name: String, _ reader: RingReader, closedCleanly: Bool) {
+        let path = directory + "/" + name
+        _ = Syscalls.unlink(path)
+        rings[name] = nil
+        finishing[name] = nil
+        order.removeAll { $0 == name }
+        pendingNotices.append(.retired(
+            path: path, producerID: reader.producerID, records: reader.recordsRead,
+            tornClaims: reader.tornClaimsSkipped, closedCleanly: closedCleanly))
+    }
+
+    private func quarantine(_ name: String, reason: String) {
+        rings[name] = nil
+        finishing[name] = nil
+        order.removeAll { $0 == name }
+        quarantineFile(directory + "/" + name, reason: reason)
+    }
+
+    private func quarantineFile(_ path: String, reason: String) {
+        let moved = path + ".corrupt"
+        _ = Syscalls.rename(path, moved)
+        refused.insert(String(path.split(separator: "/").last ?? ""))
+        pendingNotices.append(.quarantined(path: path, quarantinedPath: moved, reason: reason))
+    }
+}
