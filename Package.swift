@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardCLITests",
-            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardTestSupport"]
+            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "SystemLibraryTests",

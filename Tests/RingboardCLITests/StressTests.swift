@@ -1,0 +1,84 @@
+import Foundation
+import RingboardRing
+import RingboardTestSupport
+import Testing
+
+/// The ring across real processes: `ringboard stress` and a producer killed mid-stream.
+@Suite struct StressTests {
+    static let ringboard = productsDirectory + "/ringboard"
+
+    @Test(arguments: [
+        ["--producers", "2", "--threads", "2", "--records", "20000"],
+        // A small ring and a late consumer: producers find it full and wait.
+        ["--producers", "3", "--records", "5000", "--bytes", "200", "--capacity", "16384", "--consumer-pause-ms", "300"],
+        // Dropping instead: whatever arrives is whole and in order.
+        ["--producers", "2", "--records", "20000", "--capacity", "4096", "--policy", "drop", "--consumer-pause-ms", "100"],
+    ])
+    func everyProducerPasses(_ arguments: [String]) throws {
+        let directory = TemporaryDirectory("ringboard-stress")
+        let result = try run(Self.ringboard, ["stress", "--ring-dir", directory.appending("rings")] + arguments, timeout: 120)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        let producers = Int(arguments[arguments.firstIndex(of: "--producers")! + 1])!
+        #expect(result.standardOutput.hasSuffix("\(producers) passed, 0 failed\n"), "\(result.standardOutput)")
+        // Finished producers' rings are removed once drained.
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).filter { $0.hasSuffix(".ring") }
+        #expect(left.isEmpty)
+    }
+
+    @Test func badArgumentsAreOneClearLine() throws {
+        let result = try run(Self.ringboard, ["stress", "--bytes", "8"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("--bytes must be between 16 and"))
+    }
+
+    /// `kill -9` of a producer mid-stream: what it committed arrives in order with nothing
+    /// repeated, at most one unfinished claim is skipped, and its ring is retired.
+    @Test func aKilledProducersRecordsAllArrive() throws {
+        let directory = TemporaryDirectory("ringboard-kill")
+        let rings = directory.appending("rings")
+        let consumer = try RingConsumer(directory: rings)
+        let producer = Process()
+        producer.executableURL = URL(fileURLWithPath: Self.ringboard)
+        producer.arguments = ["stress-producer", "--ring-dir", rings, "--id", "0", "--threads", "1", "--records", "1000000000",
+                              "--bytes", "24", "--policy", "block", "--capacity", "65536"]
+        try producer.run()
+        var next: UInt64 = 0
+        var errors: [String] = []
+        var killed = false
+        let started = Date()
+        var retired: [RingConsumer.Notice] = []
+        while retired.isEmpty && Date().timeIntervalSince(started) < 60 {
+            consumer.poll { _, record in
+                let sequence = record.payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                if sequence != next { errors.append("got \(sequence), expected \(next)") }
+                next = sequence + 1
+            }
+            try consumer.commitAll()
+            if !killed && next > 200_000 {
+                kill(producer.processIdentifier, SIGKILL)
+                producer.waitUntilExit()
+                killed = true
+            }
+            retired += consumer.notices().filter { if case .retired = $0 { true } else { false } }
+        }
+        #expect(killed)
+        #expect(errors.isEmpty, "\(errors.prefix(3))")
+        guard case .retired(_, _, let records, let torn, let clean) = retired.first else {
+            Issue.record("the killed producer's ring was not retired")
+            return
+        }
+        #expect(!clean)
+        #expect(torn <= 1)
+        #expect(records == Int64(next))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: rings).filter { $0.hasSuffix(".ring") }.isEmpty)
+    }
+
+    @Test func aSecondConsumerIsRefused() throws {
+        let directory = TemporaryDirectory("ringboard-lock")
+        let first = try RingConsumer(directory: directory.appending("rings"))
+        #expect(throws: RingError.consumerRunning(directory: directory.appending("rings"))) {
+            _ = try RingConsumer(directory: directory.appending("rings"))
+        }
+        withExtendedLifetime(first) {}
+    }
+}
