@@ -4,13 +4,15 @@
 CRC32C is the Castagnoli CRC (RFC 3720 §12.1, iSCSI), which TFRecord uses for its record
 checksums. It is computed bit-reflected with the polynomial 0x82F63B78 (0x1EDC6F41 unreflected).
 
-The header holds two tables, both `static const`, so the C code never builds anything at run time:
+The header holds these tables, both `static const`, so the C code never builds anything at run time:
 
 * `crc32c_slicing_table[8][256]`: the slicing-by-8 tables of the portable path. Row 0 is the
   classic byte-at-a-time table; row k advances a byte's contribution past k more zero bytes.
 * `crc32c_stream_shift[n][2]`: for a stream length of b = 8 * (n + 1) bytes, the PCLMULQDQ
   multipliers that move a CRC past 2 * b and past b zero bytes. The hardware path runs three
   `crc32` streams over consecutive b-byte blocks and joins them with these (see crc32c.c).
+* `crc32c_fold_<n>_bytes[2]` and `crc32c_fold_lanes[8]`: the multipliers of the AVX-512 path,
+  which folds 128-bit pieces of the message n bytes forward with VPCLMULQDQ (see fold_multipliers).
 
 Usage: Scripts/gen-crc32c-tables.py [output path]   (default: Sources/CRingboard/crc32c_tables.h)
 """
@@ -69,6 +71,73 @@ def shift_multiplier(length, powers):
     return reflect32(powers[8 * length - 33])
 
 
+def fold_multipliers(distance, powers):
+    """The pair { K_low, K_high } that folds a 128-bit piece of the message `distance` bytes forward.
+
+    Read 16 message bytes as one little-endian 128-bit register. Bit-reflected, its low 64 bits are
+    the first 8 bytes, the high-order coefficients: the piece is R(x) = L(x) * x^64 + H(x), with
+    L and H of degree < 64. Moving R past D = 8 * distance bits of message multiplies it by x^D, and
+    anything congruent modulo P will do, so
+
+        R(x) * x^D = L(x) * x^(D + 64) + H(x) * x^D  ==  L(x) * K_low'(x) + H(x) * K_high'(x)  (mod P)
+
+    with K' = x^(D + 64) mod P and x^D mod P, each of degree < 32. PCLMULQDQ on two bit-reflected
+    64-bit operands gives a 127-bit product that, read bit-reflected in 128 bits, stands for the
+    product times x. A 32-bit reflected constant k in the low half of its 64-bit operand stands for
+    K(x) * x^32. So clmul(L, k) stands for L(x) * K(x) * x^33, of degree < 128, and we store
+
+        K_low  = x^(D + 64 - 33) = x^(D + 31) mod P,    K_high = x^(D - 33) mod P,
+
+    bit-reflected. The two products XORed together are a 128-bit piece congruent to R(x) * x^D,
+    which is then XORed into the message piece D bits on: the same CRC, 16 bytes shorter.
+    """
+    return reflect32(powers[8 * distance + 31]), reflect32(powers[8 * distance - 33])
+
+
+def raw_crc(data):
+    """The CRC register, from 0 and without the final inversion, after `data`: bit by bit."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (POLYNOMIAL_REFLECTED if crc & 1 else 0)
+    return crc
+
+
+def carryless_multiply(a, b):
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        a <<= 1
+        b >>= 1
+    return product
+
+
+def check_fold_multipliers(distance, pair):
+    """Folding a piece by `distance` bytes keeps the CRC of the piece followed by `distance` zero bytes."""
+    state = 0x9E3779B97F4A7C15
+    for _ in range(8):
+        piece = 0
+        for _ in range(2):
+            state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+            piece = (piece << 64) | state
+        low, high = piece & ((1 << 64) - 1), piece >> 64
+        folded = carryless_multiply(low, pair[0]) ^ carryless_multiply(high, pair[1])
+        before = raw_crc(piece.to_bytes(16, "little") + bytes(distance))
+        after = raw_crc(folded.to_bytes(16, "little"))
+        assert before == after, f"fold by {distance} bytes is wrong"
+
+
+# Distances, in bytes, the AVX-512 path folds by. It keeps four 512-bit registers, each four 128-bit
+# lanes, over consecutive 64-byte blocks of the message: 256 bytes per round, so every lane moves
+# 256 bytes forward. At the end, the first three registers move 192, 128 and 64 bytes onto the
+# fourth; a single register then walks on 64 bytes at a time; and the lanes of that register move
+# 48, 32 and 16 bytes onto its last lane, leaving 128 bits for the `crc32` instruction.
+FOLD_DISTANCES = (256, 192, 128, 64)
+FOLD_LANE_DISTANCES = (48, 32, 16)
+
+
 def render():
     rows = slicing_tables()
     powers = x_power_table(8 * 2 * STREAM_MAX_BYTES)
@@ -101,6 +170,28 @@ def render():
         two_blocks = shift_multiplier(2 * block, powers)
         one_block = shift_multiplier(block, powers)
         out.append(f"    {{ 0x{two_blocks:08x}, 0x{one_block:08x} }}, /* b = {block} */")
+    out.append("};")
+    out.append("")
+    out.append("// Folding multipliers of the AVX-512 path. For a distance of n bytes (D = 8n bits) the pair is")
+    out.append("// { x^(D + 31) mod P, x^(D - 33) mod P }, bit-reflected: VPCLMULQDQ of a 128-bit piece's low")
+    out.append("// half by the first and high half by the second, XORed, is congruent to the piece moved n bytes")
+    out.append("// on (see fold_multipliers in Scripts/gen-crc32c-tables.py for the derivation).")
+    for distance in FOLD_DISTANCES:
+        pair = fold_multipliers(distance, powers)
+        check_fold_multipliers(distance, pair)
+        out.append("")
+        out.append(f"/// Moves each 128-bit lane {distance} bytes on: x^{8 * distance + 31} and x^{8 * distance - 33} mod P.")
+        out.append(f"static const uint64_t crc32c_fold_{distance}_bytes[2] = {{ 0x{pair[0]:016x}, 0x{pair[1]:016x} }};")
+    out.append("")
+    out.append("/// Moves lanes 0, 1 and 2 of a 512-bit register {} bytes on, onto lane 3; lane 3's".format(
+        ", ".join(str(distance) for distance in FOLD_LANE_DISTANCES)))
+    out.append("/// own multipliers are 0 and it is XORed in as it is.")
+    out.append("static const uint64_t crc32c_fold_lanes[8] = {")
+    for distance in FOLD_LANE_DISTANCES:
+        pair = fold_multipliers(distance, powers)
+        check_fold_multipliers(distance, pair)
+        out.append(f"    0x{pair[0]:016x}, 0x{pair[1]:016x}, /* {distance} bytes: x^{8 * distance + 31}, x^{8 * distance - 33} */")
+    out.append("    0, 0,")
     out.append("};")
     out.append("")
     out.append("#endif")

@@ -5,7 +5,9 @@
 // register preset to all ones and inverted at the end. `extend(crc, …)` takes and returns the
 // finished value, so `extend(extend(0, a), b) == extend(0, a ‖ b)`.
 //
-// Two paths, both always built:
+// Three paths, all built where the architecture has them:
+//   * AVX-512 folding (x86_64 with AVX-512 and VPCLMULQDQ, long buffers only): carry-less multiply
+//     folding of four 512-bit registers, 256 bytes per round, finished with the `crc32` instruction;
 //   * hardware: the CRC32C instructions of SSE4.2 (x86_64) or the ARMv8 CRC extension (aarch64),
 //     eight bytes per instruction in three interleaved streams, joined with a carry-less multiply;
 //   * portable: slicing-by-8 over the tables in crc32c_tables.h.
@@ -20,8 +22,7 @@
 #include "crc32c_tables.h"
 
 #if defined(__x86_64__)
-#include <nmmintrin.h>
-#include <wmmintrin.h>
+#include <immintrin.h>
 #elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #include <arm_acle.h>
 #if defined(__linux__)
@@ -227,6 +228,99 @@ static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t len
 
 #endif
 
+// MARK: - AVX-512 folding path
+
+#if defined(__x86_64__)
+
+#define CRC32C_FOLDING_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2")))
+
+// The folding path needs at least one 64-byte block.
+#define CRC32C_FOLDING_MIN_BYTES 64
+
+// From this length up, `CRingboard_crc32c_extend` takes the folding path when the CPU has it.
+// Measured on AMD EPYC (Zen 4), ns per call, hardware path vs folding path: 64 B 3.4 vs 3.3,
+// 96 B 5.4 vs 4.5, 128 B 7.0 vs 4.4, 256 B 11.9 vs 6.3, 4 KiB 145 vs 71; from 1 KiB up folding
+// runs at about twice the speed (55-58 GB/s against 27-29). Below 128 bytes the gain is a
+// nanosecond or less and within the noise, so short records keep the three-stream path.
+#define CRC32C_FOLDING_THRESHOLD_BYTES 128
+
+// Moves every 128-bit lane of `x` forward by the distance `multipliers` was made for, and XORs it
+// into `y` (the message lanes that distance on): the fold of Intel's "Fast CRC Computation for
+// Generic Polynomials Using PCLMULQDQ Instruction" (2009), four lanes at a time, as ISA-L's
+// crc32_iscsi_by16_10 does. 0x96 is the three-way XOR.
+CRC32C_FOLDING_TARGET
+static inline __m512i crc32c_fold(__m512i x, __m512i multipliers, __m512i y) {
+    __m512i low = _mm512_clmulepi64_epi128(x, multipliers, 0x00);
+    __m512i high = _mm512_clmulepi64_epi128(x, multipliers, 0x11);
+    return _mm512_ternarylogic_epi64(low, high, y, 0x96);
+}
+
+CRC32C_FOLDING_TARGET
+static inline __m512i crc32c_fold_multipliers(const uint64_t pair[2]) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)pair));
+}
+
+// The CRC of `length` >= CRC32C_FOLDING_MIN_BYTES bytes, continuing from `crc`.
+//
+// XORing the raw register into the first four bytes turns the CRC into one that starts from zero,
+// which is linear in the message: a 128-bit piece can be replaced by the XOR of two carry-less
+// products congruent to it times x^D mod P and added to the piece D bits further on (the
+// multipliers and their derivation are in Scripts/gen-crc32c-tables.py). From 256 bytes, four
+// registers fold over 256-byte rounds and then into one; that one walks on in 64-byte steps; its
+// four lanes fold into one; and the `crc32` instruction takes those 16 bytes and the last 0 to 63.
+// One VPCLMULQDQ on a 512-bit register does four 64 × 64 multiplies, so a round of 256 bytes
+// costs eight of them; that, not the latency of the four independent chains, bounds the speed.
+CRC32C_FOLDING_TARGET
+static uint32_t crc32c_folding(uint32_t crc, const unsigned char *p, size_t length) {
+    __m512i first = _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)~crc));  // upper 480 bits zero
+    __m512i x3;
+    if (length >= 256) {
+        __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(p), first);
+        __m512i x1 = _mm512_loadu_si512(p + 64);
+        __m512i x2 = _mm512_loadu_si512(p + 128);
+        x3 = _mm512_loadu_si512(p + 192);
+        p += 256;
+        length -= 256;
+
+        __m512i multipliers = crc32c_fold_multipliers(crc32c_fold_256_bytes);
+        while (length >= 256) {
+            x0 = crc32c_fold(x0, multipliers, _mm512_loadu_si512(p));
+            x1 = crc32c_fold(x1, multipliers, _mm512_loadu_si512(p + 64));
+            x2 = crc32c_fold(x2, multipliers, _mm512_loadu_si512(p + 128));
+            x3 = crc32c_fold(x3, multipliers, _mm512_loadu_si512(p + 192));
+            p += 256;
+            length -= 256;
+        }
+
+        x3 = crc32c_fold(x0, crc32c_fold_multipliers(crc32c_fold_192_bytes), x3);
+        x3 = crc32c_fold(x1, crc32c_fold_multipliers(crc32c_fold_128_bytes), x3);
+        x3 = crc32c_fold(x2, crc32c_fold_multipliers(crc32c_fold_64_bytes), x3);
+    } else {
+        x3 = _mm512_xor_si512(_mm512_loadu_si512(p), first);
+        p += 64;
+        length -= 64;
+    }
+
+    __m512i multipliers = crc32c_fold_multipliers(crc32c_fold_64_bytes);
+    while (length >= 64) {
+        x3 = crc32c_fold(x3, multipliers, _mm512_loadu_si512(p));
+        p += 64;
+        length -= 64;
+    }
+
+    // Lanes 0, 1 and 2 move onto lane 3, which is kept as it is (its multipliers are zero), and the
+    // four lanes are XORed together.
+    __m512i lanes = crc32c_fold(x3, _mm512_loadu_si512(crc32c_fold_lanes), _mm512_maskz_mov_epi64(0xC0, x3));
+    __m256i halves = _mm256_xor_si256(_mm512_castsi512_si256(lanes), _mm512_extracti64x4_epi64(lanes, 1));
+    __m128i last = _mm_xor_si128(_mm256_castsi256_si128(halves), _mm256_extracti128_si256(halves, 1));
+
+    uint32_t c = (uint32_t)_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(last));
+    c = (uint32_t)_mm_crc32_u64(c, (uint64_t)_mm_extract_epi64(last, 1));
+    return crc32c_hardware(~c, p, length);
+}
+
+#endif
+
 // MARK: - Entry points
 
 int CRingboard_crc32c_hardware_available(void) {
@@ -250,7 +344,33 @@ uint32_t CRingboard_crc32c_extend_hardware(uint32_t crc, const void *data, size_
 #endif
 }
 
+int CRingboard_crc32c_folding_available(void) {
+#if defined(__x86_64__)
+    // Every feature CRC32C_FOLDING_TARGET lets the compiler use. libgcc / compiler-rt set the
+    // AVX-512 bits only when the OS saves the ZMM registers (XCR0).
+    return CRingboard_crc32c_hardware_available() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("vpclmulqdq");
+#else
+    return 0;
+#endif
+}
+
+uint32_t CRingboard_crc32c_extend_folding(uint32_t crc, const void *data, size_t length) {
+#if defined(__x86_64__)
+    if (length >= CRC32C_FOLDING_MIN_BYTES) {
+        return crc32c_folding(crc, data, length);
+    }
+#endif
+    return CRingboard_crc32c_extend_hardware(crc, data, length);
+}
+
 uint32_t CRingboard_crc32c_extend(uint32_t crc, const void *data, size_t length) {
+#if defined(__x86_64__)
+    if (length >= CRC32C_FOLDING_THRESHOLD_BYTES && CRingboard_crc32c_folding_available()) {
+        return crc32c_folding(crc, data, length);
+    }
+#endif
 #if defined(CRC32C_HARDWARE_TARGET)
     if (CRingboard_crc32c_hardware_available()) {
         return crc32c_hardware(crc, data, length);

@@ -803,4 +803,30 @@ static const uint32_t crc32c_stream_shift[512][2] = {
     { 0x54a86326, 0x82f89c77 }, /* b = 4096 */
 };
 
+// Folding multipliers of the AVX-512 path. For a distance of n bytes (D = 8n bits) the pair is
+// { x^(D + 31) mod P, x^(D - 33) mod P }, bit-reflected: VPCLMULQDQ of a 128-bit piece's low
+// half by the first and high half by the second, XORed, is congruent to the piece moved n bytes
+// on (see fold_multipliers in Scripts/gen-crc32c-tables.py for the derivation).
+
+/// Moves each 128-bit lane 256 bytes on: x^2079 and x^2015 mod P.
+static const uint64_t crc32c_fold_256_bytes[2] = { 0x00000000dcb17aa4, 0x00000000b9e02b86 };
+
+/// Moves each 128-bit lane 192 bytes on: x^1567 and x^1503 mod P.
+static const uint64_t crc32c_fold_192_bytes[2] = { 0x00000000a87ab8a8, 0x00000000ab7aff2a };
+
+/// Moves each 128-bit lane 128 bytes on: x^1055 and x^991 mod P.
+static const uint64_t crc32c_fold_128_bytes[2] = { 0x000000006992cea2, 0x000000000d3b6092 };
+
+/// Moves each 128-bit lane 64 bytes on: x^543 and x^479 mod P.
+static const uint64_t crc32c_fold_64_bytes[2] = { 0x00000000740eef02, 0x000000009e4addf8 };
+
+/// Moves lanes 0, 1 and 2 of a 512-bit register 48, 32, 16 bytes on, onto lane 3; lane 3's
+/// own multipliers are 0 and it is XORed in as it is.
+static const uint64_t crc32c_fold_lanes[8] = {
+    0x000000001c291d04, 0x00000000ddc0152b, /* 48 bytes: x^415, x^351 */
+    0x000000003da6d0cb, 0x00000000ba4fc28e, /* 32 bytes: x^287, x^223 */
+    0x00000000f20c0dfe, 0x00000000493c7d27, /* 16 bytes: x^159, x^95 */
+    0, 0,
+};
+
 #endif

@@ -8,8 +8,10 @@ internal import CRingboard
 /// the bit-reflected polynomial 0x82F63B78, register preset to all ones, result inverted.
 ///
 /// The checksum runs on the CPU's CRC32C instructions when it has them (SSE4.2 with PCLMULQDQ on
-/// x86_64, the CRC extension on aarch64) and on a portable table-driven path otherwise. Both give
-/// the same result; ``hardwareAccelerated`` tells which one this machine uses.
+/// x86_64, the CRC extension on aarch64) and on a portable table-driven path otherwise; on x86_64
+/// CPUs with AVX-512 and VPCLMULQDQ, buffers of 128 bytes and more are folded with carry-less
+/// multiplies instead. All give the same result; ``hardwareAccelerated`` tells whether this machine
+/// uses the CPU's instructions.
 public enum CRC32C {
     /// The constant TensorFlow adds after rotating a CRC (`kMaskDelta` in tensorflow/core/lib/hash/crc32c.h).
     static let maskDelta: UInt32 = 0xa282_ead8
@@ -85,8 +87,19 @@ extension CRC32C {
         case automatic
         /// Slicing-by-8 over constant tables; runs everywhere.
         case portable
-        /// The CPU's CRC32C instructions; traps when ``CRC32C/hardwareAccelerated`` is false.
+        /// The CPU's CRC32C instructions in three streams, never the folding path; traps when
+        /// ``CRC32C/hardwareAccelerated`` is false.
         case hardware
+        /// AVX-512 VPCLMULQDQ folding from 64 bytes up, below the length where `.automatic` switches
+        /// to it too, and the hardware path for shorter buffers; traps when ``CRC32C/foldingAvailable``
+        /// is false.
+        case folding
+    }
+
+    /// Whether this CPU can run the AVX-512 VPCLMULQDQ folding path: x86_64 with SSE4.2, PCLMULQDQ,
+    /// AVX-512 F, VL and BW, and VPCLMULQDQ. The CPU is asked on each access.
+    static var foldingAvailable: Bool {
+        CRingboard_crc32c_folding_available() != 0
     }
 
     /// Computes the CRC32C of the bytes in a buffer.
@@ -113,7 +126,8 @@ extension CRC32C {
     /// - Parameters:
     ///   - crc: The CRC32C of the bytes before `bytes`; 0 to start.
     ///   - bytes: The bytes that follow; the buffer isn't kept.
-    ///   - implementation: The code path to run. `.hardware` requires ``hardwareAccelerated``.
+    ///   - implementation: The code path to run. `.hardware` requires ``hardwareAccelerated``,
+    ///     `.folding` requires ``foldingAvailable``.
     /// - Returns: The CRC32C of the earlier bytes followed by `bytes`, the same on every path.
     static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer, using implementation: Implementation) -> UInt32 {
         switch implementation {
@@ -124,6 +138,9 @@ extension CRC32C {
         case .hardware:
             precondition(hardwareAccelerated, "CRC32C: this CPU has no CRC32C instructions")
             return CRingboard_crc32c_extend_hardware(crc, bytes.baseAddress, bytes.count)
+        case .folding:
+            precondition(foldingAvailable, "CRC32C: this CPU has no AVX-512 VPCLMULQDQ")
+            return CRingboard_crc32c_extend_folding(crc, bytes.baseAddress, bytes.count)
         }
     }
 }

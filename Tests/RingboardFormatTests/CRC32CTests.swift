@@ -37,7 +37,10 @@ import Testing
 
     /// The code paths this machine can run.
     static var implementations: [CRC32C.Implementation] {
-        CRC32C.hardwareAccelerated ? [.automatic, .portable, .hardware] : [.automatic, .portable]
+        var implementations: [CRC32C.Implementation] = [.automatic, .portable]
+        if CRC32C.hardwareAccelerated { implementations.append(.hardware) }
+        if CRC32C.foldingAvailable { implementations.append(.folding) }
+        return implementations
     }
 
     @Test(arguments: vectors)
@@ -117,6 +120,20 @@ import Testing
         }
     }
 
+    /// CRCs of byte i = ((i * 2654435761) >> 13) & 0xff, the pattern of Scripts/bench-crc32c.sh,
+    /// as the Python google-crc32c package computes them (`google_crc32c.value`): an independent
+    /// check of the long-buffer paths, folding included where the CPU has it.
+    @Test(arguments: [(200, 0xB175_B0CB), (4096, 0x9DC6_C5B3), (1 << 20, 0x081C_05AF), ((3 << 20) + 77, 0x83FF_8903)])
+    func longBuffersMatchGoogleCRC32C(length: Int, crc: UInt32) {
+        let bytes = (0..<length).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        bytes.withUnsafeBytes { buffer in
+            for implementation in Self.implementations {
+                #expect(CRC32C.extend(0, buffer, using: implementation) == crc, "\(implementation)")
+            }
+        }
+        #expect(CRC32C.checksum(bytes) == crc)
+    }
+
     @Test func maskOfZeroIsTheDelta() {
         #expect(CRC32C.mask(0) == 0xA282_EAD8)
         #expect(CRC32C.unmask(0xA282_EAD8) == 0)
@@ -142,6 +159,114 @@ import Testing
         for crc in edges + randoms {
             #expect(CRC32C.unmask(CRC32C.mask(crc)) == crc)
             #expect(CRC32C.mask(CRC32C.unmask(crc)) == crc)
+        }
+    }
+}
+
+// MARK: - AVX-512 folding path
+
+/// The folding path against the portable path, on CPUs with AVX-512 and VPCLMULQDQ only.
+///
+/// `.folding` runs the folding code from 64 bytes up, below the 128-byte threshold where
+/// `.automatic` switches to it (crc32c.c, CRC32C_FOLDING_THRESHOLD_BYTES), so that every length
+/// reaches each of its parts: the single 64-byte register, the four registers over 256-byte rounds,
+/// the fold of four registers into one, the 64-byte steps after it, and the 0 to 63 bytes the
+/// `crc32` instruction finishes.
+extension CRC32CTests {
+    /// 4 MiB + 512 random bytes, room for the longest edge length at any offset below 256; shared
+    /// by the tests below (made once; reading it is thread-safe).
+    static let randomBytes: [UInt8] = {
+        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0001)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((4 << 20) + 512)
+        while bytes.count < (4 << 20) + 512 {
+            withUnsafeBytes(of: generator.next().littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }()
+
+    /// Lengths on either side of every length where the paths change course: the folding path's
+    /// 64-byte minimum, the three-stream minimum of 96, the 128-byte threshold of `.automatic`, the
+    /// 256-byte round, the hardware path's 12 KiB of full streams, and multiples of the 256-byte
+    /// round up to 4 MiB.
+    static let foldingEdgeLengths: [Int] = {
+        let edges = [64, 96, 128, 256, 512, 3 * 4096]
+        let rounds = [4096, 12 * 4096, 1 << 16, 1 << 20, 3 << 20, 4 << 20]
+        let nearEdges = edges.flatMap { edge in [-1, 0, 1, 63, 64, 65].map { edge + $0 } }
+        let nearRounds = rounds.flatMap { round in [-256, -255, -65, -64, -63, -16, -1, 0, 1, 15, 16, 17, 63, 64, 65, 255].map { round + $0 } }
+        return Array(Set(nearEdges + nearRounds)).sorted()
+    }()
+
+    /// Checks `.folding` and `.automatic` against `.portable` on `length` bytes of ``randomBytes``
+    /// at `offset`, continuing from `seed`, one-shot and chained at `split`. Returns a description
+    /// of the first disagreement, or nil.
+    static func foldingDisagreement(length: Int, offset: Int, seed: UInt32, split: Int) -> String? {
+        randomBytes.withUnsafeBytes { all in
+            let buffer = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+            let head = UnsafeRawBufferPointer(rebasing: buffer[..<split])
+            let tail = UnsafeRawBufferPointer(rebasing: buffer[split...])
+            let expected = CRC32C.extend(seed, buffer, using: .portable)
+            for implementation in [CRC32C.Implementation.folding, .automatic] {
+                let oneShot = CRC32C.extend(seed, buffer, using: implementation)
+                let chained = CRC32C.extend(CRC32C.extend(seed, head, using: implementation), tail, using: implementation)
+                if oneShot != expected || chained != expected {
+                    return "\(implementation), length \(length), offset \(offset), seed \(seed), split \(split)"
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Every length from 0 to 4096 at a random alignment, from a random CRC, one-shot and chained.
+    @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"))
+    func foldingAgreesOnEveryLengthUpTo4KiB() {
+        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0002)
+        for length in 0...4096 {
+            let offset = Int.random(in: 0..<64, using: &generator)
+            let seed = UInt32.random(in: .min ... .max, using: &generator)
+            let split = Int.random(in: 0...length, using: &generator)
+            if let disagreement = Self.foldingDisagreement(length: length, offset: offset, seed: seed, split: split) {
+                Issue.record("paths disagree: \(disagreement)")
+                return
+            }
+        }
+    }
+
+    /// Lengths around every threshold and round multiple up to 4 MiB, each at four random
+    /// alignments, from random CRCs, one-shot and chained at random splits.
+    @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"), arguments: foldingEdgeLengths)
+    func foldingAgreesAroundThresholds(length: Int) {
+        var generator = SplitMix64(seed: UInt64(length) ^ 0x5EED_F01D_0000_0003)
+        for _ in 0..<4 {
+            let offset = Int.random(in: 0..<256, using: &generator)
+            let seed = UInt32.random(in: .min ... .max, using: &generator)
+            let split = Int.random(in: 0...length, using: &generator)
+            let disagreement = Self.foldingDisagreement(length: length, offset: offset, seed: seed, split: split)
+            #expect(disagreement == nil, "paths disagree: \(disagreement ?? "")")
+        }
+    }
+
+    /// 4 MiB checksummed in pieces of random lengths (short ones that stay on the hardware path,
+    /// ones around the thresholds, and long ones), each `extend` continuing from the last.
+    @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"))
+    func foldingChainedOverRandomPiecesMatchesOneShot() {
+        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0004)
+        Self.randomBytes.withUnsafeBytes { all in
+            let buffer = UnsafeRawBufferPointer(rebasing: all[3..<((4 << 20) + 3)])
+            let expected = CRC32C.extend(0, buffer, using: .portable)
+            for implementation in [CRC32C.Implementation.folding, .automatic] {
+                var crc: UInt32 = 0
+                var start = 0
+                var pieces = 0
+                while start < buffer.count {
+                    let limit = [64, 300, 5000, 200_000][pieces % 4]
+                    let end = min(buffer.count, start + Int.random(in: 0...limit, using: &generator))
+                    crc = CRC32C.extend(crc, UnsafeRawBufferPointer(rebasing: buffer[start..<end]), using: implementation)
+                    start = end
+                    pieces += 1
+                }
+                #expect(crc == expected, "\(implementation), \(pieces) pieces")
+            }
         }
     }
 }

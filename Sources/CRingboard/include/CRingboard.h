@@ -11,18 +11,29 @@ extern "C" {
 #endif
 
 /// CRC32C (Castagnoli, reflected polynomial 0x82F63B78) of `length` bytes at `data`, continuing
-/// from `crc` (pass 0 to start). Chooses the hardware path at run time (SSE4.2 `crc32` on x86_64,
-/// the ARMv8 CRC extension on aarch64) and falls back to the portable slicing-by-8 path.
+/// from `crc` (pass 0 to start). Chooses the path at run time: AVX-512 VPCLMULQDQ folding for long
+/// buffers where the CPU has it, else the hardware path (SSE4.2 `crc32` on x86_64, the ARMv8 CRC
+/// extension on aarch64), else the portable slicing-by-8 path.
 uint32_t CRingboard_crc32c_extend(uint32_t crc, const void *data, size_t length);
 
 /// The portable slicing-by-8 path, always built; the reference the hardware path is tested against.
 uint32_t CRingboard_crc32c_extend_portable(uint32_t crc, const void *data, size_t length);
 
-/// The hardware path; only valid when `CRingboard_crc32c_hardware_available()` returns 1.
+/// The hardware path (`crc32` in three streams, never the folding path); only valid when
+/// `CRingboard_crc32c_hardware_available()` returns 1.
 uint32_t CRingboard_crc32c_extend_hardware(uint32_t crc, const void *data, size_t length);
 
 /// 1 when this CPU has the CRC32C instructions the hardware path uses, 0 otherwise.
 int CRingboard_crc32c_hardware_available(void);
+
+/// The AVX-512 VPCLMULQDQ folding path at every length it can take (256 bytes up; shorter buffers
+/// go to the hardware path), whatever the length threshold `CRingboard_crc32c_extend` applies.
+/// Only valid when `CRingboard_crc32c_folding_available()` returns 1.
+uint32_t CRingboard_crc32c_extend_folding(uint32_t crc, const void *data, size_t length);
+
+/// 1 on x86_64 CPUs with SSE4.2, PCLMULQDQ, AVX-512 F, VL and BW and VPCLMULQDQ (and an OS that
+/// saves the AVX-512 registers), which the folding path needs; 0 otherwise.
+int CRingboard_crc32c_folding_available(void);
 
 #ifdef __cplusplus
 }
