@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "RingboardRing",
             dependencies: [
-                "CRingboard",
+                "CRingboard", "CLZ4",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

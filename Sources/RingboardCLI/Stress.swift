@@ -22,7 +22,7 @@ extension RingboardCommand {
         @Option(help: "Records per producer thread.") var records = 100_000
         @Option(help: "Payload bytes per record (at least 16).") var bytes = 32
         @Option(help: "The consumer starts this many milliseconds late, to fill the rings.") var consumerPauseMs = 0
-        @Option(help: "What a producer does on a full ring: block or drop.") var policy: StressPolicy = .block
+        @Option(help: "What a producer does on a full ring: spill, block or drop.") var policy: StressPolicy = .spill
         @Option(help: "Ring capacity in bytes (a power of two).") var capacity = 16 << 20
         @Option(help: "Ring directory (default: a fresh one under /dev/shm).") var ringDir: String?
 
@@ -47,6 +47,7 @@ extension RingboardCommand {
             defer { if ringDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             var children: [Process] = []
+            let outputs = (0..<producers).map { _ in Pipe() }
             let started = ContinuousClock.now
             for producer in 0..<producers {
                 let process = Process()
@@ -55,6 +56,7 @@ extension RingboardCommand {
                     "stress-producer", "--ring-dir", directory, "--id", "\(producer)", "--threads", "\(threads)",
                     "--records", "\(records)", "--bytes", "\(bytes)", "--policy", policy.rawValue, "--capacity", "\(capacity)",
                 ]
+                process.standardOutput = outputs[producer]
                 try process.run()
                 children.append(process)
             }
@@ -97,14 +99,27 @@ extension RingboardCommand {
             }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let sent = producers * threads * records
+            // Each producer's last line: "spilled S dropped D".
+            var spilled = 0
+            var droppedByProducers = 0
+            for output in outputs {
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let words = text.split(whereSeparator: \.isWhitespace)
+                if words.count == 4 {
+                    spilled += Int(words[1]) ?? 0
+                    droppedByProducers += Int(words[3]) ?? 0
+                }
+            }
             print("stress: \(producers) producers × \(threads) threads × \(records) records of \(bytes) bytes, policy \(policy.rawValue)")
-            print("received \(verifier.received) of \(sent) records, dropped \(sent - verifier.received), in \(String(format: "%.3f", seconds)) s")
+            print("received \(verifier.received) of \(sent) records (\(spilled) through spill segments), dropped \(droppedByProducers), in \(String(format: "%.3f", seconds)) s")
             print(String(format: "%.2f M records/s, %.3f GB/s of payload", Double(verifier.received) / seconds / 1e6,
                          Double(verifier.received * bytes) / seconds / 1e9))
             var passed = 0
             var failed = 0
             for producer in 0..<producers {
                 let problems = verifier.problems(producer: producer, expectedPerThread: records, dropAllowed: policy == .drop)
+                    + (producer == 0 && verifier.received + droppedByProducers != sent
+                        ? ["\(sent - verifier.received - droppedByProducers) records neither received nor counted as dropped"] : [])
                     + (children[producer].terminationStatus == 0 ? [] : ["exited with status \(children[producer].terminationStatus)"])
                 if problems.isEmpty {
                     passed += 1
@@ -133,36 +148,33 @@ extension RingboardCommand {
         func run() throws {
             var options = RingWriter.Options()
             options.capacity = capacity
+            options.policy = policy.ringPolicy
             let writer = try RingWriter(directory: ringDir, options: options)
             let producer = UInt32(id)
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                var sequence: UInt64 = 0
-                var spins = 0
-                while sequence < UInt64(records) {
-                    let result = writer.tryClaim(type: RingRecordType.firstUser, length: bytes) { payload in
+                for sequence in 0..<UInt64(records) {
+                    _ = writer.append(type: RingRecordType.firstUser, length: bytes) { payload in
                         StressVerifier.fill(payload, producer: producer, thread: UInt32(thread), sequence: sequence)
-                    }
-                    switch result {
-                    case .appended:
-                        sequence += 1
-                        spins = 0
-                    case .full where policy == .drop:
-                        writer.countDropped()
-                        sequence += 1
-                    case .full:
-                        spins += 1
-                        if spins > 64 { usleep(50) }
                     }
                 }
             }
             writer.close()
+            print("spilled \(writer.spilledCount) dropped \(writer.droppedCount)")
         }
     }
 }
 
 /// What a stress producer does on a full ring.
 enum StressPolicy: String, ExpressibleByArgument, CaseIterable {
-    case block, drop
+    case spill, block, drop
+
+    var ringPolicy: RingPolicy {
+        switch self {
+        case .spill: .spill
+        case .block: .block
+        case .drop: .dropNewest
+        }
+    }
 }
 
 /// Checks stress records: `u32 producer, u32 thread, u64 sequence`, then bytes that follow from

@@ -139,6 +139,10 @@ public final class RingConsumer {
                 if count == 0, finishing[name] == false, !reader.isDrained, reader.skipTornClaim() {
                     delivered += try reader.poll(limit: batch) { handler(source, $0) }
                 }
+                // Its last records may sit in a spill segment it never marked in the ring.
+                if count == 0, finishing[name] != nil, reader.isDrained, reader.hasUnmarkedSpill {
+                    delivered += try reader.pollUnmarkedSpill { handler(source, $0) }
+                }
             } catch {
                 quarantine(name, reason: error.description)
             }
@@ -158,7 +162,7 @@ public final class RingConsumer {
         for name in order {
             guard let reader = rings[name] else { continue }
             try reader.commit(checkpoint: checkpoint)
-            if let closedCleanly = finishing[name], reader.isDrained {
+            if let closedCleanly = finishing[name], reader.isDrained, !reader.hasUnmarkedSpill {
                 retire(name, reader, closedCleanly: closedCleanly)
             }
         }
@@ -226,6 +230,7 @@ public final class RingConsumer {
 
     private func retire(_ name: String, _ reader: RingReader, closedCleanly: Bool) {
         let path = directory + "/" + name
+        reader.removeSpillFiles()
         _ = Syscalls.unlink(path)
         rings[name] = nil
         finishing[name] = nil

@@ -11,6 +11,7 @@
 /// 896   dropped         i64  records dropped on a full ring                (producer writes)
 /// 1024  consumed        i64  records the consumer has taken                (consumer writes)
 /// 1152  producer state  i64  0 open, 1 closed cleanly                      (producer writes)
+/// 1280  spill committed i64  highest spill segment index consumed, plus 1  (consumer writes)
 /// 2048  checkpoints     2 × 1 KiB, double-buffered consumer state, see RingReader.commit
 /// 4096  data            capacity bytes, a power of two
 /// ```
@@ -47,6 +48,7 @@ enum RingLayout {
     static let droppedOffset = 896
     static let consumedOffset = 1024
     static let producerStateOffset = 1152
+    static let spillCommittedOffset = 1280
 
     // Consumer checkpoints: two slots, each `i64 generation, i64 position, u32 length, u32 crc, bytes`.
     static let checkpointOffset = 2048
@@ -84,6 +86,8 @@ enum RingLayout {
 public enum RingRecordType {
     /// Fills the rest of the data area at the wrap, so a record never straddles the end.
     static let padding: UInt16 = 1
+    /// Marks where a spill segment's records belong: `u64 segment index, u64 record count`.
+    static let spillMarker: UInt16 = 2
     /// The first type a user of the ring may give its records.
     public static let firstUser: UInt16 = 16
 }

@@ -26,6 +26,9 @@ final class RingMapping: @unchecked Sendable {
     let dropped: UnsafeAtomic<Int64>
     let consumed: UnsafeAtomic<Int64>
     let producerState: UnsafeAtomic<Int64>
+    /// The highest spill segment index whose records were consumed and committed, plus one
+    /// (0: none), so that a fresh file reads as "nothing committed".
+    let spillCommitted: UnsafeAtomic<Int64>
 
     /// Maps `descriptor` (a file of `RingLayout.headerSize + capacity` bytes) and takes ownership
     /// of it: the descriptor is closed when the mapping goes.
@@ -55,6 +58,7 @@ final class RingMapping: @unchecked Sendable {
         dropped = int64(RingLayout.droppedOffset)
         consumed = int64(RingLayout.consumedOffset)
         producerState = int64(RingLayout.producerStateOffset)
+        spillCommitted = int64(RingLayout.spillCommittedOffset)
     }
 
     deinit {

@@ -43,6 +43,8 @@ public final class RingReader {
     public private(set) var recordsRead: Int64 = 0
     /// Claims the producer made but never completed, skipped after it died.
     public private(set) var tornClaimsSkipped = 0
+    /// Spill segments delivered and not yet committed: removed once a commit passes `position`.
+    private var deliveredSegments: [(position: Int64, index: Int64, path: String)] = []
 
     /// The most consumer state one commit stores.
     public static let maximumCheckpointLength = RingLayout.checkpointCapacity
@@ -160,6 +162,21 @@ public final class RingReader {
                 guard index + aligned == mapping.capacity else {
                     throw .corruptRecord(path: path, position: position, reason: "padding that does not reach the end")
                 }
+            } else if type == RingRecordType.spillMarker {
+                guard length == RingLayout.recordHeaderSize + 16 else {
+                    throw .corruptRecord(path: path, position: position, reason: "spill marker of \(length) bytes")
+                }
+                let (segment, count) = mapping.withData(at: index + RingLayout.recordHeaderSize, count: 16) { payload in
+                    (Int64(littleEndian: payload.loadUnaligned(as: Int64.self)),
+                     Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
+                }
+                let segmentPath = SpillSegment.path(ring: path, index: segment)
+                let read = try deliverSegment(segmentPath, position: position, handler)
+                guard read == count else {
+                    throw .corruptRecord(path: path, position: position, reason: "spill segment \(segment) holds \(read) of \(count) records")
+                }
+                delivered += Int(read)
+                deliveredSegments.append((position + Int64(aligned), segment, segmentPath))
             } else {
                 guard type >= RingRecordType.firstUser else {
                     throw .corruptRecord(path: path, position: position, reason: "reserved record type \(type)")
@@ -207,6 +224,14 @@ public final class RingReader {
         // releasing: pairs with the acquiring load of head in RingWriter.tryClaim; the zeroed
         // bytes are visible before the space is offered again.
         mapping.head.store(target, ordering: .releasing)
+        // Spill segments whose records are now committed: noted first, then removed, so a crash
+        // in between never delivers them again.
+        let done = deliveredSegments.filter { $0.position <= target }
+        if let highest = done.map(\.index).max() {
+            mapping.spillCommitted.store(max(mapping.spillCommitted.load(ordering: .relaxed), highest + 1), ordering: .releasing)
+            for segment in done { _ = Syscalls.unlink(segment.path) }
+            deliveredSegments.removeAll { $0.position <= target }
+        }
         mapping.consumed.store(recordsRead, ordering: .relaxed)
         committedPosition = target
         checkpointGeneration = generation
@@ -261,6 +286,64 @@ public final class RingReader {
         readPosition = min(next, tail)
         tornClaimsSkipped += 1
         return true
+    }
+
+    /// Delivers the records of spill segments the producer never ended with a marker (it died,
+    /// or closed while the ring was full). Call once the ring is drained and the producer is gone
+    /// or closed: those segments hold its last records, after everything in the ring.
+    ///
+    /// - Parameter handler: Called with each record.
+    /// - Returns: The number of records delivered.
+    /// - Throws: `RingError.spill` for a damaged segment.
+    @discardableResult
+    public func pollUnmarkedSpill(_ handler: (RingRecord) -> Void) throws(RingError) -> Int {
+        let committed = mapping.spillCommitted.load(ordering: .acquiring)
+        let delivered = Set(deliveredSegments.map(\.index))
+        var count = 0
+        for index in unmarkedSegmentIndexes() where index >= committed && !delivered.contains(index) {
+            let segmentPath = SpillSegment.path(ring: path, index: index)
+            count += Int(try deliverSegment(segmentPath, position: readPosition, handler))
+            deliveredSegments.append((readPosition, index, segmentPath))
+        }
+        recordsRead += Int64(count)
+        return count
+    }
+
+    /// Whether spill segments without a marker are waiting (see `pollUnmarkedSpill`).
+    public var hasUnmarkedSpill: Bool {
+        let committed = mapping.spillCommitted.load(ordering: .acquiring)
+        let delivered = Set(deliveredSegments.map(\.index))
+        return unmarkedSegmentIndexes().contains { $0 >= committed && !delivered.contains($0) }
+    }
+
+    /// Removes every spill segment file of this ring (when it is retired).
+    func removeSpillFiles() {
+        for index in unmarkedSegmentIndexes() { _ = Syscalls.unlink(SpillSegment.path(ring: path, index: index)) }
+    }
+
+    /// Indexes of this ring's spill segment files, ascending.
+    private func unmarkedSegmentIndexes() -> [Int64] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".spill."
+        let names = (try? DirectoryEntries.names(in: directory)) ?? []
+        return names.compactMap { name in name.hasPrefix(prefix) ? Int64(name.dropFirst(prefix.count)) : nil }.sorted()
+    }
+
+    private func deliverSegment(_ segmentPath: String, position: Int64, _ handler: (RingRecord) -> Void) throws(RingError) -> Int64 {
+        var badType: UInt16?
+        let read = try SpillSegment.read(path: segmentPath, maximumRecordLength: RingLayout.maximumRecordLength(capacity: mapping.capacity)) {
+            type, flags, payload in
+            guard type >= RingRecordType.firstUser else {
+                badType = type
+                return
+            }
+            handler(RingRecord(type: type, flags: flags, position: position, payload: payload))
+        }
+        if let badType {
+            throw .spill(path: segmentPath, reason: "reserved record type \(badType)")
+        }
+        return read
     }
 
     private static func latestCheckpoint(_ mapping: RingMapping) -> (generation: Int64, position: Int64, state: [UInt8]) {

@@ -1,4 +1,6 @@
 import Atomics
+import Glibc
+import Synchronization
 import SystemPackage
 
 /// The producer side of a ring: one per process, shared by its threads.
@@ -15,8 +17,10 @@ public final class RingWriter: @unchecked Sendable {
     public struct Options: Sendable {
         /// Bytes in the data area: a power of two between 4 KiB and 16 GiB.
         public var capacity: Int = 16 << 20
+        /// What `append` does when the ring is full.
+        public var policy: RingPolicy = .spill
 
-        /// 16 MiB of data area.
+        /// 16 MiB of data area, spilling when full.
         public init() {}
     }
 
@@ -28,9 +32,32 @@ public final class RingWriter: @unchecked Sendable {
         case full
     }
 
+    /// What became of an append under the ring's policy.
+    public enum AppendOutcome: Equatable, Sendable {
+        /// In the ring, at this position.
+        case ring(position: Int64)
+        /// In a spill segment, because the ring was full (`.spill`).
+        case spilled
+        /// Dropped and counted, because the ring was full (`.dropNewest`).
+        case dropped
+    }
+
     /// The ring file.
     public let path: String
     let mapping: RingMapping
+    /// What `append` does on a full ring.
+    public let policy: RingPolicy
+    /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
+    private let spilling = Atomic<Bool>(false)
+    /// Guards `spillState`: the spill path is the slow path, so a lock is fine there.
+    private let spillLock = Mutex<Void>(())
+    private var spillState = SpillState()
+
+    private struct SpillState {
+        var segment: SpillSegment.Writer?
+        var nextIndex: Int64 = 0
+        var lastError: RingError?
+    }
     /// The largest payload one record may carry.
     public let maximumPayloadLength: Int
 
@@ -85,8 +112,10 @@ public final class RingWriter: @unchecked Sendable {
             _ = Syscalls.unlink(temporaryPath)
             throw .systemCall("rename", path: finalPath, error)
         }
+        mapping.storeHeader(options.policy.rawValue, at: RingLayout.policyOffset)
         self.path = finalPath
         self.mapping = mapping
+        self.policy = options.policy
         self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
     }
 
@@ -105,6 +134,13 @@ public final class RingWriter: @unchecked Sendable {
         type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendResult {
         precondition(type >= RingRecordType.firstUser, "record types below \(RingRecordType.firstUser) belong to the ring")
+        return tryClaimRing(type: type, flags: flags, length: length, write)
+    }
+
+    @inline(__always)
+    func tryClaimRing(
+        type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendResult {
         precondition(length >= 0 && length <= maximumPayloadLength, "payload of \(length) bytes exceeds \(maximumPayloadLength)")
         let recordLength = RingLayout.recordHeaderSize + length
         let aligned = RingLayout.aligned(recordLength)
@@ -157,6 +193,125 @@ public final class RingWriter: @unchecked Sendable {
         return .appended(position: tail + Int64(padding))
     }
 
+    /// Appends a record, applying the ring's policy when it is full: `.spill` writes it, in order,
+    /// to a spill segment; `.block` waits (spinning, then sleeping briefly) until the consumer makes
+    /// room; `.dropNewest` drops and counts it.
+    ///
+    /// The common case is one `tryClaim`: no lock, no system call, no allocation. Once a record has
+    /// spilled, later records take the spill path too (under a lock) until the ring has room for
+    /// the marker that ends the segment, so the consumer sees every thread's records in order.
+    ///
+    /// - Parameters:
+    ///   - type: The record type, `RingRecordType.firstUser` or above.
+    ///   - flags: Sixteen bits for the ring's user.
+    ///   - length: The payload length, at most `maximumPayloadLength`.
+    ///   - write: Fills the payload; called once, and it must write every byte.
+    /// - Returns: Where the record went.
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    @inline(__always)
+    public func append(
+        type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendOutcome {
+        if !spilling.load(ordering: .relaxed), case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
+            return .ring(position: position)
+        }
+        return appendWhenFull(type: type, flags: flags, length: length, write)
+    }
+
+    @inline(never)
+    private func appendWhenFull(
+        type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendOutcome {
+        switch policy {
+        case .dropNewest:
+            countDropped()
+            return .dropped
+        case .block:
+            return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
+        case .spill:
+            let spilled = withSpillState { state -> AppendOutcome? in
+                if state.segment != nil { endSegmentIfRoom(&state) }
+                if state.segment == nil {
+                    if case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
+                        return .ring(position: position)
+                    }
+                    do {
+                        let index = state.nextIndex
+                        state.segment = try SpillSegment.Writer(
+                            path: SpillSegment.path(ring: path, index: index), maximumRecordLength: maximumPayloadLength + 8)
+                        state.nextIndex += 1
+                        spilling.store(true, ordering: .relaxed)
+                    } catch {
+                        state.lastError = error as? RingError
+                        return nil
+                    }
+                }
+                do {
+                    try state.segment!.append(type: type, flags: flags, length: length, write)
+                    mapping.spilled.wrappingIncrement(ordering: .relaxed)
+                    return .spilled
+                } catch {
+                    // The segment cannot take it (a full disk, say): the records already in it
+                    // keep their place; this one and later ones wait for room in the ring.
+                    state.lastError = error as? RingError
+                    return nil
+                }
+            }
+            if let spilled { return spilled }
+            // Keep the order: the open segment's marker must be in the ring before this record.
+            var attempt = 0
+            while withSpillState({ state in
+                endSegmentIfRoom(&state)
+                return state.segment != nil
+            }) {
+                attempt += 1
+                usleep(UInt32(min(1000, 1 << min(attempt, 10))))
+            }
+            return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
+        }
+    }
+
+    private func withSpillState<R>(_ body: (inout SpillState) -> R) -> R {
+        spillLock.withLock { _ in body(&spillState) }
+    }
+
+    /// Ends the open spill segment with a marker in the ring, if the ring has room for it.
+    private func endSegmentIfRoom(_ state: inout SpillState) {
+        guard let segment = state.segment else { return }
+        let index = state.nextIndex - 1
+        let records = segment.records
+        let marked = tryClaimRing(type: RingRecordType.spillMarker, flags: 0, length: 16) { payload in
+            payload.storeBytes(of: index.littleEndian, as: Int64.self)
+            payload.storeBytes(of: records.littleEndian, toByteOffset: 8, as: Int64.self)
+        }
+        guard case .appended = marked else { return }
+        try? segment.finish()
+        state.segment = nil
+        spilling.store(false, ordering: .relaxed)
+    }
+
+    /// Waits for room: spins briefly, then sleeps with a backoff up to 1 ms.
+    private func appendBlocking(
+        type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> Int64 {
+        var attempt = 0
+        while true {
+            if case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) { return position }
+            attempt += 1
+            if attempt > 100 {
+                usleep(UInt32(min(1000, 1 << min(attempt - 100, 10))))
+            }
+        }
+    }
+
+    /// The error that made the spill path fall back to waiting, if any.
+    public var lastSpillError: RingError? {
+        withSpillState { $0.lastError }
+    }
+
+    /// Records spilled so far.
+    public var spilledCount: Int64 { mapping.spilled.load(ordering: .relaxed) }
+
     /// Appends a record holding a copy of `payload`.
     ///
     /// - Parameters:
@@ -184,7 +339,10 @@ public final class RingWriter: @unchecked Sendable {
 
     /// Tells the consumer this producer is done: once it has drained the ring, it may remove the
     /// file. Appending after `close()` is a programming error.
+    /// An open spill segment is ended with its marker when the ring has room; otherwise the
+    /// consumer reads it after the ring.
     public func close() {
+        withSpillState { endSegmentIfRoom(&$0) }
         mapping.producerState.store(1, ordering: .releasing)
     }
 

@@ -11,6 +11,10 @@ import Testing
         ["--producers", "2", "--threads", "2", "--records", "20000"],
         // A small ring and a late consumer: producers find it full and wait.
         ["--producers", "3", "--records", "5000", "--bytes", "200", "--capacity", "16384", "--consumer-pause-ms", "300"],
+        // The same with the ring's default policy, spill, and several threads: segments and ring in one order.
+        ["--producers", "2", "--threads", "3", "--records", "5000", "--bytes", "64", "--capacity", "8192", "--consumer-pause-ms", "300"],
+        // Blocking instead.
+        ["--producers", "2", "--records", "5000", "--capacity", "4096", "--policy", "block", "--consumer-pause-ms", "200"],
         // Dropping instead: whatever arrives is whole and in order.
         ["--producers", "2", "--records", "20000", "--capacity", "4096", "--policy", "drop", "--consumer-pause-ms", "100"],
     ])
@@ -33,15 +37,18 @@ import Testing
 
     /// `kill -9` of a producer mid-stream: what it committed arrives in order with nothing
     /// repeated, at most one unfinished claim is skipped, and its ring is retired.
-    @Test func aKilledProducersRecordsAllArrive() throws {
+    @Test(arguments: ["block", "spill"])
+    func aKilledProducersRecordsAllArrive(policy: String) throws {
         let directory = TemporaryDirectory("ringboard-kill")
         let rings = directory.appending("rings")
         let consumer = try RingConsumer(directory: rings)
         let producer = Process()
         producer.executableURL = URL(fileURLWithPath: Self.ringboard)
         producer.arguments = ["stress-producer", "--ring-dir", rings, "--id", "0", "--threads", "1", "--records", "1000000000",
-                              "--bytes", "24", "--policy", "block", "--capacity", "65536"]
+                              "--bytes", "24", "--policy", policy, "--capacity", "65536"]
         try producer.run()
+        // Late, so that a spilling producer dies with its last records in a spill segment.
+        if policy == "spill" { usleep(300_000) }
         var next: UInt64 = 0
         var errors: [String] = []
         var killed = false

@@ -342,3 +342,120 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+@Suite struct SpillTests {
+    static let type = RingRecordType.firstUser
+
+    static func makeWriter(_ directory: TemporaryDirectory, capacity: Int = 4096, policy: RingPolicy = .spill) throws -> RingWriter {
+        var options = RingWriter.Options()
+        options.capacity = capacity
+        options.policy = policy
+        return try RingWriter(directory: directory.appending("rings"), options: options)
+    }
+
+    static func append(_ writer: RingWriter, _ value: UInt32) -> RingWriter.AppendOutcome {
+        writer.append(type: type, length: 40) { payload in
+            payload.storeBytes(of: value, as: UInt32.self)
+            for k in 4..<40 { payload[k] = UInt8(truncatingIfNeeded: value &+ UInt32(k)) }
+        }
+    }
+
+    static func values(_ reader: RingReader, into values: inout [UInt32]) throws {
+        try reader.poll { record in
+            precondition(record.payload.count == 40)
+            values.append(record.payload.load(as: UInt32.self))
+        }
+    }
+
+    /// A full ring spills; once there is room, a marker ends the segment and the consumer reads
+    /// the segment there: one order across ring and spill, and the segment removed on commit.
+    @Test func spilledRecordsArriveInOrder() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        let reader = try RingReader(path: writer.path)
+        var outcomes: [RingWriter.AppendOutcome] = []
+        for value in 0..<300 { outcomes.append(Self.append(writer, UInt32(value))) }
+        let inRing = outcomes.filter { if case .ring = $0 { true } else { false } }.count
+        #expect(inRing == 4096 / 48)
+        #expect(writer.spilledCount == Int64(300 - inRing))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).contains { $0.hasSuffix(".spill.0") })
+        var values: [UInt32] = []
+        try Self.values(reader, into: &values)
+        try reader.commit()
+        // Room again: the next append writes the marker first, then goes to the ring.
+        for value in 300..<320 { #expect(Self.append(writer, UInt32(value)) != .spilled) }
+        try Self.values(reader, into: &values)
+        try reader.commit()
+        #expect(values == (0..<320).map(UInt32.init))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).allSatisfy { !$0.contains(".spill.") })
+    }
+
+    /// Spilling, then the ring fills again: a second segment, each in its place.
+    @Test func severalSegmentsKeepTheirPlaces() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        let reader = try RingReader(path: writer.path)
+        var values: [UInt32] = []
+        var next: UInt32 = 0
+        for _ in 0..<5 {
+            for _ in 0..<200 {
+                _ = Self.append(writer, next)
+                next += 1
+            }
+            try Self.values(reader, into: &values)
+            try reader.commit()
+        }
+        writer.close()
+        try Self.values(reader, into: &values)
+        _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) }
+        #expect(values == Array(0..<next))
+    }
+
+    /// A producer that dies while spilling leaves a segment no marker names: the consumer reads
+    /// it after the ring, then retires the ring and removes every file.
+    @Test func anUnmarkedSegmentOfADeadProducerIsDrained() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        for value in 0..<500 { _ = Self.append(writer, UInt32(value)) }
+        // It "dies": same pid, another start time.
+        writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
+        let consumer = try RingConsumer(directory: directory.appending("rings"))
+        var values: [UInt32] = []
+        var retired = false
+        for _ in 0..<50 where !retired {
+            consumer.poll { _, record in values.append(record.payload.load(as: UInt32.self)) }
+            try consumer.commitAll()
+            retired = consumer.notices().contains { if case .retired(_, _, 500, 0, false) = $0 { true } else { false } }
+            consumer.scan()
+        }
+        #expect(retired)
+        #expect(values == (0..<500).map(UInt32.init))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")) == ["consumer.lock"])
+    }
+
+    @Test func dropNewestCountsWhatItDrops() throws {
+        let directory = TemporaryDirectory("ringboard-drop")
+        let writer = try Self.makeWriter(directory, policy: .dropNewest)
+        let outcomes = (0..<100).map { Self.append(writer, UInt32($0)) }
+        #expect(outcomes.filter { $0 == .dropped }.count == 100 - 4096 / 48)
+        #expect(writer.droppedCount == Int64(100 - 4096 / 48))
+        #expect(try RingReader(path: writer.path).droppedCount == writer.droppedCount)
+    }
+
+    /// A damaged spill segment quarantines its ring, not the consumer.
+    @Test func aDamagedSegmentIsReported() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
+        let segment = writer.path + ".spill.0"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[bytes.count / 2] ^= 0xff
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let reader = try RingReader(path: writer.path)
+        var values: [UInt32] = []
+        try Self.values(reader, into: &values)
+        try reader.commit()
+        _ = Self.append(writer, 999)  // writes the marker
+        #expect(throws: RingError.self) { try Self.values(reader, into: &values) }
+    }
+}
