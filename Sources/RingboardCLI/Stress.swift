@@ -66,7 +66,9 @@ extension RingboardCommand {
             var lastProgress = ContinuousClock.now
             let showProgress = standardErrorIsTerminal()
             while true {
-                let count = consumer.poll { _, record in verifier.check(record.payload) }
+                var count = 0
+                consumer.poll { _, record in
+                    count += 1 verifier.check(record.payload) }
                 do {
                     try consumer.commitAll()
                 } catch {
@@ -242,5 +244,62 @@ struct StressVerifier {
             }
         }
         return result
+    }
+}
+
+extension RingboardCommand {
+    /// A consumer process for restart tests (not for direct use): appends every record's
+    /// `producer thread sequence` to `--output` and commits each batch with the output's length as
+    /// the ring checkpoint, so that killed at any point and restarted it writes every record
+    /// exactly once. Exits when its producers have finished and their rings are retired.
+    struct StressConsumer: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "stress-consumer", shouldDisplay: false)
+
+        @Option var ringDir: String
+        @Option var output: String
+        @Option(help: "Exit once the output holds this many records and no ring is left.") var expectRecords: Int
+
+        func run() throws {
+            let consumer = try RingConsumer(directory: ringDir, waiting: .wait)
+            if !FileManager.default.fileExists(atPath: output) {
+                _ = FileManager.default.createFile(atPath: output, contents: nil)
+            }
+            guard let file = FileHandle(forUpdatingAtPath: output) else { throw ExitCode(2) }
+            // Undo whatever a killed predecessor wrote after its last commit. (A ring already
+            // retired has nothing uncommitted; with none left there is nothing to undo.)
+            let committedLengths = consumer.sources.compactMap { source in
+                consumer.reader(named: source.name).flatMap { reader in
+                    reader.checkpoint.count == 8 ? reader.checkpoint.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
+                }
+            }
+            if let committedLength = committedLengths.max() {
+                try file.truncate(atOffset: committedLength)
+            } else if !consumer.sources.isEmpty {
+                try file.truncate(atOffset: 0)
+            }
+            var written = try file.seekToEnd() == 0 ? 0 : String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
+                .reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            while true {
+                var lines = ""
+                var count = 0
+                consumer.poll { _, record in
+                    count += 1
+                    let producer = record.payload.loadUnaligned(as: UInt32.self)
+                    let thread = record.payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+                    let sequence = record.payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    lines += "\(producer) \(thread) \(sequence)\n"
+                }
+                if !lines.isEmpty { try file.write(contentsOf: Data(lines.utf8)) }
+                written += count
+                let length = try file.offset()
+                try consumer.commitAll(checkpoint: withUnsafeBytes(of: length.littleEndian) { Array($0) })
+                _ = consumer.notices()
+                if count == 0 {
+                    if written >= expectRecords && consumer.sources.isEmpty { break }
+                    consumer.waitForRecords(timeout: .milliseconds(20))
+                }
+            }
+            try file.close()
+        }
     }
 }

@@ -89,3 +89,46 @@ import Testing
         withExtendedLifetime(first) {}
     }
 }
+
+extension StressTests {
+    /// The consumer killed (`kill -9`) at random moments and restarted, five times, while one
+    /// producer streams: every record ends up in the consumer's output exactly once, in order.
+    /// The consumer commits its output length as the ring checkpoint and truncates back to it
+    /// on restart: the pattern the aggregator follows with its event files.
+    @Test func aKilledConsumerResumesWithNoLossAndNoRepeat() throws {
+        let directory = TemporaryDirectory("ringboard-consumer-kill")
+        let rings = directory.appending("rings")
+        let output = directory.appending("received.txt")
+        let records = 300_000
+        let producer = Process()
+        producer.executableURL = URL(fileURLWithPath: Self.ringboard)
+        producer.arguments = ["stress-producer", "--ring-dir", rings, "--id", "0", "--threads", "1", "--records", "\(records)",
+                              "--bytes", "24", "--policy", "spill", "--capacity", "65536"]
+        var generator = SeededGenerator(seed: 99)
+        func startConsumer() throws -> Process {
+            let consumer = Process()
+            consumer.executableURL = URL(fileURLWithPath: Self.ringboard)
+            consumer.arguments = ["stress-consumer", "--ring-dir", rings, "--output", output, "--expect-records", "\(records)"]
+            try consumer.run()
+            return consumer
+        }
+        var consumer = try startConsumer()
+        try producer.run()
+        for _ in 0..<5 {
+            usleep(UInt32.random(in: 20_000...120_000, using: &generator))
+            kill(consumer.processIdentifier, SIGKILL)
+            consumer.waitUntilExit()
+            consumer = try startConsumer()
+        }
+        producer.waitUntilExit()
+        let deadline = Date().addingTimeInterval(60)
+        while consumer.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!consumer.isRunning)
+        if consumer.isRunning { consumer.terminate() }
+        #expect(consumer.terminationStatus == 0)
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == records)
+        let sequences = lines.map { Int($0.split(separator: " ")[2])! }
+        #expect(sequences == Array(0..<records))
+    }
+}
