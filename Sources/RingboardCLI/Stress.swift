@@ -66,9 +66,7 @@ extension RingboardCommand {
             var lastProgress = ContinuousClock.now
             let showProgress = standardErrorIsTerminal()
             while true {
-                var count = 0
-                consumer.poll { _, record in
-                    count += 1 verifier.check(record.payload) }
+                let count = consumer.poll { _, record in verifier.check(record.payload) }
                 do {
                     try consumer.commitAll()
                 } catch {
@@ -249,9 +247,11 @@ struct StressVerifier {
 
 extension RingboardCommand {
     /// A consumer process for restart tests (not for direct use): appends every record's
-    /// `producer thread sequence` to `--output` and commits each batch with the output's length as
-    /// the ring checkpoint, so that killed at any point and restarted it writes every record
-    /// exactly once. Exits when its producers have finished and their rings are retired.
+    /// `producer thread sequence` to `--output` as it reads them, and every 20 ms (as the
+    /// aggregator flushes and checkpoints) commits with the output's length as the ring
+    /// checkpoint; restarted, it cuts the output back to that length. So, killed at any point, it
+    /// still writes every record exactly once. Exits once it has written `--expect-records` and
+    /// no ring is left.
     struct StressConsumer: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "stress-consumer", shouldDisplay: false)
 
@@ -279,10 +279,11 @@ extension RingboardCommand {
             }
             var written = try file.seekToEnd() == 0 ? 0 : String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
                 .reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            var lastCommit = ContinuousClock.now
             while true {
                 var lines = ""
                 var count = 0
-                consumer.poll { _, record in
+                consumer.poll(batch: 256) { _, record in
                     count += 1
                     let producer = record.payload.loadUnaligned(as: UInt32.self)
                     let thread = record.payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
@@ -291,8 +292,11 @@ extension RingboardCommand {
                 }
                 if !lines.isEmpty { try file.write(contentsOf: Data(lines.utf8)) }
                 written += count
-                let length = try file.offset()
-                try consumer.commitAll(checkpoint: withUnsafeBytes(of: length.littleEndian) { Array($0) })
+                if count == 0 || ContinuousClock.now - lastCommit >= .milliseconds(20) {
+                    let length = try file.offset()
+                    try consumer.commitAll(checkpoint: withUnsafeBytes(of: length.littleEndian) { Array($0) })
+                    lastCommit = .now
+                }
                 _ = consumer.notices()
                 if count == 0 {
                     if written >= expectRecords && consumer.sources.isEmpty { break }
