@@ -132,12 +132,12 @@ public struct PNGEncoder: Sendable {
             png.appendBigEndian(PNGDeflater.crc32(png.span.extracting((start + 4)...)))
         }
 
-        let zeros = filters.needsPreviousRow ? [UInt8](repeating: 0, count: rowBytes) : []
+        let zeros = [UInt8](repeating: 0, count: rowBytes)  // the row above the first
         var best = [UInt8](repeating: 0, count: rowBytes + 1)
         var trial = [UInt8](repeating: 0, count: rowBytes + 1)
         for y in 0..<height {
             let row = pixels.extracting((y * rowBytes)..<((y + 1) * rowBytes))
-            let previous = y == 0 || !filters.needsPreviousRow ? zeros.span : pixels.extracting(((y - 1) * rowBytes)..<(y * rowBytes))
+            let previous = y == 0 ? zeros.span : pixels.extracting(((y - 1) * rowBytes)..<(y * rowBytes))
             filters.filter(row: row, previous: previous, bytesPerPixel: channels, best: &best, trial: &trial)
             try deflater.compress(best.span, finish: false, emit: appendIDAT)
         }
@@ -218,9 +218,6 @@ extension PNGEncoder {
 
         /// Whether every row is stored unfiltered (zlib then gets `Z_DEFAULT_STRATEGY`).
         var onlyNone: Bool { filters == [.none] }
-
-        /// Whether any filter reads the row above.
-        var needsPreviousRow: Bool { filters.contains { $0 != .none && $0 != .sub } }
 
         /// Filters `row` into `best` with the filter libpng would choose (`png_write_find_filter`):
         /// None's sum first, then each other filter in turn replaces the best only with a strictly
