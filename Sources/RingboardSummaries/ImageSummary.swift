@@ -233,9 +233,6 @@ extension ImageSummary {
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw .unsupportedShape(tag: tag, shape: shape, reason: "has a negative dimension")
             }
-            guard let needed = ImageSummary.product(of: shape), needed == elementCount else {
-                throw .unsupportedShape(tag: tag, shape: shape, reason: "does not match the \(elementCount) values given")
-            }
             guard shape.count == 4, [1, 3, 4].contains(shape[3]) else {
                 // TF: "Tensor must be 4-D with last dim 1, 3, or 4".
                 throw .unsupportedShape(tag: tag, shape: shape, reason: "is not [batch, height, width, channels] with 1, 3 or 4 channels")
@@ -244,6 +241,9 @@ extension ImageSummary {
             guard shape[0] < limit, shape[1] < limit, shape[2] < limit, shape[1] * shape[2] < 1 << 29 else {
                 // TF: "Tensor too large for summary".
                 throw .unsupportedShape(tag: tag, shape: shape, reason: "is too large for an image summary (height × width must be under 2^29)")
+            }
+            guard let needed = ImageSummary.product(of: shape), needed == elementCount else {
+                throw .unsupportedShape(tag: tag, shape: shape, reason: "does not match the \(elementCount) values given")
             }
             (batch, height, width, channels) = (shape[0], shape[1], shape[2], shape[3])
             self.maxImages = maxImages

@@ -169,6 +169,7 @@ enum TestImages {
         guard let (reference, versions) = try PNGReference.libpngEncode(images) else {
             try Test.cancel("libpng is not installed here (apt: libpng16-16)")
         }
+        #expect(reference.count == images.count && reference.allSatisfy { $0.count > 8 })
         for (image, expected) in zip(images, reference) {
             let ours = try PNGEncoder().encode(
                 image.pixels, width: image.width, height: image.height, colorType: PNGEncoder.ColorType(channels: image.channels)!)
@@ -187,6 +188,7 @@ enum TestImages {
             try encoder.encode(image.pixels, width: image.width, height: image.height, colorType: PNGEncoder.ColorType(channels: image.channels)!)
         }
         let reports = try PNGReference.decode(pngs)
+        #expect(reports.count == images.count)
         for (image, report) in zip(images, reports) {
             let label = "\(image.width)×\(image.height)×\(image.channels) \(strategy)"
             #expect(report.pillowError == nil, "\(label): \(report.pillowError ?? "")")
