@@ -55,7 +55,7 @@ enum ImageNormalization {
     /// The minimum and maximum of `values`, or `nil` when any of them is NaN or infinite.
     /// An empty span gives `(+inf, -inf)`, as TensorFlow's initial values.
     static func finiteExtremes(_ values: Span<Float>) -> (minimum: Float, maximum: Float)? {
-        typealias Vector = SIMD16<Float>
+        typealias Vector = SIMD8<Float>
         let bytes = values.bytes
         var lowest = Vector(repeating: .infinity)
         var highest = Vector(repeating: -.infinity)
@@ -64,7 +64,7 @@ enum ImageNormalization {
         let vectorEnd = values.count - values.count % Vector.scalarCount
         var i = 0
         while i < vectorEnd {
-            // Bounds-checked load of 16 floats (any bit pattern is a valid Float).
+            // Bounds-checked load of 8 floats (any bit pattern is a valid Float).
             let v = unsafe bytes.unsafeLoadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: Vector.self)
             // `replacing(with:where:)` lowers to vector compare-and-blend; `pointwiseMin` does not, yet.
             lowest = lowest.replacing(with: v, where: v .< lowest)
@@ -88,12 +88,12 @@ enum ImageNormalization {
 
     /// `output[i] = uint8(values[i] * scale + offset)`, truncated, for values that map into [0, 256).
     static func convert(_ values: Span<Float>, scale: Float, offset: Float, into output: inout MutableSpan<UInt8>) {
-        typealias Vector = SIMD16<Float>
+        typealias Vector = SIMD8<Float>
         let bytes = values.bytes
         var pixelBytes = output.mutableBytes
         // 2^23: adding it to y in [0, 2^23) leaves round-to-nearest(y) in the low mantissa bits.
         let magic = Vector(repeating: 8_388_608)
-        let one = SIMD16<UInt32>(repeating: 1)
+        let one = SIMD8<UInt32>(repeating: 1)
         let vectorEnd = values.count - values.count % Vector.scalarCount
         var i = 0
         while i < vectorEnd {
@@ -106,9 +106,9 @@ enum ImageNormalization {
             // does not lower to one instruction yet: round to nearest through the magic number,
             // then step back by one where that rounded up.
             let rounded = y + magic
-            var integer = unsafe unsafeBitCast(rounded, to: SIMD16<UInt32>.self)  // 0x4B00_0000 + round(y)
+            var integer = unsafe unsafeBitCast(rounded, to: SIMD8<UInt32>.self)  // 0x4B00_0000 + round(y)
             integer &-= one.replacing(with: 0, where: rounded - magic .<= y)
-            pixelBytes.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: integer), toByteOffset: i, as: SIMD16<UInt8>.self)
+            pixelBytes.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: integer), toByteOffset: i, as: SIMD8<UInt8>.self)
             i += Vector.scalarCount
         }
         while i < values.count {
