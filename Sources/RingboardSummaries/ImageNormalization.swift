@@ -20,6 +20,9 @@
 /// `normalize` takes a vector path when every value is finite (the usual case for weights),
 /// where the per-pixel minimum and maximum are simply those of all values; otherwise, and as the
 /// reference the tests hold it to, `normalizeReference` follows TensorFlow's loops literally.
+/// The vector path reads and writes through `RawSpan` and `MutableRawSpan`, which check bounds;
+/// no pointer is formed. (`unsafeLoadUnaligned` is "unsafe" only because not every type accepts
+/// every bit pattern; `Float` vectors do.)
 enum ImageNormalization {
     /// TensorFlow's `kZeroThreshold`: a bound below this gives scale 0 (a flat image).
     static let zeroThreshold: Float = 1e-6
@@ -102,9 +105,10 @@ enum ImageNormalization {
             // Negative only for a negative subnormal on the unsigned branch (0 in TF, denormals
             // being zero) and -0: both give pixel 0.
             y = y.replacing(with: 0, where: y .< 0)
-            // Truncation without the vector float-to-int conversion, which the standard library
-            // does not lower to one instruction yet: round to nearest through the magic number,
-            // then step back by one where that rounded up.
+            // Truncation without the standard library's vector float-to-integer conversion and
+            // `rounded(.towardZero)`, which are compiled lane by lane today (tens of times
+            // slower): round to nearest through the magic number, then step back by one where
+            // that rounded up. The bit cast reinterprets 8 floats as 8 same-size integers.
             let rounded = y + magic
             var integer = unsafe unsafeBitCast(rounded, to: SIMD8<UInt32>.self)  // 0x4B00_0000 + round(y)
             integer &-= one.replacing(with: 0, where: rounded - magic .<= y)
