@@ -39,5 +39,14 @@ let package = Package(
             ],
             path: "Tools/CRC32CSideBySide"
         ),
+        // Prints PNG encoding throughput and sizes for `Scripts/bench-png.sh`, which compares them
+        // with Python writers over zlib on the same pixels; under Tools/ for the same reason.
+        .executableTarget(
+            name: "PNGSideBySide",
+            dependencies: [
+                .product(name: "RingboardSummaries", package: "ringboard"),
+            ],
+            path: "Tools/PNGSideBySide"
+        ),
     ]
 )
