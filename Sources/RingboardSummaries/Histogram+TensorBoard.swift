@@ -17,8 +17,10 @@ extension Histogram {
     ///   `floor((value - min) / width)`, the last bucket also takes `max`, and the edges are
     ///   `numpy.linspace(min, max, k + 1)`.
     ///
-    /// Values are converted to `Double` exactly (no flush to zero; NumPy runs without it). Of equal
-    /// values, the first one counts as `min` or `max`, which only shows in the sign of a zero edge.
+    /// Values are converted to `Double` exactly (no flush to zero; NumPy runs without it). Of zeros
+    /// of both signs, the last one counts as `min` or `max`, as `numpy.min` and `numpy.max` mostly
+    /// choose (their vector loops sometimes choose another); that only shows as the sign of the
+    /// edges when every value is a zero.
     ///
     /// - Parameters:
     ///   - values: The values.
@@ -96,8 +98,8 @@ extension Histogram {
         for index in values.indices {
             let value = Double(values[index])
             guard value.isFinite else { throw .nonFiniteValues(tag: tag) }
-            if value < min { min = value }
-            if value > max { max = value }
+            if value <= min { min = value }
+            if value >= max { max = value }
         }
         var rows = [Double](repeating: 0, count: 3 * k)
         let range = max - min
