@@ -1,7 +1,7 @@
 internal import CRingboardSIMD
 
 extension Histogram {
-    /// TensorFlow's default bucket limits, and the cell tables the vector kernels find buckets with.
+    /// TensorFlow's default bucket limits, and the cell tables the kernels find buckets with.
     ///
     /// The limits are those of `InitDefaultBucketsInner` in
     /// tensorflow/core/lib/histogram/histogram.cc: `v = 1e-12`, then `v *= 1.1` (in double) while
@@ -12,9 +12,12 @@ extension Histogram {
     /// bits. A cell spans a ratio of at most 1.0625, less than the 1.1 between limits, so it holds
     /// at most one limit (checked here). For each cell and sign an entry gives the bucket of the
     /// cell's lower end and where the limit inside the cell lies, as a threshold on the remaining
-    /// mantissa bits (see `CRingboardSIMD_histogram_table`). The cells run from one octave below the
-    /// first limit to one octave above the last finite limit, so that the first and last cells, which
-    /// everything smaller or larger is clamped into, hold no limit.
+    /// mantissa bits (the format is described with `CRingboardSIMD_histogram_table`):
+    /// - the `float` table has an entry for every sign, exponent and top 4 mantissa bits, so the
+    ///   kernels index it with the value's bits `>> 19`, subnormals and all;
+    /// - the `double` table has cells from one octave below the first limit to one octave above the
+    ///   last finite one; the kernels clamp smaller and larger magnitudes into the first and last
+    ///   cells, which hold no limit.
     ///
     /// The tables are built once, on first use, and only read afterwards.
     final class TensorFlowBuckets: @unchecked Sendable {  // immutable after init
@@ -25,12 +28,8 @@ extension Histogram {
         let limits: [Double]
         /// The index of the `0` limit (775): buckets of negative values lie below it.
         let zeroIndex: Int
-        /// The positive limits, `1e-12` … `DBL_MAX` (`limits[(zeroIndex + 1)...]`).
-        let positiveLimits: [Double]
-        /// Cells per sign.
-        let cellCount: Int
-        /// `float` bits `>> 19` of the first cell's lower end.
-        let floatKeyBase: UInt32
+        /// Cells per sign of the `double` table.
+        let doubleCellCount: Int
         /// `double` bits `>> 48` of the first cell's lower end.
         let doubleKeyBase: UInt32
 
@@ -49,52 +48,16 @@ extension Histogram {
                 value *= 1.1
             }
             positive.append(.greatestFiniteMagnitude)
-            positiveLimits = positive
             limits = positive.reversed().map { -$0 } + [0] + positive
             zeroIndex = positive.count
-
+            floatEntries = .allocate(capacity: Int(CRingboardSIMD_HISTOGRAM_FLOAT_ENTRIES))
             let lowestExponent = Int(positive[0].exponent) - 1
             let highestExponent = Int(positive[positive.count - 2].exponent) + 1
-            let cells = (highestExponent - lowestExponent + 1) * 16
-            cellCount = cells
-            floatKeyBase = Float(sign: .plus, exponent: lowestExponent, significand: 1).bitPattern >> 19
+            doubleCellCount = (highestExponent - lowestExponent + 1) * 16
             doubleKeyBase = UInt32(Double(sign: .plus, exponent: lowestExponent, significand: 1).bitPattern >> 48)
-            precondition(lowestExponent > Int(Float.leastNormalMagnitude.exponent))
-            precondition(highestExponent < Int(Float.greatestFiniteMagnitude.exponent))
-
-            floatEntries = .allocate(capacity: 2 * cells)
-            doubleEntries = .allocate(capacity: 2 * cells)
-            var below = 0  // positive limits below the current cell's lower end
-            for cell in 0..<cells {
-                let floatStart = (floatKeyBase + UInt32(cell)) << 19
-                let doubleStart = UInt64(doubleKeyBase + UInt32(cell)) << 48
-                let lowerEnd = Double(Float(bitPattern: floatStart))
-                precondition(lowerEnd == Double(bitPattern: doubleStart))
-                let upperEnd = Double(Float(bitPattern: floatStart + (1 << 19)))
-                while positive[below] < lowerEnd { below += 1 }
-                let limit = positive[below]
-                precondition(below + 1 == positive.count || positive[below + 1] >= upperEnd, "a cell holds two limits")
-                if cell == 0 || cell == cells - 1 { precondition(limit >= upperEnd, "a clamping cell holds a limit") }
-
-                // Positive value x: bucket zeroIndex + 1 + (limits <= x); the cell's limit is passed
-                // when x >= limit, i.e. when x reaches the smallest float (double) >= limit.
-                // Negative value -x: bucket zeroIndex - (limits < x); the limit is passed when
-                // x > limit, i.e. x reaches the smallest float (double) > limit. The kernels compare
-                // complemented remainders for negative values, so that entry holds the complement.
-                let positiveBucket = UInt32(zeroIndex + 1 + below)
-                let negativeBucket = UInt32(zeroIndex - 1 - below)
-
-                let floatAtLeast = Self.smallestFloat(atLeast: limit), floatAbove = Self.smallestFloat(above: limit)
-                floatEntries[cell] = positiveBucket << 20 | Self.threshold(floatAtLeast, from: floatStart, width: 19)
-                floatEntries[cells + cell] =
-                    negativeBucket << 20 | (1 << 19) - Self.threshold(floatAbove, from: floatStart, width: 19)
-
-                let doubleAtLeast = limit.bitPattern, doubleAbove = limit.bitPattern + 1
-                doubleEntries[cell] =
-                    UInt64(positiveBucket) << 49 | Self.threshold(doubleAtLeast, from: doubleStart, width: 48)
-                doubleEntries[cells + cell] =
-                    UInt64(negativeBucket) << 49 | (1 << 48) - Self.threshold(doubleAbove, from: doubleStart, width: 48)
-            }
+            doubleEntries = .allocate(capacity: 2 * doubleCellCount)
+            buildFloatEntries(positive)
+            buildDoubleEntries(positive)
         }
 
         deinit {
@@ -102,8 +65,90 @@ extension Histogram {
             doubleEntries.deallocate()
         }
 
-        /// Bits of the smallest non-negative float whose value is at least `limit` (infinity when
-        /// none is).
+        /// How a cell of magnitudes `[lowerEnd, upperEnd)` meets the positive limits.
+        private struct Cell {
+            /// Positive limits below the cell.
+            var below: Int
+            /// The first limit at or above the cell's lower end: the only one the cell may hold.
+            var limit: Double
+        }
+
+        private static func cell(_ positive: [Double], lowerEnd: Double, upperEnd: Double) -> Cell {
+            var low = 0, high = positive.count  // the first limit >= lowerEnd; DBL_MAX always is
+            while low < high {
+                let middle = (low + high) / 2
+                if positive[middle] < lowerEnd { low = middle + 1 } else { high = middle }
+            }
+            precondition(low + 1 == positive.count || positive[low + 1] >= upperEnd, "a cell holds two limits")
+            return Cell(below: low, limit: positive[low])
+        }
+
+        /// `float_entries`: `slot << 19 | threshold`, slot = bucket × copies.
+        ///
+        /// A positive value x passes the cell's limit L (into bucket zeroIndex + 1 + below + 1) when
+        /// x >= L, i.e. when it reaches the smallest float >= L. A negative value -x is in bucket
+        /// zeroIndex - (limits < x): it passes L (one bucket down) when x > L, i.e. when it reaches
+        /// the smallest float > L; the kernels compare complemented remainders for negative values,
+        /// so that "not yet passed" becomes the step up from zeroIndex - 1 - below. A threshold of
+        /// `1 << 19` can't be stored: a cell whose values never step gets the bucket below and
+        /// threshold 0, so they always do.
+        private func buildFloatEntries(_ positive: [Double]) {
+            let copies = UInt32(CRingboardSIMD_HISTOGRAM_COUNT_COPIES)
+            let cellWidth: UInt32 = 1 << 19
+            func entry(bucket: Int, threshold: UInt32) -> UInt32 {
+                threshold < cellWidth
+                    ? UInt32(bucket) * copies << 19 | threshold
+                    : UInt32(bucket - 1) * copies << 19
+            }
+            for index in 0..<Int(CRingboardSIMD_HISTOGRAM_FLOAT_ENTRIES) {
+                let negative = index >> 12 == 1
+                let start = UInt32(index & 0xfff) << 19  // the cell's first magnitude, as float bits
+                let exponentBits = start >> 23
+                if exponentBits == 0 {
+                    // Zeros and subnormals: flushed to zero, they go above the 0 limit.
+                    floatEntries[index] = entry(bucket: zeroIndex + 1, threshold: cellWidth)
+                    continue
+                }
+                if exponentBits == 0xff {
+                    // Infinities and NaNs are refused by the caller; any valid bucket will do.
+                    floatEntries[index] = entry(bucket: zeroIndex, threshold: cellWidth)
+                    continue
+                }
+                let cell = Self.cell(
+                    positive, lowerEnd: Double(Float(bitPattern: start)),
+                    upperEnd: Double(Float(bitPattern: start + cellWidth)))
+                if negative {
+                    let above = Self.smallestFloat(above: cell.limit) - start
+                    precondition(above > 0)
+                    floatEntries[index] = above < cellWidth
+                        ? UInt32(zeroIndex - 1 - cell.below) * copies << 19 | (cellWidth - above)
+                        : UInt32(zeroIndex - 1 - cell.below) * copies << 19  // every value steps
+                } else {
+                    let atLeast = Self.smallestFloat(atLeast: cell.limit) - start
+                    floatEntries[index] = entry(bucket: zeroIndex + 1 + cell.below, threshold: atLeast)
+                }
+            }
+        }
+
+        /// `double_entries`: `bucket << 49 | threshold`, threshold `1 << 48` for "never"; positive
+        /// cells, then negative ones, with the same rules as `buildFloatEntries`.
+        private func buildDoubleEntries(_ positive: [Double]) {
+            let cellWidth: UInt64 = 1 << 48
+            for cellIndex in 0..<doubleCellCount {
+                let start = UInt64(doubleKeyBase + UInt32(cellIndex)) << 48
+                let cell = Self.cell(
+                    positive, lowerEnd: Double(bitPattern: start), upperEnd: Double(bitPattern: start + cellWidth))
+                if cellIndex == 0 || cellIndex == doubleCellCount - 1 {
+                    precondition(cell.limit >= Double(bitPattern: start + cellWidth), "a clamping cell holds a limit")
+                }
+                let atLeast = Swift.min(cell.limit.bitPattern - start, cellWidth)
+                let above = Swift.min(cell.limit.bitPattern + 1 - start, cellWidth)
+                doubleEntries[cellIndex] = UInt64(zeroIndex + 1 + cell.below) << 49 | atLeast
+                doubleEntries[doubleCellCount + cellIndex] = UInt64(zeroIndex - 1 - cell.below) << 49 | (cellWidth - above)
+            }
+        }
+
+        /// Bits of the smallest float whose value is at least `limit` (infinity when none is).
         private static func smallestFloat(atLeast limit: Double) -> UInt32 {
             var candidate = Float(limit)
             if Double(candidate) < limit { candidate = candidate.nextUp }
@@ -117,15 +162,6 @@ extension Histogram {
             return candidate.bitPattern
         }
 
-        /// Where `bits` lies inside the cell starting at `start`: `bits - start`, or `1 << width`
-        /// when it lies beyond the cell (no value of the cell reaches it).
-        private static func threshold<Bits: FixedWidthInteger & UnsignedInteger>(
-            _ bits: Bits, from start: Bits, width: Int
-        ) -> Bits {
-            precondition(bits >= start)
-            return Swift.min(bits - start, 1 << width)
-        }
-
         /// Calls `body` with the table descriptor the C kernels take.
         ///
         /// - Warning: Do not escape the pointer from the closure for later use.
@@ -133,10 +169,10 @@ extension Histogram {
             var table = CRingboardSIMD_histogram_table(
                 float_entries: UnsafePointer(floatEntries.baseAddress),
                 double_entries: UnsafePointer(doubleEntries.baseAddress),
-                cell_count: UInt32(cellCount),
-                float_key_base: floatKeyBase,
+                cell_count: UInt32(doubleCellCount),
                 double_key_base: doubleKeyBase,
-                bucket_count: UInt32(limits.count))
+                bucket_count: UInt32(limits.count),
+                reserved: 0)
             return withUnsafePointer(to: &table) { body($0) }
         }
 

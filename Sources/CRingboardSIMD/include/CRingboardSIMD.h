@@ -21,27 +21,37 @@ int CRingboardSIMD_vector_width(void);
 /// `counts[b * CRingboardSIMD_HISTOGRAM_COUNT_COPIES + k]`.
 enum { CRingboardSIMD_HISTOGRAM_COUNT_COPIES = 4 };
 
-/// Where a magnitude's bucket is looked up. Magnitudes are cut into cells of 1/16 octave (an
-/// exponent and the top 4 mantissa bits), each holding at most one bucket limit; a cell's entry
-/// gives the bucket of the cell's lower end and where, inside the cell, the next limit lies.
+/// Entries of `CRingboardSIMD_histogram_table.float_entries`: one per `float` bit pattern `>> 19`.
+enum { CRingboardSIMD_HISTOGRAM_FLOAT_ENTRIES = 1 << 13 };
+
+/// Where a value's bucket is looked up. Magnitudes are cut into cells of 1/16 octave (an exponent
+/// and the top 4 mantissa bits), each holding at most one bucket limit; a cell's entry gives the
+/// bucket of the cell's lower end and where, inside the cell, the next limit lies. A value goes one
+/// bucket further when its remaining mantissa bits, complemented for a negative value, are at
+/// least the entry's threshold.
 ///
-/// `float_entries` and `double_entries` hold `2 * cell_count` entries: cells of positive values,
-/// then cells of negative values. A `float` entry is `bucket << 20 | threshold` with a threshold
-/// below `1 << 20`; a `double` entry is `bucket << 49 | threshold` with a threshold below
-/// `1 << 49`. A value whose low mantissa bits (19 for `float`, 48 for `double`; complemented for
-/// negative values) are at least the threshold goes to the next bucket. Built once by Swift
-/// (`TensorFlowBuckets`), only read here.
+/// `float_entries` has one entry per sign, exponent and top 4 mantissa bits (the `float` bits
+/// `>> 19`, `CRingboardSIMD_HISTOGRAM_FLOAT_ENTRIES` in all): `slot << 19 | threshold`, where
+/// `slot` is the bucket times `CRingboardSIMD_HISTOGRAM_COUNT_COPIES` and `threshold` is below
+/// `1 << 19`. Cells of zeros and subnormals give the bucket of zero (flush-to-zero), cells of
+/// infinities and NaNs some valid bucket.
+///
+/// `double_entries` covers `cell_count` cells from the one whose lower end has the `double` bits
+/// `double_key_base << 48`, positive values then negative ones (`2 * cell_count` entries):
+/// `bucket << 49 | threshold`, with `threshold` at most `1 << 48` (never reached). Magnitudes
+/// outside the cells are clamped into the first or last cell, which hold no limit.
+///
+/// Built once by Swift (`Histogram.TensorFlowBuckets`), only read here.
 typedef struct CRingboardSIMD_histogram_table {
     const uint32_t *float_entries;
     const uint64_t *double_entries;
-    /// Cells per sign.
+    /// Cells per sign in `double_entries`.
     uint32_t cell_count;
-    /// `float` bits `>> 19` of the first cell's lower end.
-    uint32_t float_key_base;
     /// `double` bits `>> 48` of the first cell's lower end.
     uint32_t double_key_base;
-    /// Buckets of the histogram, the length of each count array.
+    /// Buckets of the histogram; each count array has this many counters per copy.
     uint32_t bucket_count;
+    uint32_t reserved;
 } CRingboardSIMD_histogram_table;
 
 /// What one pass over the values found besides the bucket counts. Subnormal inputs count as
