@@ -116,11 +116,14 @@ extension Histogram {
         // A NaN or out-of-range quotient (when max - min overflows or width underflows to 0) casts
         // to the minimum integer (x86 cvttsd2si), which no one-hot matches: the value is not counted.
         let width = range / Double(k)
+        var counts = [Int](repeating: 0, count: k)
+        var bucketCounts = counts.mutableSpan
         for index in values.indices {
             let quotient = ((Double(values[index]) - min) / width).rounded(.down)
             guard quotient >= 0, quotient < 0x1p63 else { continue }
-            rows[3 * Swift.min(Int(quotient), k - 1) + 2] += 1
+            bucketCounts[Swift.min(Int(quotient), k - 1)] += 1
         }
+        for bucket in 0..<k { rows[3 * bucket + 2] = Double(bucketCounts[bucket]) }
 
         // numpy.linspace(min, max, k + 1): i * step + min, or (i / k) * delta + min when the step
         // underflows to 0; the last edge is max itself.

@@ -12,6 +12,7 @@ import Testing
     static let reference = packageRoot + "/Tests/Conformance/histogram_reference.py"
     static let tensorBoardCheck = packageRoot + "/Tests/Conformance/tensorboard_histogram_check.py"
     static let fixture = packageRoot + "/Tests/RingboardSummariesTests/Fixtures/tf_histograms.json"
+    static let eventFileCheck = packageRoot + "/Tests/Conformance/tensorboard_check.py"
 
     /// Values of one dtype, written for Python as little-endian bytes.
     enum Values {
@@ -182,6 +183,37 @@ import Testing
         let manifestPath = directory.appending("manifest.json")
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
         let result = try run(venvPython, [Self.tensorBoardCheck, manifestPath], timeout: 300)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+    }
+    /// Both forms, written to an event file, read back by the real TensorBoard (its Python loader
+    /// and its data server's histograms route) as we wrote them.
+    @Test func tensorBoardReadsOurHistograms() throws {
+        try Self.requireVenv()
+        let directory = TemporaryDirectory("ringboard-tb-read")
+        let logdir = directory.appending("logs")
+        let writer = try EventFileWriter(directory: logdir + "/train")
+        /// JSON for a double: the checker takes "-0.0" for negative zero, which JSON writers drop.
+        func json(_ value: Double) -> Any { value == 0 && value.sign == .minus ? "-0.0" : value }
+        var protos: [[String: Any]] = [], tensors: [[String: Any]] = []
+        for step in 0..<3 {
+            let weights = HistogramInputs.gaussian(count: 500 + step, scale: 0.1, seed: 60 + UInt64(step)).map { Float($0) }
+            let proto = try Histogram.tensorFlow(weights, tag: "dense_kernel_0")
+            let value = try Histogram.tensorBoard(weights, tag: "dense_bias_0")
+            try writer.append(Event(wallTime: 1_700_000_000 + Double(step), step: Int64(step), what: .summary(Summary(values: [
+                Summary.Value(tag: "dense_kernel_0", kind: .histogram(proto)), value,
+            ]))))
+            protos.append([
+                "step": step, "min": json(proto.min), "max": json(proto.max), "num": proto.num, "sum": json(proto.sum),
+                "sum_squares": json(proto.sumSquares), "bucket_limit": proto.bucketLimit.map(json), "bucket": proto.bucket,
+            ])
+            let rows = try HistogramTensorBoardTests.rows(value).flatMap { $0 }
+            tensors.append(["step": step, "dtype": "DT_DOUBLE", "shape": [30, 3], "values": rows.map(json), "plugin": "histograms"])
+        }
+        try writer.close()
+        let expect: [String: Any] = ["runs": ["train": ["histograms": ["dense_kernel_0": protos], "tensors": ["dense_bias_0": tensors]]]]
+        let expectPath = directory.appending("expect.json")
+        try JSONSerialization.data(withJSONObject: expect, options: [.sortedKeys]).write(to: URL(fileURLWithPath: expectPath))
+        let result = try run(venvPython, [Self.eventFileCheck, "--logdir", logdir, "--expect", expectPath], timeout: 180)
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
     }
 }
