@@ -27,7 +27,8 @@
 // track the largest magnitude instead.
 //
 // Each vector path sums in vector lanes, so its sums round differently from histogram.cc's
-// sequential `sum_ += value`; the portable path sums sequentially and matches it exactly.
+// sequential `sum_ += value`. The portable path sums sequentially and matches it exactly, except
+// that a running double sum passing through the subnormal range is not flushed on the way.
 
 #include "CRingboardSIMD.h"
 

@@ -117,8 +117,13 @@ extension Histogram {
     }
 
     /// Sum, sum of squares, min and max of `values` as the histogram computes them, without the
-    /// buckets; `nil` when a value is NaN or infinite. Subnormals count as zero, and which zero a
-    /// zero `min` or `max` is stays unsettled.
+    /// buckets: the cost of the reductions alone, for benchmarks. Subnormals count as zero, and
+    /// which zero a zero `min` or `max` is stays unsettled.
+    ///
+    /// - Parameters:
+    ///   - values: The values.
+    ///   - path: The vector path; one this CPU lacks falls back to the next narrower.
+    /// - Returns: The totals, or `nil` when a value is NaN or infinite.
     @_spi(Benchmarks) public static func tensorFlowTotals(
         _ values: Span<Float>, path: VectorPath = .best
     ) -> (sum: Double, sumSquares: Double, min: Double, max: Double)? {

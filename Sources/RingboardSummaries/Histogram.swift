@@ -76,14 +76,28 @@ extension Histogram {
         try tensorFlow(values.span, tag: tag)
     }
 
-    /// `tensorFlow(_:tag:)` on a chosen vector path.
+    /// `tensorFlow(_:tag:)` on a chosen vector path, for benchmarks and tests.
+    ///
+    /// - Parameters:
+    ///   - values: The values.
+    ///   - tag: The summary tag, for the error.
+    ///   - path: The path; one this CPU lacks falls back to the next narrower.
+    /// - Returns: The histogram.
+    /// - Throws: `SummaryError.nonFiniteValues(tag:)` when a value is NaN or infinite.
     @_spi(Benchmarks) public static func tensorFlow(
         _ values: Span<Float>, tag: String, path: VectorPath
     ) throws(SummaryError) -> HistogramProto {
         try tensorFlow(values, tag: tag, path: path, chunkLength: defaultChunkLength)
     }
 
-    /// `tensorFlow(_:tag:)` on a chosen vector path.
+    /// `tensorFlow(_:tag:)` on a chosen vector path, for benchmarks and tests.
+    ///
+    /// - Parameters:
+    ///   - values: The values.
+    ///   - tag: The summary tag, for the error.
+    ///   - path: The path; one this CPU lacks falls back to the next narrower.
+    /// - Returns: The histogram.
+    /// - Throws: `SummaryError.nonFiniteValues(tag:)` when a value is NaN or infinite.
     @_spi(Benchmarks) public static func tensorFlow(
         _ values: Span<Double>, tag: String, path: VectorPath
     ) throws(SummaryError) -> HistogramProto {
