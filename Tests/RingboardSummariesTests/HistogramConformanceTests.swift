@@ -185,6 +185,7 @@ import Testing
         let result = try run(venvPython, [Self.tensorBoardCheck, manifestPath], timeout: 300)
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
     }
+
     /// Both forms, written to an event file, read back by the real TensorBoard (its Python loader
     /// and its data server's histograms route) as we wrote them.
     @Test func tensorBoardReadsOurHistograms() throws {
@@ -192,7 +193,7 @@ import Testing
         let directory = TemporaryDirectory("ringboard-tb-read")
         let logdir = directory.appending("logs")
         let writer = try EventFileWriter(directory: logdir + "/train")
-        /// JSON for a double: the checker takes "-0.0" for negative zero, which JSON writers drop.
+        // JSON for a double: the checker takes "-0.0" for negative zero, which JSON writers drop.
         func json(_ value: Double) -> Any { value == 0 && value.sign == .minus ? "-0.0" : value }
         var protos: [[String: Any]] = [], tensors: [[String: Any]] = []
         for step in 0..<3 {

@@ -139,6 +139,26 @@ func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengt
         try expectPathsMatchReference(HistogramInputs.adversarialFloats, "every limit and neighbour (float)")
     }
 
+    /// The first, middle and last float of every cell of the float table (every sign, exponent and
+    /// top 4 mantissa bits), and the first and last double of every cell of the double table and
+    /// of the magnitudes clamped into its end cells.
+    @Test func everyCellAtItsEdges() throws {
+        var floats: [Float] = []
+        for cell in UInt32(0)..<(1 << 13) where (cell >> 4) & 0xff != 0xff {
+            floats += [cell << 19, cell << 19 | 0x4_0000, cell << 19 | 0x7_ffff].map { Float(bitPattern: $0) }
+        }
+        try expectPathsMatchReference(floats, "every float cell")
+        var doubles: [Double] = []
+        for exponent in -1074...1023 {
+            for top in 0..<UInt64(16) {
+                let start = Double(sign: .plus, exponent: exponent, significand: 1).bitPattern & ~((1 << 52) - 1) | top << 48
+                doubles += [start, start | 0x8000_0000_0000, start | 0xffff_ffff_ffff].map { Double(bitPattern: $0) }
+            }
+        }
+        doubles = doubles.filter(\.isFinite)
+        try expectPathsMatchReference(doubles + doubles.map { -$0 }, "every double cell")
+    }
+
     @Test func adversarialFloatsOfEveryLength() throws {
         let pool = HistogramInputs.adversarialFloats
         for count in 0...100 {
