@@ -27,8 +27,9 @@ extension Histogram {
     /// 0 and adds nothing to the sums.
     ///
     /// `min`, `max`, `num` and the buckets are exactly TensorFlow's. `sum` and `sumSquares` are
-    /// summed in vector lanes, so they may differ from TensorFlow's sequential sums in the last
-    /// bits (well within 1e-12 relative).
+    /// summed in vector lanes, so they differ from TensorFlow's sequential sums by rounding alone:
+    /// within 1e-12 relative for weights, and in general within what any order of summing can
+    /// change (a few ulps of the sum of magnitudes). Where no vector path runs they are TensorFlow's.
     ///
     /// - Parameters:
     ///   - values: The values, in any order TensorFlow would see them (row-major).
