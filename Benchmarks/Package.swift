@@ -48,5 +48,14 @@ let package = Package(
             ],
             path: "Tools/PNGSideBySide"
         ),
+        // Prints histogram throughput lines for `Scripts/bench-histogram.sh`, which sets them beside
+        // numpy.histogram on the same values. Under Tools/ for the same reason as CRC32CSideBySide.
+        .executableTarget(
+            name: "HistogramSideBySide",
+            dependencies: [
+                .product(name: "RingboardSummaries", package: "ringboard"),
+            ],
+            path: "Tools/HistogramSideBySide"
+        ),
     ]
 )
