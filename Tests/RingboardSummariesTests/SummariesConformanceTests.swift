@@ -129,4 +129,35 @@ import Testing
         #expect(failed.status == 1)
         #expect(failed.standardOutput.contains("projector"), "\(failed.standardOutput)")
     }
+
+    /// Weight images as the callback writes them (`write_images`): a conv kernel's channels and a
+    /// transposed dense kernel, with a NaN; the data server serves exactly the PNG bytes we wrote.
+    @Test func tensorBoardServesOurWeightImages() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
+        let directory = TemporaryDirectory()
+        let logdir = directory.appending("logs")
+        var generator = SeededGenerator(seed: 3)
+        let conv = (0..<(3 * 3 * 4)).map { _ in Float.random(in: -1...1, using: &generator) }
+        var dense = (0..<(5 * 3)).map { _ in Float.random(in: 0...2, using: &generator) }
+        dense[4] = .nan
+        let writer = try EventFileWriter(directory: logdir + "/train")
+        var expectedImages: [String: [[String: Any]]] = [:]
+        for (step, (name, shape, values)) in [("conv/kernel_0", [3, 3, 4], conv), ("dense/kernel_0", [5, 3], dense)].enumerated() {
+            let summaryValues = try #require(try WeightImage.summaryValues(name: name, shape: shape, values: values))
+            try writer.append(Event(wallTime: 1_764_000_000 + Double(step), step: Int64(step), what: .summary(Summary(values: summaryValues))))
+            for value in summaryValues {
+                guard case .image(let image) = value.kind else { continue }
+                expectedImages[value.tag] = [["step": step, "width": Int(image.width), "height": Int(image.height),
+                                              "png_base64": Data(image.encodedImage).base64EncodedString()]]
+            }
+        }
+        try writer.close()
+        #expect(expectedImages.keys.sorted() == ["conv/kernel_0/image/0", "conv/kernel_0/image/1", "conv/kernel_0/image/2", "dense/kernel_0/image/0"])
+        // The dense kernel [5, 3] is shown transposed: 3 rows of 5.
+        #expect(expectedImages["dense/kernel_0/image/0"]?.first?["height"] as? Int == 3)
+        let expectPath = directory.appending("expect.json")
+        try JSONSerialization.data(withJSONObject: ["runs": ["train": ["images": expectedImages]]]).write(to: URL(fileURLWithPath: expectPath))
+        let result = try run(venvPython, [packageRoot + "/Tests/Conformance/tensorboard_check.py", "--logdir", logdir, "--expect", expectPath], timeout: 180)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+    }
 }
