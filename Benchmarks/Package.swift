@@ -29,6 +29,15 @@ let package = Package(
             path: "Benchmarks/SummariesBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RingboardRing", package: "ringboard"),
+            ],
+            path: "Benchmarks/RingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // A plain executable that prints CRC32C throughput in a line format `Scripts/bench-crc32c.sh`
         // parses to compare against the Python `google-crc32c` package. It sits under Tools/ because
         // the benchmark plugin runs every executable target under Benchmarks/ as a benchmark suite.

@@ -2,8 +2,9 @@
 # Runs every test of Ringboard on a fresh machine: installs what is missing
 # (Scripts/setup.sh: zlib, liblz4, pkg-config, and .venv with the pinned
 # TensorBoard the conformance tests read our files with), builds, and runs the
-# whole suite: Swift Testing unit tests, real processes for the command line,
-# and the real TensorBoard (its Python loader and its Rust data server).
+# whole suite: Swift Testing unit tests, real processes for the command line and
+# the ring, the real TensorBoard (its Python loader and its Rust data server),
+# and the ring's multi-threaded producers again under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,7 @@ fi
 Scripts/setup.sh
 echo "test: building"
 swift build --build-tests
+echo "test: ThreadSanitizer on the ring's concurrent producers (separate build in .build-tsan)"
+swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests' 2>&1 | tail -n 3
 echo "test: running the suite"
 swift test --skip-build

@@ -459,3 +459,45 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         #expect(throws: RingError.self) { try Self.values(reader, into: &values) }
     }
 }
+
+@Suite struct RingConsumerTests {
+    /// One ring damaged: it is renamed aside and reported, while another producer's records keep
+    /// arriving; files of another owner or with loose permissions are refused and left alone.
+    @Test func aCorruptRingIsQuarantinedAndTheOthersFlow() throws {
+        let directory = TemporaryDirectory("ringboard-consumer")
+        let rings = directory.appending("rings")
+        let healthy = try RingWriter(directory: rings)
+        // A second "producer": a ring file made by this process under another name.
+        var options = RingWriter.Options()
+        options.capacity = 4096
+        let damagedWriter = try RingWriter(directory: directory.appending("staging"), options: options)
+        let damagedPath = rings + "/99999-1.ring"
+        try FileManager.default.copyItem(atPath: damagedWriter.path, toPath: damagedPath)
+        chmod(damagedPath, 0o600)
+        let loose = rings + "/99998-1.ring"
+        try FileManager.default.copyItem(atPath: damagedWriter.path, toPath: loose)
+        chmod(loose, 0o666)
+
+        let consumer = try RingConsumer(directory: rings)
+        #expect(consumer.sources.count == 2)
+        // Damage: a record whose length runs past the data area.
+        let damaged = try #require(consumer.reader(named: "99999-1.ring"))
+        damaged.mapping.tail.store(64, ordering: .relaxed)
+        damaged.mapping.recordLength(at: 0).store(60_000, ordering: .relaxed)
+        _ = healthy.tryAppend(type: RingRecordType.firstUser, [1, 2, 3])
+
+        var received: [[UInt8]] = []
+        consumer.poll { _, record in received.append(Array(record.payload)) }
+        #expect(received == [[1, 2, 3]])
+        let notices = consumer.notices()
+        #expect(notices.contains { if case .quarantined(damagedPath, damagedPath + ".corrupt", _) = $0 { true } else { false } })
+        #expect(notices.contains { if case .refused(loose, let reason) = $0 { reason.contains("others can write") } else { false } })
+        #expect(FileManager.default.fileExists(atPath: damagedPath + ".corrupt"))
+        #expect(FileManager.default.fileExists(atPath: loose))
+        #expect(consumer.sources.map(\.name) == [URL(fileURLWithPath: healthy.path).lastPathComponent])
+
+        _ = healthy.tryAppend(type: RingRecordType.firstUser, [4])
+        consumer.poll { _, record in received.append(Array(record.payload)) }
+        #expect(received == [[1, 2, 3], [4]])
+    }
+}

@@ -1,0 +1,98 @@
+import Benchmark
+import Foundation
+import RingboardRing
+
+let benchmarks: @Sendable () -> Void = {
+    ringBenchmarks()
+}
+
+/// The ring's hot paths, one thread each: a producer appending 32-byte records (the size of a
+/// batch-end hook with a few metrics), the consumer draining and committing them, and 64 KiB
+/// records through both, next to a plain memcpy of the same size. Each sample is 1000 records;
+/// the consumer's work between samples is outside the producer's measurement.
+func ringBenchmarks() {
+    // Memory-backed, as rings are in use (/dev/shm); a disk-backed file would measure writeback.
+    let directory = "/dev/shm/ringboard-ring-bench-\(getpid())"
+    let type = RingRecordType.firstUser
+
+    Benchmark(
+        "Ring append 32 B",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, scalingFactor: .kilo,
+                             maxDuration: .seconds(2), maxIterations: 200_000)
+    ) { benchmark in
+        var options = RingWriter.Options()
+        options.capacity = 1 << 20
+        let writer = try RingWriter(directory: directory, options: options)
+        let reader = try RingReader(path: writer.path)
+        defer { try? FileManager.default.removeItem(atPath: writer.path) }
+        var value: UInt64 = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = writer.tryClaim(type: type, length: 32) { payload in
+                payload.storeBytes(of: value, as: UInt64.self)
+                payload.storeBytes(of: value, toByteOffset: 8, as: UInt64.self)
+                payload.storeBytes(of: value, toByteOffset: 16, as: UInt64.self)
+                payload.storeBytes(of: value, toByteOffset: 24, as: UInt64.self)
+            }
+            value &+= 1
+        }
+        benchmark.stopMeasurement()
+        try reader.poll { _ in }
+        try reader.commit()
+    }
+
+    Benchmark(
+        "Ring drain 32 B",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, scalingFactor: .kilo,
+                             maxDuration: .seconds(2), maxIterations: 200_000)
+    ) { benchmark in
+        var options = RingWriter.Options()
+        options.capacity = 1 << 20
+        let writer = try RingWriter(directory: directory, options: options)
+        let reader = try RingReader(path: writer.path)
+        defer { try? FileManager.default.removeItem(atPath: writer.path) }
+        for _ in benchmark.scaledIterations {
+            _ = writer.tryAppend(type: type, [UInt8](repeating: 1, count: 32))
+        }
+        var sum: UInt64 = 0
+        benchmark.startMeasurement()
+        try reader.poll { record in sum &+= record.payload.load(as: UInt64.self) }
+        try reader.commit()
+        benchmark.stopMeasurement()
+        blackHole(sum)
+    }
+
+    let large = [UInt8](repeating: 7, count: 64 << 10)
+    Benchmark(
+        "Ring append+drain 64 KiB",
+        configuration: .init(metrics: [.wallClock, .throughput], warmupIterations: 5, scalingFactor: .one,
+                             maxDuration: .seconds(2), maxIterations: 100_000)
+    ) { benchmark in
+        var options = RingWriter.Options()
+        options.capacity = 16 << 20
+        let writer = try RingWriter(directory: directory, options: options)
+        let reader = try RingReader(path: writer.path)
+        defer { try? FileManager.default.removeItem(atPath: writer.path) }
+        var sum: UInt64 = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = writer.tryAppend(type: type, large)
+            try reader.poll { record in sum &+= UInt64(record.payload[record.payload.count - 1]) }
+            try reader.commit()
+        }
+        benchmark.stopMeasurement()
+        blackHole(sum)
+    }
+
+    Benchmark(
+        "memcpy 64 KiB",
+        configuration: .init(metrics: [.wallClock, .throughput], warmupIterations: 5, scalingFactor: .one,
+                             maxDuration: .seconds(1), maxIterations: 100_000)
+    ) { benchmark in
+        var destination = [UInt8](repeating: 0, count: 64 << 10)
+        for _ in benchmark.scaledIterations {
+            destination.withUnsafeMutableBytes { to in large.withUnsafeBytes { from in to.copyMemory(from: from) } }
+            blackHole(destination[100])
+        }
+    }
+}
