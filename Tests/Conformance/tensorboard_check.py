@@ -113,6 +113,7 @@ from tensorboard.compat.proto import config_pb2
 from tensorboard.compat.proto import event_pb2
 from tensorboard.compat.proto import graph_pb2
 from tensorboard.compat.proto import types_pb2
+from tensorboard.plugins.graph import keras_util
 from tensorboard.util import tensor_util
 
 try:
@@ -596,6 +597,8 @@ def expected_server_view(expected_runs):
                     series("images", run, tag).append((t["step"], list(t["values"])))
                 elif plugin == "graph_keras_model":
                     view["conceptual_graphs"].setdefault(run, set()).add(tag)
+                    # The graph TensorBoard makes of the model JSON, as its graph plugin does.
+                    view.setdefault("keras_graphs", {})[(run, tag)] = t["values"][-1]
         if expected["graph"]:
             view["run_graph"].add(run)
         if expected["run_metadata"]:
@@ -816,6 +819,11 @@ def compare_server_view(expected, got, graphs, run_metadata, server, report):
             _compare_pbtxt(server, graph_pb2.GraphDef(), graphs[run],
                            "/data/plugin/graphs/graph", {"run": run, "conceptual": "false"},
                            f"{where}, graph of run {run!r}", report)
+    for (run, tag), model_json in sorted(expected.get("keras_graphs", {}).items()):
+        model = json.loads(model_json.decode("utf-8") if isinstance(model_json, bytes) else model_json)
+        _compare_pbtxt(server, graph_pb2.GraphDef(), keras_util.keras_model_to_graph_def(model),
+                       "/data/plugin/graphs/graph", {"run": run, "tag": tag, "conceptual": "true"},
+                       f"{where}, Keras model {tag!r} of run {run!r}", report)
     for (run, tag), metadata in sorted(run_metadata.items()):
         _compare_pbtxt(server, config_pb2.RunMetadata(), metadata,
                        "/data/plugin/graphs/run_metadata", {"run": run, "tag": tag},
