@@ -1,3 +1,4 @@
+import RingboardTestSupport
 import Testing
 
 @testable import RingboardFormat
@@ -77,7 +78,7 @@ import Testing
     /// 4-, 2- and 1-byte tails of the hardware path against the portable path, and chaining
     /// `extend` at a random split point against the one-shot CRC.
     @Test func pathsAgreeOnEveryLengthUpTo4KiB() {
-        var generator = SplitMix64(seed: 0x5EED_C3C3_2C00_0001)
+        var generator = SeededGenerator(seed: 0x5EED_C3C3_2C00_0001)
         let storage = (0..<(4096 + 64)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         storage.withUnsafeBytes { all in
             for length in 0...4096 {
@@ -103,7 +104,7 @@ import Testing
     /// joins several rounds.
     @Test(arguments: [12_287, 12_288, 12_289, 12_311, 24_576 + 23, 100_003, 1 << 20])
     func pathsAgreeOnLongBuffers(length: Int) {
-        var generator = SplitMix64(seed: UInt64(length))
+        var generator = SeededGenerator(seed: UInt64(length))
         let storage = (0..<(length + 64)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let offset = Int.random(in: 0..<64, using: &generator)
         storage.withUnsafeBytes { all in
@@ -153,7 +154,7 @@ import Testing
     }
 
     @Test func unmaskUndoesMask() {
-        var generator = SplitMix64(seed: 0x00A2_82EA_D800_0000)
+        var generator = SeededGenerator(seed: 0x00A2_82EA_D800_0000)
         let edges: [UInt32] = [0, 1, 0x7FFF, 0x8000, 0xFFFF_FFFF, 0xA282_EAD8, 0x5D7D_1527]
         let randoms = (0..<1000).map { _ in UInt32.random(in: .min ... .max, using: &generator) }
         for crc in edges + randoms {
@@ -176,7 +177,7 @@ extension CRC32CTests {
     /// 4 MiB + 512 random bytes, room for the longest edge length at any offset below 256; shared
     /// by the tests below (made once; reading it is thread-safe).
     static let randomBytes: [UInt8] = {
-        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0001)
+        var generator = SeededGenerator(seed: 0x5EED_F01D_0000_0001)
         var bytes: [UInt8] = []
         bytes.reserveCapacity((4 << 20) + 512)
         while bytes.count < (4 << 20) + 512 {
@@ -220,7 +221,7 @@ extension CRC32CTests {
     /// Every length from 0 to 4096 at a random alignment, from a random CRC, one-shot and chained.
     @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"))
     func foldingAgreesOnEveryLengthUpTo4KiB() {
-        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0002)
+        var generator = SeededGenerator(seed: 0x5EED_F01D_0000_0002)
         for length in 0...4096 {
             let offset = Int.random(in: 0..<64, using: &generator)
             let seed = UInt32.random(in: .min ... .max, using: &generator)
@@ -236,7 +237,7 @@ extension CRC32CTests {
     /// alignments, from random CRCs, one-shot and chained at random splits.
     @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"), arguments: foldingEdgeLengths)
     func foldingAgreesAroundThresholds(length: Int) {
-        var generator = SplitMix64(seed: UInt64(length) ^ 0x5EED_F01D_0000_0003)
+        var generator = SeededGenerator(seed: UInt64(length) ^ 0x5EED_F01D_0000_0003)
         for _ in 0..<4 {
             let offset = Int.random(in: 0..<256, using: &generator)
             let seed = UInt32.random(in: .min ... .max, using: &generator)
@@ -250,7 +251,7 @@ extension CRC32CTests {
     /// ones around the thresholds, and long ones), each `extend` continuing from the last.
     @Test(.enabled(if: CRC32C.foldingAvailable, "needs AVX-512 F/VL/BW and VPCLMULQDQ"))
     func foldingChainedOverRandomPiecesMatchesOneShot() {
-        var generator = SplitMix64(seed: 0x5EED_F01D_0000_0004)
+        var generator = SeededGenerator(seed: 0x5EED_F01D_0000_0004)
         Self.randomBytes.withUnsafeBytes { all in
             let buffer = UnsafeRawBufferPointer(rebasing: all[3..<((4 << 20) + 3)])
             let expected = CRC32C.extend(0, buffer, using: .portable)
@@ -267,25 +268,6 @@ extension CRC32CTests {
                 }
                 #expect(crc == expected, "\(implementation), \(pieces) pieces")
             }
-        }
-    }
-}
-
-extension CRC32CTests {
-    /// SplitMix64 (Steele, Lea and Flood, 2014): a small seeded generator so failures reproduce.
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-
-        init(seed: UInt64) {
-            state = seed
-        }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
