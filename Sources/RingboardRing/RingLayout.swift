@@ -22,61 +22,63 @@
 /// been claimed), `u16 type`, `u16 flags`, then the payload.
 ///
 /// Any change to these numbers bumps `version`.
+@usableFromInline
 enum RingLayout {
     /// `RBRING01` as a little-endian u64.
-    static let magic: UInt64 = 0x3130_474E_4952_4252
-    static let version: UInt32 = 1
+    @usableFromInline static let magic: UInt64 = 0x3130_474E_4952_4252
+    @usableFromInline static let version: UInt32 = 1
 
     // Identity, at the start of the header.
-    static let magicOffset = 0  // u64
-    static let versionOffset = 8  // u32
-    static let headerSizeOffset = 12  // u32
-    static let capacityOffset = 16  // u64
-    static let producerIDOffset = 24  // i64: the producer's pid
-    static let producerStartTimeOffset = 32  // u64: its start time, clock ticks after boot (/proc/<pid>/stat field 22)
-    static let createdWallTimeOffset = 40  // i64: ns since the Unix epoch
-    static let policyOffset = 48  // u32: RingPolicy raw value
+    @usableFromInline static let magicOffset = 0  // u64
+    @usableFromInline static let versionOffset = 8  // u32
+    @usableFromInline static let headerSizeOffset = 12  // u32
+    @usableFromInline static let capacityOffset = 16  // u64
+    @usableFromInline static let producerIDOffset = 24  // i64: the producer's pid
+    @usableFromInline static let producerStartTimeOffset = 32  // u64: its start time, clock ticks after boot (/proc/<pid>/stat field 22)
+    @usableFromInline static let createdWallTimeOffset = 40  // i64: ns since the Unix epoch
+    @usableFromInline static let policyOffset = 48  // u32: RingPolicy raw value
 
     // Shared counters, one 128-byte slot each.
-    static let slotSize = 128
-    static let tailOffset = 128
-    static let headCacheOffset = 256
-    static let headOffset = 384
-    static let doorbellOffset = 512
-    static let heartbeatOffset = 640
-    static let spilledOffset = 768
-    static let droppedOffset = 896
-    static let consumedOffset = 1024
-    static let producerStateOffset = 1152
-    static let spillCommittedOffset = 1280
+    @usableFromInline static let slotSize = 128
+    @usableFromInline static let tailOffset = 128
+    @usableFromInline static let headCacheOffset = 256
+    @usableFromInline static let headOffset = 384
+    @usableFromInline static let doorbellOffset = 512
+    @usableFromInline static let heartbeatOffset = 640
+    @usableFromInline static let spilledOffset = 768
+    @usableFromInline static let droppedOffset = 896
+    @usableFromInline static let consumedOffset = 1024
+    @usableFromInline static let producerStateOffset = 1152
+    @usableFromInline static let spillCommittedOffset = 1280
 
     // Consumer checkpoints: two slots, each `i64 generation, i64 position, u32 length, u32 crc, bytes`.
-    static let checkpointOffset = 2048
-    static let checkpointSlotSize = 1024
-    static let checkpointHeaderSize = 24
+    @usableFromInline static let checkpointOffset = 2048
+    @usableFromInline static let checkpointSlotSize = 1024
+    @usableFromInline static let checkpointHeaderSize = 24
     /// The most consumer state a checkpoint holds.
-    static let checkpointCapacity = checkpointSlotSize - checkpointHeaderSize
+    @usableFromInline static let checkpointCapacity = checkpointSlotSize - checkpointHeaderSize
 
-    static let headerSize = 4096
+    @usableFromInline static let headerSize = 4096
 
     // Records.
-    static let recordHeaderSize = 8
-    static let recordAlignment = 8
-    static let lengthOffset = 0  // i32
-    static let typeOffset = 4  // u16
-    static let flagsOffset = 6  // u16
+    @usableFromInline static let recordHeaderSize = 8
+    @usableFromInline static let recordAlignment = 8
+    @usableFromInline static let lengthOffset = 0  // i32
+    @usableFromInline static let typeOffset = 4  // u16
+    @usableFromInline static let flagsOffset = 6  // u16
 
     /// The smallest and largest data areas a ring may have.
-    static let minimumCapacity = 4096
-    static let maximumCapacity = 1 << 34
+    @usableFromInline static let minimumCapacity = 4096
+    @usableFromInline static let maximumCapacity = 1 << 34
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func aligned(_ length: Int) -> Int {
         (length + recordAlignment - 1) & ~(recordAlignment - 1)
     }
 
     /// The largest record (header included) a ring of `capacity` bytes takes: an eighth of it,
     /// as Aeron allows, so one record never fills the ring.
+    @usableFromInline
     static func maximumRecordLength(capacity: Int) -> Int {
         capacity / 8
     }
@@ -85,9 +87,9 @@ enum RingLayout {
 /// Record types the ring itself uses; the types of its users start at `RingRecordType.firstUser`.
 public enum RingRecordType {
     /// Fills the rest of the data area at the wrap, so a record never straddles the end.
-    static let padding: UInt16 = 1
+    @usableFromInline static let padding: UInt16 = 1
     /// Marks where a spill segment's records belong: `u64 segment index, u64 record count`.
-    static let spillMarker: UInt16 = 2
+    @usableFromInline static let spillMarker: UInt16 = 2
     /// The first type a user of the ring may give its records.
     public static let firstUser: UInt16 = 16
 }

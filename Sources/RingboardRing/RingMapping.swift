@@ -8,19 +8,20 @@ internal import CRingboard
 /// bounds-checked accessors here.
 ///
 /// - Warning: The mapping lives as long as this object; nothing it lends out may outlive a call.
+@usableFromInline
 final class RingMapping: @unchecked Sendable {
     let path: String
     /// Bytes in the data area; a power of two.
-    let capacity: Int
-    let mask: Int
-    private let base: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    @usableFromInline let mask: Int
+    @usableFromInline let base: UnsafeMutableRawPointer
     private let length: Int
     private let descriptor: FileDescriptor
 
-    let tail: UnsafeAtomic<Int64>
-    let headCache: UnsafeAtomic<Int64>
-    let head: UnsafeAtomic<Int64>
-    let doorbell: UnsafeAtomic<UInt32>
+    @usableFromInline let tail: UnsafeAtomic<Int64>
+    @usableFromInline let headCache: UnsafeAtomic<Int64>
+    @usableFromInline let head: UnsafeAtomic<Int64>
+    @usableFromInline let doorbell: UnsafeAtomic<UInt32>
     let heartbeat: UnsafeAtomic<Int64>
     let spilled: UnsafeAtomic<Int64>
     let dropped: UnsafeAtomic<Int64>
@@ -81,7 +82,7 @@ final class RingMapping: @unchecked Sendable {
     // MARK: Records in the data area
 
     /// The length word of the record at data index `index` (8-byte aligned).
-    @inline(__always)
+    @inlinable @inline(__always)
     func recordLength(at index: Int) -> UnsafeAtomic<Int32> {
         precondition(index & 7 == 0 && index >= 0 && index + RingLayout.recordHeaderSize <= capacity)
         return UnsafeAtomic(at: (base + RingLayout.headerSize + index).assumingMemoryBound(to: Int32.AtomicRepresentation.self))
@@ -95,7 +96,7 @@ final class RingMapping: @unchecked Sendable {
                 at.load(fromByteOffset: RingLayout.flagsOffset, as: UInt16.self))
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func storeRecordType(_ type: UInt16, flags: UInt16, at index: Int) {
         precondition(index & 7 == 0 && index >= 0 && index + RingLayout.recordHeaderSize <= capacity)
         let at = base + RingLayout.headerSize + index
@@ -106,7 +107,7 @@ final class RingMapping: @unchecked Sendable {
     /// Lends the `count` bytes at data index `index`, which must lie inside the data area.
     ///
     /// - Warning: Do not escape the pointer from the closure for later use.
-    @inline(__always)
+    @inlinable @inline(__always)
     func withData<R>(at index: Int, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
         precondition(index >= 0 && count >= 0 && index + count <= capacity)
         return try body(UnsafeMutableRawBufferPointer(start: base + RingLayout.headerSize + index, count: count))
@@ -129,7 +130,7 @@ final class RingMapping: @unchecked Sendable {
 
     /// Wakes a consumer sleeping on this ring's doorbell: the producer's slow path, taken only
     /// when the consumer marked itself asleep.
-    @inline(never)
+    @usableFromInline @inline(never)
     func ringDoorbell() {
         if doorbell.exchange(0, ordering: .sequentiallyConsistent) != 0 {
             _ = CRingboard_futex_wake((base + RingLayout.doorbellOffset).assumingMemoryBound(to: UInt32.self), 1)

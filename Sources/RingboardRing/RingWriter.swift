@@ -44,11 +44,11 @@ public final class RingWriter: @unchecked Sendable {
 
     /// The ring file.
     public let path: String
-    let mapping: RingMapping
+    @usableFromInline let mapping: RingMapping
     /// What `append` does on a full ring.
     public let policy: RingPolicy
     /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
-    private let spilling = Atomic<Bool>(false)
+    @usableFromInline let spilling = Atomic<Bool>(false)
     /// Guards `spillState`: the spill path is the slow path, so a lock is fine there.
     private let spillLock = Mutex<Void>(())
     private var spillState = SpillState()
@@ -129,7 +129,7 @@ public final class RingWriter: @unchecked Sendable {
     ///   - write: Fills the payload; it must write every byte and must not fail.
     /// - Returns: `.appended` with the record's position, or `.full` when the ring had no room.
     /// - Warning: Do not escape the pointer from the closure for later use.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func tryClaim(
         type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendResult {
@@ -137,7 +137,7 @@ public final class RingWriter: @unchecked Sendable {
         return tryClaimRing(type: type, flags: flags, length: length, write)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func tryClaimRing(
         type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendResult {
@@ -208,7 +208,7 @@ public final class RingWriter: @unchecked Sendable {
     ///   - write: Fills the payload; called once, and it must write every byte.
     /// - Returns: Where the record went.
     /// - Warning: Do not escape the pointer from the closure for later use.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(
         type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendOutcome {
@@ -218,8 +218,8 @@ public final class RingWriter: @unchecked Sendable {
         return appendWhenFull(type: type, flags: flags, length: length, write)
     }
 
-    @inline(never)
-    private func appendWhenFull(
+    @usableFromInline @inline(never)
+    func appendWhenFull(
         type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendOutcome {
         switch policy {
