@@ -193,15 +193,26 @@ struct StressVerifier {
         self.bytes = bytes
     }
 
+    /// The payload: the three numbers, then 8-byte words that follow from the sequence number
+    /// (and a tail of bytes when the length is not a multiple of 8).
     static func fill(_ payload: UnsafeMutableRawBufferPointer, producer: UInt32, thread: UInt32, sequence: UInt64) {
         payload.storeBytes(of: producer, as: UInt32.self)
         payload.storeBytes(of: thread, toByteOffset: 4, as: UInt32.self)
         payload.storeBytes(of: sequence, toByteOffset: 8, as: UInt64.self)
         var k = 16
+        while k + 8 <= payload.count {
+            payload.storeBytes(of: word(sequence, k), toByteOffset: k, as: UInt64.self)
+            k += 8
+        }
         while k < payload.count {
-            payload[k] = UInt8(truncatingIfNeeded: sequence &+ UInt64(k))
+            payload[k] = UInt8(truncatingIfNeeded: word(sequence, k))
             k += 1
         }
+    }
+
+    @inline(__always)
+    static func word(_ sequence: UInt64, _ offset: Int) -> UInt64 {
+        (sequence &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(offset)
     }
 
     mutating func check(_ payload: UnsafeRawBufferPointer) {
@@ -217,9 +228,18 @@ struct StressVerifier {
             errors[0].append("a record from unknown producer \(producer) thread \(thread)")
             return
         }
-        for k in 16..<payload.count where payload[k] != UInt8(truncatingIfNeeded: sequence &+ UInt64(k)) {
-            errors[producer].append("thread \(thread) record \(sequence): payload byte \(k) damaged")
-            break
+        var k = 16
+        var intact = true
+        while k + 8 <= payload.count {
+            intact = intact && payload.loadUnaligned(fromByteOffset: k, as: UInt64.self) == Self.word(sequence, k)
+            k += 8
+        }
+        while k < payload.count {
+            intact = intact && payload[k] == UInt8(truncatingIfNeeded: Self.word(sequence, k))
+            k += 1
+        }
+        if !intact {
+            errors[producer].append("thread \(thread) record \(sequence): payload damaged")
         }
         let expected = next[producer][thread]
         if sequence < expected {
