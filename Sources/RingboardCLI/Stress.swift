@@ -151,8 +151,10 @@ extension RingboardCommand {
             options.policy = policy.ringPolicy
             let writer = try RingWriter(directory: ringDir, options: options)
             let producer = UInt32(id)
+            // Plain locals: reading an @Option in the loop costs more than the append.
+            let records = UInt64(records), bytes = bytes
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                for sequence in 0..<UInt64(records) {
+                for sequence in 0..<records {
                     _ = writer.append(type: RingRecordType.firstUser, length: bytes) { payload in
                         StressVerifier.fill(payload, producer: producer, thread: UInt32(thread), sequence: sequence)
                     }
