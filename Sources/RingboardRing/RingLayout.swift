@@ -12,6 +12,7 @@
 /// 1024  consumed        i64  records the consumer has taken                (consumer writes)
 /// 1152  producer state  i64  0 open, 1 closed cleanly                      (producer writes)
 /// 1280  spill committed i64  highest spill segment index consumed, plus 1  (consumer writes)
+/// 1408  space doorbell  u32  futex word, 1 while a producer waits for room  (both)
 /// 2048  checkpoints     2 × 1 KiB, double-buffered consumer state, see RingReader.commit
 /// 4096  data            capacity bytes, a power of two
 /// ```
@@ -50,6 +51,7 @@ enum RingLayout {
     @usableFromInline static let consumedOffset = 1024
     @usableFromInline static let producerStateOffset = 1152
     @usableFromInline static let spillCommittedOffset = 1280
+    @usableFromInline static let spaceDoorbellOffset = 1408
 
     // Consumer checkpoints: two slots, each `i64 generation, i64 position, u32 length, u32 crc, bytes`.
     @usableFromInline static let checkpointOffset = 2048

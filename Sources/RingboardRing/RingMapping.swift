@@ -30,6 +30,8 @@ final class RingMapping: @unchecked Sendable {
     /// The highest spill segment index whose records were consumed and committed, plus one
     /// (0: none), so that a fresh file reads as "nothing committed".
     let spillCommitted: UnsafeAtomic<Int64>
+    /// 1 while a `.block` producer sleeps waiting for room.
+    let spaceDoorbell: UnsafeAtomic<UInt32>
 
     /// Maps `descriptor` (a file of `RingLayout.headerSize + capacity` bytes) and takes ownership
     /// of it: the descriptor is closed when the mapping goes.
@@ -60,6 +62,7 @@ final class RingMapping: @unchecked Sendable {
         consumed = int64(RingLayout.consumedOffset)
         producerState = int64(RingLayout.producerStateOffset)
         spillCommitted = int64(RingLayout.spillCommittedOffset)
+        spaceDoorbell = UnsafeAtomic(at: (base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
     }
 
     deinit {
@@ -134,6 +137,23 @@ final class RingMapping: @unchecked Sendable {
     func ringDoorbell() {
         if doorbell.exchange(0, ordering: .sequentiallyConsistent) != 0 {
             _ = CRingboard_futex_wake((base + RingLayout.doorbellOffset).assumingMemoryBound(to: UInt32.self), 1)
+        }
+    }
+
+    /// Sleeps until the consumer commits (making room) or `timeout` passes: the `.block` policy's
+    /// wait. The flag is set before the caller looks for room again, and the consumer looks at it
+    /// after moving head, so a commit in between is never missed for longer than the timeout.
+    func waitForRoom(timeout nanoseconds: Int64, stillFull: () -> Bool) {
+        spaceDoorbell.store(1, ordering: .sequentiallyConsistent)
+        guard stillFull() else { return }
+        _ = CRingboard_futex_wait((base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.self), 1, nanoseconds)
+    }
+
+    /// Wakes producers waiting for room (after the consumer moved head).
+    func wakeWaitingProducers() {
+        if spaceDoorbell.load(ordering: .sequentiallyConsistent) != 0,
+           spaceDoorbell.exchange(0, ordering: .sequentiallyConsistent) != 0 {
+            _ = CRingboard_futex_wake((base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.self), Int32.max)
         }
     }
 

@@ -221,9 +221,11 @@ public final class RingReader {
             slot.storeBytes(of: generation.littleEndian, toByteOffset: 0, as: Int64.self)
         }
         mapping.zero(from: committedPosition, to: target)
-        // releasing: pairs with the acquiring load of head in RingWriter.tryClaim; the zeroed
-        // bytes are visible before the space is offered again.
-        mapping.head.store(target, ordering: .releasing)
+        // Releases the zeroed bytes to the acquiring load of head in RingWriter.tryClaim, and
+        // (sequentially consistent) forms the Dekker pair with a blocked producer's space
+        // doorbell: either it sees the new head, or we see its doorbell and wake it.
+        mapping.head.store(target, ordering: .sequentiallyConsistent)
+        mapping.wakeWaitingProducers()
         // Spill segments whose records are now committed: noted first, then removed, so a crash
         // in between never delivers them again.
         let done = deliveredSegments.filter { $0.position <= target }

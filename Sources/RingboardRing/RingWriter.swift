@@ -290,7 +290,9 @@ public final class RingWriter: @unchecked Sendable {
         spilling.store(false, ordering: .relaxed)
     }
 
-    /// Waits for room: spins briefly, then sleeps with a backoff up to 1 ms.
+    /// Waits for room: spins briefly, then sleeps on the ring's space doorbell, which the
+    /// consumer rings when it commits (with a 10 ms timeout, so a consumer that died cannot leave
+    /// the producer asleep for good; it goes on waiting for room all the same).
     private func appendBlocking(
         type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> Int64 {
@@ -298,8 +300,13 @@ public final class RingWriter: @unchecked Sendable {
         while true {
             if case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) { return position }
             attempt += 1
-            if attempt > 100 {
-                usleep(UInt32(min(1000, 1 << min(attempt - 100, 10))))
+            if attempt < 64 { continue }
+            let needed = Int64(RingLayout.aligned(RingLayout.recordHeaderSize + length))
+            mapping.waitForRoom(timeout: 10_000_000) {
+                let tail = mapping.tail.load(ordering: .relaxed)
+                let head = mapping.head.load(ordering: .sequentiallyConsistent)
+                // Room for the record, and for padding at the wrap in the worst case.
+                return tail - head + 2 * needed > Int64(mapping.capacity)
             }
         }
     }
