@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RingboardFormat", targets: ["RingboardFormat"]),
         .library(name: "RingboardSummaries", targets: ["RingboardSummaries"]),
         .library(name: "RingboardRing", targets: ["RingboardRing"]),
+        .library(name: "RingboardRecords", targets: ["RingboardRecords"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -54,6 +55,9 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RingboardRecords"
+        ),
+        .target(
             name: "RingboardSummaries",
             dependencies: [
                 "RingboardFormat", "CRingboardSIMD", "CZlib",
@@ -81,6 +85,10 @@ let package = Package(
         .testTarget(
             name: "RingboardRingTests",
             dependencies: ["RingboardRing", "RingboardTestSupport"]
+        ),
+        .testTarget(
+            name: "RingboardRecordsTests",
+            dependencies: ["RingboardRecords", "RingboardRing", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "RingboardSummariesTests",

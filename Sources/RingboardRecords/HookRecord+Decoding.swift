@@ -1,0 +1,259 @@
+extension HookRecord {
+    /// Decodes and validates a record: every length against the payload, every enum against its
+    /// range, every string as UTF-8, names non-empty and bounded, run directories inside the log
+    /// root, and no bytes left over. Nothing in `payload` can make this crash or read outside it.
+    ///
+    /// - Parameters:
+    ///   - type: The ring record type.
+    ///   - payload: The record's payload.
+    /// - Returns: The record.
+    /// - Throws: `RecordError` naming what is wrong and where.
+    public init(type: UInt16, payload: UnsafeRawBufferPointer) throws(RecordError) {
+        var input = RecordCursor(payload, type: type)
+        switch type {
+        case RecordType.runAnnouncement:
+            let version = try input.u16()
+            guard version == RecordType.version else { throw .unsupportedVersion(version) }
+            let policyValue = try input.u8()
+            guard let policy = RankPolicy(rawValue: policyValue) else {
+                throw .invalidValue(type: type, field: "rank policy", value: Int64(policyValue))
+            }
+            let frequencyKind = try input.u8()
+            let run = try input.u32()
+            let rank = try input.u32()
+            let worldSize = try input.u32()
+            guard worldSize >= 1, rank < worldSize else {
+                throw .invalidValue(type: type, field: "rank \(rank) of world size", value: Int64(worldSize))
+            }
+            let samples = try input.i64()
+            let updateFrequency: UpdateFrequency
+            switch frequencyKind {
+            case 0: updateFrequency = .epoch
+            case 1: updateFrequency = .batch
+            case 2:
+                guard samples >= 1 else { throw .invalidValue(type: type, field: "update_freq", value: samples) }
+                updateFrequency = .samples(samples)
+            default: throw .invalidValue(type: type, field: "update_freq kind", value: Int64(frequencyKind))
+            }
+            let histogramFrequency = try input.nonNegative("histogram_freq")
+            let profileBatch = try input.nonNegative("profile_batch")
+            let embeddingsFrequency = try input.nonNegative("embeddings_freq")
+            let writeGraph = try input.bool("write_graph")
+            let writeImages = try input.bool("write_images")
+            let metadataKind = try input.u8()
+            _ = try input.u8()
+            let logDirectory = try input.string("log_dir")
+            try HookRecord.validateRunDirectory(logDirectory)
+            var metadata: EmbeddingsMetadata?
+            switch metadataKind {
+            case 0: metadata = nil
+            case 1: metadata = .all(try input.string("embeddings_metadata"))
+            case 2:
+                let count = try input.count(minimumBytesEach: 8)
+                var files: [String: String] = [:]
+                for _ in 0..<count {
+                    let layer = try input.name("embeddings_metadata layer")
+                    files[layer] = try input.string("embeddings_metadata path")
+                }
+                metadata = .perLayer(files)
+            default: throw .invalidValue(type: type, field: "embeddings_metadata kind", value: Int64(metadataKind))
+            }
+            try input.finish()
+            self = .runAnnouncement(
+                run: run, rank: rank, worldSize: worldSize, policy: policy,
+                arguments: TensorBoardArguments(
+                    logDirectory: logDirectory, histogramFrequency: histogramFrequency, writeGraph: writeGraph,
+                    writeImages: writeImages, updateFrequency: updateFrequency, profileBatch: profileBatch,
+                    embeddingsFrequency: embeddingsFrequency, embeddingsMetadata: metadata))
+        case RecordType.metricName:
+            let run = try input.u32()
+            let metric = try input.u32()
+            let name = try input.name("metric name")
+            try input.finish()
+            self = .metricName(run: run, metric: metric, name: name)
+        case RecordType.batch:
+            let run = try input.u32()
+            let phaseValue = try input.u8()
+            guard let phase = BatchPhase(rawValue: phaseValue) else {
+                throw .invalidValue(type: type, field: "batch phase", value: Int64(phaseValue))
+            }
+            let isEnd = try input.bool("end")
+            let count = Int(try input.u16())
+            let batch = try input.i64()
+            let logs = try input.logs(count)
+            try input.finish()
+            self = .batch(run: run, phase: phase, isEnd: isEnd, batch: batch, logs: logs)
+        case RecordType.hook:
+            let run = try input.u32()
+            let kindValue = try input.u8()
+            guard let kind = HookKind(rawValue: kindValue) else {
+                throw .invalidValue(type: type, field: "hook", value: Int64(kindValue))
+            }
+            _ = try input.u8()
+            let count = Int(try input.u16())
+            let index = try input.i64()
+            let logs = try input.logs(count)
+            try input.finish()
+            self = .hook(run: run, kind: kind, index: index, logs: logs)
+        case RecordType.parameters:
+            let run = try input.u32()
+            let json = try input.string("params", maximumLength: .max)
+            try input.finish()
+            self = .parameters(run: run, json: json)
+        case RecordType.model:
+            let run = try input.u32()
+            let json = try input.string("model", maximumLength: .max)
+            let graphDef = try input.bytes()
+            try input.finish()
+            self = .model(run: run, json: json, graphDef: graphDef)
+        case RecordType.weightValues:
+            let run = try input.u32()
+            let weight = try input.u32()
+            let version = try input.u64()
+            let offset = try input.u64()
+            let total = try input.u64()
+            let count = try input.count(minimumBytesEach: 4, width: 8)
+            guard offset <= total, UInt64(count) <= total - offset else {
+                throw .invalidValue(type: type, field: "values \(offset) + \(count) of", value: Int64(truncatingIfNeeded: total))
+            }
+            var values = [Float]()
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(Float(bitPattern: try input.u32())) }
+            try input.finish()
+            self = .weightValues(run: run, weight: weight, version: version, offset: offset, total: total, values: values)
+        case RecordType.span:
+            let run = try input.u32()
+            _ = try input.u32()
+            let start = try input.i64()
+            let duration = try input.i64()
+            guard duration >= 0 else { throw .invalidValue(type: type, field: "span duration", value: duration) }
+            let thread = try input.u64()
+            let name = try input.name("span name")
+            try input.finish()
+            self = .span(run: run, name: name, start: start, duration: duration, thread: thread)
+        default:
+            throw .unknownType(type)
+        }
+    }
+
+    /// Decodes a record from bytes.
+    ///
+    /// - Parameters:
+    ///   - type: The ring record type.
+    ///   - bytes: The payload.
+    /// - Throws: `RecordError`.
+    public init(type: UInt16, bytes: [UInt8]) throws(RecordError) {
+        let result: Result<HookRecord, RecordError> = bytes.withUnsafeBytes { payload in
+            do throws(RecordError) {
+                return .success(try HookRecord(type: type, payload: payload))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Refuses a run directory that could leave the log root: empty, absolute, containing a `..`
+    /// component or a NUL (DESIGN §4).
+    ///
+    /// - Parameter path: The run directory.
+    /// - Throws: `RecordError.invalidRunDirectory`.
+    public static func validateRunDirectory(_ path: String) throws(RecordError) {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0),
+              !path.split(separator: "/", omittingEmptySubsequences: false).contains("..")
+        else { throw .invalidRunDirectory(path) }
+    }
+}
+
+/// Reads little-endian fields from a payload, checking each against the bytes left.
+struct RecordCursor {
+    private let payload: UnsafeRawBufferPointer
+    private let type: UInt16
+    private var offset = 0
+
+    init(_ payload: UnsafeRawBufferPointer, type: UInt16) {
+        self.payload = payload
+        self.type = type
+    }
+
+    private mutating func take<T: FixedWidthInteger>(_: T.Type) throws(RecordError) -> T {
+        guard payload.count - offset >= MemoryLayout<T>.size else { throw .truncated(type: type, offset: offset) }
+        defer { offset += MemoryLayout<T>.size }
+        return T(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    mutating func u8() throws(RecordError) -> UInt8 { try take(UInt8.self) }
+    mutating func u16() throws(RecordError) -> UInt16 { try take(UInt16.self) }
+    mutating func u32() throws(RecordError) -> UInt32 { try take(UInt32.self) }
+    mutating func u64() throws(RecordError) -> UInt64 { try take(UInt64.self) }
+    mutating func i64() throws(RecordError) -> Int64 { try take(Int64.self) }
+
+    mutating func bool(_ field: String) throws(RecordError) -> Bool {
+        let value = try u8()
+        guard value <= 1 else { throw .invalidValue(type: type, field: field, value: Int64(value)) }
+        return value == 1
+    }
+
+    mutating func nonNegative(_ field: String) throws(RecordError) -> Int64 {
+        let value = try i64()
+        guard value >= 0 else { throw .invalidValue(type: type, field: field, value: value) }
+        return value
+    }
+
+    /// A count of items of at least `minimumBytesEach` bytes, refused when the payload could not
+    /// hold that many (so a forged count cannot make the decoder reserve huge arrays).
+    mutating func count(minimumBytesEach: Int, width: Int = 4) throws(RecordError) -> Int {
+        let value = width == 8 ? try u64() : UInt64(try u32())
+        guard value <= UInt64(payload.count - offset) / UInt64(minimumBytesEach) else {
+            throw .truncated(type: type, offset: offset)
+        }
+        return Int(value)
+    }
+
+    mutating func bytes() throws(RecordError) -> [UInt8] {
+        let length = Int(try u32())
+        guard payload.count - offset >= length else { throw .truncated(type: type, offset: offset) }
+        defer { offset += length }
+        return Array(payload[offset..<(offset + length)])
+    }
+
+    mutating func string(_ field: String, maximumLength: Int = HookRecord.maximumNameLength) throws(RecordError) -> String {
+        let start = offset
+        let raw = try bytes()
+        guard raw.count <= maximumLength else {
+            throw .invalidString(type: type, field: field, reason: "\(raw.count) bytes at byte \(start) exceed \(maximumLength)")
+        }
+        guard let string = String(validating: raw, as: UTF8.self) else {
+            throw .invalidString(type: type, field: field, reason: "not UTF-8 at byte \(start)")
+        }
+        return string
+    }
+
+    /// A name: a non-empty string without NUL or control characters.
+    mutating func name(_ field: String) throws(RecordError) -> String {
+        let value = try string(field)
+        guard !value.isEmpty, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw .invalidString(type: type, field: field, reason: "empty or with control characters")
+        }
+        return value
+    }
+
+    mutating func logs(_ count: Int) throws(RecordError) -> [MetricValue] {
+        let idsEnd = offset + 4 * count
+        let valuesStart = (idsEnd + 7) & ~7
+        guard payload.count - offset >= valuesStart - offset + 8 * count else { throw .truncated(type: type, offset: offset) }
+        var logs = [MetricValue]()
+        logs.reserveCapacity(count)
+        for k in 0..<count {
+            let metric = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: offset + 4 * k, as: UInt32.self))
+            let bits = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: valuesStart + 8 * k, as: UInt64.self))
+            logs.append(MetricValue(metric: metric, value: Double(bitPattern: bits)))
+        }
+        offset = valuesStart + 8 * count
+        return logs
+    }
+
+    func finish() throws(RecordError) {
+        guard offset == payload.count else { throw .trailingBytes(type: type, offset: offset) }
+    }
+}

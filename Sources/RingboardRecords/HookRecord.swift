@@ -1,0 +1,141 @@
+/// `update_freq`: when batch-level scalars are written (TF 2.0: an integer counts samples).
+public enum UpdateFrequency: Equatable, Sendable {
+    /// Only at epoch end.
+    case epoch
+    /// After every batch (`"batch"`, the same as `.samples(1)`).
+    case batch
+    /// Whenever this many samples have been seen since the last write.
+    case samples(Int64)
+}
+
+/// `embeddings_metadata`: a metadata file for every Embedding layer, or one per layer name.
+public enum EmbeddingsMetadata: Equatable, Sendable {
+    /// One file for all Embedding layers.
+    case all(String)
+    /// A file per layer name.
+    case perLayer([String: String])
+}
+
+/// How the runs of several ranks become event files (DESIGN §3).
+public enum RankPolicy: UInt8, Sendable {
+    /// Rank 0's hooks only, as Keras writes.
+    case chief = 0
+    /// One merged hook per step: sizes summed, metrics size-weighted.
+    case mean = 1
+    /// Each rank a run of its own under `rank_<r>/`.
+    case perRank = 2
+}
+
+/// The TensorBoard callback's arguments, in Swift spelling.
+public struct TensorBoardArguments: Equatable, Sendable {
+    /// The run's directory, relative to the aggregator's log root.
+    public var logDirectory: String
+    /// Write weight histograms every this many epochs (0: never).
+    public var histogramFrequency: Int64
+    /// Write the model graph.
+    public var writeGraph: Bool
+    /// Write weights as images too (with histograms).
+    public var writeImages: Bool
+    /// When batch scalars are written.
+    public var updateFrequency: UpdateFrequency
+    /// The batch to profile (0: none; TF 2.0 counts from 1).
+    public var profileBatch: Int64
+    /// Write embeddings every this many epochs (0: never).
+    public var embeddingsFrequency: Int64
+    /// Metadata files for the projector.
+    public var embeddingsMetadata: EmbeddingsMetadata?
+
+    /// The arguments, with TF 2.0's defaults.
+    ///
+    /// - Parameters:
+    ///   - logDirectory: The run's directory, relative to the aggregator's log root.
+    ///   - histogramFrequency: `histogram_freq`.
+    ///   - writeGraph: `write_graph`.
+    ///   - writeImages: `write_images`.
+    ///   - updateFrequency: `update_freq`.
+    ///   - profileBatch: `profile_batch`.
+    ///   - embeddingsFrequency: `embeddings_freq`.
+    ///   - embeddingsMetadata: `embeddings_metadata`.
+    public init(
+        logDirectory: String = "logs", histogramFrequency: Int64 = 0, writeGraph: Bool = true, writeImages: Bool = false,
+        updateFrequency: UpdateFrequency = .epoch, profileBatch: Int64 = 2, embeddingsFrequency: Int64 = 0,
+        embeddingsMetadata: EmbeddingsMetadata? = nil
+    ) {
+        self.logDirectory = logDirectory
+        self.histogramFrequency = histogramFrequency
+        self.writeGraph = writeGraph
+        self.writeImages = writeImages
+        self.updateFrequency = updateFrequency
+        self.profileBatch = profileBatch
+        self.embeddingsFrequency = embeddingsFrequency
+        self.embeddingsMetadata = embeddingsMetadata
+    }
+}
+
+/// Which of the batch hooks.
+public enum BatchPhase: UInt8, Sendable {
+    case train = 0, test = 1, predict = 2
+}
+
+/// The hooks other than the batch hooks.
+public enum HookKind: UInt8, Sendable {
+    case trainBegin = 0, trainEnd = 1, epochBegin = 2, epochEnd = 3
+    case testBegin = 4, testEnd = 5, predictBegin = 6, predictEnd = 7
+}
+
+/// One entry of a hook's `logs`: a metric (by the number its name was given) and its value.
+public struct MetricValue: Equatable, Sendable {
+    /// The metric's number (see `HookRecord.metricName`).
+    public var metric: UInt32
+    /// Its value.
+    public var value: Double
+
+    /// Creates a log entry.
+    ///
+    /// - Parameters:
+    ///   - metric: The metric's number.
+    ///   - value: Its value.
+    public init(metric: UInt32, value: Double) {
+        self.metric = metric
+        self.value = value
+    }
+}
+
+/// A hook record: what a trainer tells the aggregator, in the ring.
+public enum HookRecord: Equatable, Sendable {
+    /// A run begins: its number within the producer, the rank, the world size, the policy and
+    /// the TensorBoard arguments.
+    case runAnnouncement(run: UInt32, rank: UInt32, worldSize: UInt32, policy: RankPolicy, arguments: TensorBoardArguments)
+    /// Metric number `metric` of `run` is called `name` (e.g. `loss`, `val_acc`, `size`).
+    case metricName(run: UInt32, metric: UInt32, name: String)
+    /// A batch hook: `on_<phase>_batch_<begin|end>(batch, logs)`.
+    case batch(run: UInt32, phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [MetricValue])
+    /// Another hook, with its index (the epoch for epoch hooks, else 0) and logs.
+    case hook(run: UInt32, kind: HookKind, index: Int64, logs: [MetricValue])
+    /// `set_params(params)`, as a JSON object.
+    case parameters(run: UInt32, json: String)
+    /// `set_model(model)`: the description as JSON, and a serialized GraphDef (may be empty).
+    case model(run: UInt32, json: String, graphDef: [UInt8])
+    /// Values `offset ..< offset + values.count` of weight `weight` (of `total`), as of `version`.
+    case weightValues(run: UInt32, weight: UInt32, version: UInt64, offset: UInt64, total: UInt64, values: [Float])
+    /// A span for the profiler: a name, its start (ns since the Unix epoch), its duration (ns), and
+    /// the thread it ran on.
+    case span(run: UInt32, name: String, start: Int64, duration: Int64, thread: UInt64)
+
+    /// The ring record type that carries this record.
+    public var type: UInt16 {
+        switch self {
+        case .runAnnouncement: RecordType.runAnnouncement
+        case .metricName: RecordType.metricName
+        case .batch: RecordType.batch
+        case .hook: RecordType.hook
+        case .parameters: RecordType.parameters
+        case .model: RecordType.model
+        case .weightValues: RecordType.weightValues
+        case .span: RecordType.span
+        }
+    }
+
+    /// The longest string a record carries (names, paths; JSON text is bounded by the record).
+    public static let maximumNameLength = 4096
+}

@@ -1,0 +1,189 @@
+import RingboardRing
+import RingboardTestSupport
+import Testing
+@testable import RingboardRecords
+
+@Suite struct HookRecordTests {
+    static let samples: [HookRecord] = [
+        .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()),
+        .runAnnouncement(run: 7, rank: 2, worldSize: 4, policy: .mean, arguments: TensorBoardArguments(
+            logDirectory: "experiments/ré sumé/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
+            updateFrequency: .samples(96), profileBatch: 0, embeddingsFrequency: 3, embeddingsMetadata: .all("meta.tsv"))),
+        .runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
+            logDirectory: "logs", updateFrequency: .batch,
+            embeddingsMetadata: .perLayer(["embedding": "words.tsv", "embedding_1": "chars.tsv"]))),
+        .metricName(run: 0, metric: 3, name: "val_accuracy"),
+        .metricName(run: 0, metric: 4, name: "ßize ✓"),
+        .batch(run: 0, phase: .train, isEnd: true, batch: 41, logs: [
+            MetricValue(metric: 0, value: 41), MetricValue(metric: 1, value: 32), MetricValue(metric: 2, value: 0.6931),
+        ]),
+        .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: []),
+        .batch(run: 1, phase: .predict, isEnd: true, batch: -1, logs: [MetricValue(metric: .max, value: -.infinity)]),
+        .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)]),
+        .hook(run: 0, kind: .trainBegin, index: 0, logs: []),
+        .parameters(run: 0, json: #"{"batch_size": 32, "epochs": 2, "steps": 10, "do_validation": true}"#),
+        .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78]),
+        .model(run: 0, json: "{}", graphDef: []),
+        .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
+        .weightValues(run: 0, weight: 0, version: 0, offset: 0, total: 0, values: []),
+        .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
+    ]
+
+    @Test func everyRecordRoundTrips() throws {
+        for record in Self.samples {
+            let bytes = record.encoded
+            #expect(bytes.count == record.encodedLength)
+            let decoded = try HookRecord(type: record.type, bytes: bytes)
+            // NaN never equals itself: compare those payloads bit for bit.
+            if case .hook(_, _, _, let logs) = record, logs.contains(where: { $0.value.isNaN }) {
+                guard case .hook(_, _, _, let decodedLogs) = decoded else { Issue.record("not a hook"); continue }
+                #expect(decodedLogs.map(\.value.bitPattern) == logs.map(\.value.bitPattern))
+            } else {
+                #expect(decoded == record)
+            }
+        }
+    }
+
+    /// The batch record's layout, pinned: run, phase, end, count, batch, metric numbers, padding,
+    /// values.
+    @Test func batchLayoutIsPinned() {
+        let record = HookRecord.batch(run: 2, phase: .train, isEnd: true, batch: 5, logs: [MetricValue(metric: 9, value: 1.0)])
+        #expect(record.encoded == bytes(hex: """
+            02000000 00 01 0100 0500000000000000
+            09000000 00000000
+            000000000000f03f
+            """))
+        #expect(HookRecord.batchLength(metricCount: 0) == 16)
+        #expect(HookRecord.batchLength(metricCount: 1) == 32)
+        #expect(HookRecord.batchLength(metricCount: 4) == 64)
+    }
+
+    /// The allocation-free encoder writes the same bytes as the general one.
+    @Test(arguments: 0...6) func hotPathEncoderMatches(count: Int) {
+        let metrics = (0..<count).map { UInt32($0 * 3 + 1) }
+        let values = (0..<count).map { Double($0) * 0.25 - 1 }
+        var bytes = [UInt8](repeating: 0xAA, count: HookRecord.batchLength(metricCount: count))
+        bytes.withUnsafeMutableBytes { payload in
+            HookRecord.encodeBatch(into: payload, run: 3, phase: .train, isEnd: true, batch: 77, metrics: metrics.span, values: values.span)
+        }
+        let record = HookRecord.batch(run: 3, phase: .train, isEnd: true, batch: 77,
+                                      logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) })
+        #expect(bytes == record.encoded)
+    }
+
+    /// Every record cut short at every length is refused, never read past its end; one byte more
+    /// is refused too.
+    @Test func truncationsAndTrailingBytesAreRefused() throws {
+        for record in Self.samples {
+            let bytes = record.encoded
+            for length in 0..<bytes.count {
+                #expect(throws: RecordError.self) { _ = try HookRecord(type: record.type, bytes: Array(bytes[0..<length])) }
+            }
+            #expect(throws: RecordError.trailingBytes(type: record.type, offset: bytes.count)) {
+                _ = try HookRecord(type: record.type, bytes: bytes + [0])
+            }
+        }
+    }
+
+    @Test(arguments: ["", "/etc", "../up", "a/../../b", "a/..", "nul\u{0}byte", ".."])
+    func runDirectoriesThatLeaveTheLogRootAreRefused(_ path: String) {
+        let record = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief,
+                                                arguments: TensorBoardArguments(logDirectory: path))
+        #expect(throws: RecordError.invalidRunDirectory(path)) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
+    }
+
+    @Test(arguments: ["logs", "a/b/c", "./run", "runs/..hidden", "with space", "ünï"])
+    func ordinaryRunDirectoriesAreAccepted(_ path: String) throws {
+        try HookRecord.validateRunDirectory(path)
+    }
+
+    @Test func invalidFieldsAreNamed() {
+        func refuses(_ type: UInt16, _ hex: String, _ expected: RecordError) {
+            #expect(throws: expected) { _ = try HookRecord(type: type, bytes: bytes(hex: hex)) }
+        }
+        // A batch record with phase 3.
+        refuses(RecordType.batch, "00000000 03 01 0000 0000000000000000", .invalidValue(type: RecordType.batch, field: "batch phase", value: 3))
+        // "end" must be 0 or 1.
+        refuses(RecordType.batch, "00000000 00 02 0000 0000000000000000", .invalidValue(type: RecordType.batch, field: "end", value: 2))
+        // A hook kind out of range.
+        refuses(RecordType.hook, "00000000 08 00 0000 0000000000000000", .invalidValue(type: RecordType.hook, field: "hook", value: 8))
+        // A metric name that is not UTF-8.
+        refuses(RecordType.metricName, "00000000 01000000 02000000 c328",
+                .invalidString(type: RecordType.metricName, field: "metric name", reason: "not UTF-8 at byte 8"))
+        // An empty metric name, and one with a control character.
+        refuses(RecordType.metricName, "00000000 01000000 00000000",
+                .invalidString(type: RecordType.metricName, field: "metric name", reason: "empty or with control characters"))
+        refuses(RecordType.metricName, "00000000 01000000 01000000 0a",
+                .invalidString(type: RecordType.metricName, field: "metric name", reason: "empty or with control characters"))
+        // Weight values beyond their total, and a count the payload cannot hold.
+        refuses(RecordType.weightValues, "00000000 00000000 0000000000000000 0200000000000000 0300000000000000 0200000000000000 0000803f 0000803f",
+                .invalidValue(type: RecordType.weightValues, field: "values 2 + 2 of", value: 3))
+        refuses(RecordType.weightValues, "00000000 00000000 0000000000000000 0000000000000000 ffffffffffffffff ffffffffffffffff",
+                .truncated(type: RecordType.weightValues, offset: 40))
+        refuses(99, "", .unknownType(99))
+    }
+
+    @Test func announcementsAreChecked() {
+        var record = HookRecord.runAnnouncement(run: 0, rank: 4, worldSize: 4, policy: .chief, arguments: TensorBoardArguments())
+        #expect(throws: RecordError.self) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
+        record = .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(updateFrequency: .samples(0)))
+        #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "update_freq", value: 0)) {
+            _ = try HookRecord(type: record.type, bytes: record.encoded)
+        }
+        var bytes = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()).encoded
+        bytes[0] = 9
+        #expect(throws: RecordError.unsupportedVersion(9)) { _ = try HookRecord(type: RecordType.runAnnouncement, bytes: bytes) }
+        bytes[0] = 1
+        bytes[2] = 3
+        #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "rank policy", value: 3)) {
+            _ = try HookRecord(type: RecordType.runAnnouncement, bytes: bytes)
+        }
+    }
+
+    /// Random and mutated payloads of every type: an error or a record, never a crash.
+    @Test func randomBytesNeverCrashTheDecoder() {
+        var generator = SeededGenerator(seed: 21)
+        for record in Self.samples {
+            let valid = record.encoded
+            for _ in 0..<3_000 {
+                var bytes = valid
+                if bytes.isEmpty || Bool.random(using: &generator) {
+                    bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                } else {
+                    for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                        bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                    }
+                }
+                _ = try? HookRecord(type: record.type, bytes: bytes)
+            }
+        }
+    }
+
+    /// A batch hook written straight into a ring claim comes out of the ring as the same record.
+    @Test func throughARealRing() throws {
+        let directory = TemporaryDirectory("ringboard-records")
+        let writer = try RingWriter(directory: directory.appending("rings"))
+        let reader = try RingReader(path: writer.path)
+        let metrics: [UInt32] = [0, 1, 2, 3]
+        let values: [Double] = [12, 32, 0.5, 0.875]
+        for batch in 0..<100 {
+            let outcome = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: 4)) { payload in
+                HookRecord.encodeBatch(into: payload, run: 0, phase: .train, isEnd: true, batch: Int64(batch), metrics: metrics.span, values: values.span)
+            }
+            #expect(outcome != .dropped)
+        }
+        var decoded: [HookRecord] = []
+        var failures: [RecordError] = []
+        try reader.poll { record in
+            do throws(RecordError) {
+                decoded.append(try HookRecord(type: record.type, payload: record.payload))
+            } catch {
+                failures.append(error)
+            }
+        }
+        #expect(failures.isEmpty)
+        #expect(decoded == (0..<100).map { batch in
+            .batch(run: 0, phase: .train, isEnd: true, batch: Int64(batch), logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) })
+        })
+    }
+}
