@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import RingboardRecords
 import RingboardRing
 
 let benchmarks: @Sendable () -> Void = {
@@ -42,6 +43,29 @@ func ringBenchmarks() {
                 payload.storeBytes(of: value, toByteOffset: 24, as: UInt64.self)
             }
             value &+= 1
+        }
+        benchmark.stopMeasurement()
+        try smallReader.poll { _ in }
+        try smallReader.commit()
+    }
+
+    // A batch-end hook with 4 metrics (batch, size, loss, accuracy), encoded straight into the
+    // claimed space: what a trainer pays per `on_train_batch_end`.
+    let metricNumbers: [UInt32] = [0, 1, 2, 3]
+    Benchmark(
+        "Ring batch-end record, 4 metrics",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, scalingFactor: .kilo,
+                             maxDuration: .seconds(2), maxIterations: 200_000)
+    ) { benchmark in
+        var values: [Double] = [0, 32, 0.69, 0.5]
+        let length = HookRecord.batchLength(metricCount: 4)
+        benchmark.startMeasurement()
+        for batch in benchmark.scaledIterations {
+            values[0] = Double(batch)
+            _ = smallWriter.append(type: RecordType.batch, length: length) { payload in
+                HookRecord.encodeBatch(into: payload, run: 0, phase: .train, isEnd: true, batch: Int64(batch),
+                                       metrics: metricNumbers.span, values: values.span)
+            }
         }
         benchmark.stopMeasurement()
         try smallReader.poll { _ in }
