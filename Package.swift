@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RingboardSummaries", targets: ["RingboardSummaries"]),
         .library(name: "RingboardRing", targets: ["RingboardRing"]),
         .library(name: "RingboardRecords", targets: ["RingboardRecords"]),
+        .library(name: "Ringboard", targets: ["Ringboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -58,6 +59,10 @@ let package = Package(
             name: "RingboardRecords"
         ),
         .target(
+            name: "Ringboard",
+            dependencies: ["RingboardRecords", "RingboardRing"]
+        ),
+        .target(
             name: "RingboardSummaries",
             dependencies: [
                 "RingboardFormat", "CRingboardSIMD", "CZlib",
@@ -85,6 +90,10 @@ let package = Package(
         .testTarget(
             name: "RingboardRingTests",
             dependencies: ["RingboardRing", "RingboardTestSupport"]
+        ),
+        .testTarget(
+            name: "RingboardTests",
+            dependencies: ["Ringboard", "RingboardRecords", "RingboardRing", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "RingboardRecordsTests",

@@ -1,0 +1,319 @@
+import Foundation
+import RingboardRecords
+import RingboardRing
+import Synchronization
+
+/// The hooks Keras calls on a callback, in Swift spelling.
+public protocol Callback: AnyObject {
+    /// `set_params`.
+    func setParams(_ params: TrainingParameters) throws(ConfigurationError)
+    /// `set_model`.
+    func setModel(_ model: ModelDescription) throws(ConfigurationError)
+    /// `on_train_begin`.
+    func onTrainBegin(logs: Logs)
+    /// `on_train_end`.
+    func onTrainEnd(logs: Logs)
+    /// `on_epoch_begin`.
+    func onEpochBegin(_ epoch: Int, logs: Logs)
+    /// `on_epoch_end`.
+    func onEpochEnd(_ epoch: Int, logs: Logs)
+    /// `on_train_batch_begin`.
+    func onTrainBatchBegin(_ batch: Int, logs: Logs)
+    /// `on_train_batch_end`.
+    func onTrainBatchEnd(_ batch: Int, logs: Logs)
+    /// `on_test_begin`.
+    func onTestBegin(logs: Logs)
+    /// `on_test_end`.
+    func onTestEnd(logs: Logs)
+    /// `on_test_batch_begin`.
+    func onTestBatchBegin(_ batch: Int, logs: Logs)
+    /// `on_test_batch_end`.
+    func onTestBatchEnd(_ batch: Int, logs: Logs)
+    /// `on_predict_begin`.
+    func onPredictBegin(logs: Logs)
+    /// `on_predict_end`.
+    func onPredictEnd(logs: Logs)
+    /// `on_predict_batch_begin`.
+    func onPredictBatchBegin(_ batch: Int, logs: Logs)
+    /// `on_predict_batch_end`.
+    func onPredictBatchEnd(_ batch: Int, logs: Logs)
+}
+
+extension Callback {
+    /// `on_batch_begin`: the same as `onTrainBatchBegin`, as in Keras.
+    public func onBatchBegin(_ batch: Int, logs: Logs) { onTrainBatchBegin(batch, logs: logs) }
+    /// `on_batch_end`: the same as `onTrainBatchEnd`, as in Keras.
+    public func onBatchEnd(_ batch: Int, logs: Logs) { onTrainBatchEnd(batch, logs: logs) }
+}
+
+/// The Keras `TensorBoard` callback (TF 2.0 contract). Every hook becomes a compact record in
+/// this process's ring; the aggregator applies `update_freq` and the other arguments and writes
+/// the event files, so a hook costs the trainer a few stores.
+///
+/// - Warning: Hooks may be called from several threads; records of one thread stay in order.
+public final class TensorBoard: Callback, @unchecked Sendable {
+    /// The arguments this callback was made with.
+    public let arguments: TensorBoardArguments
+    /// This process's rank, the world size and how ranks combine.
+    public let rank: Int, worldSize: Int, rankPolicy: RankPolicy
+    /// Warnings about arguments that were accepted and ignored (TF 1 arguments).
+    public let warnings: [String]
+    /// The run's number among this process's runs.
+    public let run: UInt32
+
+    private let writer: RingWriter
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var metricNumbers: [String: UInt32] = [:]
+        var doValidation: Bool?
+        var model: ModelDescription?
+        var weightsVersion: UInt64 = 0
+    }
+
+    /// Creates the callback and announces its run to the aggregator.
+    ///
+    /// - Parameters:
+    ///   - logDir: The run's directory, relative to the aggregator's log root.
+    ///   - histogramFreq: Weight histograms every this many epochs (0: none).
+    ///   - writeGraph: Write the model graph.
+    ///   - writeImages: Write weights as images too.
+    ///   - updateFreq: `.epoch`, `.batch` or `.samples(n)`.
+    ///   - profileBatch: The batch to trace (0: none).
+    ///   - embeddingsFreq: Embeddings every this many epochs (0: none).
+    ///   - embeddingsMetadata: Metadata files for the projector.
+    ///   - rank: This process's rank.
+    ///   - worldSize: How many processes train together.
+    ///   - rankPolicy: How their hooks combine (`.chief` as Keras does).
+    ///   - ringDirectory: The aggregator's ring directory.
+    ///   - ringOptions: The ring's capacity and full-ring policy; the first callback of a process
+    ///     to use a ring directory makes the ring.
+    ///   - warnings: Warnings to report with the callback (from argument parsing).
+    /// - Throws: `ConfigurationError` for arguments out of range or a ring that cannot be made.
+    public init(
+        logDir: String = "logs", histogramFreq: Int = 0, writeGraph: Bool = true, writeImages: Bool = false,
+        updateFreq: UpdateFrequency = .epoch, profileBatch: Int = 2, embeddingsFreq: Int = 0,
+        embeddingsMetadata: EmbeddingsMetadata? = nil, rank: Int = 0, worldSize: Int = 1, rankPolicy: RankPolicy = .chief,
+        ringDirectory: String = RingDirectory.defaultPath, ringOptions: RingWriter.Options = RingWriter.Options(),
+        warnings: [String] = []
+    ) throws(ConfigurationError) {
+        for (name, value) in [("histogram_freq", histogramFreq), ("profile_batch", profileBatch), ("embeddings_freq", embeddingsFreq)]
+        where value < 0 {
+            throw .invalidArgument(name: name, reason: "must be 0 or more, not \(value)")
+        }
+        if case .samples(let count) = updateFreq, count < 1 {
+            throw .invalidArgument(name: "update_freq", reason: "must be 'batch', 'epoch' or a positive number of samples, not \(count)")
+        }
+        guard worldSize >= 1, rank >= 0, rank < worldSize else {
+            throw .invalidArgument(name: "rank", reason: "rank \(rank) is not in 0..<\(worldSize)")
+        }
+        let arguments = TensorBoardArguments(
+            logDirectory: logDir, histogramFrequency: Int64(histogramFreq), writeGraph: writeGraph, writeImages: writeImages,
+            updateFrequency: updateFreq, profileBatch: Int64(profileBatch), embeddingsFrequency: Int64(embeddingsFreq),
+            embeddingsMetadata: embeddingsMetadata)
+        do {
+            try HookRecord.validateRunDirectory(logDir)
+        } catch {
+            throw .invalidArgument(name: "log_dir", reason: error.description)
+        }
+        self.arguments = arguments
+        self.rank = rank
+        self.worldSize = worldSize
+        self.rankPolicy = rankPolicy
+        self.warnings = warnings
+        self.run = TensorBoard.nextRun.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
+        send(.runAnnouncement(run: run, rank: UInt32(rank), worldSize: UInt32(worldSize), policy: rankPolicy, arguments: arguments))
+    }
+
+    private static let nextRun = Atomic<UInt32>(0)
+
+    // MARK: Hooks
+
+    public func setParams(_ params: TrainingParameters) throws(ConfigurationError) {
+        if arguments.histogramFrequency > 0 && !params.doValidation {
+            throw .histogramsNeedValidationData(histogramFrequency: Int(arguments.histogramFrequency))
+        }
+        state.withLock { $0.doValidation = params.doValidation }
+        var object: [String: Any] = ["do_validation": params.doValidation, "metrics": params.metrics]
+        if let value = params.batchSize { object["batch_size"] = value }
+        if let value = params.epochs { object["epochs"] = value }
+        if let value = params.steps { object["steps"] = value }
+        if let value = params.samples { object["samples"] = value }
+        send(.parameters(run: run, json: TensorBoard.json(object)))
+    }
+
+    public func setModel(_ model: ModelDescription) throws(ConfigurationError) {
+        try model.validate()
+        if case .perLayer(let files) = arguments.embeddingsMetadata {
+            let embeddingLayers = Set(model.layers.filter { $0.className == "Embedding" }.map(\.name))
+            let unknown = files.keys.filter { !embeddingLayers.contains($0) }
+            if !unknown.isEmpty { throw .unrecognizedEmbeddingLayers(unknown) }
+        }
+        state.withLock { $0.model = model }
+        var weightNumber = 0
+        let layers: [[String: Any]] = model.layers.map { layer in
+            var object: [String: Any] = ["name": layer.name, "class_name": layer.className]
+            if let config = layer.configJSON { object["config_json"] = config }
+            object["weights"] = layer.weights.map { weight -> [String: Any] in
+                defer { weightNumber += 1 }
+                return ["name": weight.name, "shape": weight.shape, "id": weightNumber]
+            }
+            return object
+        }
+        var description: [String: Any] = ["name": model.name, "layers": layers]
+        if let modelJSON = model.modelJSON { description["model_json"] = modelJSON }
+        send(.model(run: run, json: TensorBoard.json(description), graphDef: model.graphDef))
+    }
+
+    /// New weight values (the trainer's `model.layers[i].weights` as they are now), read when an
+    /// epoch ends; layers and weights are matched by name.
+    ///
+    /// - Parameter layers: Layers with their current weights.
+    public func setWeights(_ layers: [ModelDescription.Layer]) {
+        state.withLock { state in
+            guard var model = state.model else { return }
+            for update in layers {
+                guard let index = model.layers.firstIndex(where: { $0.name == update.name }) else { continue }
+                for weight in update.weights {
+                    if let slot = model.layers[index].weights.firstIndex(where: { $0.name == weight.name }) {
+                        model.layers[index].weights[slot].values = weight.values
+                    }
+                }
+            }
+            state.model = model
+        }
+    }
+
+    public func onTrainBegin(logs: Logs) { hook(.trainBegin, 0, logs) }
+    public func onTrainEnd(logs: Logs) { hook(.trainEnd, 0, logs) }
+    public func onEpochBegin(_ epoch: Int, logs: Logs) { hook(.epochBegin, epoch, logs) }
+
+    public func onEpochEnd(_ epoch: Int, logs: Logs) {
+        // Weights go out only when the aggregator will write histograms, images or embeddings
+        // for this epoch, and always before the hook that uses them.
+        let histograms = arguments.histogramFrequency > 0 && Int64(epoch) % arguments.histogramFrequency == 0
+        let embeddings = arguments.embeddingsFrequency > 0 && Int64(epoch) % arguments.embeddingsFrequency == 0
+        if histograms || embeddings { sendWeights() }
+        hook(.epochEnd, epoch, logs)
+    }
+
+    public func onTrainBatchBegin(_ batch: Int, logs: Logs) { batchHook(.train, false, batch, logs) }
+    public func onTrainBatchEnd(_ batch: Int, logs: Logs) { batchHook(.train, true, batch, logs) }
+    public func onTestBegin(logs: Logs) { hook(.testBegin, 0, logs) }
+    public func onTestEnd(logs: Logs) { hook(.testEnd, 0, logs) }
+    public func onTestBatchBegin(_ batch: Int, logs: Logs) { batchHook(.test, false, batch, logs) }
+    public func onTestBatchEnd(_ batch: Int, logs: Logs) { batchHook(.test, true, batch, logs) }
+    public func onPredictBegin(logs: Logs) { hook(.predictBegin, 0, logs) }
+    public func onPredictEnd(logs: Logs) { hook(.predictEnd, 0, logs) }
+    public func onPredictBatchBegin(_ batch: Int, logs: Logs) { batchHook(.predict, false, batch, logs) }
+    public func onPredictBatchEnd(_ batch: Int, logs: Logs) { batchHook(.predict, true, batch, logs) }
+
+    // MARK: The hot loop
+
+    /// Numbers metric names once, for `onTrainBatchEnd(_:logs:)` with `BatchLogs`.
+    ///
+    /// - Parameter names: The metric names, e.g. `["batch", "size", "loss", "accuracy"]`.
+    /// - Returns: Logs whose values the loop overwrites in place.
+    public func batchLogs(_ names: [String]) -> BatchLogs {
+        BatchLogs(metrics: names.map(metricNumber))
+    }
+
+    /// `on_train_batch_end` for the hot loop: one record written straight into the ring, with no
+    /// allocation and no lookup.
+    ///
+    /// - Parameters:
+    ///   - batch: The batch index.
+    ///   - logs: Values for the metrics numbered by `batchLogs(_:)`.
+    @inlinable
+    public func onTrainBatchEnd(_ batch: Int, logs: BatchLogs) {
+        appendBatch(.train, true, batch, logs)
+    }
+
+    @usableFromInline
+    func appendBatch(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: BatchLogs) {
+        let run = run
+        _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: logs.metrics.count)) { payload in
+            HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
+                                   metrics: logs.metrics.span, values: logs.values.span)
+        }
+    }
+
+    // MARK: Records
+
+    private func hook(_ kind: HookKind, _ index: Int, _ logs: Logs) {
+        send(.hook(run: run, kind: kind, index: Int64(index), logs: numbered(logs)))
+    }
+
+    private func batchHook(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: Logs) {
+        send(.batch(run: run, phase: phase, isEnd: isEnd, batch: Int64(batch), logs: numbered(logs)))
+    }
+
+    private func numbered(_ logs: Logs) -> [MetricValue] {
+        logs.entries.map { MetricValue(metric: metricNumber($0.name), value: $0.value) }
+    }
+
+    /// The number of a metric name, announcing the name the first time it is seen.
+    private func metricNumber(_ name: String) -> UInt32 {
+        let (number, isNew) = state.withLock { state -> (UInt32, Bool) in
+            if let number = state.metricNumbers[name] { return (number, false) }
+            let number = UInt32(state.metricNumbers.count)
+            state.metricNumbers[name] = number
+            return (number, true)
+        }
+        if isNew { send(.metricName(run: run, metric: number, name: name)) }
+        return number
+    }
+
+    /// Sends every weight's current values, in pieces that fit the ring.
+    private func sendWeights() {
+        let (model, version) = state.withLock { state -> (ModelDescription?, UInt64) in
+            state.weightsVersion += 1
+            return (state.model, state.weightsVersion)
+        }
+        guard let model else { return }
+        let piece = max(1, (writer.maximumPayloadLength - 64) / 4)
+        var number: UInt32 = 0
+        for layer in model.layers {
+            for weight in layer.weights {
+                let total = weight.values.count
+                var offset = 0
+                repeat {
+                    let end = min(total, offset + piece)
+                    send(.weightValues(run: run, weight: number, version: version, offset: UInt64(offset), total: UInt64(total),
+                                       values: Array(weight.values[offset..<end])))
+                    offset = end
+                } while offset < total
+                number += 1
+            }
+        }
+    }
+
+    private func send(_ record: HookRecord) {
+        _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
+    }
+
+    private static func json(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// One ring writer per ring directory per process, shared by every callback in it.
+enum SharedRing {
+    private static let writers = Mutex<[String: RingWriter]>([:])
+
+    static func writer(directory: String, options: RingWriter.Options) throws(ConfigurationError) -> RingWriter {
+        let result: Result<RingWriter, ConfigurationError> = writers.withLock { writers in
+            if let writer = writers[directory] { return .success(writer) }
+            do {
+                let writer = try RingWriter(directory: directory, options: options)
+                writers[directory] = writer
+                return .success(writer)
+            } catch {
+                return .failure(.transport("\(error)"))
+            }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import RingboardRecords
+import RingboardRing
+import RingboardTestSupport
+import Testing
+@testable import Ringboard
+
+@Suite struct TensorBoardTests {
+    /// Every record this process wrote to the ring in `directory`, decoded.
+    static func records(in directory: String) throws -> [HookRecord] {
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".ring") })
+        let reader = try RingReader(path: directory + "/" + name)
+        var records: [HookRecord] = []
+        var failures: [String] = []
+        try reader.poll { record in
+            do throws(RecordError) {
+                records.append(try HookRecord(type: record.type, payload: record.payload))
+            } catch {
+                failures.append(error.description)
+            }
+        }
+        _ = try reader.pollUnmarkedSpill { _ in failures.append("spilled") }
+        #expect(failures.isEmpty)
+        return records
+    }
+
+    @Test func announcesItsRunAndNumbersMetricsOnce() throws {
+        let directory = TemporaryDirectory("ringboard-callback")
+        let rings = directory.appending("rings")
+        let callback = try TensorBoard(logDir: "experiment/run1", updateFreq: .samples(64), rank: 1, worldSize: 2,
+                                       rankPolicy: .mean, ringDirectory: rings)
+        callback.onTrainBegin(logs: [:])
+        callback.onTrainBatchEnd(0, logs: ["batch": 0, "size": 32, "loss": 0.5])
+        callback.onTrainBatchEnd(1, logs: ["batch": 1, "size": 32, "loss": 0.25])
+        callback.onEpochEnd(0, logs: ["loss": 0.4, "val_loss": 0.45])
+        let run = callback.run
+        #expect(try Self.records(in: rings) == [
+            .runAnnouncement(run: run, rank: 1, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(
+                logDirectory: "experiment/run1", updateFrequency: .samples(64))),
+            .hook(run: run, kind: .trainBegin, index: 0, logs: []),
+            .metricName(run: run, metric: 0, name: "batch"),
+            .metricName(run: run, metric: 1, name: "size"),
+            .metricName(run: run, metric: 2, name: "loss"),
+            .batch(run: run, phase: .train, isEnd: true, batch: 0, logs: [.init(metric: 0, value: 0), .init(metric: 1, value: 32), .init(metric: 2, value: 0.5)]),
+            .batch(run: run, phase: .train, isEnd: true, batch: 1, logs: [.init(metric: 0, value: 1), .init(metric: 1, value: 32), .init(metric: 2, value: 0.25)]),
+            .metricName(run: run, metric: 3, name: "val_loss"),
+            .hook(run: run, kind: .epochEnd, index: 0, logs: [.init(metric: 2, value: 0.4), .init(metric: 3, value: 0.45)]),
+        ])
+    }
+
+    /// The hot-loop form writes the same record as the `Logs` form.
+    @Test func batchLogsWriteTheSameRecords() throws {
+        let directory = TemporaryDirectory("ringboard-callback")
+        let rings = directory.appending("rings")
+        let callback = try TensorBoard(ringDirectory: rings)
+        var logs = callback.batchLogs(["batch", "size", "loss", "accuracy"])
+        for batch in 0..<3 {
+            logs[0] = Double(batch)
+            logs[1] = 32
+            logs[2] = 1 / Double(batch + 1)
+            logs[3] = 0.5
+            callback.onTrainBatchEnd(batch, logs: logs)
+            callback.onBatchEnd(batch, logs: ["batch": Double(batch), "size": 32, "loss": 1 / Double(batch + 1), "accuracy": 0.5])
+        }
+        let batches = try Self.records(in: rings).filter { if case .batch = $0 { true } else { false } }
+        #expect(batches.count == 6)
+        for pair in stride(from: 0, to: 6, by: 2) { #expect(batches[pair] == batches[pair + 1]) }
+    }
+
+    @Test func weightsGoOutBeforeTheEpochsThatUseThem() throws {
+        let directory = TemporaryDirectory("ringboard-callback")
+        let rings = directory.appending("rings")
+        // A small ring: the 300-value kernel travels in pieces.
+        var small = RingWriter.Options()
+        small.capacity = 1 << 14
+        let callback = try TensorBoard(histogramFreq: 2, ringDirectory: rings, ringOptions: small)
+        try callback.setParams(TrainingParameters(batchSize: 4, epochs: 3, doValidation: true))
+        let kernel = (0..<1200).map { Float($0) }
+        try callback.setModel(ModelDescription(name: "m", layers: [
+            .init(name: "dense", className: "Dense", weights: [.init(name: "dense/kernel:0", shape: [400, 3], values: kernel),
+                                                                  .init(name: "dense/bias:0", shape: [3], values: [0, 0, 0])]),
+        ]))
+        callback.setWeights([.init(name: "dense", className: "Dense", weights: [.init(name: "dense/bias:0", shape: [3], values: [1, 2, 3])])])
+        for epoch in 0..<3 { callback.onEpochEnd(epoch, logs: ["loss": 1]) }
+        let records = try Self.records(in: rings)
+        let kinds: [String] = records.compactMap { record in
+            switch record {
+            case .weightValues(_, let weight, let version, _, _, _): "w\(weight)v\(version)"
+            case .hook(_, .epochEnd, let epoch, _): "epoch\(epoch)"
+            default: nil
+            }
+        }
+        // histogram_freq 2: weights before epochs 0 and 2 only.
+        #expect(kinds.first == "w0v1")
+        #expect(kinds.contains("epoch0") && kinds.contains("epoch2"))
+        #expect(kinds.firstIndex(of: "epoch0")! < kinds.firstIndex(of: "epoch1")!)
+        let between = kinds[kinds.firstIndex(of: "epoch0")!..<kinds.firstIndex(of: "epoch1")!]
+        #expect(!between.contains { $0.hasPrefix("w") })
+        var kernelValues: [Float] = []
+        var bias: [Float] = []
+        var pieces = 0
+        for case .weightValues(_, let weight, 1, let offset, let total, let values) in records {
+            if weight == 0 {
+                pieces += 1
+                #expect(Int(offset) == kernelValues.count && total == 1200)
+                kernelValues += values
+            } else {
+                bias = values
+            }
+        }
+        #expect(kernelValues == kernel)
+        #expect(pieces == 3)  // a 16 KiB ring takes 2 KiB records: 494 values a piece
+        #expect(bias == [1, 2, 3])
+        guard case .model(_, let json, _) = records.first(where: { if case .model = $0 { true } else { false } }) else {
+            Issue.record("no model record")
+            return
+        }
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let layers = object["layers"] as! [[String: Any]]
+        #expect(layers.first?["class_name"] as? String == "Dense")
+        #expect((layers.first?["weights"] as? [[String: Any]])?.map { $0["name"] as! String } == ["dense/kernel:0", "dense/bias:0"])
+    }
+
+    @Test func usersGetClearErrors() throws {
+        let directory = TemporaryDirectory("ringboard-callback")
+        let rings = directory.appending("rings")
+        let histograms = try TensorBoard(histogramFreq: 1, ringDirectory: rings)
+        #expect(throws: ConfigurationError.histogramsNeedValidationData(histogramFrequency: 1)) {
+            try histograms.setParams(TrainingParameters(epochs: 1, doValidation: false))
+        }
+        let embeddings = try TensorBoard(embeddingsFreq: 1, embeddingsMetadata: .perLayer(["dense": "a.tsv", "embedding": "b.tsv"]),
+                                         ringDirectory: rings)
+        #expect(throws: ConfigurationError.unrecognizedEmbeddingLayers(["dense"])) {
+            try embeddings.setModel(ModelDescription(name: "m", layers: [
+                .init(name: "embedding", className: "Embedding"), .init(name: "dense", className: "Dense"),
+            ]))
+        }
+        #expect(ConfigurationError.unrecognizedEmbeddingLayers(["dense"]).description
+            == "Unrecognized `Embedding` layer names passed to `keras.callbacks.TensorBoard` `embeddings_metadata` argument: [\"dense\"]")
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(logDir: "../elsewhere", ringDirectory: rings) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(histogramFreq: -1, ringDirectory: rings) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(updateFreq: .samples(0), ringDirectory: rings) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(rank: 2, worldSize: 2, ringDirectory: rings) }
+        let mismatched = try TensorBoard(ringDirectory: rings)
+        #expect(throws: ConfigurationError.self) {
+            try mismatched.setModel(ModelDescription(name: "m", layers: [
+                .init(name: "dense", className: "Dense", weights: [.init(name: "k", shape: [2, 2], values: [1, 2, 3])]),
+            ]))
+        }
+    }
+}
