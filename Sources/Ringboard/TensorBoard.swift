@@ -299,6 +299,19 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     }
 }
 
+extension TensorBoard {
+    /// Tells the aggregator this process is done with the ring in `directory`: once it has
+    /// drained the ring and flushed what the records produced, it removes the ring file. Callbacks
+    /// of this process must not be used with that directory afterwards.
+    ///
+    /// - Parameter directory: The ring directory.
+    /// - Returns: The ring file's path (gone once the aggregator is done with it), or `nil` when
+    ///   this process never wrote to that directory.
+    public static func closeRing(directory: String = RingDirectory.defaultPath) -> String? {
+        SharedRing.close(directory: directory)
+    }
+}
+
 /// One ring writer per ring directory per process, shared by every callback in it.
 enum SharedRing {
     private static let writers = Mutex<[String: RingWriter]>([:])
@@ -315,5 +328,13 @@ enum SharedRing {
             }
         }
         return try result.get()
+    }
+
+    static func close(directory: String) -> String? {
+        writers.withLock { writers in
+            guard let writer = writers.removeValue(forKey: directory) else { return nil }
+            writer.close()
+            return writer.path
+        }
     }
 }

@@ -1,0 +1,307 @@
+import Foundation
+import Logging
+import RingboardFormat
+import RingboardRecords
+import RingboardSummaries
+
+/// The TF 2.0 `TensorBoard` callback's state machine for one output run directory (DESIGN §2):
+/// it turns the hooks of the rank that drives the run into event files, exactly as the callback
+/// would have written them.
+///
+/// - Warning: Not thread-safe; the aggregator's one thread owns it.
+final class RunState {
+    /// The run directory, relative to the log root.
+    let directory: String
+    let arguments: TensorBoardArguments
+    private let logRoot: String
+    private let logger: Logger
+    private let host: String
+
+    // TF 2.0 callback state.
+    private var samplesSeen: Int64 = 0
+    private var samplesSeenAtLastWrite: Int64 = 0
+    private var totalBatchesSeen: Int64 = 0
+    private var tracing = false
+    private var traceSpans: [ProfileTrace.Span] = []
+    private var traceStartedAt: Double = 0
+
+    private var metricNames: [UInt32: String] = [:]
+    private var model: Model?
+    private var writers: [String: EventFileWriter] = [:]
+    private(set) var finished = false
+    /// Histograms skipped because a weight held NaN or infinity.
+    private(set) var skippedHistograms = 0
+
+    /// The model as `set_model` described it, with the latest weight values.
+    struct Model {
+        var name: String
+        var layers: [(name: String, className: String, configJSON: String?, weights: [Weight])]
+        var modelJSON: String?
+        var graphDef: [UInt8]
+
+        struct Weight {
+            var name: String
+            var shape: [Int]
+            var values: [Float]
+        }
+    }
+
+    init(directory: String, arguments: TensorBoardArguments, logRoot: String, host: String, logger: Logger) {
+        self.directory = directory
+        self.arguments = arguments
+        self.logRoot = logRoot
+        self.host = host
+        self.logger = logger
+    }
+
+    // MARK: Records
+
+    func handle(_ record: HookRecord) throws(EventFileError) {
+        guard !finished else { return }
+        switch record {
+        case .runAnnouncement:
+            break
+        case .metricName(_, let metric, let name):
+            metricNames[metric] = name
+        case .parameters:
+            break
+        case .model(_, let json, let graphDef):
+            setModel(json: json, graphDef: graphDef)
+            try writeGraph()
+        case .weightValues(_, let weight, _, let offset, _, let values):
+            setWeightValues(weight: Int(weight), offset: Int(offset), values: values)
+        case .span(_, let name, let start, let duration, let thread):
+            if tracing {
+                traceSpans.append(ProfileTrace.Span(
+                    name: name, category: "user", startMicroseconds: Double(start) / 1000,
+                    durationMicroseconds: Double(duration) / 1000, processID: 0, threadID: Int(truncatingIfNeeded: thread)))
+            }
+        case .hook(_, let kind, let index, let logs):
+            try hook(kind, index: index, logs: named(logs))
+        case .batch(_, let phase, let isEnd, let batch, let logs):
+            if tracing {
+                let now = EventFileWriter.currentWallTime() * 1e6
+                traceSpans.append(ProfileTrace.Span(
+                    name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: now,
+                    durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
+            }
+            if phase == .train && isEnd {
+                try trainBatchEnd(logs: named(logs))
+            }
+        }
+    }
+
+    private func named(_ logs: [MetricValue]) -> [(String, Double)] {
+        logs.compactMap { entry in metricNames[entry.metric].map { ($0, entry.value) } }
+    }
+
+    private func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)]) throws(EventFileError) {
+        switch kind {
+        case .trainBegin:
+            // TF 2.0: profile_batch == 1 starts tracing before the first batch.
+            if arguments.profileBatch == 1 { startTracing() }
+        case .epochEnd:
+            try epochEnd(index, logs: logs)
+        case .trainEnd:
+            if tracing { try exportTrace() }
+            try finish()
+        case .epochBegin, .testBegin, .testEnd, .predictBegin, .predictEnd:
+            break  // nothing is written
+        }
+    }
+
+    /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
+    /// samples have passed, count the batch, then the profile window.
+    private func trainBatchEnd(logs: [(String, Double)]) throws(EventFileError) {
+        let size = logs.first { $0.0 == "size" }.map { Int64($0.1) } ?? 1  // TF 2.0: logs.get('size', 1)
+        samplesSeen += size
+        let frequency: Int64? = switch arguments.updateFrequency {
+        case .epoch: nil
+        case .batch: 1
+        case .samples(let count): count  // TF 2.0: samples, not batches
+        }
+        if let frequency, samplesSeen - samplesSeenAtLastWrite >= frequency {
+            try writeScalars(logs, prefix: "batch_", step: totalBatchesSeen)
+            samplesSeenAtLastWrite = samplesSeen
+        }
+        totalBatchesSeen += 1
+        if tracing {
+            try exportTrace()
+        } else if arguments.profileBatch > 0 && totalBatchesSeen == arguments.profileBatch - 1 {
+            startTracing()
+        }
+    }
+
+    /// `on_epoch_end` (TF 2.0): epoch scalars at the epoch (update_freq 'epoch') or at the samples
+    /// seen, then histograms/images and embeddings when their frequency divides the epoch.
+    private func epochEnd(_ epoch: Int64, logs: [(String, Double)]) throws(EventFileError) {
+        let step = arguments.updateFrequency == .epoch ? epoch : samplesSeen
+        try writeScalars(logs, prefix: "epoch_", step: step)
+        if arguments.histogramFrequency > 0 && epoch % arguments.histogramFrequency == 0 {
+            try writeWeights(epoch: epoch)
+        }
+        if arguments.embeddingsFrequency > 0 && epoch % arguments.embeddingsFrequency == 0 {
+            writeEmbeddings()
+        }
+    }
+
+    /// Scalars as the callback's `_log_metrics` writes them: `batch`, `size` and `num_steps` are
+    /// never written; `val_<name>` goes to `validation/` as `<prefix><name>`, the rest to `train/`.
+    private func writeScalars(_ logs: [(String, Double)], prefix: String, step: Int64) throws(EventFileError) {
+        let now = EventFileWriter.currentWallTime()
+        for (name, value) in logs where name != "batch" && name != "size" && name != "num_steps" {
+            if name.hasPrefix("val_") {
+                try writer("validation").appendScalar(tag: prefix + name.dropFirst(4), value: Float(value), step: step, wallTime: now)
+            } else {
+                try writer("train").appendScalar(tag: prefix + name, value: Float(value), step: step, wallTime: now)
+            }
+        }
+    }
+
+    /// Every weight of every layer as a histogram (and an image with `write_images`), in `train/`.
+    private func writeWeights(epoch: Int64) throws(EventFileError) {
+        guard let model else { return }
+        var values: [Summary.Value] = []
+        for layer in model.layers {
+            for weight in layer.weights {
+                let tag = weight.name.replacingOccurrences(of: ":", with: "_")
+                do {
+                    let histogram = try Histogram.tensorFlow(weight.values, tag: tag)
+                    values.append(Summary.Value(tag: tag, kind: .histogram(histogram)))
+                } catch {
+                    skippedHistograms += 1
+                    logger.warning("histogram skipped", metadata: ["run": "\(directory)", "tag": "\(tag)", "reason": "\(error)"])
+                    continue
+                }
+                if arguments.writeImages {
+                    do {
+                        if let images = try WeightImage.summaryValues(name: tag, shape: weight.shape, values: weight.values) {
+                            values += images
+                        }
+                    } catch {
+                        logger.warning("weight image skipped", metadata: ["run": "\(directory)", "tag": "\(tag)", "reason": "\(error)"])
+                    }
+                }
+            }
+        }
+        guard !values.isEmpty else { return }
+        let now = EventFileWriter.currentWallTime()
+        for value in values {
+            try writer("train").append(Event(wallTime: now, step: epoch, what: .summary(Summary(values: [value]))))
+        }
+    }
+
+    private func writeEmbeddings() {
+        guard let model else { return }
+        var embeddings: [(Projector.Embedding, [Float])] = []
+        for layer in model.layers where layer.className == "Embedding" {
+            guard let weight = layer.weights.first, weight.shape.count == 2 else { continue }
+            let metadata: String? = switch arguments.embeddingsMetadata {
+            case nil: nil
+            case .all(let path): path
+            case .perLayer(let files): files[layer.name]
+            }
+            embeddings.append((Projector.Embedding(tensorName: weight.name, rows: weight.shape[0], columns: weight.shape[1],
+                                                   metadataPath: metadata), weight.values))
+        }
+        guard !embeddings.isEmpty else { return }
+        do {
+            try Projector.write(embeddings, logDirectory: logRoot + "/" + directory)
+        } catch {
+            logger.error("projector files not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
+        }
+    }
+
+    /// `write_graph`: the GraphDef (if any) and the Keras model as tag `keras`, at step 0 in `train/`.
+    private func writeGraph() throws(EventFileError) {
+        guard arguments.writeGraph, let model else { return }
+        let now = EventFileWriter.currentWallTime()
+        if !model.graphDef.isEmpty {
+            try writer("train").append(Event(wallTime: now, step: 0, what: .graphDef(model.graphDef)))
+        }
+        let json = model.modelJSON ?? KerasModelGraph.sequentialJSON(
+            name: model.name, layers: model.layers.map { KerasModelGraph.Layer(name: $0.name, className: $0.className, configJSON: $0.configJSON) })
+        try writer("train").append(Event(wallTime: now, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
+    }
+
+    private func startTracing() {
+        tracing = true
+        traceSpans = []
+        traceStartedAt = EventFileWriter.currentWallTime()
+    }
+
+    /// The trace of the profiled batch, named `batch_<total batches seen>` at that step.
+    private func exportTrace() throws(EventFileError) {
+        tracing = false
+        let now = EventFileWriter.currentWallTime()
+        do {
+            try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: logRoot + "/" + directory + "/train",
+                                   host: host, wallTime: traceStartedAt)
+        } catch {
+            logger.error("profile trace not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
+        }
+        try writer("train").append(ProfileTrace.runMetadataEvent(step: totalBatchesSeen, spans: traceSpans, wallTime: now))
+        traceSpans = []
+    }
+
+    // MARK: Model
+
+    private func setModel(json: String, graphDef: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            logger.error("model description is not a JSON object", metadata: ["run": "\(directory)"])
+            return
+        }
+        let layers = (object["layers"] as? [[String: Any]] ?? []).map { layer in
+            (name: layer["name"] as? String ?? "", className: layer["class_name"] as? String ?? "",
+             configJSON: layer["config_json"] as? String,
+             weights: (layer["weights"] as? [[String: Any]] ?? []).map { weight in
+                 let shape = weight["shape"] as? [Int] ?? []
+                 return Model.Weight(name: weight["name"] as? String ?? "", shape: shape,
+                                     values: [Float](repeating: 0, count: max(0, shape.reduce(1, *))))
+             })
+        }
+        model = Model(name: object["name"] as? String ?? "model", layers: layers,
+                      modelJSON: object["model_json"] as? String, graphDef: graphDef)
+    }
+
+    private func setWeightValues(weight number: Int, offset: Int, values: [Float]) {
+        guard var model else { return }
+        var remaining = number
+        for layerIndex in model.layers.indices {
+            let count = model.layers[layerIndex].weights.count
+            if remaining < count {
+                let target = model.layers[layerIndex].weights[remaining].values.count
+                guard offset <= target, values.count <= target - offset else { return }
+                model.layers[layerIndex].weights[remaining].values.replaceSubrange(offset..<(offset + values.count), with: values)
+                self.model = model
+                return
+            }
+            remaining -= count
+        }
+    }
+
+    // MARK: Writers
+
+    /// The writer of `train` or `validation`, created when it first has something to write.
+    private func writer(_ subdirectory: String) throws(EventFileError) -> EventFileWriter {
+        if let writer = writers[subdirectory] { return writer }
+        var options = EventFileWriter.Options()
+        options.hostName = host
+        let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
+        writers[subdirectory] = writer
+        return writer
+    }
+
+    /// Writes everything buffered.
+    func flush() throws(EventFileError) {
+        for writer in writers.values { try writer.flush() }
+    }
+
+    /// `on_train_end`: the writers are closed (fsynced); later records of this run are ignored.
+    func finish() throws(EventFileError) {
+        guard !finished else { return }
+        finished = true
+        for writer in writers.values { try writer.close() }
+        writers = [:]
+    }
+}
