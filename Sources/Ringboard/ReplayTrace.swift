@@ -75,7 +75,30 @@ public struct ReplayTrace: Sendable {
         }
         steps = []
         for (number, text) in lines {
-            steps.append(try Self.step(try Self.object(text, line: number), line: number))
+            let step = try Self.step(try Self.object(text, line: number), line: number)
+            try Self.check(step, arguments: arguments, line: number)
+            steps.append(step)
+        }
+    }
+
+    /// The errors the callback itself would raise, found before anything is replayed.
+    private static func check(_ step: Step, arguments: TensorBoardArguments, line: Int) throws(LineError) {
+        switch step {
+        case .setParams(let params):
+            if arguments.histogramFrequency > 0 && !params.doValidation {
+                throw LineError(line: line, reason: ConfigurationError.histogramsNeedValidationData(
+                    histogramFrequency: Int(arguments.histogramFrequency)).description)
+            }
+        case .setModel(let model):
+            if case .perLayer(let files) = arguments.embeddingsMetadata {
+                let embeddingLayers = Set(model.layers.filter { $0.className == "Embedding" }.map(\.name))
+                let unknown = files.keys.filter { !embeddingLayers.contains($0) }
+                if !unknown.isEmpty {
+                    throw LineError(line: line, reason: ConfigurationError.unrecognizedEmbeddingLayers(unknown).description)
+                }
+            }
+        case .setWeights, .hook:
+            break
         }
     }
 
@@ -197,10 +220,10 @@ public struct ReplayTrace: Sendable {
                 var floats: [Float] = []
                 floats.reserveCapacity(values.count)
                 for value in values {
-                    guard let number = value as? NSNumber, !isBoolean(value) else {
+                    guard let number = number(value) else {
                         throw LineError(line: line, reason: "weight \(weightName): values must be numbers")
                     }
-                    floats.append(number.floatValue)
+                    floats.append(Float(number))
                 }
                 guard dimensions.reduce(1, *) == floats.count else {
                     throw LineError(line: line, reason: "weight \(weightName): shape \(dimensions) needs \(dimensions.reduce(1, *)) values, not \(floats.count)")
@@ -218,12 +241,34 @@ public struct ReplayTrace: Sendable {
         guard let object = value as? [String: Any] else { throw LineError(line: line, reason: "\"logs\" must be an object") }
         var entries: [(name: String, value: Double)] = []
         for (name, value) in object.sorted(by: { $0.key < $1.key }) {
-            guard let number = value as? NSNumber, !isBoolean(value) else {
+            guard let number = number(value) else {
                 throw LineError(line: line, reason: "logs[\"\(name)\"] must be a number")
             }
-            entries.append((name, number.doubleValue))
+            if name == "size" || name == "batch" {
+                guard number >= 0, number == number.rounded(), number < 9e15 else {
+                    throw LineError(line: line, reason: "logs[\"\(name)\"] must be a non-negative integer, not \(number)")
+                }
+            }
+            entries.append((name, number))
         }
         return Logs(entries)
+    }
+
+    /// A JSON number, or one of the strings strict JSON needs for the others: "NaN",
+    /// "Infinity", "-Infinity", "-0.0".
+    private static func number(_ value: Any) -> Double? {
+        switch value {
+        case let text as String:
+            switch text {
+            case "NaN": .nan
+            case "Infinity": .infinity
+            case "-Infinity": -.infinity
+            case "-0.0": -0.0
+            default: nil
+            }
+        case let number as NSNumber where !isBoolean(value): number.doubleValue
+        default: nil
+        }
     }
 
     private static func integer(_ value: Any, _ name: String, line: Int, minimum: Int = .min) throws(LineError) -> Int {

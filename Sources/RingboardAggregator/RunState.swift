@@ -68,6 +68,8 @@ final class RunState {
         case .model(_, let json, let graphDef):
             setModel(json: json, graphDef: graphDef)
             try writeGraph()
+            // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`).
+            if arguments.embeddingsFrequency > 0 { writeEmbeddings() }
         case .weightValues(_, let weight, _, let offset, _, let values):
             setWeightValues(weight: Int(weight), offset: Int(offset), values: values)
         case .span(_, let name, let start, let duration, let thread):
@@ -103,8 +105,10 @@ final class RunState {
         case .epochEnd:
             try epochEnd(index, logs: logs)
         case .trainEnd:
+            // TF 2.0 closes its writers; a later fit() with the same callback opens new files,
+            // and the counters go on.
             if tracing { try exportTrace() }
-            try finish()
+            try closeWriters()
         case .epochBegin, .testBegin, .testEnd, .predictBegin, .predictEnd:
             break  // nothing is written
         }
@@ -151,9 +155,9 @@ final class RunState {
         let now = EventFileWriter.currentWallTime()
         for (name, value) in logs where name != "batch" && name != "size" && name != "num_steps" {
             if name.hasPrefix("val_") {
-                try writer("validation").appendScalar(tag: prefix + name.dropFirst(4), value: Float(value), step: step, wallTime: now)
+                try writer("validation").appendScalar(tag: RunState.tag(prefix + name.dropFirst(4)), value: Float(value), step: step, wallTime: now)
             } else {
-                try writer("train").appendScalar(tag: prefix + name, value: Float(value), step: step, wallTime: now)
+                try writer("train").appendScalar(tag: RunState.tag(prefix + name), value: Float(value), step: step, wallTime: now)
             }
         }
     }
@@ -164,14 +168,14 @@ final class RunState {
         var values: [Summary.Value] = []
         for layer in model.layers {
             for weight in layer.weights {
-                let tag = weight.name.replacingOccurrences(of: ":", with: "_")
+                let tag = RunState.tag(weight.name.replacingOccurrences(of: ":", with: "_"))
                 do {
                     let histogram = try Histogram.tensorFlow(weight.values, tag: tag)
                     values.append(Summary.Value(tag: tag, kind: .histogram(histogram)))
                 } catch {
+                    // Only this histogram is skipped; the weight's image is still written.
                     skippedHistograms += 1
                     logger.warning("histogram skipped", metadata: ["run": "\(directory)", "tag": "\(tag)", "reason": "\(error)"])
-                    continue
                 }
                 if arguments.writeImages {
                     do {
@@ -191,6 +195,17 @@ final class RunState {
         }
     }
 
+    /// A summary name as TF 2.0's `summary_scope` cleans it: every character other than
+    /// `A-Z a-z 0-9 _ - . /` becomes `_`.
+    static func tag(_ name: some StringProtocol) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".", "/": scalar
+            default: "_"
+            }
+        }))
+    }
+
     private func writeEmbeddings() {
         guard let model else { return }
         var embeddings: [(Projector.Embedding, [Float])] = []
@@ -204,7 +219,6 @@ final class RunState {
             embeddings.append((Projector.Embedding(tensorName: weight.name, rows: weight.shape[0], columns: weight.shape[1],
                                                    metadataPath: metadata), weight.values))
         }
-        guard !embeddings.isEmpty else { return }
         do {
             try Projector.write(embeddings, logDirectory: logRoot + "/" + directory)
         } catch {
@@ -297,11 +311,16 @@ final class RunState {
         for writer in writers.values { try writer.flush() }
     }
 
-    /// `on_train_end`: the writers are closed (fsynced); later records of this run are ignored.
+    /// Closes (and fsyncs) the event files; the next write opens new ones.
+    func closeWriters() throws(EventFileError) {
+        for writer in writers.values { try writer.close() }
+        writers = [:]
+    }
+
+    /// The run's producer is gone: its files are closed and later records are ignored.
     func finish() throws(EventFileError) {
         guard !finished else { return }
         finished = true
-        for writer in writers.values { try writer.close() }
-        writers = [:]
+        try closeWriters()
     }
 }

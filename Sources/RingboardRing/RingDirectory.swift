@@ -19,6 +19,16 @@ public enum RingDirectory {
     /// - Throws: `RingError.notOwned` for a directory of another user, one that others can write,
     ///   or a symbolic link; `RingError.systemCall` when it cannot be created.
     public static func prepare(_ path: String) throws(RingError) {
+        // Parents as needed (0755, as mkdir -p makes them); the ring directory itself 0700.
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += component
+            switch Syscalls.makeDirectory(prefix, mode: 0o755) {
+            case .success, .failure(.fileExists): break
+            case .failure(let error): throw .systemCall("mkdir", path: prefix, error)
+            }
+            prefix += "/"
+        }
         switch Syscalls.makeDirectory(path, mode: 0o700) {
         case .success, .failure(.fileExists): break
         case .failure(let error): throw .systemCall("mkdir", path: path, error)

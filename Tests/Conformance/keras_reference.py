@@ -537,19 +537,40 @@ class TensorBoardCallback:
             self.configure_embeddings(hook["line"])
 
     def set_weights(self, hook):
+        """New values for weights of the model, matched by layer and weight name (a layer may
+        give some of its weights only); a weight keeps its shape, as Keras' set_weights wants."""
         by_name = {layer.name: layer for layer in self.layers}
         for layer in hook["layers"]:
             if layer.name not in by_name:
                 raise TraceError(hook["line"], "unknown_layer",
                                  f"set_weights: no layer {layer.name!r} in the model"
                                  + ("" if self.layers else " (no set_model before)"))
-            by_name[layer.name].weights = layer.weights
+            target = by_name[layer.name]
+            positions = {weight[0]: i for i, weight in enumerate(target.weights)}
+            for weight in layer.weights:
+                if weight[0] not in positions:
+                    raise TraceError(hook["line"], "unknown_layer",
+                                     f"set_weights: layer {layer.name!r} has no weight {weight[0]!r}")
+                old = target.weights[positions[weight[0]]]
+                if old[1] != weight[1]:
+                    raise _wrong(hook["line"], f"set_weights: {weight[0]} has shape {list(old[1])}, "
+                                               f"not {list(weight[1])}")
+            # Replace the layer object's list, so that earlier states of the model are untouched.
+            new = list(target.weights)
+            for weight in layer.weights:
+                new[positions[weight[0]]] = weight
+            replacement = Layer(target.name, target.class_name, target.config, new)
+            self.layers = [replacement if l is target else l for l in self.layers]
+            by_name[layer.name] = replacement
 
     def on_train_begin(self):
         if self.profile_batch == 1:
             self.is_tracing = True
 
     def on_batch_end(self, logs):
+        # TF 2.0: update_freq counts samples (logs["size"], 1 when missing), not batches; the
+        # step is the number of batches seen before this one; tracing starts once
+        # total_batches_seen reaches profile_batch - 1 and stops after the next batch.
         self.samples_seen += logs.get("size", 1)
         since = self.samples_seen - self.samples_seen_at_last_write
         if self.update_freq != "epoch" and since >= self.update_freq:
@@ -562,6 +583,8 @@ class TensorBoardCallback:
             self.is_tracing = True
 
     def on_epoch_end(self, epoch, logs):
+        # TF 2.0: the epoch step is the sample count unless update_freq is "epoch"; histograms,
+        # images and embeddings always use the epoch.
         step = epoch if self.update_freq == "epoch" else self.samples_seen
         self.log_metrics(logs, "epoch_", step)
         if self.histogram_freq and epoch % self.histogram_freq == 0:

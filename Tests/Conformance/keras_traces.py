@@ -166,7 +166,9 @@ def build_model(rng, values, index, embeddings):
         builder.dense(rng.randint(3, 6), 1)                    # kernel [n, 1] squeezes to 1-D
     elif layout == 2:
         builder.conv2d(2, 2, rng.randint(2, 3), rng.choice([2, 5]))     # 4-D, skipped
-        builder.conv3d(1, rng.randint(2, 3))                   # 5-D, skipped
+        builder.conv3d(2, rng.randint(2, 3))                   # 5-D, skipped
+        if rng.random() < 0.5:
+            builder.conv3d(1, rng.choice([3, 4]))              # squeezes to 4-D, written
         builder.scalar_weight(rng.choice([[1], [], [1, 1]]))   # squeezes to a scalar, skipped
         builder.dense(rng.randint(3, 5), rng.randint(3, 5))
     else:
@@ -258,6 +260,7 @@ def _generate(rng, nprng, index, shrink):
         arguments["batch_size"] = batch_size
     if index % 11 == 4:
         arguments["embeddings_layer_names"] = embedding_names
+        arguments["embeddings_data"] = [[0, 1, 2]]
     for key in list(arguments):
         if key not in ("log_dir", "update_freq") and rng.random() < 0.15 and key in keras_reference.DEFAULTS \
                 and arguments[key] == keras_reference.DEFAULTS[key]:
