@@ -17,5 +17,7 @@ echo "test: building"
 swift build --build-tests
 echo "test: ThreadSanitizer on the ring's concurrent producers (separate build in .build-tsan)"
 swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests' 2>&1 | tail -n 3
+echo "test: the TF 2.0 reference model checks itself"
+.venv/bin/python Tests/Conformance/test_keras_reference_selfcheck.py
 echo "test: running the suite"
 swift test --skip-build

@@ -133,8 +133,10 @@ public struct ReplayTrace: Sendable {
         case let text as String where text == "epoch": arguments.updateFrequency = .epoch
         case let text as String where text == "batch": arguments.updateFrequency = .batch
         case let value where !(value is String) && !isBoolean(value):
-            arguments.updateFrequency = .samples(Int64(try integer(value, "update_freq", line: line, minimum: 1)))
-        default: throw LineError(line: line, reason: "update_freq must be \"batch\", \"epoch\" or a positive integer")
+            // TF 2.0 compares samples since the last write with update_freq: 0 writes every batch.
+            let samples = try integer(value, "update_freq", line: line, minimum: 0)
+            arguments.updateFrequency = samples <= 1 ? .batch : .samples(Int64(samples))
+        default: throw LineError(line: line, reason: "update_freq must be \"batch\", \"epoch\" or an integer ≥ 0")
         }
         arguments.profileBatch = Int64(try integer(object["profile_batch"] ?? 2, "profile_batch", line: line, minimum: 0))
         arguments.embeddingsFrequency = Int64(try integer(object["embeddings_freq"] ?? 0, "embeddings_freq", line: line, minimum: 0))

@@ -195,14 +195,13 @@ final class RunState {
         }
     }
 
-    /// A summary name as TF 2.0's `summary_scope` cleans it: every character other than
-    /// `A-Z a-z 0-9 _ - . /` becomes `_`.
+    /// A summary name as TF 2.0's `clean_tag` cleans it (`re.sub(r'[^-/\w\.]', '_', name)`,
+    /// where `\w` is any Unicode letter, digit or underscore).
     static func tag(_ name: some StringProtocol) -> String {
         String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".", "/": scalar
-            default: "_"
-            }
+            let properties = scalar.properties
+            let word = scalar == "_" || properties.isAlphabetic || properties.numericType != nil
+            return word || scalar == "-" || scalar == "/" || scalar == "." ? scalar : "_"
         }))
     }
 

@@ -420,6 +420,10 @@ def normalize_float_image(image):
     truncated to uint8; a pixel with a non-finite channel gets the bad colour (red)."""
     height, width, depth = image.shape
     pixels = image.reshape(height * width, depth).astype(np.float32)
+    # TensorFlow runs kernels with denormals flushed to zero (ScopedFlushDenormal around every op
+    # in the executor): a subnormal pixel compares, scales and shifts as a zero of its sign.
+    tiny = np.finfo(np.float32).tiny
+    pixels = np.where(np.abs(pixels) < tiny, np.copysign(np.float32(0), pixels), pixels).astype(np.float32)
     finite = np.all(np.isfinite(pixels), axis=1)
     if finite.any():
         image_min = np.float32(pixels[finite].min())
