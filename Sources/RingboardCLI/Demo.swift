@@ -1,17 +1,30 @@
 import ArgumentParser
 import Foundation
-import RingboardFormat
+import Logging
+import Ringboard
+import RingboardAggregator
+import RingboardRing
 
 extension RingboardCommand {
-    /// `ringboard demo`: trains a small logistic regression on synthetic data and logs it as the
-    /// Keras callback would with `update_freq="batch"`, then inspects the log directory.
+    /// `ringboard demo`: K trainer processes of a small real model, each logging through the
+    /// TensorBoard callback into its ring, and one aggregator writing the log directory.
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a small model on synthetic data, log it, and inspect the log directory."
+            abstract: "Train a small model in several processes, log it as the Keras TensorBoard callback does, inspect the logs.",
+            discussion: """
+                Each process trains a bag-of-words classifier (an Embedding layer, mean pooling, a \
+                Dense output) on its own shard of synthetic data, with validation, weight \
+                histograms and images every epoch, embeddings for the projector, the Keras model \
+                graph and a profiled batch. With one process the run is written to LOGDIR; with \
+                more, each rank gets its own run, LOGDIR/rank_<r>.
+                """
         )
 
         @Option(help: "Where to write the event files.")
         var logdir = "logs/ringboard-demo"
+
+        @Option(help: "Trainer processes.")
+        var procs = 2
 
         @Option(help: "Training epochs.")
         var epochs = 5
@@ -20,94 +33,203 @@ extension RingboardCommand {
         var steps = 50
 
         func validate() throws {
-            guard epochs > 0, epochs <= 10_000 else { throw ValidationError("--epochs must be between 1 and 10000") }
-            guard steps > 0, steps <= 1_000_000 else { throw ValidationError("--steps must be between 1 and 1000000") }
+            guard procs >= 1, procs <= 16 else { throw ValidationError("--procs must be between 1 and 16") }
+            guard epochs >= 1, epochs <= 10_000 else { throw ValidationError("--epochs must be between 1 and 10000") }
+            guard steps >= 1, steps <= 1_000_000 else { throw ValidationError("--steps must be between 1 and 1000000") }
         }
 
         func run() throws {
+            let ringDirectory = "/dev/shm/ringboard-demo-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: ringDirectory) }
+            var logger = Logger(label: "ringboard.demo")
+            logger.logLevel = .warning
+            let aggregator: Aggregator
             do {
-                try train()
+                aggregator = try Aggregator(options: Aggregator.Options(logRoot: logdir, ringDirectory: ringDirectory), logger: logger)
             } catch {
                 printError("demo", error.description)
                 throw ExitCode(1)
             }
+            let stop = StopSignal()
+            let thread = Thread {
+                aggregator.run { stop.isSet }
+                stop.finished()
+            }
+            thread.start()
+
+            print("demo: \(procs) trainer process\(procs == 1 ? "" : "es"), \(epochs) epochs × \(steps) batches, logging to \(logdir)")
+            flushStandardOutput()
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            var children: [Process] = []
+            for rank in 0..<procs {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)",
+                                     "--steps", "\(steps)", "--ring-dir", ringDirectory]
+                try process.run()
+                children.append(process)
+            }
+            var failed = false
+            for child in children {
+                child.waitUntilExit()
+                failed = failed || child.terminationStatus != 0
+            }
+            // The trainers closed their rings; the aggregator retires each once it is in the files.
+            let deadline = Date().addingTimeInterval(60)
+            while (try? FileManager.default.contentsOfDirectory(atPath: ringDirectory))?.contains(where: { $0.hasSuffix(".ring") }) == true,
+                  Date() < deadline {
+                usleep(20_000)
+            }
+            stop.set()
+            stop.waitUntilFinished(if: true)
+            if failed {
+                printError("demo", "a trainer process failed")
+                throw ExitCode(1)
+            }
             print("")
-            try Inspect.parse([logdir]).run()
+            try Inspect.parse([logdir, "--no-files"]).run()
             print("\nOpen it with: .venv/bin/tensorboard --logdir \(logdir)   (or any tensorboard)")
         }
+    }
 
-        /// Logistic regression on two Gaussian blobs, trained by minibatch gradient descent.
-        private func train() throws(EventFileError) {
-            var generator = SplitMix64(seed: 42)
-            let features = 8
+    /// One trainer process of the demo (not for direct use).
+    struct DemoTrainer: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "demo-trainer", shouldDisplay: false)
+
+        @Option var rank: Int
+        @Option var procs: Int
+        @Option var epochs: Int
+        @Option var steps: Int
+        @Option var ringDir: String
+
+        func run() throws {
+            let callback = try TensorBoard(
+                logDir: ".", histogramFreq: 1, writeImages: true, updateFreq: .batch, profileBatch: 2, embeddingsFreq: 1,
+                rank: rank, worldSize: procs, rankPolicy: procs == 1 ? .chief : .perRank, ringDirectory: ringDir)
+            var model = BagOfWordsModel(seed: UInt64(rank + 1))
+            var data = SplitMix64(seed: 1000 + UInt64(rank))
             let batchSize = 32
-            let trueWeights = (0..<features).map { _ in generator.nextGaussian() }
-            func sample() -> ([Double], Double) {
-                let x = (0..<features).map { _ in generator.nextGaussian() }
-                let margin = zip(x, trueWeights).reduce(0) { $0 + $1.0 * $1.1 }
-                return (x, margin + 0.5 * generator.nextGaussian() > 0 ? 1 : 0)
-            }
-            let validation = (0..<512).map { _ in sample() }
-            var weights = [Double](repeating: 0, count: features)
-            var bias = 0.0
-            func evaluate(_ batch: [([Double], Double)]) -> (loss: Double, accuracy: Double) {
-                var loss = 0.0
-                var correct = 0.0
-                for (x, y) in batch {
-                    let p = sigmoid(zip(x, weights).reduce(bias) { $0 + $1.0 * $1.1 })
-                    loss -= y * log(max(p, 1e-12)) + (1 - y) * log(max(1 - p, 1e-12))
-                    correct += (p > 0.5 ? 1 : 0) == y ? 1 : 0
-                }
-                return (loss / Double(batch.count), correct / Double(batch.count))
-            }
-
-            let train = try EventFileWriter(directory: logdir + "/train")
-            let validationWriter = try EventFileWriter(directory: logdir + "/validation")
-            var step: Int64 = 0
-            print("training: \(epochs) epochs × \(steps) batches of \(batchSize)")
+            let validation = (0..<256).map { _ in model.sample(&data) }
+            try callback.setParams(TrainingParameters(batchSize: batchSize, epochs: epochs, steps: steps,
+                                                      samples: steps * batchSize, doValidation: true,
+                                                      metrics: ["loss", "accuracy", "val_loss", "val_accuracy"]))
+            try callback.setModel(model.description)
+            var logs = callback.batchLogs(["batch", "size", "loss", "accuracy"])
+            callback.onTrainBegin(logs: [:])
             for epoch in 0..<epochs {
-                var epochLoss = 0.0
-                var epochAccuracy = 0.0
-                for _ in 0..<steps {
-                    let batch = (0..<batchSize).map { _ in sample() }
-                    let (loss, accuracy) = evaluate(batch)
-                    var gradient = [Double](repeating: 0, count: features)
-                    var gradientBias = 0.0
-                    for (x, y) in batch {
-                        let error = sigmoid(zip(x, weights).reduce(bias) { $0 + $1.0 * $1.1 }) - y
-                        for k in 0..<features { gradient[k] += error * x[k] }
-                        gradientBias += error
-                    }
-                    for k in 0..<features { weights[k] -= 0.1 * gradient[k] / Double(batchSize) }
-                    bias -= 0.1 * gradientBias / Double(batchSize)
-                    let now = EventFileWriter.currentWallTime()
-                    try train.appendScalar(tag: "batch_loss", value: Float(loss), step: step, wallTime: now)
-                    try train.appendScalar(tag: "batch_accuracy", value: Float(accuracy), step: step, wallTime: now)
+                callback.onEpochBegin(epoch, logs: [:])
+                var epochLoss = 0.0, epochAccuracy = 0.0
+                for batch in 0..<steps {
+                    callback.onTrainBatchBegin(batch, logs: ["batch": Double(batch), "size": Double(batchSize)])
+                    let examples = (0..<batchSize).map { _ in model.sample(&data) }
+                    let (loss, accuracy) = model.train(examples, learningRate: 0.5)
+                    logs[0] = Double(batch)
+                    logs[1] = Double(batchSize)
+                    logs[2] = loss
+                    logs[3] = accuracy
+                    callback.onTrainBatchEnd(batch, logs: logs)
                     epochLoss += loss
                     epochAccuracy += accuracy
-                    step += 1
                 }
-                let (validationLoss, validationAccuracy) = evaluate(validation)
-                let now = EventFileWriter.currentWallTime()
-                // TF 2.0 with update_freq="batch": epoch summaries are stepped by samples seen.
-                let samples = step * Int64(batchSize)
-                try train.appendScalar(tag: "epoch_loss", value: Float(epochLoss / Double(steps)), step: samples, wallTime: now)
-                try train.appendScalar(tag: "epoch_accuracy", value: Float(epochAccuracy / Double(steps)), step: samples, wallTime: now)
-                try validationWriter.appendScalar(tag: "epoch_loss", value: Float(validationLoss), step: samples, wallTime: now)
-                try validationWriter.appendScalar(tag: "epoch_accuracy", value: Float(validationAccuracy), step: samples, wallTime: now)
-                print("epoch \(epoch + 1)/\(epochs): val_loss \(rounded(validationLoss)), val_accuracy \(rounded(validationAccuracy))")
+                let (validationLoss, validationAccuracy) = model.evaluate(validation)
+                callback.setWeights(model.description.layers)
+                callback.onEpochEnd(epoch, logs: Logs([
+                    ("loss", epochLoss / Double(steps)), ("accuracy", epochAccuracy / Double(steps)),
+                    ("val_loss", validationLoss), ("val_accuracy", validationAccuracy),
+                ]))
+                if rank == 0 {
+                    defer { flushStandardOutput() }
+                    print("epoch \(epoch + 1)/\(epochs): loss \(rounded(epochLoss / Double(steps))), val_loss \(rounded(validationLoss)), val_accuracy \(rounded(validationAccuracy))")
+                }
             }
-            try train.close()
-            try validationWriter.close()
+            callback.onTrainEnd(logs: [:])
+            _ = TensorBoard.closeRing(directory: ringDir)
         }
 
         private func rounded(_ value: Double) -> String {
-            String(Double(Int((value * 10_000).rounded())) / 10_000)
+            String(format: "%.4f", value)
         }
     }
 }
 
-private func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+/// A bag-of-words classifier: 4 token ids from a vocabulary of 24, an 8-dimensional embedding,
+/// mean pooling, a dense layer to one logit. The data's label says whether the tokens' hidden
+/// scores add up to more than zero, so the embedding has something real to learn.
+struct BagOfWordsModel {
+    static let vocabulary = 24, dimensions = 8, tokensPerExample = 4
+    var embeddings: [Float]
+    var kernel: [Float]
+    var bias: Float = 0
+    private let hiddenScores: [Double]
+
+    init(seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        embeddings = (0..<(Self.vocabulary * Self.dimensions)).map { _ in Float(generator.nextGaussian() * 0.1) }
+        kernel = (0..<Self.dimensions).map { _ in Float(generator.nextGaussian() * 0.1) }
+        var scores = SplitMix64(seed: 7)
+        hiddenScores = (0..<Self.vocabulary).map { _ in scores.nextGaussian() }
+    }
+
+    func sample(_ generator: inout SplitMix64) -> (tokens: [Int], label: Double) {
+        let tokens = (0..<Self.tokensPerExample).map { _ in Int(generator.next() % UInt64(Self.vocabulary)) }
+        return (tokens, tokens.reduce(0) { $0 + hiddenScores[$1] } > 0 ? 1 : 0)
+    }
+
+    private func forward(_ tokens: [Int]) -> (pooled: [Float], probability: Double) {
+        var pooled = [Float](repeating: 0, count: Self.dimensions)
+        for token in tokens {
+            for d in 0..<Self.dimensions { pooled[d] += embeddings[token * Self.dimensions + d] / Float(tokens.count) }
+        }
+        let logit = zip(pooled, kernel).reduce(bias) { $0 + $1.0 * $1.1 }
+        return (pooled, 1 / (1 + exp(-Double(logit))))
+    }
+
+    func evaluate(_ examples: [(tokens: [Int], label: Double)]) -> (loss: Double, accuracy: Double) {
+        var loss = 0.0, correct = 0.0
+        for (tokens, label) in examples {
+            let p = forward(tokens).probability
+            loss -= label * log(max(p, 1e-12)) + (1 - label) * log(max(1 - p, 1e-12))
+            correct += ((p > 0.5) == (label == 1)) ? 1 : 0
+        }
+        return (loss / Double(examples.count), correct / Double(examples.count))
+    }
+
+    /// One step of gradient descent on the cross-entropy; returns the batch's loss and accuracy
+    /// before the step.
+    mutating func train(_ examples: [(tokens: [Int], label: Double)], learningRate: Float) -> (Double, Double) {
+        let before = evaluate(examples)
+        var gradientKernel = [Float](repeating: 0, count: Self.dimensions)
+        var gradientEmbeddings = [Float](repeating: 0, count: embeddings.count)
+        var gradientBias: Float = 0
+        for (tokens, label) in examples {
+            let (pooled, p) = forward(tokens)
+            let error = Float(p - label) / Float(examples.count)
+            gradientBias += error
+            for d in 0..<Self.dimensions {
+                gradientKernel[d] += error * pooled[d]
+                for token in tokens {
+                    gradientEmbeddings[token * Self.dimensions + d] += error * kernel[d] / Float(tokens.count)
+                }
+            }
+        }
+        for d in 0..<Self.dimensions { kernel[d] -= learningRate * gradientKernel[d] }
+        for k in embeddings.indices { embeddings[k] -= learningRate * 4 * gradientEmbeddings[k] }
+        bias -= learningRate * gradientBias
+        return before
+    }
+
+    var description: ModelDescription {
+        ModelDescription(name: "bag_of_words", layers: [
+            .init(name: "embedding", className: "Embedding",
+                  configJSON: #"{"name": "embedding", "input_dim": 24, "output_dim": 8}"#,
+                  weights: [.init(name: "embedding/embeddings:0", shape: [Self.vocabulary, Self.dimensions], values: embeddings)]),
+            .init(name: "global_average_pooling1d", className: "GlobalAveragePooling1D"),
+            .init(name: "dense", className: "Dense", configJSON: #"{"name": "dense", "units": 1, "activation": "sigmoid"}"#,
+                  weights: [.init(name: "dense/kernel:0", shape: [Self.dimensions, 1], values: kernel),
+                            .init(name: "dense/bias:0", shape: [1], values: [bias])]),
+        ])
+    }
+}
 
 /// A small deterministic generator, so every demo run trains on the same data.
 struct SplitMix64 {

@@ -12,3 +12,8 @@ func writeToStandardError(_ bytes: UnsafeRawBufferPointer) -> Int {
 func standardErrorIsTerminal() -> Bool {
     isatty(2) == 1
 }
+
+/// Writes out what `print` buffered, so lines of several processes sharing a pipe keep their order.
+func flushStandardOutput() {
+    fflush(nil)
+}
