@@ -39,11 +39,22 @@ public final class Aggregator: @unchecked Sendable {
     private let logger: Logger
     private let consumer: RingConsumer
     private let host: String
-    /// Per ring: its runs by number, and where each run's records go (nil: not written, as for a
-    /// non-chief rank).
-    private var routes: [String: [UInt32: RunState?]] = [:]
+    /// Per ring: its runs by number, and where each run's records go.
+    private var routes: [String: [UInt32: Route]] = [:]
     /// Output runs by directory.
     private var runs: [String: RunState] = [:]
+    /// `.mean` groups by run directory.
+    private var meanGroups: [String: MeanGroup] = [:]
+
+    /// Where one producer's run goes.
+    private enum Route {
+        /// Not written (a rank other than the chief).
+        case ignored
+        /// Straight to a run's state machine.
+        case run(RunState)
+        /// Into a `.mean` group as this rank.
+        case mean(MeanGroup, rank: Int)
+    }
     private var lastFlush = ContinuousClock.now
     /// Records refused as invalid, and hooks of unknown runs.
     public private(set) var invalidRecords = 0
@@ -114,8 +125,8 @@ public final class Aggregator: @unchecked Sendable {
             logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(error)"])
             return
         }
-        if case .runAnnouncement(let number, let rank, _, let policy, let arguments) = record {
-            routes[source, default: [:]][number] = route(rank: rank, policy: policy, arguments: arguments)
+        if case .runAnnouncement(let number, let rank, let worldSize, let policy, let arguments) = record {
+            routes[source, default: [:]][number] = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
             return
         }
         let number = HookRecord.runNumber(of: record)
@@ -124,27 +135,38 @@ public final class Aggregator: @unchecked Sendable {
             logger.warning("record for a run that was never announced", metadata: ["ring": "\(source)", "run": "\(number)"])
             return
         }
-        guard let run = route else { return }  // a rank whose hooks are not written
         do {
-            try run.handle(record)
+            switch route {
+            case .ignored: break
+            case .run(let run): try run.handle(record)
+            case .mean(let group, let rank): try group.accept(rank: rank, record)
+            }
         } catch {
-            logger.error("event file write failed", metadata: ["run": "\(run.directory)", "error": "\(error)"])
+            logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
         }
     }
 
     /// Where a rank's records go under its policy: the chief's (rank 0's) run; its own
-    /// `rank_<r>/` run; or, for `.mean`, rank 0's run (merging is not done yet: logged once).
-    private func route(rank: UInt32, policy: RankPolicy, arguments: TensorBoardArguments) -> RunState? {
+    /// `rank_<r>/` run; or the `.mean` group of its run.
+    private func route(rank: UInt32, worldSize: UInt32, policy: RankPolicy, arguments: TensorBoardArguments) -> Route {
         var directory = arguments.logDirectory
         switch policy {
         case .chief:
-            guard rank == 0 else { return nil }
+            guard rank == 0 else { return .ignored }
         case .perRank:
             directory += "/rank_\(rank)"
         case .mean:
-            logger.warning("rank policy 'mean' writes rank 0's hooks only in this version", metadata: ["run": "\(directory)"])
-            guard rank == 0 else { return nil }
+            if let group = meanGroups[directory], !group.run.finished, group.worldSize == Int(worldSize) {
+                return .mean(group, rank: Int(rank))
+            }
+            let group = MeanGroup(run: runState(directory, arguments), worldSize: Int(worldSize), logger: logger)
+            meanGroups[directory] = group
+            return .mean(group, rank: Int(rank))
         }
+        return .run(runState(directory, arguments))
+    }
+
+    private func runState(_ directory: String, _ arguments: TensorBoardArguments) -> RunState {
         if let existing = runs[directory], !existing.finished { return existing }
         let run = RunState(directory: directory, arguments: arguments, logRoot: options.logRoot, host: host, logger: logger)
         runs[directory] = run
@@ -171,9 +193,15 @@ public final class Aggregator: @unchecked Sendable {
             switch notice {
             case .retired(let path, _, _, _, let clean):
                 let name = String(path.split(separator: "/").last ?? "")
-                for case let run?? in routes[name]?.values ?? [:].values {
-                    do { try run.finish() } catch {
-                        logger.error("event files not closed", metadata: ["run": "\(run.directory)", "error": "\(error)"])
+                for route in routes[name]?.values ?? [:].values {
+                    do {
+                        switch route {
+                        case .ignored: break
+                        case .run(let run): try run.finish()
+                        case .mean(let group, let rank): try group.rankGone(rank)
+                        }
+                    } catch {
+                        logger.error("event files not closed", metadata: ["ring": "\(name)", "error": "\(error)"])
                     }
                 }
                 routes[name] = nil

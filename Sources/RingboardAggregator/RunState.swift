@@ -81,23 +81,32 @@ final class RunState {
         case .hook(_, let kind, let index, let logs):
             try hook(kind, index: index, logs: named(logs))
         case .batch(_, let phase, let isEnd, let batch, let logs):
-            if tracing {
-                let now = EventFileWriter.currentWallTime() * 1e6
-                traceSpans.append(ProfileTrace.Span(
-                    name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: now,
-                    durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
-            }
-            if phase == .train && isEnd {
-                try trainBatchEnd(logs: named(logs))
-            }
+            try batchHook(phase, isEnd: isEnd, batch: batch, logs: named(logs))
         }
     }
 
-    private func named(_ logs: [MetricValue]) -> [(String, Double)] {
+    /// Metric numbers to names, as this run's producer announced them.
+    func named(_ logs: [MetricValue]) -> [(String, Double)] {
         logs.compactMap { entry in metricNames[entry.metric].map { ($0, entry.value) } }
     }
 
-    private func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)]) throws(EventFileError) {
+    /// A batch hook with its logs by name (a single rank's, or several ranks' merged).
+    func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [(String, Double)]) throws(EventFileError) {
+        guard !finished else { return }
+        if tracing {
+            let now = EventFileWriter.currentWallTime() * 1e6
+            traceSpans.append(ProfileTrace.Span(
+                name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: now,
+                durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
+        }
+        if phase == .train && isEnd {
+            try trainBatchEnd(logs: logs)
+        }
+    }
+
+    /// Any other hook, with its logs by name.
+    func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)]) throws(EventFileError) {
+        guard !finished else { return }
         switch kind {
         case .trainBegin:
             // TF 2.0: profile_batch == 1 starts tracing before the first batch.

@@ -10,13 +10,19 @@ public enum EventFileName {
     ///   - seconds: Seconds since the Unix epoch, zero-padded to 10 digits.
     ///   - host: The host name.
     ///   - processID: The writing process.
-    ///   - counter: A per-process counter of writers.
+    ///   - counter: A per-process counter of writers, zero-padded to 6 digits so names sort in
+    ///     the order the files were opened.
     ///   - suffix: The end of the name, e.g. `.v2`.
     /// - Returns: The file name, without a directory.
     public static func make(seconds: Int64, host: String, processID: Int32, counter: Int, suffix: String) -> String {
-        let digits = String(seconds)
-        let padded = String(repeating: "0", count: max(0, 10 - digits.count)) + digits
-        return "events.out.tfevents.\(padded).\(host).\(processID).\(counter)\(suffix)"
+        // The counter is zero-padded: TensorBoard reads a directory's files in name order, and a
+        // process that opens its 10th file in the same second must not have it read before its 2nd.
+        return "events.out.tfevents.\(padded(seconds, 10)).\(host).\(processID).\(padded(Int64(counter), 6))\(suffix)"
+    }
+
+    private static func padded(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     /// Whether TensorBoard treats a file of this name as an event file (its name contains

@@ -4,6 +4,8 @@ TF 2.0 reference model.
 
     python replay_conformance.py --ringboard BIN --seed N --count M --work DIR [--procs K]
 
+With --procs K every trace is replayed by K processes, rank r of K each, under its rank policy.
+
 For every trace keras_traces.py generates: `ringboard replay` into a fresh ring directory and log
 root, keras_reference.py on the same trace, and compare_replay.py between the two. Malformed
 traces (keras_traces.py's bad/ folder) must be refused with the expected line number, leaving no
@@ -30,6 +32,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--procs", type=int, default=1, help="replay each trace as K processes")
     args = parser.parse_args()
 
     traces = os.path.join(args.work, "traces")
@@ -47,14 +50,15 @@ def main():
         with open(trace) as f:
             header = json.loads(f.readline())
         log_dir = header["tensorboard"].get("log_dir", "logs")
+        procs = ["--procs", str(args.procs)] if args.procs > 1 else []
         replayed = run([args.ringboard, "replay", trace, "--ring-dir", os.path.join(out, "rings"),
-                        "--logdir", os.path.join(out, "logs")])
+                        "--logdir", os.path.join(out, "logs")] + procs)
         if replayed.returncode != 0:
             failed += 1
             print(f"{name}: replay failed: {replayed.stderr.strip()[-300:]}")
             continue
         expected = os.path.join(out, "expected.json")
-        reference = run([sys.executable, os.path.join(HERE, "keras_reference.py"), trace, "--out", expected])
+        reference = run([sys.executable, os.path.join(HERE, "keras_reference.py"), trace, "--out", expected] + procs)
         if reference.returncode != 0:
             failed += 1
             print(f"{name}: reference failed: {reference.stderr.strip()[-300:]}")
@@ -67,7 +71,7 @@ def main():
             failed += 1
             print(f"{name}: " + " | ".join(compared.stdout.strip().splitlines()[:4])[:600])
 
-    for trace in sorted(glob.glob(os.path.join(traces, "bad", "*.jsonl"))):
+    for trace in sorted(glob.glob(os.path.join(traces, "bad", "*.jsonl"))) if args.procs == 1 else []:
         name = "bad/" + os.path.splitext(os.path.basename(trace))[0]
         out = os.path.join(args.work, name.replace("/", "_"))
         expect_file = os.path.splitext(trace)[0] + ".expect"

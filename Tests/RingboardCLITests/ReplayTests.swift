@@ -8,13 +8,15 @@ import Testing
 @Suite struct ReplayTests {
     static let ringboard = productsDirectory + "/ringboard"
 
-    @Test(arguments: [11, 12])
-    func replayMatchesTheTF20Callback(seed: Int) throws {
+    /// One process, and 3 processes as ranks 0…2 under each trace's rank policy (chief, mean,
+    /// per_rank).
+    @Test(arguments: [(seed: 11, procs: 1), (seed: 12, procs: 1), (seed: 13, procs: 3)])
+    func replayMatchesTheTF20Callback(seed: Int, procs: Int) throws {
         try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
         let directory = TemporaryDirectory("ringboard-replay")
         let result = try run(venvPython, [
             packageRoot + "/Tests/Conformance/replay_conformance.py", "--ringboard", Self.ringboard,
-            "--seed", "\(seed)", "--count", "25", "--work", directory.path,
+            "--seed", "\(seed)", "--count", "20", "--work", directory.path, "--procs", "\(procs)",
         ], timeout: 600)
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
         #expect(result.standardOutput.hasSuffix(" passed, 0 failed\n"), "\(result.standardOutput)")

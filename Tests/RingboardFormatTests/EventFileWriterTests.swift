@@ -44,6 +44,8 @@ import Testing
         let directory = TemporaryDirectory()
         let writers = try (0..<50).map { _ in try EventFileWriter(directory: directory.path) }
         #expect(Set(writers.map(\.path)).count == 50)
+        // TensorBoard reads a directory's files in name order: that must be the order they were opened.
+        #expect(writers.map(\.path) == writers.map(\.path).sorted())
         for writer in writers { try writer.close() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 50)
     }
