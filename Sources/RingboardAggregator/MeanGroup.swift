@@ -20,6 +20,8 @@ final class MeanGroup {
     /// Each rank's metric names by number.
     private var names: [Int: [UInt32: String]] = [:]
     private var gone: Set<Int> = []
+    /// Ranks that announced themselves.
+    private var seen: Set<Int> = []
 
     private enum Item {
         case record(HookRecord)
@@ -45,6 +47,7 @@ final class MeanGroup {
 
     /// Takes one record of `rank`.
     func accept(rank: Int, _ record: HookRecord) throws(EventFileError) {
+        seen.insert(rank)
         switch record {
         case .metricName(_, let metric, let name):
             names[rank, default: [:]][metric] = name
@@ -64,6 +67,10 @@ final class MeanGroup {
     /// it. Once every rank is gone the run is finished.
     func rankGone(_ rank: Int) throws(EventFileError) {
         gone.insert(rank)
+        if rank == 0 {
+            // Rank 0 is done: a rank that never announced itself will not contribute any more.
+            gone.formUnion(Set(0..<worldSize).subtracting(seen))
+        }
         try drain()
         if gone.count == worldSize { try run.finish() }
     }
