@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Glibc
+import Synchronization
 import Logging
 import Ringboard
 import RingboardAggregator
@@ -44,10 +46,13 @@ extension RingboardCommand {
                 printError("aggregate", error.description)
                 throw ExitCode(2)
             }
+            // SIGTERM and SIGINT end the loop: the event files are flushed, the rings committed
+            // and the files closed before the process exits.
+            TerminationRequest.install()
             var sawProducer = false
             aggregator.run {
                 sawProducer = sawProducer || !aggregator.isIdle
-                return exitWhenIdle && sawProducer && aggregator.isIdle
+                return TerminationRequest.isRequested || (exitWhenIdle && sawProducer && aggregator.isIdle)
             }
         }
     }
@@ -185,5 +190,24 @@ final class StopSignal: @unchecked Sendable {
     func waitUntilFinished(if running: Bool) {
         guard running else { return }
         condition.withLock { while !done { condition.wait() } }
+    }
+}
+
+/// SIGTERM or SIGINT arrived; the aggregator's loop looks at this between steps.
+enum TerminationRequest {
+    private static let requested = Atomic<Bool>(false)
+
+    static var isRequested: Bool { requested.load(ordering: .relaxed) }
+
+    /// Handles SIGTERM and SIGINT by setting the flag, and unblocks them (a parent may have
+    /// started this process with them blocked).
+    static func install() {
+        signal(SIGTERM) { _ in TerminationRequest.requested.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in TerminationRequest.requested.store(true, ordering: .relaxed) }
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 }
