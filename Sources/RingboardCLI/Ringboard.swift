@@ -6,7 +6,7 @@ struct RingboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringboard",
         abstract: "Keras TensorBoard callback semantics at hot-loop speed.",
-        subcommands: [Aggregate.self, Replay.self, Inspect.self, Demo.self, Stress.self, DemoTrainer.self, StressProducer.self, StressConsumer.self]
+        subcommands: [Aggregate.self, Replay.self, Status.self, Inspect.self, Demo.self, Stress.self, DemoTrainer.self, StressProducer.self, StressConsumer.self]
     )
 }
 

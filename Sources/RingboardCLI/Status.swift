@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import RingboardRing
+
+extension RingboardCommand {
+    /// `ringboard status`: the live rings of a ring directory.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops."
+        )
+
+        @Option(help: "The ring directory.")
+        var ringDir = RingDirectory.defaultPath
+
+        @Option(help: "Seconds between the two looks that give records/s.")
+        var interval = 1.0
+
+        func validate() throws {
+            guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
+        }
+
+        func run() throws {
+            let first: [RingStatus]
+            do {
+                first = try RingStatus.all(in: ringDir)
+            } catch {
+                printError("status", error.description)
+                throw ExitCode(2)
+            }
+            guard !first.isEmpty else {
+                print("\(ringDir): no rings")
+                return
+            }
+            usleep(UInt32(interval * 1_000_000))
+            let second = (try? RingStatus.all(in: ringDir)) ?? []
+            let lockHeld = FileManager.default.fileExists(atPath: ringDir + "/consumer.lock")
+            print("\(ringDir): \(second.count) ring\(second.count == 1 ? "" : "s")\(lockHeld ? "" : ", no aggregator has served it yet")")
+            print("ring                      producer  state    lag         records/s  consumed   spilled  dropped")
+            for ring in second {
+                let before = first.first { $0.name == ring.name }
+                let rate = before.map { Double(ring.consumedRecords - $0.consumedRecords) / interval } ?? 0
+                let state = ring.closed ? "closed" : (ring.producerAlive ? "live" : "gone")
+                print(ring.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + String(ring.producerID).padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + state.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + InspectText.bytes(ring.lag).padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: "%-11.0f", rate)
+                      + String(ring.consumedRecords).padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + String(ring.spilledRecords).padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(ring.droppedRecords))
+            }
+        }
+    }
+}
