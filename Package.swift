@@ -3,9 +3,13 @@ import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
 //   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files)
+//   CRingboard, CLZ4 → RingboardRing (mmap rings, spill segments, the consumer)
+//   RingboardRecords (hook records; no dependencies)
 //   CRingboardSIMD (C: vector kernels), CZlib → RingboardSummaries (histograms, images, traces, projector)
-//   → RingboardCLI
-// CZlib and CLZ4 are system libraries; CLZ4 serves the ring's spill files.
+//   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
+//   Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
+//   → RingboardCLI (the `ringboard` command)
+// CZlib and CLZ4 are system libraries (zlib1g-dev, liblz4-dev).
 let package = Package(
     name: "ringboard",
     products: [
