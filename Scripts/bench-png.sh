@@ -28,14 +28,7 @@ ROUNDS="${ROUNDS:-3}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-1.5}"
 PYTHON=.venv/bin/python
 
-if [[ ! -x "$PYTHON" ]]; then
-    if [[ -x Scripts/setup.sh ]]; then
-        Scripts/setup.sh
-    else
-        echo "error: $PYTHON is missing and there is no Scripts/setup.sh to create it" >&2
-        exit 1
-    fi
-fi
+Scripts/setup.sh >&2  # installs what is missing (zlib, liblz4, .venv); fast when all is there
 if ! "$PYTHON" -c 'import numpy' 2>/dev/null; then
     echo "error: numpy is missing from $PYTHON (the adaptive Python writer needs it)" >&2
     exit 1
