@@ -72,7 +72,7 @@ public final class Aggregator: @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.consumer = try RingConsumer(directory: options.ringDirectory, waiting: options.waitForLock ? .wait : .failIfHeld)
-        self.host = options.hostName ?? Self.localHostName()
+        self.host = options.hostName ?? EventFileName.localHostName
     }
 
     /// Drains what the rings hold, sleeping up to `timeout` when they are empty, and flushes and
@@ -212,12 +212,6 @@ public final class Aggregator: @unchecked Sendable {
                 logger.warning("\(notice)")
             }
         }
-    }
-
-    private static func localHostName() -> String {
-        var name = [CChar](repeating: 0, count: 256)
-        guard gethostname(&name, 255) == 0 else { return "localhost" }
-        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -25,6 +25,12 @@ public enum EventFileName {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
+    /// This machine's host name as event file names carry it (`gethostname`; `localhost` when
+    /// there is none).
+    public static var localHostName: String {
+        Syscalls.hostName()
+    }
+
     /// Whether TensorBoard treats a file of this name as an event file (its name contains
     /// `tfevents`, as `io_wrapper.IsSummaryEventsFile` checks).
     ///
