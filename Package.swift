@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(
@@ -88,6 +89,7 @@ let package = Package(
                 "RingboardRing",
                 "Ringboard",
                 "RingboardAggregator",
+                "RingboardRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

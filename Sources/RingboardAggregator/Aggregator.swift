@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import RingboardFormat
 import RingboardRecords
@@ -5,8 +6,16 @@ import RingboardRing
 
 /// The one consumer of a node's rings: decodes every hook record, routes it to the run it
 /// belongs to under the run's rank policy, and lets each run's state machine write its event
-/// files. Every `flushInterval` it flushes the event files and only then commits the rings, so a
-/// record's space is reused only once what it produced is in the files.
+/// files. Every `flushInterval` it flushes the event files, saves its checkpoint (every run's
+/// state with every ring's read position and every event file's length, see `CheckpointStore`)
+/// and only then commits the rings, so a record's space is reused only once what it produced is
+/// in the files.
+///
+/// A restarted aggregator resumes from that checkpoint: event files are cut back to their
+/// checkpointed lengths (dropping what a killed aggregator wrote after it, torn records
+/// included), files it created after it are removed, and each ring is read from the checkpointed
+/// position. What TensorBoard then reads is what an uninterrupted aggregator would have written:
+/// no event lost, none repeated.
 ///
 /// - Warning: Not thread-safe: drive it from one thread at a time (it may be handed to another).
 public final class Aggregator: @unchecked Sendable {
@@ -37,7 +46,12 @@ public final class Aggregator: @unchecked Sendable {
     private let options: Options
     private let logger: Logger
     private let consumer: RingConsumer
+    private let checkpoints: CheckpointStore
     private let host: String
+    /// The log root as an absolute path, so a restart from another directory finds the files.
+    private let logRoot: String
+    /// Whether anything changed since the last checkpoint.
+    private var changed = false
     /// Per ring: its runs by number, and where each run's records go.
     private var routes: [String: [UInt32: Route]] = [:]
     /// Output runs by directory.
@@ -60,18 +74,27 @@ public final class Aggregator: @unchecked Sendable {
     /// Records delivered so far.
     public private(set) var recordsHandled = 0
 
-    /// Takes the ring directory's consumer lock.
+    /// Takes the ring directory's consumer lock and resumes from the checkpoint a previous
+    /// aggregator left there, if any.
     ///
     /// - Parameters:
     ///   - options: The log root, ring directory and flush interval.
     ///   - logger: Where notices and warnings go.
-    /// - Throws: `RingError` when another aggregator serves the directory (and `waitForLock` is
-    ///   off) or the directory is unusable.
-    public init(options: Options, logger: Logger) throws(RingError) {
+    /// - Throws: `AggregatorError.ring` when another aggregator serves the directory (and
+    ///   `waitForLock` is off) or the directory is unusable; `.malformed`, `.io` or
+    ///   `.otherLogRoot` when the checkpoint there cannot be used.
+    public init(options: Options, logger: Logger) throws(AggregatorError) {
         self.options = options
         self.logger = logger
-        self.consumer = try RingConsumer(directory: options.ringDirectory, waiting: options.waitForLock ? .wait : .failIfHeld)
+        do {
+            self.consumer = try RingConsumer(directory: options.ringDirectory, waiting: options.waitForLock ? .wait : .failIfHeld)
+        } catch {
+            throw .ring(error)
+        }
+        self.checkpoints = CheckpointStore(directory: options.ringDirectory)
         self.host = options.hostName ?? EventFileName.localHostName
+        self.logRoot = Aggregator.absolute(options.logRoot)
+        try resume()
     }
 
     /// Drains what the rings hold, sleeping up to `timeout` when they are empty, and flushes and
@@ -124,6 +147,7 @@ public final class Aggregator: @unchecked Sendable {
             logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(error)"])
             return
         }
+        changed = true
         if case .runAnnouncement(let number, let rank, let worldSize, let policy, let arguments) = record {
             routes[source, default: [:]][number] = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
             return
@@ -167,14 +191,15 @@ public final class Aggregator: @unchecked Sendable {
 
     private func runState(_ directory: String, _ arguments: TensorBoardArguments) -> RunState {
         if let existing = runs[directory], !existing.finished { return existing }
-        let run = RunState(directory: directory, arguments: arguments, logRoot: options.logRoot, host: host, logger: logger)
+        let run = RunState(directory: directory, arguments: arguments, logRoot: logRoot, host: host, logger: logger,
+                           fileCreated: fileCreated)
         runs[directory] = run
         return run
     }
 
     private func flushAndCommit() {
         lastFlush = .now
-        for run in runs.values {
+        for run in runs.values where !run.finished {
             do {
                 try run.flush()
             } catch {
@@ -183,27 +208,25 @@ public final class Aggregator: @unchecked Sendable {
                 return
             }
         }
+        if changed {
+            do {
+                try saveCheckpoint()
+                changed = false
+            } catch {
+                // Nothing is committed that the checkpoint on disk does not cover.
+                logger.error("checkpoint not saved", metadata: ["error": "\(error)"])
+                return
+            }
+        }
         do {
-            try consumer.commitAll()
+            try consumer.commitAll(checkpoint: Aggregator.ringCheckpoint(checkpoints.generation))
         } catch {
             logger.error("ring commit failed", metadata: ["error": "\(error)"])
         }
         for notice in consumer.notices() {
             switch notice {
             case .retired(let path, _, _, _, let clean):
-                let name = String(path.split(separator: "/").last ?? "")
-                for route in routes[name]?.values ?? [:].values {
-                    do {
-                        switch route {
-                        case .ignored: break
-                        case .run(let run): try run.finish()
-                        case .mean(let group, let rank): try group.rankGone(rank)
-                        }
-                    } catch {
-                        logger.error("event files not closed", metadata: ["ring": "\(name)", "error": "\(error)"])
-                    }
-                }
-                routes[name] = nil
+                retireRoutes(ring: String(path.split(separator: "/").last ?? ""))
                 logger.info("\(notice)", metadata: ["clean": "\(clean)"])
             case .discovered:
                 logger.info("\(notice)")
@@ -211,6 +234,178 @@ public final class Aggregator: @unchecked Sendable {
                 logger.warning("\(notice)")
             }
         }
+    }
+}
+
+// MARK: Checkpoint
+
+extension Aggregator {
+    /// What each ring's own checkpoint holds: the generation of the aggregator state that
+    /// covers its committed position.
+    fileprivate static func ringCheckpoint(_ generation: Int64) -> [UInt8] {
+        withUnsafeBytes(of: generation.littleEndian) { Array($0) }
+    }
+
+    fileprivate static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path == "." ? directory : directory + "/" + path
+    }
+
+    /// A ring's producer is gone: its runs are finished (or, in a `.mean` group, its rank is).
+    private func retireRoutes(ring name: String) {
+        for route in routes[name]?.values ?? [:].values {
+            do {
+                switch route {
+                case .ignored: break
+                case .run(let run): try run.finish()
+                case .mean(let group, let rank): try group.rankGone(rank)
+                }
+            } catch {
+                logger.error("event files not closed", metadata: ["ring": "\(name)", "error": "\(error)"])
+            }
+        }
+        routes[name] = nil
+        changed = true
+    }
+
+    private func fileCreated(_ path: String) {
+        do {
+            try checkpoints.noteCreated(path)
+        } catch {
+            logger.error("event file not journaled; a restart before the next checkpoint may repeat its events",
+                         metadata: ["file": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// Saves every unfinished run, `.mean` group and route with each ring's read position.
+    /// Event files must be flushed first.
+    private func saveCheckpoint() throws(AggregatorError) {
+        let live = runs.values.filter { !$0.finished }.sorted { $0.directory < $1.directory }
+        var modelFiles: [String?] = []
+        for run in live { modelFiles.append(try checkpoints.modelFile(for: run)) }
+        var state = StateEncoder()
+        state.integer(checkpoints.nextGeneration)
+        state.string(logRoot)
+        state.array(consumer.sources) { state, source in
+            let reader = consumer.reader(named: source.name)
+            state.string(source.name)
+            state.integer(reader?.readPosition ?? 0)
+            state.integer(reader?.spillSegmentsDelivered ?? 0)
+        }
+        state.array(Array(zip(live, modelFiles))) { state, entry in entry.0.encode(into: &state, modelFile: entry.1) }
+        let groups = meanGroups.values.filter { !$0.run.finished }.sorted { $0.run.directory < $1.run.directory }
+        state.array(groups) { state, group in group.encode(into: &state) }
+        state.array(routes.sorted { $0.key < $1.key }) { state, ring in
+            state.string(ring.key)
+            state.array(ring.value.sorted { $0.key < $1.key }) { state, entry in
+                state.integer(entry.key)
+                switch entry.value {
+                case .run(let run) where !run.finished:
+                    state.integer(UInt8(1))
+                    state.string(run.directory)
+                case .mean(let group, let rank) where !group.run.finished:
+                    state.integer(UInt8(2))
+                    state.string(group.run.directory)
+                    state.int(rank)
+                default:
+                    state.integer(UInt8(0))  // a finished run ignores its records
+                }
+            }
+        }
+        try checkpoints.save(state, runs: live)
+    }
+
+    /// Restores the runs, groups and routes of the checkpoint in the ring directory, cuts their
+    /// event files back, removes files created after it, and moves each ring to its position.
+    private func resume() throws(AggregatorError) {
+        guard var state = try checkpoints.loadState() else {
+            _ = checkpoints.recover(generation: 0, modelFilesInUse: [])
+            return
+        }
+        let generation: Int64 = try state.integer()
+        let savedRoot = try state.string()
+        let rings = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            (name: try state.string(), position: try state.integer(Int64.self), spill: try state.integer(Int64.self))
+        }
+        let runCount = try state.count()
+        if runCount > 0 && savedRoot != logRoot {
+            throw .otherLogRoot(stateFile: checkpoints.statePath, checkpointed: savedRoot, given: logRoot)
+        }
+        var modelsInUse: Set<String> = []
+        for _ in 0..<runCount {
+            var modelFile: String?
+            let run = try RunState.restore(
+                from: &state, logRoot: logRoot, host: host, logger: logger, fileCreated: { [unowned self] in fileCreated($0) },
+                loadModel: { [checkpoints] (name: String) throws(AggregatorError) -> RunState.Model in
+                    modelFile = name
+                    return try checkpoints.loadModel(name)
+                })
+            runs[run.directory] = run
+            if let modelFile {
+                modelsInUse.insert(modelFile)
+                checkpoints.noteModelFile(modelFile, of: run)
+            }
+        }
+        let groups = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            try MeanGroup.restore(from: &state, logger: logger) { [runs] in runs[$0] }
+        }
+        for group in groups { meanGroups[group.run.directory] = group }
+        let savedRoutes = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            (try state.string(), try state.array { (state: inout StateDecoder) throws(AggregatorError) -> (UInt32, Route) in
+                let number: UInt32 = try state.integer()
+                let tag: UInt8 = try state.integer()
+                switch tag {
+                case 0: return (number, .ignored)
+                case 1:
+                    let directory = try state.string()
+                    guard let run = runs[directory] else { throw .malformed("route to an unknown run \(directory)") }
+                    return (number, .run(run))
+                case 2:
+                    let directory = try state.string()
+                    let rank = try state.int()
+                    guard let group = meanGroups[directory], rank >= 0, rank < group.worldSize else {
+                        throw .malformed("route to an unknown mean group \(directory)")
+                    }
+                    return (number, .mean(group, rank: rank))
+                default:
+                    throw .malformed("route tag \(tag)")
+                }
+            })
+        }
+        guard state.isAtEnd else { throw .malformed("trailing bytes") }
+        for (ring, entries) in savedRoutes { routes[ring] = Dictionary(entries, uniquingKeysWith: { $1 }) }
+
+        let removed = checkpoints.recover(generation: generation, modelFilesInUse: modelsInUse)
+        for path in removed {
+            logger.info("removed an event file written after the last checkpoint; its events are written again", metadata: ["file": "\(path)"])
+        }
+        // Each ring from where the checkpoint left it; rings gone since were retired after it.
+        let present = Set(consumer.sources.map(\.name))
+        for ring in rings {
+            guard present.contains(ring.name), let reader = consumer.reader(named: ring.name) else {
+                retireRoutes(ring: ring.name)
+                continue
+            }
+            if reader.readPosition > ring.position {
+                logger.warning("ring committed past the aggregator checkpoint; records may repeat",
+                               metadata: ["ring": "\(ring.name)", "checkpoint": "\(ring.position)", "ring position": "\(reader.readPosition)"])
+                continue
+            }
+            do {
+                try reader.skip(to: ring.position, spillSegments: ring.spill)
+            } catch {
+                // Reading it will find the same fault and quarantine the ring.
+                logger.error("ring not moved to its checkpointed position", metadata: ["ring": "\(ring.name)", "error": "\(error)"])
+            }
+        }
+        // Routes of rings that no longer exist and were not in the ring list (none expected).
+        for name in routes.keys where !present.contains(name) { retireRoutes(ring: name) }
+        changed = true
+        logger.info("resumed from the aggregator checkpoint", metadata: [
+            "generation": "\(generation)", "runs": "\(runCount)", "rings": "\(rings.count)"])
     }
 }
 

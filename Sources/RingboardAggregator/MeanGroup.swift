@@ -146,3 +146,99 @@ final class MeanGroup {
         return merged
     }
 }
+
+// MARK: Checkpoint
+
+extension MeanGroup {
+    /// What the group holds back: rank 0's queue, the other ranks' hooks, names and liveness.
+    func encode(into state: inout StateEncoder) {
+        state.string(run.directory)
+        state.int(worldSize)
+        state.array(driver) { state, item in
+            switch item {
+            case .record(let record):
+                state.bool(false)
+                state.record(record)
+            case .hook(let hook):
+                state.bool(true)
+                hook.encode(into: &state)
+            }
+        }
+        state.array(pending.sorted { $0.key < $1.key }) { state, entry in
+            state.int(entry.key)
+            state.array(entry.value) { state, hook in hook.encode(into: &state) }
+        }
+        state.array(names.sorted { $0.key < $1.key }) { state, entry in
+            state.int(entry.key)
+            state.array(entry.value.sorted { $0.key < $1.key }) { state, name in
+                state.integer(name.key)
+                state.string(name.value)
+            }
+        }
+        state.array(gone.sorted()) { $0.int($1) }
+        state.array(seen.sorted()) { $0.int($1) }
+    }
+
+    /// A group as `encode` saved it; `run` looks its run up by directory.
+    static func restore(
+        from state: inout StateDecoder, logger: Logger, run: (String) -> RunState?
+    ) throws(AggregatorError) -> MeanGroup {
+        let directory = try state.string()
+        guard let target = run(directory) else { throw .malformed("mean group of an unknown run \(directory)") }
+        let worldSize = try state.int()
+        guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
+        let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
+        group.driver = try state.array { (state: inout StateDecoder) throws(AggregatorError) -> Item in
+            try state.bool() ? .hook(try Hook(from: &state)) : .record(try state.record())
+        }
+        for (rank, hooks) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
+            (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in try Hook(from: &state) })
+        }) {
+            group.pending[rank] = hooks
+        }
+        for (rank, names) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
+            (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
+        }) {
+            group.names[rank] = Dictionary(names, uniquingKeysWith: { $1 })
+        }
+        group.gone = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
+        group.seen = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
+        return group
+    }
+}
+
+extension MeanGroup.Hook {
+    func encode(into state: inout StateEncoder) {
+        switch kind {
+        case .batch(let phase, let isEnd, let batch):
+            state.integer(UInt8(0))
+            state.integer(phase.rawValue)
+            state.bool(isEnd)
+            state.integer(batch)
+        case .other(let kind, let index):
+            state.integer(UInt8(1))
+            state.integer(kind.rawValue)
+            state.integer(index)
+        }
+        state.array(logs) { state, entry in
+            state.string(entry.0)
+            state.double(entry.1)
+        }
+    }
+
+    init(from state: inout StateDecoder) throws(AggregatorError) {
+        let tag: UInt8 = try state.integer()
+        let raw: UInt8 = try state.integer()
+        switch tag {
+        case 0:
+            guard let phase = BatchPhase(rawValue: raw) else { throw .malformed("batch phase \(raw)") }
+            kind = .batch(phase, isEnd: try state.bool(), batch: try state.integer())
+        case 1:
+            guard let hookKind = HookKind(rawValue: raw) else { throw .malformed("hook kind \(raw)") }
+            kind = .other(hookKind, index: try state.integer())
+        default:
+            throw .malformed("hook tag \(tag)")
+        }
+        logs = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.string(), try state.double()) }
+    }
+}

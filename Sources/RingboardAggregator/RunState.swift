@@ -31,6 +31,11 @@ final class RunState {
     private(set) var finished = false
     /// Histograms skipped because a weight held NaN or infinity.
     private(set) var skippedHistograms = 0
+    /// Counts changes to `model`, so a checkpoint rewrites it only when it changed.
+    private(set) var modelVersion = 0
+    /// Told the path of every event file this run creates, before anything is written to it
+    /// beyond the file-version record, and of every profile trace before it is written.
+    private let fileCreated: (String) -> Void
 
     /// The model as `set_model` described it, with the latest weight values.
     struct Model {
@@ -46,12 +51,16 @@ final class RunState {
         }
     }
 
-    init(directory: String, arguments: TensorBoardArguments, logRoot: String, host: String, logger: Logger) {
+    init(
+        directory: String, arguments: TensorBoardArguments, logRoot: String, host: String, logger: Logger,
+        fileCreated: @escaping (String) -> Void = { _ in }
+    ) {
         self.directory = directory
         self.arguments = arguments
         self.logRoot = logRoot
         self.host = host
         self.logger = logger
+        self.fileCreated = fileCreated
     }
 
     // MARK: Records
@@ -256,8 +265,10 @@ final class RunState {
     private func exportTrace() throws(EventFileError) {
         tracing = false
         let now = EventFileWriter.currentWallTime()
+        let runDirectory = logRoot + "/" + directory + "/train"
+        fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: traceStartedAt))
         do {
-            try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: logRoot + "/" + directory + "/train",
+            try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: runDirectory,
                                    host: host, wallTime: traceStartedAt)
         } catch {
             logger.error("profile trace not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
@@ -284,6 +295,7 @@ final class RunState {
         }
         model = Model(name: object["name"] as? String ?? "model", layers: layers,
                       modelJSON: object["model_json"] as? String, graphDef: graphDef)
+        modelVersion += 1
     }
 
     private func setWeightValues(weight number: Int, offset: Int, values: [Float]) {
@@ -296,6 +308,7 @@ final class RunState {
                 guard offset <= target, values.count <= target - offset else { return }
                 model.layers[layerIndex].weights[remaining].values.replaceSubrange(offset..<(offset + values.count), with: values)
                 self.model = model
+                modelVersion += 1
                 return
             }
             remaining -= count
@@ -310,6 +323,7 @@ final class RunState {
         var options = EventFileWriter.Options()
         options.hostName = host
         let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
+        fileCreated(writer.path)
         writers[subdirectory] = writer
         return writer
     }
@@ -330,5 +344,121 @@ final class RunState {
         guard !finished else { return }
         finished = true
         try closeWriters()
+    }
+}
+
+// MARK: Checkpoint
+
+extension RunState {
+    /// The run's state as of the last record handled, with its event files' lengths (flush first:
+    /// nothing may be buffered). The model goes separately (`Model.encode`), named by `modelFile`.
+    func encode(into state: inout StateEncoder, modelFile: String?) {
+        state.string(directory)
+        state.arguments(arguments)
+        state.integer(samplesSeen)
+        state.integer(samplesSeenAtLastWrite)
+        state.integer(totalBatchesSeen)
+        state.bool(tracing)
+        state.double(traceStartedAt)
+        state.array(traceSpans) { state, span in
+            state.string(span.name)
+            state.string(span.category)
+            state.double(span.startMicroseconds)
+            state.double(span.durationMicroseconds)
+            state.int(span.processID)
+            state.int(span.threadID)
+            state.array(span.arguments) { state, argument in
+                state.string(argument.0)
+                state.string(argument.1)
+            }
+        }
+        state.array(metricNames.sorted { $0.key < $1.key }) { state, entry in
+            state.integer(entry.key)
+            state.string(entry.value)
+        }
+        state.array(writers.sorted { $0.key < $1.key }) { state, entry in
+            state.string(entry.key)
+            state.string(entry.value.path)
+            state.integer(entry.value.writtenBytes)
+        }
+        state.int(skippedHistograms)
+        state.optionalString(modelFile)
+    }
+
+    /// A run as `encode` saved it, its event files cut back to the saved lengths and reopened.
+    ///
+    /// - Parameter loadModel: Reads the model file a checkpoint names.
+    static func restore(
+        from state: inout StateDecoder, logRoot: String, host: String, logger: Logger,
+        fileCreated: @escaping (String) -> Void, loadModel: (String) throws(AggregatorError) -> Model
+    ) throws(AggregatorError) -> RunState {
+        let run = RunState(directory: try state.string(), arguments: try state.arguments(), logRoot: logRoot, host: host,
+                           logger: logger, fileCreated: fileCreated)
+        run.samplesSeen = try state.integer()
+        run.samplesSeenAtLastWrite = try state.integer()
+        run.totalBatchesSeen = try state.integer()
+        run.tracing = try state.bool()
+        run.traceStartedAt = try state.double()
+        run.traceSpans = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            ProfileTrace.Span(
+                name: try state.string(), category: try state.string(), startMicroseconds: try state.double(),
+                durationMicroseconds: try state.double(), processID: try state.int(), threadID: try state.int(),
+                arguments: try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.string(), try state.string()) })
+        }
+        for (metric, name) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }) {
+            run.metricNames[metric] = name
+        }
+        let files = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            (try state.string(), try state.string(), try state.integer(Int64.self))
+        }
+        run.skippedHistograms = try state.int()
+        if let modelFile = try state.optionalString() {
+            run.model = try loadModel(modelFile)
+        }
+        var options = EventFileWriter.Options()
+        options.hostName = host
+        for (subdirectory, path, length) in files {
+            do {
+                run.writers[subdirectory] = try EventFileWriter(resuming: path, at: length, options: options)
+            } catch {
+                // Its events up to the checkpoint are gone with it; the next ones go to a new file.
+                logger.error("checkpointed event file not reopened", metadata: ["run": "\(run.directory)", "error": "\(error)"])
+            }
+        }
+        return run
+    }
+
+    /// The model, for a checkpoint's model file.
+    var checkpointModel: Model? { model }
+}
+
+extension RunState.Model {
+    func encode(into state: inout StateEncoder) {
+        state.string(name)
+        state.optionalString(modelJSON)
+        state.data(graphDef)
+        state.array(layers) { state, layer in
+            state.string(layer.name)
+            state.string(layer.className)
+            state.optionalString(layer.configJSON)
+            state.array(layer.weights) { state, weight in
+                state.string(weight.name)
+                state.array(weight.shape) { $0.int($1) }
+                state.floats(weight.values)
+            }
+        }
+    }
+
+    init(from state: inout StateDecoder) throws(AggregatorError) {
+        name = try state.string()
+        modelJSON = try state.optionalString()
+        graphDef = try state.data()
+        layers = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            (name: try state.string(), className: try state.string(), configJSON: try state.optionalString(),
+             weights: try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+                 Weight(name: try state.string(), shape: try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() },
+                        values: try state.floats())
+             })
+        }
     }
 }

@@ -112,7 +112,15 @@ extension RingboardCommand {
             // Our own aggregator unless one already serves the directory.
             var logger = Logger(label: "ringboard.replay")
             logger.logLevel = .warning
-            let aggregator = try? Aggregator(options: Aggregator.Options(logRoot: logdir, ringDirectory: ringDir), logger: logger)
+            let aggregator: Aggregator?
+            do {
+                aggregator = try Aggregator(options: Aggregator.Options(logRoot: logdir, ringDirectory: ringDir), logger: logger)
+            } catch .ring(.consumerRunning) {
+                aggregator = nil  // the one serving the directory writes our records
+            } catch {
+                printError("replay", error.description)
+                throw ExitCode(2)
+            }
             let done = StopSignal()
             let thread = aggregator.map { aggregator in
                 Thread {

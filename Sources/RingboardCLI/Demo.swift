@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Ringboard
 import RingboardAggregator
+import RingboardRecords
 import RingboardRing
 
 extension RingboardCommand {
@@ -101,11 +102,20 @@ extension RingboardCommand {
         @Option var epochs: Int
         @Option var steps: Int
         @Option var ringDir: String
+        /// `chief`, `mean` or `per-rank`; by default `chief` for one process, else `per-rank`.
+        @Option var policy: String?
 
         func run() throws {
+            let rankPolicy: RankPolicy = switch policy {
+            case "chief": .chief
+            case "mean": .mean
+            case "per-rank": .perRank
+            case nil: procs == 1 ? .chief : .perRank
+            default: throw ValidationError("--policy must be chief, mean or per-rank")
+            }
             let callback = try TensorBoard(
                 logDir: ".", histogramFreq: 1, writeImages: true, updateFreq: .batch, profileBatch: 2, embeddingsFreq: 1,
-                rank: rank, worldSize: procs, rankPolicy: procs == 1 ? .chief : .perRank, ringDirectory: ringDir)
+                rank: rank, worldSize: procs, rankPolicy: rankPolicy, ringDirectory: ringDir)
             var model = BagOfWordsModel(seed: UInt64(rank + 1))
             var data = SplitMix64(seed: 1000 + UInt64(rank))
             let batchSize = 32

@@ -99,6 +99,49 @@ public final class EventFileWriter: @unchecked Sendable {
         }
     }
 
+    /// Reopens an event file this or an earlier process wrote, cut back to `length` bytes (the end
+    /// of its last whole record that a checkpoint vouched for), and goes on appending there.
+    /// Whatever followed `length` (records written after the checkpoint, or a record torn by a
+    /// crash) is removed, so the file reads strictly, record by record.
+    ///
+    /// - Parameters:
+    ///   - path: The event file. It is opened without following a symbolic link.
+    ///   - length: Where its last vouched-for record ends; at least the file-version record.
+    ///   - options: Buffering options (the name is kept, so the naming options are unused).
+    /// - Throws: `EventFileError.notAnEventFile` when `path` is not a regular file or is shorter
+    ///   than `length`; `.systemCall` when it cannot be opened or cut back.
+    public init(resuming path: String, at length: Int64, options: Options = Options()) throws(EventFileError) {
+        self.options = options
+        self.path = path
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.noFollow, .closeOnExec])
+        } catch {
+            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
+        }
+        func fail(_ error: EventFileError) -> EventFileError {
+            try? descriptor.close()
+            return error
+        }
+        switch Syscalls.linkCountAndSize(descriptor) {
+        case .success(let info) where !info.isRegular:
+            throw fail(.notAnEventFile(path: path, reason: "not a regular file"))
+        case .success(let info) where info.size < length:
+            throw fail(.notAnEventFile(path: path, reason: "\(info.size) bytes, shorter than the \(length) bytes checkpointed"))
+        case .success(let info) where info.size > length:
+            if case .failure(let error) = Syscalls.ftruncate(descriptor, length) {
+                throw fail(.systemCall("ftruncate", path: path, error))
+            }
+        case .success:
+            break
+        case .failure(let error):
+            throw fail(.systemCall("fstat", path: path, error))
+        }
+        var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: descriptor)
+        state.fileOffset = length
+        self.state = Mutex(state)
+    }
+
     /// Counts writers opened by this process, for unique file names.
     private static let counter = Atomic<Int>(0)
 

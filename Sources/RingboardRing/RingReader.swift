@@ -240,6 +240,41 @@ public final class RingReader {
         checkpoint = state
     }
 
+    /// One past the highest spill segment delivered so far (or committed by an earlier consumer):
+    /// with `readPosition`, what a consumer keeps in its own checkpoint to `skip` back to.
+    public var spillSegmentsDelivered: Int64 {
+        max(mapping.spillCommitted.load(ordering: .acquiring), (deliveredSegments.map(\.index).max() ?? -1) + 1)
+    }
+
+    /// Moves the read position forward to `position` without delivering the records before it,
+    /// for a consumer whose own checkpoint is ahead of the ring's (it saved its state and was
+    /// killed before committing). Spill segments below `spillSegments` that no marker in the ring
+    /// names count as delivered too. A later `commit` removes them as usual.
+    ///
+    /// - Parameters:
+    ///   - position: A record boundary at or after the read position, up to the tail.
+    ///   - spillSegments: `spillSegmentsDelivered` as the checkpoint saved it.
+    /// - Returns: The number of records skipped.
+    /// - Throws: `RingError.corruptRecord` when `position` is not a record boundary the ring
+    ///   reaches, or a record on the way breaks the layout.
+    @discardableResult
+    public func skip(to position: Int64, spillSegments: Int64) throws(RingError) -> Int {
+        var skipped = 0
+        while readPosition < position {
+            let before = readPosition
+            skipped += try poll(limit: 1) { _ in }
+            guard readPosition > before, readPosition <= position else {
+                throw .corruptRecord(path: path, position: readPosition, reason: "checkpointed position \(position) is not a record boundary here")
+            }
+        }
+        let committed = mapping.spillCommitted.load(ordering: .acquiring)
+        let delivered = Set(deliveredSegments.map(\.index))
+        for index in unmarkedSegmentIndexes() where index >= committed && index < spillSegments && !delivered.contains(index) {
+            deliveredSegments.append((readPosition, index, SpillSegment.path(ring: path, index: index)))
+        }
+        return skipped
+    }
+
     /// Whether the producer process still runs (same pid and start time).
     public var producerIsAlive: Bool {
         guard producerStartTime != 0 else { return Syscalls.processExists(producerID) }

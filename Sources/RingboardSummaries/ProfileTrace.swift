@@ -104,10 +104,21 @@ public enum ProfileTrace {
     public static func write(
         spans: [Span], processNames: [Int: String] = [:], runDirectory: String, host: String, wallTime: Double
     ) throws(SummaryFileError) -> String {
-        let path = "\(runDirectory)/plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
+        let path = tracePath(runDirectory: runDirectory, host: host, wallTime: wallTime)
         let compressed = try gzip(Array(json(spans: spans, processNames: processNames).utf8), path: path)
         try AtomicFile.write(compressed, to: path)
         return path
+    }
+
+    /// Where `write` puts a trace: `<run>/plugins/profile/<session>/<host>.trace.json.gz`.
+    ///
+    /// - Parameters:
+    ///   - runDirectory: The run's directory (the `train` run).
+    ///   - host: The host name in the file name.
+    ///   - wallTime: When the trace was taken; names the session directory.
+    /// - Returns: The path.
+    public static func tracePath(runDirectory: String, host: String, wallTime: Double) -> String {
+        "\(runDirectory)/plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
     }
 
     /// The `tagged_run_metadata` event that marks the traced step: tag `batch_<step>`, a

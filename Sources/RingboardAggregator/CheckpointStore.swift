@@ -1,0 +1,213 @@
+import Glibc
+import SystemPackage
+
+/// The aggregator's checkpoint in the ring directory, beside the rings it describes:
+///
+/// - `aggregator.state`: generation, log root, every ring's read position and every run's
+///   state (counters, names, routes, `.mean` queues, event file paths and lengths); replaced
+///   whole (written aside, then renamed) after each flush and before the rings are committed.
+/// - `aggregator.model.<generation>.<n>`: a run's model and latest weights, written only when
+///   they changed, so that a large model is not rewritten every flush.
+/// - `aggregator.files.<generation>`: the event files (and profile traces) created since that
+///   generation's state, one path per line, written before anything but the file-version record
+///   goes into them. A restart removes them: what they held is written again from the rings.
+///
+/// Files are not `fsync`ed: they guard against the aggregator process dying, and live where the
+/// rings live (memory-backed by default), which a machine crash loses as well.
+///
+/// - Warning: Not thread-safe; the aggregator's thread owns it.
+final class CheckpointStore {
+    static let stateMagic = Array("RBAGGST1".utf8)
+    static let modelMagic = Array("RBAGGMD1".utf8)
+    private static let stateName = "aggregator.state"
+    private static let modelPrefix = "aggregator.model."
+    private static let journalPrefix = "aggregator.files."
+
+    let directory: String
+    /// The generation of the state file on disk (0: none yet).
+    private(set) var generation: Int64 = 0
+    private var journal: FileDescriptor?
+    /// The model file last written for each run, and the model version it holds.
+    private var modelFiles: [ObjectIdentifier: (run: RunState, version: Int, name: String)] = [:]
+    private var modelSerial = 0
+    /// Model files replaced by newer ones: removed once a state no longer names them.
+    private var replacedModelFiles: [String] = []
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    deinit {
+        try? journal?.close()
+    }
+
+    var statePath: String { directory + "/" + CheckpointStore.stateName }
+
+    /// The state file's body, checked, or `nil` when there is none.
+    func loadState() throws(AggregatorError) -> StateDecoder? {
+        guard let bytes = try read(statePath) else { return nil }
+        return try StateDecoder(file: bytes, magic: CheckpointStore.stateMagic)
+    }
+
+    /// After a restart from `generation`: removes the event files created after that state was
+    /// saved, every other generation's journal, and model files the state does not name.
+    ///
+    /// - Returns: The event files removed.
+    func recover(generation: Int64, modelFilesInUse: Set<String>) -> [String] {
+        self.generation = generation
+        var removed: [String] = []
+        let names = directoryNames()
+        if let text = try? read(journalPath(generation)) {
+            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                let path = String(line)
+                // Only what the journal names, only event files and profile traces, never
+                // through a symbolic link.
+                guard let name = path.split(separator: "/").last else { continue }
+                let isTrace = name.hasSuffix(".trace.json.gz")
+                guard name.hasPrefix("events.out.tfevents.") || isTrace else { continue }
+                var status = stat()
+                guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+                if unlink(path) == 0 { removed.append(path) }
+                // A trace's session directory holds only that trace.
+                if isTrace, let slash = path.lastIndex(of: "/") { rmdir(String(path[..<slash])) }
+            }
+        }
+        for name in names {
+            if name.hasPrefix(CheckpointStore.journalPrefix) || (name.hasPrefix(CheckpointStore.modelPrefix) && !modelFilesInUse.contains(name))
+                || name.hasPrefix(CheckpointStore.stateName + ".tmp") {
+                unlink(directory + "/" + name)
+            }
+        }
+        return removed
+    }
+
+    /// Remembers that `run`'s model as of now is in `name` (after a restart).
+    func noteModelFile(_ name: String, of run: RunState) {
+        modelFiles[ObjectIdentifier(run)] = (run, run.modelVersion, name)
+    }
+
+    /// Notes a new event file in the journal of files created since the last state.
+    func noteCreated(_ path: String) throws(AggregatorError) {
+        if journal == nil {
+            let path = journalPath(generation)
+            do {
+                journal = try FileDescriptor.open(
+                    FilePath(path), .writeOnly, options: [.create, .append, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+            } catch {
+                throw .io(path: path, reason: "cannot open: \(error)")
+            }
+        }
+        do {
+            _ = try journal!.writeAll(Array((path + "\n").utf8))
+        } catch {
+            throw .io(path: journalPath(generation), reason: "cannot write: \(error)")
+        }
+    }
+
+    /// The model file of `run`, written first when its model changed since the last one.
+    func modelFile(for run: RunState) throws(AggregatorError) -> String? {
+        guard let model = run.checkpointModel else { return nil }
+        let key = ObjectIdentifier(run)
+        if let known = modelFiles[key], known.version == run.modelVersion { return known.name }
+        modelSerial += 1
+        let name = CheckpointStore.modelPrefix + "\(generation + 1).\(modelSerial)"
+        var encoder = StateEncoder()
+        model.encode(into: &encoder)
+        try replace(directory + "/" + name, with: encoder.file(magic: CheckpointStore.modelMagic))
+        if let old = modelFiles[key] { replacedModelFiles.append(old.name) }
+        modelFiles[key] = (run, run.modelVersion, name)
+        return name
+    }
+
+    /// Reads a model file the state names.
+    func loadModel(_ name: String) throws(AggregatorError) -> RunState.Model {
+        guard !name.contains("/"), name.hasPrefix(CheckpointStore.modelPrefix),
+              let bytes = try read(directory + "/" + name) else {
+            throw .malformed("model file \(name) is missing")
+        }
+        var decoder = try StateDecoder(file: bytes, magic: CheckpointStore.modelMagic)
+        return try RunState.Model(from: &decoder)
+    }
+
+    /// Saves the next generation's state and starts its journal; model files of runs no longer
+    /// in it are removed.
+    func save(_ body: StateEncoder, runs: [RunState]) throws(AggregatorError) {
+        try replace(statePath, with: body.file(magic: CheckpointStore.stateMagic))
+        let previous = generation
+        generation += 1
+        if let descriptor = journal {
+            try? descriptor.close()
+            journal = nil
+        }
+        unlink(journalPath(previous))
+        for name in replacedModelFiles { unlink(directory + "/" + name) }
+        replacedModelFiles = []
+        let live = Set(runs.map(ObjectIdentifier.init))
+        for (key, entry) in modelFiles where !live.contains(key) {
+            unlink(directory + "/" + entry.name)
+            modelFiles[key] = nil
+        }
+    }
+
+    /// The generation number the next `save` writes into its state.
+    var nextGeneration: Int64 { generation + 1 }
+
+    private func journalPath(_ generation: Int64) -> String {
+        directory + "/" + CheckpointStore.journalPrefix + "\(generation)"
+    }
+
+    private func directoryNames() -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A whole file, or `nil` when it does not exist.
+    private func read(_ path: String) throws(AggregatorError) -> [UInt8]? {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
+        } catch Errno.noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw .io(path: path, reason: "cannot open: \(error)")
+        }
+        defer { try? descriptor.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0, retryOnInterrupt: true) }
+            } catch {
+                throw .io(path: path, reason: "cannot read: \(error)")
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+        }
+    }
+
+    /// Writes `bytes` beside `path` and renames it over `path`, so a reader sees the old file or
+    /// the new one, never a part.
+    private func replace(_ path: String, with bytes: [UInt8]) throws(AggregatorError) {
+        let temporary = path + ".tmp"
+        do {
+            let descriptor = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+            try descriptor.closeAfter { _ = try descriptor.writeAll(bytes) }
+        } catch {
+            unlink(temporary)
+            throw .io(path: temporary, reason: "cannot write: \(error)")
+        }
+        if rename(temporary, path) != 0 {
+            let error = Errno(rawValue: errno)
+            unlink(temporary)
+            throw .io(path: path, reason: "cannot rename into place: \(error)")
+        }
+    }
+}
