@@ -73,6 +73,8 @@ public final class Aggregator: @unchecked Sendable {
     public private(set) var invalidRecords = 0
     /// Records delivered so far.
     public private(set) var recordsHandled = 0
+    /// Whether it resumed runs a previous aggregator checkpointed.
+    public private(set) var resumedRuns = false
 
     /// Takes the ring directory's consumer lock and resumes from the checkpoint a previous
     /// aggregator left there, if any.
@@ -404,6 +406,7 @@ extension Aggregator {
         // Routes of rings that no longer exist and were not in the ring list (none expected).
         for name in routes.keys where !present.contains(name) { retireRoutes(ring: name) }
         changed = true
+        resumedRuns = runCount > 0
         logger.info("resumed from the aggregator checkpoint", metadata: [
             "generation": "\(generation)", "runs": "\(runCount)", "rings": "\(rings.count)"])
     }

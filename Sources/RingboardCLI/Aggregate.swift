@@ -49,7 +49,8 @@ extension RingboardCommand {
             // SIGTERM and SIGINT end the loop: the event files are flushed, the rings committed
             // and the files closed before the process exits.
             TerminationRequest.install()
-            var sawProducer = false
+            // A restarted aggregator that resumed runs has work even if their rings are gone.
+            var sawProducer = aggregator.resumedRuns
             aggregator.run {
                 sawProducer = sawProducer || !aggregator.isIdle
                 return TerminationRequest.isRequested || (exitWhenIdle && sawProducer && aggregator.isIdle)

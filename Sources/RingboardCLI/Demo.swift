@@ -104,6 +104,8 @@ extension RingboardCommand {
         @Option var ringDir: String
         /// `chief`, `mean` or `per-rank`; by default `chief` for one process, else `per-rank`.
         @Option var policy: String?
+        /// The ring's data bytes (small rings make the trainer spill while the aggregator lags).
+        @Option var ringCapacity: Int?
 
         func run() throws {
             let rankPolicy: RankPolicy = switch policy {
@@ -113,9 +115,11 @@ extension RingboardCommand {
             case nil: procs == 1 ? .chief : .perRank
             default: throw ValidationError("--policy must be chief, mean or per-rank")
             }
+            var ringOptions = RingWriter.Options()
+            if let ringCapacity { ringOptions.capacity = ringCapacity }
             let callback = try TensorBoard(
                 logDir: ".", histogramFreq: 1, writeImages: true, updateFreq: .batch, profileBatch: 2, embeddingsFreq: 1,
-                rank: rank, worldSize: procs, rankPolicy: rankPolicy, ringDirectory: ringDir)
+                rank: rank, worldSize: procs, rankPolicy: rankPolicy, ringDirectory: ringDir, ringOptions: ringOptions)
             var model = BagOfWordsModel(seed: UInt64(rank + 1))
             var data = SplitMix64(seed: 1000 + UInt64(rank))
             let batchSize = 32

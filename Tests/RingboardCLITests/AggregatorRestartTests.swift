@@ -12,20 +12,25 @@ import Testing
     /// Kills per test; `RINGBOARD_AGGREGATOR_KILLS` raises it (Scripts/soak.sh does).
     static let kills = ProcessInfo.processInfo.environment["RINGBOARD_AGGREGATOR_KILLS"].flatMap(Int.init) ?? 8
 
-    @Test(arguments: [("chief", 1), ("mean", 2), ("per-rank", 2)])
-    func killedAndRestartedAggregatorWritesTheSameEvents(policy: String, procs: Int) throws {
+    /// Each policy; the last with 64 KiB rings, so that the trainers spill while the aggregator
+    /// is down, and restarts land in the middle of spill segments.
+    @Test(arguments: [("chief", 1, nil), ("mean", 2, nil), ("per-rank", 2, 64 << 10)])
+    func killedAndRestartedAggregatorWritesTheSameEvents(policy: String, procs: Int, ringCapacity: Int?) throws {
         let directory = TemporaryDirectory("ringboard-restart")
         let epochs = max(150, Self.kills * 20)  // long enough that the kills land while the rings are busy
-        let reference = try Self.uninterruptedRun(directory.appending("reference"), policy: policy, procs: procs, epochs: epochs)
+        let reference = try Self.uninterruptedRun(directory.appending("reference"), policy: policy, procs: procs, epochs: epochs, ringCapacity: ringCapacity)
 
         let rings = directory.appending("rings"), logs = directory.appending("logs")
-        let trainers = try (0..<procs).map { rank in try Self.startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings) }
+        let trainers = try (0..<procs).map { rank in
+            try Self.startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
+        }
         var random = SeededGenerator(seed: UInt64(procs) &* 7919 &+ UInt64(policy.utf8.count))
         var aggregator = try Self.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
-        var killed = 0, killedWhileBusy = 0
+        var killed = 0, killedWhileBusy = 0, sawSpill = false
         while killed < Self.kills {
             usleep(UInt32(30_000 + random.next() % 250_000))
             if Self.ringFiles(rings) > 0 { killedWhileBusy += 1 }
+            sawSpill = sawSpill || ((try? FileManager.default.contentsOfDirectory(atPath: rings)) ?? []).contains { $0.contains(".spill.") }
             kill(aggregator.processIdentifier, SIGKILL)
             aggregator.waitUntilExit()
             killed += 1
@@ -37,6 +42,7 @@ import Testing
             #expect(trainer.terminationStatus == 0)
         }
         #expect(killedWhileBusy * 2 >= killed, "only \(killedWhileBusy) of \(killed) kills found records in flight")
+        if ringCapacity != nil { #expect(sawSpill, "the small rings never spilled") }
         // Every ring drained and retired, then a graceful stop.
         let deadline = Date().addingTimeInterval(120)
         while Self.ringFiles(rings) > 0 && Date() < deadline { usleep(20_000) }
@@ -83,11 +89,11 @@ import Testing
 
     // MARK: Helpers
 
-    static func startTrainer(rank: Int, procs: Int, policy: String, epochs: Int, rings: String) throws -> Process {
+    static func startTrainer(rank: Int, procs: Int, policy: String, epochs: Int, rings: String, ringCapacity: Int? = nil) throws -> Process {
         let trainer = Process()
         trainer.executableURL = URL(fileURLWithPath: ringboard)
         trainer.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)", "--steps", "40",
-                             "--ring-dir", rings, "--policy", policy]
+                             "--ring-dir", rings, "--policy", policy] + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? [])
         trainer.standardOutput = FileHandle.nullDevice
         try trainer.run()
         return trainer
@@ -107,10 +113,12 @@ import Testing
         return aggregator
     }
 
-    static func uninterruptedRun(_ root: String, policy: String, procs: Int, epochs: Int) throws -> [String: [Event]] {
+    static func uninterruptedRun(_ root: String, policy: String, procs: Int, epochs: Int, ringCapacity: Int? = nil) throws -> [String: [Event]] {
         let rings = root + "/rings", logs = root + "/logs"
         let aggregator = try startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
-        let trainers = try (0..<procs).map { rank in try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings) }
+        let trainers = try (0..<procs).map { rank in
+            try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
+        }
         for trainer in trainers { trainer.waitUntilExit() }
         aggregator.waitUntilExit()
         #expect(aggregator.terminationStatus == 0)
