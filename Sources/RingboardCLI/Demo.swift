@@ -106,6 +106,8 @@ extension RingboardCommand {
         @Option var policy: String?
         /// The ring's data bytes (small rings make the trainer spill while the aggregator lags).
         @Option var ringCapacity: Int?
+        /// Print `epoch <n> sent` once each epoch's hooks are in the ring (any rank).
+        @Flag var printEpochs = false
 
         func run() throws {
             let rankPolicy: RankPolicy = switch policy {
@@ -151,7 +153,10 @@ extension RingboardCommand {
                     ("loss", epochLoss / Double(steps)), ("accuracy", epochAccuracy / Double(steps)),
                     ("val_loss", validationLoss), ("val_accuracy", validationAccuracy),
                 ]))
-                if rank == 0 {
+                if printEpochs {
+                    print("epoch \(epoch) sent")
+                    flushStandardOutput()
+                } else if rank == 0 {
                     defer { flushStandardOutput() }
                     print("epoch \(epoch + 1)/\(epochs): loss \(rounded(epochLoss / Double(steps))), val_loss \(rounded(validationLoss)), val_accuracy \(rounded(validationAccuracy))")
                 }

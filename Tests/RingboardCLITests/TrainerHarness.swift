@@ -1,0 +1,84 @@
+import Foundation
+import RingboardFormat
+import RingboardTestSupport
+import Testing
+
+/// Real `ringboard demo-trainer` and `ringboard aggregate` processes, and the event streams they
+/// leave, for the fault tests.
+enum TrainerHarness {
+    static let ringboard = productsDirectory + "/ringboard"
+
+
+    static func startTrainer(
+        rank: Int, procs: Int, policy: String, epochs: Int, rings: String, ringCapacity: Int? = nil, output: Pipe? = nil
+    ) throws -> Process {
+        let trainer = Process()
+        trainer.executableURL = URL(fileURLWithPath: ringboard)
+        trainer.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)", "--steps", "40",
+                             "--ring-dir", rings, "--policy", policy] + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? [])
+            + (output != nil ? ["--print-epochs"] : [])
+        trainer.standardOutput = output ?? FileHandle.nullDevice
+        try trainer.run()
+        return trainer
+    }
+
+    static func startAggregator(logs: String, rings: String, exitWhenIdle: Bool) throws -> Process {
+        let aggregator = Process()
+        aggregator.executableURL = URL(fileURLWithPath: ringboard)
+        aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--wait"] + (exitWhenIdle ? ["--exit-when-idle"] : [])
+        // Its messages go to aggregator.log beside the rings, for a failure's explanation.
+        let log = rings + ".log"
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        aggregator.standardError = handle ?? FileHandle.nullDevice
+        try aggregator.run()
+        return aggregator
+    }
+
+    static func uninterruptedRun(_ root: String, policy: String, procs: Int, epochs: Int, ringCapacity: Int? = nil) throws -> [String: [Event]] {
+        let rings = root + "/rings", logs = root + "/logs"
+        let aggregator = try startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
+        let trainers = try (0..<procs).map { rank in
+            try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
+        }
+        for trainer in trainers { trainer.waitUntilExit() }
+        aggregator.waitUntilExit()
+        #expect(aggregator.terminationStatus == 0)
+        return try eventStreams(logs)
+    }
+
+    static func ringFiles(_ rings: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: rings)) ?? []).filter { $0.hasSuffix(".ring") }.count
+    }
+
+    static func profileRuns(_ logs: String) -> [String] {
+        ((try? FileManager.default.subpathsOfDirectory(atPath: logs)) ?? []).filter { $0.hasSuffix(".trace.json.gz") }
+            .map { $0.split(separator: "/").dropLast(2).joined(separator: "/") }.sorted()
+    }
+
+    /// Each run directory's events, file after file in name order (the order TensorBoard reads
+    /// them), without wall times and file-version records, and with profile contents reduced to
+    /// their tags (they hold the times the hooks arrived). Every file must read strictly.
+    static func eventStreams(_ logs: String) throws -> [String: [Event]] {
+        var streams: [String: [Event]] = [:]
+        let files = try FileManager.default.subpathsOfDirectory(atPath: logs).filter { $0.contains("tfevents") }.sorted()
+        for file in files {
+            let run = file.split(separator: "/").dropLast().joined(separator: "/")
+            let reader = try EventFileReader(path: logs + "/" + file)
+            var next = try reader.nextEvent()
+            while case .event(var event, _) = next {
+                next = try reader.nextEvent()
+                event.wallTime = 0
+                switch event.what {
+                case .fileVersion: continue
+                case .taggedRunMetadata(let metadata): event.what = .taggedRunMetadata(TaggedRunMetadata(tag: metadata.tag, runMetadata: []))
+                default: break
+                }
+                streams[run, default: []].append(event)
+            }
+            #expect(next == .end(offset: reader.offset), "\(file) must end after a whole record: \(next)")
+        }
+        return streams
+    }
+}
