@@ -52,6 +52,15 @@ public final class Aggregator: @unchecked Sendable {
     private let logRoot: String
     /// Whether anything changed since the last checkpoint.
     private var changed = false
+    /// Runs whose event files cannot be written now (a full disk, say), reported once each.
+    private var failingRuns: Set<String> = []
+    /// Finished runs whose files could not be closed yet.
+    private var closing: [RunState] = []
+    /// While event files cannot be written, records stay in the rings (trainers spill) and
+    /// nothing more is read until a flush succeeds.
+    private var writesBlocked = false
+    /// The checkpoint could not be saved and was given up (reported once).
+    private var checkpointAbandoned = false
     /// Per ring: its runs by number, and where each run's records go.
     private var routes: [String: [UInt32: Route]] = [:]
     /// Output runs by directory.
@@ -106,6 +115,12 @@ public final class Aggregator: @unchecked Sendable {
     /// - Returns: The number of records handled.
     @discardableResult
     public func step(timeout: Duration = .milliseconds(50)) -> Int {
+        if writesBlocked {
+            // Retry the writes every flush interval; read nothing more meanwhile.
+            if ContinuousClock.now - lastFlush >= max(options.flushInterval, .milliseconds(100)) { flushAndCommit() }
+            if writesBlocked { usleep(UInt32(min(timeout, .milliseconds(100)).components.attoseconds / 1_000_000_000_000)) }
+            return 0
+        }
         let count = consumer.poll { source, record in
             handle(source: source.name, type: record.type, payload: record.payload)
         }
@@ -113,7 +128,7 @@ public final class Aggregator: @unchecked Sendable {
         if count == 0 || ContinuousClock.now - lastFlush >= options.flushInterval {
             flushAndCommit()
         }
-        if count == 0 { consumer.waitForRecords(timeout: timeout) }
+        if count == 0 && !writesBlocked { consumer.waitForRecords(timeout: timeout) }
         return count
     }
 
@@ -201,23 +216,43 @@ public final class Aggregator: @unchecked Sendable {
 
     private func flushAndCommit() {
         lastFlush = .now
+        var failed = false
         for run in runs.values where !run.finished {
             do {
                 try run.flush()
+                if failingRuns.remove(run.directory) != nil {
+                    logger.notice("event files written again", metadata: ["run": "\(run.directory)"])
+                }
             } catch {
-                // The records stay in the rings: nothing is committed past what failed.
-                logger.error("event file flush failed", metadata: ["run": "\(run.directory)", "error": "\(error)"])
-                return
+                failed = true
+                if failingRuns.insert(run.directory).inserted {
+                    logger.error("event files cannot be written; their records wait in the rings and are written once this clears",
+                                 metadata: ["run": "\(run.directory)", "error": "\(error)"])
+                }
             }
         }
+        closing.removeAll { run in (try? run.closeWriters()) != nil }
+        // Nothing is checkpointed or committed past what could not be written.
+        writesBlocked = failed || !closing.isEmpty
+        if writesBlocked { return }
         if changed {
             do {
                 try saveCheckpoint()
                 changed = false
+                if checkpointAbandoned {
+                    checkpointAbandoned = false
+                    logger.notice("checkpoint saved again")
+                }
             } catch {
-                // Nothing is committed that the checkpoint on disk does not cover.
-                logger.error("checkpoint not saved", metadata: ["error": "\(error)"])
-                return
+                // Waiting for it could wait forever (spill segments that only a commit removes
+                // may be what fills its disk): commit without a checkpoint, after removing the
+                // old one, which a restart must not trust once the rings move past it.
+                checkpoints.abandon()
+                if !checkpointAbandoned {
+                    checkpointAbandoned = true
+                    logger.error("checkpoint not saved; going on without one, so a restart before it is saved again starts runs afresh",
+                                 metadata: ["error": "\(error)"])
+                }
             }
         }
         do {
@@ -266,8 +301,14 @@ extension Aggregator {
                 case .mean(let group, let rank): try group.rankGone(rank)
                 }
             } catch {
-                logger.error("event files not closed", metadata: ["ring": "\(name)", "error": "\(error)"])
+                logger.error("event files not closed; retrying", metadata: ["ring": "\(name)", "error": "\(error)"])
             }
+            let run: RunState? = switch route {
+            case .ignored: nil
+            case .run(let run): run
+            case .mean(let group, _): group.run
+            }
+            if let run, run.finished, run.hasOpenWriters, !closing.contains(where: { $0 === run }) { closing.append(run) }
         }
         routes[name] = nil
         changed = true

@@ -149,6 +149,23 @@ final class CheckpointStore {
         }
     }
 
+    /// Gives up the checkpoint on disk when a new one cannot be saved (its disk is full, most
+    /// likely with the very spill segments a commit would free): the state, journals and model
+    /// files are removed, so that the rings can be committed without a stale checkpoint that a
+    /// restart would trust. A restart before the next `save` starts its runs afresh.
+    func abandon() {
+        for name in directoryNames() where name == CheckpointStore.stateName || name.hasPrefix(CheckpointStore.journalPrefix)
+            || name.hasPrefix(CheckpointStore.modelPrefix) || name.hasPrefix(CheckpointStore.stateName + ".tmp") {
+            unlink(directory + "/" + name)
+        }
+        if let descriptor = journal {
+            try? descriptor.close()
+            journal = nil
+        }
+        modelFiles = [:]
+        replacedModelFiles = []
+    }
+
     /// The generation number the next `save` writes into its state.
     var nextGeneration: Int64 { generation + 1 }
 

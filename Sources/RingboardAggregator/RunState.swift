@@ -322,21 +322,47 @@ final class RunState {
         if let writer = writers[subdirectory] { return writer }
         var options = EventFileWriter.Options()
         options.hostName = host
+        // A full disk or a removed log directory must not lose the event: it waits in memory
+        // (and its records in the rings) until the file can be made.
+        options.createWhenWritable = true
         let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
         fileCreated(writer.path)
         writers[subdirectory] = writer
         return writer
     }
 
-    /// Writes everything buffered.
+    /// Writes everything buffered. A file removed meanwhile (its directory perhaps with it) is
+    /// continued in a new one, which takes over the records not yet written.
     func flush() throws(EventFileError) {
-        for writer in writers.values { try writer.flush() }
+        for subdirectory in writers.keys.sorted() {
+            try replacingRemovedFile(subdirectory) { (writer: EventFileWriter) throws(EventFileError) in try writer.flush() }
+        }
     }
 
-    /// Closes (and fsyncs) the event files; the next write opens new ones.
+    /// Closes (and fsyncs) the event files; the next write opens new ones. A file that cannot be
+    /// closed keeps its writer (and records), so closing can be tried again.
     func closeWriters() throws(EventFileError) {
-        for writer in writers.values { try writer.close() }
-        writers = [:]
+        for subdirectory in writers.keys.sorted() {
+            try replacingRemovedFile(subdirectory) { (writer: EventFileWriter) throws(EventFileError) in try writer.close() }
+            writers[subdirectory] = nil
+        }
+    }
+
+    /// Whether event files are still open (a finished run whose files could not be closed).
+    var hasOpenWriters: Bool { !writers.isEmpty }
+
+    private func replacingRemovedFile(_ subdirectory: String, _ body: (EventFileWriter) throws(EventFileError) -> Void) throws(EventFileError) {
+        guard let writer = writers[subdirectory] else { return }
+        do {
+            try body(writer)
+        } catch .fileRemoved(let path) {
+            let successor = try writer.continueInNewFile()
+            fileCreated(successor.path)
+            writers[subdirectory] = successor
+            logger.error("event file removed while being written; its unwritten events go to a new file",
+                         metadata: ["run": "\(directory)", "removed": "\(path)", "new": "\(successor.path)"])
+            try body(successor)
+        }
     }
 
     /// The run's producer is gone: its files are closed and later records are ignored.

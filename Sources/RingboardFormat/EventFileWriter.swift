@@ -12,7 +12,9 @@ import SystemPackage
 ///
 /// Write errors never leave a torn record in the file: when a write fails part-way, the file is
 /// cut back to the last whole record and the unwritten bytes stay in memory, so a later `flush()`
-/// can write them once the cause (a full disk, say) is gone.
+/// can write them once the cause (a full disk, say) is gone. Appends go on buffering meanwhile;
+/// `flush()`, `sync()` and `close()` report the error. A file removed under the writer is taken
+/// over by a new one with `continueInNewFile()`.
 ///
 /// - Warning: Safe to share between threads; appends from several threads are serialised.
 public final class EventFileWriter: @unchecked Sendable {
@@ -26,6 +28,10 @@ public final class EventFileWriter: @unchecked Sendable {
         public var fileSuffix: String = ".v2"
         /// The host name in the file name; `nil` means this machine's (`gethostname`).
         public var hostName: String? = nil
+        /// Create the file (and its directory) with the first write that succeeds, instead of
+        /// failing `init` when it cannot be created now (a full disk, a directory removed): the
+        /// records wait in memory, and `flush()` reports why the file is not there yet.
+        public var createWhenWritable = false
 
         /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
         public init() {}
@@ -39,6 +45,10 @@ public final class EventFileWriter: @unchecked Sendable {
     private struct State: ~Copyable {
         var buffer: WireBuffer
         var descriptor: FileDescriptor?
+        /// After `close()` (or `continueInNewFile()`): appends are refused.
+        var closed = false
+        /// `createWhenWritable`: the file is not created yet.
+        var pendingCreation = false
         /// Bytes of whole records in the file; where `buffer` goes next.
         var fileOffset: Int64 = 0
         /// When the buffer last went from empty to non-empty.
@@ -59,9 +69,21 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError` when the directory or the file cannot be created.
     public init(directory: String, options: Options = Options()) throws(EventFileError) {
         self.options = options
-        try EventFileWriter.makeDirectories(directory)
         let host = options.hostName ?? Syscalls.hostName()
         let seconds = Int64(Syscalls.wallTime())
+        if options.createWhenWritable {
+            let name = EventFileName.make(
+                seconds: seconds, host: host, processID: Syscalls.processID(),
+                counter: EventFileWriter.counter.wrappingAdd(1, ordering: .relaxed).oldValue, suffix: options.fileSuffix)
+            self.path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: nil)
+            state.pendingCreation = true
+            self.state = Mutex(state)
+            try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
+            try? flush()
+            return
+        }
+        try EventFileWriter.makeDirectories(directory)
         var attempt = 0
         while true {
             let name = EventFileName.make(
@@ -93,6 +115,7 @@ public final class EventFileWriter: @unchecked Sendable {
             state.withLock { state in
                 try? state.descriptor?.close()
                 state.descriptor = nil
+                state.closed = true
             }
             _ = Syscalls.unlink(path)
             throw error
@@ -158,8 +181,8 @@ public final class EventFileWriter: @unchecked Sendable {
     /// Appends an event.
     ///
     /// - Parameter event: The event.
-    /// - Throws: `EventFileError` when writing the buffer failed; the event is kept in memory all
-    ///   the same, and a later successful `flush()` writes it. Do not append it again.
+    /// - Throws: `EventFileError.closed` after `close()`. A failed write of the buffer is not an
+    ///   error of the append: the event stays buffered and `flush()` reports the failure.
     public func append(_ event: Event) throws(EventFileError) {
         try appendRecord { event.encode(into: &$0) }
     }
@@ -172,7 +195,7 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   - value: The scalar.
     ///   - step: The step.
     ///   - wallTime: Seconds since the Unix epoch.
-    /// - Throws: `EventFileError` as `append(_:)` does.
+    /// - Throws: `EventFileError.closed` as `append(_:)` does.
     public func appendScalar(tag: String, value: Float, step: Int64, wallTime: Double) throws(EventFileError) {
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
@@ -181,7 +204,7 @@ public final class EventFileWriter: @unchecked Sendable {
         var needsTimer = false
         defer { if needsTimer { armTimer(after: options.flushDelay) } }
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard state.descriptor != nil else { throw .closed(path: path) }
+            guard !state.closed else { throw .closed(path: path) }
             if state.buffer.isEmpty {
                 state.pendingSince = .now()
                 if !state.timerArmed {
@@ -190,9 +213,10 @@ public final class EventFileWriter: @unchecked Sendable {
                 }
             }
             TFRecord.append(to: &state.buffer, encode)
-            // When this write fails, the armed timer retries it.
+            // When this write fails, the records stay buffered: the armed timer retries it and
+            // `flush()` reports it.
             if state.buffer.count >= options.bufferSize {
-                try writePending(&state)
+                try? writePending(&state)
             }
         }
     }
@@ -202,7 +226,7 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError` when the write fails; the records stay buffered.
     public func flush() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard state.descriptor != nil else { throw .closed(path: path) }
+            guard !state.closed else { throw .closed(path: path) }
             try writePending(&state)
         }
     }
@@ -212,9 +236,9 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError` when the write or the `fsync` fails.
     public func sync() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard let descriptor = state.descriptor else { throw .closed(path: path) }
+            guard !state.closed else { throw .closed(path: path) }
             try writePending(&state)
-            if case .failure(let error) = Syscalls.fsync(descriptor) {
+            if let descriptor = state.descriptor, case .failure(let error) = Syscalls.fsync(descriptor) {
                 throw .systemCall("fsync", path: path, error)
             }
         }
@@ -227,9 +251,12 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   open, holding its records, so `close()` can be tried again.
     public func close() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard let descriptor = state.descriptor else { return }
+            guard !state.closed else { return }
             try writePending(&state)
+            state.closed = true
+            guard let descriptor = state.descriptor else { return }  // never created: nothing was appended
             if case .failure(let error) = Syscalls.fsync(descriptor) {
+                state.closed = false
                 throw .systemCall("fsync", path: path, error)
             }
             state.descriptor = nil
@@ -239,6 +266,46 @@ public final class EventFileWriter: @unchecked Sendable {
                 throw .systemCall("close", path: path, error as? Errno ?? .ioError)
             }
         }
+    }
+
+    /// After the file was removed (`EventFileError.fileRemoved`, its directory perhaps with it):
+    /// a new file in the same directory, made again if need be, that takes over every record this
+    /// writer still holds. This writer is closed. On failure it keeps its records, so this can be
+    /// tried again.
+    ///
+    /// - Returns: The writer of the new file.
+    /// - Throws: `EventFileError` when the directory or the new file cannot be made.
+    public func continueInNewFile() throws(EventFileError) -> EventFileWriter {
+        let directory = EventFileWriter.directory(of: path)
+        let successor = try EventFileWriter(directory: directory, options: options)
+        let pending: [UInt8] = state.withLock { state in
+            let bytes = state.buffer.bytes
+            state.buffer.removeAll()
+            state.pendingSince = nil
+            try? state.descriptor?.close()
+            state.descriptor = nil
+            state.closed = true
+            return bytes
+        }
+        successor.appendFramed(pending)
+        return successor
+    }
+
+    /// Appends records already framed as TFRecords.
+    private func appendFramed(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        var needsTimer = false
+        state.withLock { state in
+            if state.buffer.isEmpty {
+                state.pendingSince = .now()
+                if !state.timerArmed {
+                    state.timerArmed = true
+                    needsTimer = true
+                }
+            }
+            state.buffer.append(bytes)
+        }
+        if needsTimer { armTimer(after: options.flushDelay) }
     }
 
     /// Bytes of whole records written to the file so far.
@@ -254,7 +321,19 @@ public final class EventFileWriter: @unchecked Sendable {
     /// Writes the buffer at the end of the last whole record. On failure the file is cut back to
     /// that record boundary and the buffer is kept.
     private func writePending(_ state: inout State) throws(EventFileError) {
-        guard !state.buffer.isEmpty, let descriptor = state.descriptor else { return }
+        guard !state.buffer.isEmpty, !state.closed else { return }
+        if state.pendingCreation {
+            try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path))
+            do {
+                state.descriptor = try FileDescriptor.open(
+                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            } catch {
+                throw .systemCall("open", path: path, error as? Errno ?? .ioError)
+            }
+            state.pendingCreation = false
+        }
+        guard let descriptor = state.descriptor else { return }
         // A file unlinked under us would swallow every write without an error: look first.
         switch Syscalls.linkCountAndSize(descriptor) {
         case .success(let info) where info.links == 0:
@@ -308,7 +387,7 @@ public final class EventFileWriter: @unchecked Sendable {
     private func timerFired() {
         let delay = options.flushDelay
         let rearm: Duration? = state.withLock { state in
-            guard state.descriptor != nil, let since = state.pendingSince else {
+            guard !state.closed, let since = state.pendingSince else {
                 state.timerArmed = false
                 return nil
             }
@@ -323,6 +402,10 @@ public final class EventFileWriter: @unchecked Sendable {
             }
         }
         if let rearm { armTimer(after: rearm) }
+    }
+
+    private static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     }
 
     private static func makeDirectories(_ directory: String) throws(EventFileError) {

@@ -57,6 +57,8 @@ public final class RingWriter: @unchecked Sendable {
         var segment: SpillSegment.Writer?
         var nextIndex: Int64 = 0
         var lastError: RingError?
+        /// Whether the current fall-back to waiting has been reported.
+        var reportedFallback = false
     }
     /// The largest payload one record may carry.
     public let maximumPayloadLength: Int
@@ -240,6 +242,7 @@ public final class RingWriter: @unchecked Sendable {
                         state.segment = try SpillSegment.Writer(
                             path: SpillSegment.path(ring: path, index: index), maximumRecordLength: maximumPayloadLength + 8)
                         state.nextIndex += 1
+                        state.reportedFallback = false
                         spilling.store(true, ordering: .relaxed)
                     } catch {
                         state.lastError = error as? RingError
@@ -258,6 +261,7 @@ public final class RingWriter: @unchecked Sendable {
                 }
             }
             if let spilled { return spilled }
+            reportSpillFallback()
             // Keep the order: the open segment's marker must be in the ring before this record.
             var attempt = 0
             while withSpillState({ state in
@@ -268,6 +272,20 @@ public final class RingWriter: @unchecked Sendable {
                 usleep(UInt32(min(1000, 1 << min(attempt, 10))))
             }
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
+        }
+    }
+
+    /// Says once, on standard error, that spilling failed and appends now wait for room: the
+    /// trainer slows down rather than lose a record, and its user should know why.
+    private func reportSpillFallback() {
+        let error: RingError? = withSpillState { state in
+            guard !state.reportedFallback, let error = state.lastError else { return nil }
+            state.reportedFallback = true
+            return error
+        }
+        if let error {
+            let message = Array("ringboard: \(path): cannot spill (\(error)); waiting for the aggregator to make room in the ring instead\n".utf8)
+            _ = message.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
     }
 

@@ -10,7 +10,8 @@ enum TrainerHarness {
 
 
     static func startTrainer(
-        rank: Int, procs: Int, policy: String, epochs: Int, rings: String, ringCapacity: Int? = nil, output: Pipe? = nil
+        rank: Int, procs: Int, policy: String, epochs: Int, rings: String, ringCapacity: Int? = nil, output: Pipe? = nil,
+        standardError: Pipe? = nil
     ) throws -> Process {
         let trainer = Process()
         trainer.executableURL = URL(fileURLWithPath: ringboard)
@@ -18,6 +19,7 @@ enum TrainerHarness {
                              "--ring-dir", rings, "--policy", policy] + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? [])
             + (output != nil ? ["--print-epochs"] : [])
         trainer.standardOutput = output ?? FileHandle.nullDevice
+        if let standardError { trainer.standardError = standardError }
         try trainer.run()
         return trainer
     }
@@ -27,8 +29,8 @@ enum TrainerHarness {
         aggregator.executableURL = URL(fileURLWithPath: ringboard)
         aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--wait"] + (exitWhenIdle ? ["--exit-when-idle"] : [])
         // Its messages go to aggregator.log beside the rings, for a failure's explanation.
-        let log = rings + ".log"
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let log = (rings.hasSuffix("/") ? String(rings.dropLast()) : rings) + ".log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = FileHandle(forWritingAtPath: log)
         handle?.seekToEndOfFile()
         aggregator.standardError = handle ?? FileHandle.nullDevice

@@ -136,6 +136,25 @@ import Testing
         #expect(throws: EventFileError.fileRemoved(path: writer.path)) { try writer.close() }
     }
 
+    /// After its directory is removed, a writer hands what it holds to a new file in the
+    /// directory made again; appending goes on there.
+    @Test func aRemovedFileContinuesInANewOne() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.appending("run"))
+        try writer.appendScalar(tag: "x", value: 1, step: 1, wallTime: 1)
+        try FileManager.default.removeItem(atPath: directory.appending("run"))
+        try writer.appendScalar(tag: "x", value: 2, step: 2, wallTime: 2)
+        #expect(throws: EventFileError.fileRemoved(path: writer.path)) { try writer.flush() }
+        let successor = try writer.continueInNewFile()
+        #expect(successor.path != writer.path)
+        #expect(throws: EventFileError.closed(path: writer.path)) { try writer.appendScalar(tag: "x", value: 9, step: 9, wallTime: 9) }
+        try successor.appendScalar(tag: "x", value: 3, step: 3, wallTime: 3)
+        try successor.close()
+        let events = try Self.readAll(successor.path)
+        #expect(events.first?.what == .fileVersion(Event.fileVersion2))
+        #expect(events.dropFirst().map(\.step) == [1, 2, 3])
+    }
+
     @Test func uncreatableDirectoryIsAnErrorNamingThePath() throws {
         let directory = TemporaryDirectory()
         _ = FileManager.default.createFile(atPath: directory.appending("file"), contents: Data([1]))
@@ -180,6 +199,25 @@ import Testing
 }
 
 extension EventFileWriterTests {
+    /// `createWhenWritable`: a directory that cannot be made yet does not fail the writer; the
+    /// file appears, with every record, at the first flush that can make it.
+    @Test func aLazyWriterCreatesItsFileWhenItCan() throws {
+        let directory = TemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: directory.appending("blocked"), contents: Data([1]))
+        var options = EventFileWriter.Options()
+        options.createWhenWritable = true
+        let writer = try EventFileWriter(directory: directory.appending("blocked/run"), options: options)
+        try writer.appendScalar(tag: "x", value: 1, step: 1, wallTime: 1)
+        #expect(throws: EventFileError.self) { try writer.flush() }
+        #expect(!FileManager.default.fileExists(atPath: writer.path))
+        try FileManager.default.removeItem(atPath: directory.appending("blocked"))
+        try writer.appendScalar(tag: "x", value: 2, step: 2, wallTime: 2)
+        try writer.close()
+        let events = try Self.readAll(writer.path)
+        #expect(events.first?.what == .fileVersion(Event.fileVersion2))
+        #expect(events.dropFirst().map(\.step) == [1, 2])
+    }
+
     /// A writer that cannot write its first record leaves no file behind.
     @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
     func writerOnAFullDiskLeavesNoFile() throws {
