@@ -53,6 +53,11 @@ import Testing
         #expect(problems.isEmpty, "the aggregators said: \(problems.prefix(10).joined(separator: "\n"))")
 
         let interrupted = try TrainerHarness.eventStreams(logs)
+        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
+            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(interrupted))
+        TrainerHarness.report("aggregator-kill-\(policy)\(ringCapacity == nil ? "" : "-spill")", faults: killed,
+                              sent: TrainerHarness.flattened(reference).count, written: TrainerHarness.flattened(interrupted).count,
+                              lost: lost, duplicated: duplicated)
         #expect(interrupted.keys.sorted() == reference.keys.sorted())
         for (run, events) in reference {
             let other = interrupted[run] ?? []

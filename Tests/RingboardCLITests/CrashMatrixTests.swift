@@ -51,6 +51,15 @@ import Testing
                 return false
             }.count
             #expect(epochSteps >= sentEpochs, "round \(round): \(sentEpochs) epochs sent before the kill, \(epochSteps) written")
+            // Sent: everything up to the last epoch the trainer said it had sent.
+            var epochsSeen = 0
+            let sent = expected.firstIndex { event in
+                if case .summary(let summary) = event.what, summary.values.first?.tag == "epoch_loss" { epochsSeen += 1 }
+                return epochsSeen == sentEpochs
+            }.map { $0 + 1 } ?? 0
+            let (lost, _) = TrainerHarness.lostAndDuplicated(expected: Array(expected.prefix(sent)), written: written)
+            let (_, duplicated) = TrainerHarness.lostAndDuplicated(expected: expected, written: written)
+            TrainerHarness.report("trainer-kill", faults: 1, sent: sent, written: written.count, lost: lost, duplicated: duplicated)
         }
     }
 
@@ -81,6 +90,11 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        #expect(try TrainerHarness.eventStreams(logs) == reference)
+        let written = try TrainerHarness.eventStreams(logs)
+        #expect(written == reference)
+        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
+            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(written))
+        TrainerHarness.report("aggregator-sigstop", faults: 1, sent: TrainerHarness.flattened(reference).count,
+                              written: TrainerHarness.flattened(written).count, lost: lost, duplicated: duplicated)
     }
 }

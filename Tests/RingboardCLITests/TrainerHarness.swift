@@ -84,3 +84,31 @@ enum TrainerHarness {
         return streams
     }
 }
+
+extension TrainerHarness {
+    /// Events of `expected` missing from `written`, and events of `written` beyond `expected`
+    /// (both as multisets: an event written twice counts once as duplicated).
+    static func lostAndDuplicated(expected: [Event], written: [Event]) -> (lost: Int, duplicated: Int) {
+        var counts: [String: Int] = [:]
+        for event in expected { counts[String(describing: event), default: 0] += 1 }
+        for event in written { counts[String(describing: event), default: 0] -= 1 }
+        return (counts.values.filter { $0 > 0 }.reduce(0, +), counts.values.filter { $0 < 0 }.reduce(0) { $0 - $1 })
+    }
+
+    /// Appends one line to the file named by `RINGBOARD_SOAK_REPORT`, when it is set, for
+    /// Scripts/soak.sh's table: `family faults sent written lost duplicated`.
+    static func report(_ family: String, faults: Int, sent: Int, written: Int, lost: Int, duplicated: Int) {
+        guard let path = ProcessInfo.processInfo.environment["RINGBOARD_SOAK_REPORT"] else { return }
+        let line = "\(family) \(faults) \(sent) \(written) \(lost) \(duplicated)\n"
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        handle.seekToEndOfFile()
+        handle.write(Data(line.utf8))
+        try? handle.close()
+    }
+
+    /// Every stream's events, run after run in name order.
+    static func flattened(_ streams: [String: [Event]]) -> [Event] {
+        streams.keys.sorted().flatMap { streams[$0]! }
+    }
+}
