@@ -2,7 +2,7 @@
 # The crash matrix at scale, round after round, until --minutes have passed (10 by default):
 #   - the aggregator killed (kill -9) 50 times within one long run and restarted, for each rank
 #     policy, and with 64 KiB rings that spill while it is down;
-#   - trainers killed at random points (10 per round), another rank training beside them;
+#   - trainers killed at random points (20 per round), another rank training beside them;
 #   - the aggregator stopped (SIGSTOP) for 10 s under load;
 #   - the log root's disk full, the log root removed, the ring directory's disk full
 #     (these three need root, to mount a small tmpfs);
@@ -39,7 +39,7 @@ trap 'rm -rf "$work"' EXIT
 report="$work/report"
 : >"$report"
 export RINGBOARD_SOAK_REPORT="$report"
-export RINGBOARD_AGGREGATOR_KILLS=50 RINGBOARD_TRAINER_KILLS=10 RINGBOARD_STOP_SECONDS=10
+export RINGBOARD_AGGREGATOR_KILLS=50 RINGBOARD_TRAINER_KILLS=20 RINGBOARD_STOP_SECONDS=10
 
 deadline=$(( SECONDS + ${minutes%.*} * 60 ))
 failures=0
