@@ -228,6 +228,7 @@ final class RunState {
                                                    metadataPath: metadata), weight.values))
         }
         do {
+            try ConfinedDirectory.create(directory + "/train", under: logRoot)
             try Projector.write(embeddings, logDirectory: logRoot + "/" + directory)
         } catch {
             logger.error("projector files not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
@@ -257,6 +258,7 @@ final class RunState {
         tracing = false
         let now = EventFileWriter.currentWallTime()
         do {
+            try ConfinedDirectory.create(directory + "/train/plugins/profile", under: logRoot)
             try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: logRoot + "/" + directory + "/train",
                                    host: host, wallTime: traceStartedAt)
         } catch {
@@ -309,7 +311,8 @@ final class RunState {
         if let writer = writers[subdirectory] { return writer }
         var options = EventFileWriter.Options()
         options.hostName = host
-        let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
+        // Never through a symbolic link planted under the log root.
+        let writer = try EventFileWriter(directory: ConfinedDirectory.create(directory + "/" + subdirectory, under: logRoot), options: options)
         writers[subdirectory] = writer
         return writer
     }
