@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardCLITests",
-            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardTestSupport"]
+            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardRecords", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "SystemLibraryTests",
