@@ -71,7 +71,7 @@ final class RunState {
             // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`).
             if arguments.embeddingsFrequency > 0 { writeEmbeddings() }
         case .weightValues(_, let weight, _, let offset, _, let values):
-            setWeightValues(weight: Int(weight), offset: Int(offset), values: values)
+            setWeightValues(weight: Int(weight), offset: Int(clamping: offset), values: values)
         case .span(_, let name, let start, let duration, let thread):
             if tracing {
                 traceSpans.append(ProfileTrace.Span(
@@ -126,8 +126,15 @@ final class RunState {
     /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
     /// samples have passed, count the batch, then the profile window.
     private func trainBatchEnd(logs: [(String, Double)]) throws(EventFileError) {
-        let size = logs.first { $0.0 == "size" }.map { Int64($0.1) } ?? 1  // TF 2.0: logs.get('size', 1)
-        samplesSeen += size
+        var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
+        if let value = logs.first(where: { $0.0 == "size" })?.1 {
+            if let count = RunState.sampleCount(value) {
+                size = count
+            } else {
+                logger.warning("batch size is not a count of samples: counted as 1", metadata: ["run": "\(directory)", "size": "\(value)"])
+            }
+        }
+        samplesSeen = samplesSeen.addingReportingOverflow(size).overflow ? .max : samplesSeen + size
         let frequency: Int64? = switch arguments.updateFrequency {
         case .epoch: nil
         case .batch: 1
@@ -279,9 +286,14 @@ final class RunState {
             (name: layer["name"] as? String ?? "", className: layer["class_name"] as? String ?? "",
              configJSON: layer["config_json"] as? String,
              weights: (layer["weights"] as? [[String: Any]] ?? []).map { weight in
-                 let shape = weight["shape"] as? [Int] ?? []
-                 return Model.Weight(name: weight["name"] as? String ?? "", shape: shape,
-                                     values: [Float](repeating: 0, count: max(0, shape.reduce(1, *))))
+                 let name = weight["name"] as? String ?? "", shape = weight["shape"] as? [Int] ?? []
+                 // A record could announce any shape: one too large to hold is kept without values.
+                 let count = RunState.valueCount(shape)
+                 if count == nil {
+                     logger.error("weight shape is negative or too large to hold: its values are dropped", metadata: [
+                         "run": "\(directory)", "weight": "\(name)", "shape": "\(shape)"])
+                 }
+                 return Model.Weight(name: name, shape: shape, values: [Float](repeating: 0, count: count ?? 0))
              })
         }
         model = Model(name: object["name"] as? String ?? "model", layers: layers,
