@@ -225,7 +225,10 @@ final class RunState {
         guard let model else { return }
         var embeddings: [(Projector.Embedding, [Float])] = []
         for layer in model.layers where layer.className == "Embedding" {
-            guard let weight = layer.weights.first, weight.shape.count == 2 else { continue }
+            // A TSV needs at least one column and values that fill the rows.
+            guard let weight = layer.weights.first, weight.shape.count == 2, weight.shape[1] > 0,
+                  RunState.valueCount(weight.shape) == weight.values.count
+            else { continue }
             let metadata: String? = switch arguments.embeddingsMetadata {
             case nil: nil
             case .all(let path): path

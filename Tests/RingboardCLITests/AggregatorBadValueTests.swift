@@ -7,7 +7,8 @@ import Testing
 
 /// Records that decode (every field in range for its type) but carry values no sane trainer
 /// sends: a batch size that is NaN, infinite, negative or past Int64, a weight offset past
-/// Int64, a weight shape whose product overflows or would need terabytes. Through the callback's
+/// Int64, a weight shape whose product overflows or would need terabytes, embeddings with no
+/// columns or negative dimensions. Through the callback's
 /// Swift API a NaN size needs only a bug in the caller. The aggregator serves every trainer of
 /// the node: it must log such a record and go on, never trap.
 @Suite struct AggregatorBadValueTests {
@@ -23,14 +24,17 @@ import Testing
             #expect(writer.tryAppend(type: record.type, record.encoded) != .full)
         }
         append(.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(
-            logDirectory: "run", histogramFrequency: 1, updateFrequency: .batch)))
+            logDirectory: "run", histogramFrequency: 1, updateFrequency: .batch, embeddingsFrequency: 1)))
         append(.metricName(run: 0, metric: 0, name: "size"))
         append(.metricName(run: 0, metric: 1, name: "loss"))
         let model = #"""
             {"name": "m", "layers": [
               {"name": "huge", "class_name": "Dense", "weights": [{"name": "huge/kernel:0", "shape": [1099511627776, 1099511627776]}]},
               {"name": "big", "class_name": "Dense", "weights": [{"name": "big/kernel:0", "shape": [4294967296, 4096]}]},
-              {"name": "dense", "class_name": "Dense", "weights": [{"name": "dense/kernel:0", "shape": [2]}]}]}
+              {"name": "dense", "class_name": "Dense", "weights": [{"name": "dense/kernel:0", "shape": [2]}]},
+              {"name": "empty", "class_name": "Embedding", "weights": [{"name": "empty/embeddings:0", "shape": [4, 0]}]},
+              {"name": "negative", "class_name": "Embedding", "weights": [{"name": "negative/embeddings:0", "shape": [-1, -1]}]},
+              {"name": "embedding", "class_name": "Embedding", "weights": [{"name": "embedding/embeddings:0", "shape": [2, 2]}]}]}
             """#
         append(.model(run: 0, json: model, graphDef: []))
         append(.weightValues(run: 0, weight: 2, version: 1, offset: 1 << 63, total: .max, values: [1]))
@@ -59,5 +63,8 @@ import Testing
         #expect(epochLoss)
         #expect(result.standardError.contains("huge/kernel:0"), "\(result.standardError)")
         #expect(result.standardError.contains("big/kernel:0"), "\(result.standardError)")
+        // The projector has the one embedding that can be written.
+        let projector = try String(contentsOfFile: logs + "/run/projector_config.pbtxt", encoding: .utf8)
+        #expect(projector.contains("embedding/embeddings:0") && !projector.contains("empty") && !projector.contains("negative"), "\(projector)")
     }
 }
