@@ -74,9 +74,15 @@ for target in "${targets[@]}"; do
     corpus="$scratch/corpus/$target"
     log="$scratch/logs/$target.log"
     mkdir -p "$corpus"
+    # The longest input: by default the longest seed; a ring file (8 KiB) leaves room for a spill
+    # segment after it.
+    case "$target" in
+        FuzzRingFile) max_len=12288 ;;
+        *) max_len=4096 ;;
+    esac
     status=0
     "$bin/$target" "$corpus" "Tests/Fuzz/Corpus/$target" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$scratch/artifacts/$target-" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)

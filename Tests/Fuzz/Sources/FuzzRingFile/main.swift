@@ -1,14 +1,19 @@
 // A ring file with arbitrary contents, as the consumer meets it: the header (identity, positions,
-// checkpoints) and the data area. The input is the whole file (its size sets the capacity); the
-// reader opens it, delivers what it can (each record through the hook-record decoder), skips torn
-// claims, commits with a checkpoint, and a second reader resumes from that commit. Refusals are
-// fine; a crash, a trap or a read outside the mapping is a bug.
+// checkpoints), the data area and a spill segment beside it. The first 8 KiB of the input are the
+// ring file (a 4 KiB data area; a shorter input is the whole file, and its size is then refused
+// or sets the capacity), the rest, if any, is spill segment 0 (LZ4 frames), reached through a
+// spill marker in the ring or as a segment the producer never marked. The reader opens the ring,
+// delivers what it can (each record through the hook-record decoder), skips torn claims, drains
+// the segment, commits with a checkpoint, and a second reader resumes from that commit. Refusals
+// are fine; a crash, a trap, a hang or a read outside the mapping is a bug.
 import FuzzSupport
 import Glibc
 import RingboardRecords
 import RingboardRing
 
 let ringPath = scratchDirectory + "/fuzz.ring"
+let segmentPath = ringPath + ".spill.0"
+let ringFileSize = 8192
 
 func drain(_ reader: RingReader) {
     for _ in 0..<4 {
@@ -20,6 +25,11 @@ func drain(_ reader: RingReader) {
             return
         }
         if reader.isDrained || !reader.skipTornClaim() { break }
+    }
+    if reader.isDrained && reader.hasUnmarkedSpill {
+        _ = try? reader.pollUnmarkedSpill { record in
+            _ = try? HookRecord(type: record.type, payload: record.payload)
+        }
     }
     _ = reader.producerClosed
     _ = reader.lag
@@ -77,6 +87,35 @@ func writeSeeds(_ directory: String) throws {
             try reader.commit(checkpoint: Array("round \(round)".utf8))
         }
     }
+    // A full ring that spilled to segment 0: marked in the ring once the consumer made room, and
+    // never marked (the producer closed while spilling). The segment follows the ring file.
+    for marked in [true, false] {
+        let rings = scratchDirectory + "/seed-spill"
+        var spillOptions = options
+        spillOptions.policy = .spill
+        let writer = try RingWriter(directory: rings, options: spillOptions)
+        let reader = try RingReader(path: writer.path)
+        var count = 0
+        while writer.spilledCount < 3 {
+            let record = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: Int64(count),
+                                          logs: [MetricValue(metric: 0, value: Double(count))])
+            _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
+            count += 1
+        }
+        if marked {
+            try reader.poll { _ in }
+            try reader.commit()
+            append(writer, records[3])
+        } else {
+            writer.close()
+        }
+        let segment = writer.path + ".spill.0"  // where RingWriter puts its first segment
+        writeFile(directory + "/spill-\(marked ? "marked" : "unmarked").ring", try readFile(writer.path) + readFile(segment))
+        unlink(segment)
+        unlink(writer.path)
+        rmdir(rings)
+    }
+
     // A producer that died inside its second claim: that record's length is still negative.
     var torn = try readFile(directory + "/records.ring")
     let first = Int(torn.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4096, as: Int32.self) })
@@ -102,6 +141,11 @@ func readFile(_ path: String) throws -> [UInt8] {
 struct SeedError: Error { var path: String }
 
 runFuzzer(writeSeeds: writeSeeds) { input in
-    writeFile(ringPath, input)
+    writeFile(ringPath, UnsafeRawBufferPointer(rebasing: input.prefix(ringFileSize)))
+    if input.count > ringFileSize {
+        writeFile(segmentPath, UnsafeRawBufferPointer(rebasing: input.dropFirst(ringFileSize)))
+    } else {
+        unlink(segmentPath)
+    }
     readRing()
 }
