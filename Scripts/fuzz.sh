@@ -74,8 +74,8 @@ for target in "${targets[@]}"; do
     corpus="$scratch/corpus/$target"
     log="$scratch/logs/$target.log"
     mkdir -p "$corpus"
-    # The longest input: by default the longest seed; a ring file (8 KiB) leaves room for a spill
-    # segment after it.
+    # The longest input: 4 KiB, and for ring files 12 KiB (an 8 KiB ring file, then a spill
+    # segment).
     case "$target" in
         FuzzRingFile) max_len=12288 ;;
         *) max_len=4096 ;;

@@ -8,7 +8,7 @@ import Testing
 /// Records that decode (every field in range for its type) but carry values no sane trainer
 /// sends: a batch size that is NaN, infinite, negative or past Int64, a weight offset past
 /// Int64, a weight shape whose product overflows or would need terabytes, embeddings with no
-/// columns or negative dimensions. Through the callback's
+/// columns or negative dimensions, a NUL in a tensor name. Through the callback's
 /// Swift API a NaN size needs only a bug in the caller. The aggregator serves every trainer of
 /// the node: it must log such a record and go on, never trap.
 @Suite struct AggregatorBadValueTests {
@@ -34,6 +34,7 @@ import Testing
               {"name": "dense", "class_name": "Dense", "weights": [{"name": "dense/kernel:0", "shape": [2]}]},
               {"name": "empty", "class_name": "Embedding", "weights": [{"name": "empty/embeddings:0", "shape": [4, 0]}]},
               {"name": "negative", "class_name": "Embedding", "weights": [{"name": "negative/embeddings:0", "shape": [-1, -1]}]},
+              {"name": "nul", "class_name": "Embedding", "weights": [{"name": "nul\u0000/../../x:0", "shape": [1, 1]}]},
               {"name": "embedding", "class_name": "Embedding", "weights": [{"name": "embedding/embeddings:0", "shape": [2, 2]}]}]}
             """#
         append(.model(run: 0, json: model, graphDef: []))
@@ -66,5 +67,9 @@ import Testing
         // The projector has the one embedding that can be written.
         let projector = try String(contentsOfFile: logs + "/run/projector_config.pbtxt", encoding: .utf8)
         #expect(projector.contains("embedding/embeddings:0") && !projector.contains("empty") && !projector.contains("negative"), "\(projector)")
+        // A NUL in a tensor name does not cut its TSV's path short: the file is where the config says.
+        #expect(projector.contains(#"tensor_path: "train/nul__.._.._x_0.tsv""#), "\(projector)")
+        #expect(FileManager.default.fileExists(atPath: logs + "/run/train/nul__.._.._x_0.tsv"))
+        #expect(!FileManager.default.fileExists(atPath: logs + "/run/train/nul"))
     }
 }
