@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes what Ringboard reads from others: hook records, ring files (header and data area), event
-# files and replay traces. Builds the libFuzzer targets of Tests/Fuzz (a package of their own, so
+# Fuzzes what Ringboard reads from others: hook records, ring files (header, data area and spill
+# segments), event files and replay traces, and the aggregator fed a stream of arbitrary records. Builds the libFuzzer targets of Tests/Fuzz (a package of their own, so
 # the root package never builds with the fuzzer) into .build-fuzz with -sanitize=fuzzer,address,
 # then runs each target for a bounded time, starting from its committed seed corpus
 # (Tests/Fuzz/Corpus/<target>) and the inputs earlier runs found (.build-fuzz/corpus/<target>).
@@ -9,7 +9,7 @@
 #
 #   --seconds N    run each target for N seconds (default 60)
 #   --target NAME  run only this target (repeatable): FuzzHookRecord, FuzzRingFile,
-#                  FuzzEventFile, FuzzReplayTrace
+#                  FuzzEventFile, FuzzReplayTrace, FuzzAggregator
 #
 # Exits 1 when a target crashed, trapped, hung or ran out of memory; the input that did it is
 # kept in .build-fuzz/artifacts and the script prints how to run it again. A fixed crash becomes
@@ -21,7 +21,7 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 
-all_targets=(FuzzHookRecord FuzzRingFile FuzzEventFile FuzzReplayTrace)
+all_targets=(FuzzHookRecord FuzzRingFile FuzzEventFile FuzzReplayTrace FuzzAggregator)
 seconds=60
 targets=()
 while [ $# -gt 0 ]; do

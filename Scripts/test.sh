@@ -22,5 +22,5 @@ echo "test: the TF 2.0 reference model checks itself"
 .venv/bin/python Tests/Conformance/test_keras_reference_selfcheck.py
 echo "test: running the suite"
 swift test --skip-build
-echo "test: fuzzing each input the project reads from others for 12 s (Scripts/fuzz.sh, builds in .build-fuzz)"
-Scripts/fuzz.sh --seconds 12
+echo "test: fuzzing each input the project reads from others for 11 s (Scripts/fuzz.sh, builds in .build-fuzz)"
+Scripts/fuzz.sh --seconds 11

@@ -64,7 +64,10 @@ public struct ReplayTrace: Sendable {
         (arguments, warnings) = try Self.arguments(tensorboard, line: first.number)
         rank = try Self.integer(header["rank"] ?? 0, "rank", line: first.number)
         worldSize = try Self.integer(header["world_size"] ?? 1, "world_size", line: first.number)
-        guard worldSize >= 1, rank >= 0, rank < worldSize else {
+        guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
+            throw LineError(line: first.number, reason: "world_size \(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
+        }
+        guard rank >= 0, rank < worldSize else {
             throw LineError(line: first.number, reason: "rank \(rank) is not in 0..<world_size \(worldSize)")
         }
         switch header["rank_policy"] as? String ?? "chief" {

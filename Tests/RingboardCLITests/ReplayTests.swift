@@ -95,6 +95,8 @@ import Testing
         BadTrace("write_graph as a number", line: 1, "write_graph must be true or false", #"{"hook": "on_train_end"}"#)
             .replacingFirstLine(#"{"tensorboard": {"log_dir": "run", "write_graph": 1}}"#),
         BadTrace("a hook that is not an object", "not a JSON object", #"["on_train_end"]"#),
+        BadTrace("a world of a million ranks", line: 1, "world_size 1000000 is not between 1 and 65536", #"{"hook": "on_train_end"}"#)
+            .replacingFirstLine(#"{"tensorboard": {"log_dir": "run"}, "world_size": 1000000}"#),
         // Huge numbers.
         BadTrace("an epoch of 1e400", "Number 1e400 is not representable", #"{"hook": "on_epoch_end", "epoch": 1e400}"#),
         BadTrace("a batch of 30 digits", "batch must be an integer ≥ 0",

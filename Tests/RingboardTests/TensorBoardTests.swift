@@ -141,6 +141,10 @@ import Testing
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(histogramFreq: -1, ringDirectory: rings) }
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(updateFreq: .samples(0), ringDirectory: rings) }
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(rank: 2, worldSize: 2, ringDirectory: rings) }
+        // Past what a record carries (it used to trap converting to UInt32 past 2^32).
+        #expect(throws: ConfigurationError.invalidArgument(name: "worldSize", reason: "8589934592 is not between 1 and 65536")) {
+            _ = try TensorBoard(worldSize: 1 << 33, ringDirectory: rings)
+        }
         let mismatched = try TensorBoard(ringDirectory: rings)
         #expect(throws: ConfigurationError.self) {
             try mismatched.setModel(ModelDescription(name: "m", layers: [
