@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "RingboardRing", targets: ["RingboardRing"]),
         .library(name: "RingboardRecords", targets: ["RingboardRecords"]),
         .library(name: "Ringboard", targets: ["Ringboard"]),
+        .library(name: "RingboardAggregator", targets: ["RingboardAggregator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -123,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardCLITests",
-            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardTestSupport"]
+            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardRecords", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "SystemLibraryTests",

@@ -4,7 +4,8 @@
 # TensorBoard the conformance tests read our files with), builds, and runs the
 # whole suite: Swift Testing unit tests, real processes for the command line and
 # the ring, the real TensorBoard (its Python loader and its Rust data server),
-# and the ring's multi-threaded producers again under ThreadSanitizer.
+# the ring's multi-threaded producers again under ThreadSanitizer, and each
+# libFuzzer target of Tests/Fuzz briefly (Scripts/fuzz.sh runs them longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,5 @@ echo "test: the TF 2.0 reference model checks itself"
 .venv/bin/python Tests/Conformance/test_keras_reference_selfcheck.py
 echo "test: running the suite"
 swift test --skip-build
+echo "test: fuzzing each input the project reads from others for 11 s (Scripts/fuzz.sh, builds in .build-fuzz)"
+Scripts/fuzz.sh --seconds 11

@@ -76,13 +76,31 @@ public struct ModelDescription: Sendable, Equatable {
     func validate() throws(ConfigurationError) {
         for layer in layers {
             for weight in layer.weights {
-                guard weight.shape.allSatisfy({ $0 >= 0 }), weight.shape.reduce(1, *) == weight.values.count else {
+                guard let needed = ModelDescription.elementCount(weight.shape) else {
+                    throw .invalidArgument(
+                        name: "weight \(weight.name)", reason: "shape \(weight.shape) has a negative dimension or is too large")
+                }
+                guard needed == weight.values.count else {
                     throw .invalidArgument(
                         name: "weight \(weight.name)",
-                        reason: "shape \(weight.shape) holds \(weight.shape.reduce(1, *)) values, but \(weight.values.count) were given")
+                        reason: "shape \(weight.shape) holds \(needed) values, but \(weight.values.count) were given")
                 }
             }
         }
+    }
+
+    /// The number of values a shape holds (1 for a scalar), or `nil` when a dimension is negative
+    /// or the product does not fit in an `Int`.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+        if shape.contains(0) { return 0 }
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
     }
 }
 

@@ -64,7 +64,10 @@ public struct ReplayTrace: Sendable {
         (arguments, warnings) = try Self.arguments(tensorboard, line: first.number)
         rank = try Self.integer(header["rank"] ?? 0, "rank", line: first.number)
         worldSize = try Self.integer(header["world_size"] ?? 1, "world_size", line: first.number)
-        guard worldSize >= 1, rank >= 0, rank < worldSize else {
+        guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
+            throw LineError(line: first.number, reason: "world_size \(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
+        }
+        guard rank >= 0, rank < worldSize else {
             throw LineError(line: first.number, reason: "rank \(rank) is not in 0..<world_size \(worldSize)")
         }
         switch header["rank_policy"] as? String ?? "chief" {
@@ -78,6 +81,47 @@ public struct ReplayTrace: Sendable {
             let step = try Self.step(try Self.object(text, line: number), line: number)
             try Self.check(step, arguments: arguments, line: number)
             steps.append(step)
+        }
+    }
+
+    /// Parses and checks a whole trace read from a file: as `init(text:)`, and every line must be
+    /// UTF-8.
+    ///
+    /// - Parameter bytes: The file's contents.
+    /// - Throws: `LineError` for the first line that is not valid, an invalid UTF-8 line included.
+    public init(bytes: [UInt8]) throws(LineError) {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            try self.init(text: text)
+            return
+        }
+        let (line, lineStart, column) = Self.firstInvalidUTF8(bytes)
+        // The lines before it come first: if one of them is not valid, that is the error.
+        let before = bytes[..<lineStart]
+        if before.contains(where: { !Character(Unicode.Scalar($0)).isWhitespace }) {
+            _ = try ReplayTrace(text: String(decoding: before, as: UTF8.self))
+        }
+        throw LineError(line: line, reason: "not UTF-8 (an invalid byte at column \(column))")
+    }
+
+    /// Where the first byte that is not UTF-8 is: its line (from 1), the offset where that line
+    /// starts, and its column (bytes from 1).
+    private static func firstInvalidUTF8(_ bytes: [UInt8]) -> (line: Int, lineStart: Int, column: Int) {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0, line = 1, lineStart = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar):
+                if scalar.count == 1 && scalar.first == 0x0a {
+                    line += 1
+                    lineStart = offset + 1
+                }
+                offset += scalar.count
+            case .error:
+                return (line, lineStart, offset - lineStart + 1)
+            case .emptyInput:
+                return (line, lineStart, offset - lineStart + 1)
+            }
         }
     }
 
@@ -108,7 +152,10 @@ public struct ReplayTrace: Sendable {
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [])
         } catch {
-            throw LineError(line: line, reason: "not valid JSON (\((error as NSError).localizedDescription))")
+            // Foundation's own words say what and where ("Invalid value around character 6.").
+            let error = error as NSError
+            let detail = error.userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw LineError(line: line, reason: "not valid JSON (\(detail))")
         }
         guard let object = parsed as? [String: Any] else { throw LineError(line: line, reason: "not a JSON object") }
         return object
@@ -181,11 +228,13 @@ public struct ReplayTrace: Sendable {
                 graphDef = Array(data)
             }
             var modelJSON: String?
-            if let json = model["json"] {
+            if let json = model["json"], !(json is NSNull) {
                 if let text = json as? String {
                     modelJSON = text
-                } else if let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) {
-                    modelJSON = String(decoding: data, as: UTF8.self)
+                } else if let object = json as? [String: Any], let text = serialized(object) {
+                    modelJSON = text
+                } else {
+                    throw LineError(line: line, reason: "the model's \"json\" must be a JSON object or a string holding one")
                 }
             }
             return .setModel(ModelDescription(
@@ -210,8 +259,11 @@ public struct ReplayTrace: Sendable {
         for layer in layers {
             guard let name = layer["name"] as? String, !name.isEmpty else { throw LineError(line: line, reason: "a layer without a name") }
             var configJSON: String?
-            if let config = layer["config"], let data = try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]) {
-                configJSON = String(decoding: data, as: UTF8.self)
+            if let config = layer["config"], !(config is NSNull) {
+                guard let object = config as? [String: Any], let text = serialized(object) else {
+                    throw LineError(line: line, reason: "layer \(name): \"config\" must be a JSON object")
+                }
+                configJSON = text
             }
             var weights: [ModelDescription.Weight] = []
             for weight in layer["weights"] as? [[String: Any]] ?? [] {
@@ -227,8 +279,11 @@ public struct ReplayTrace: Sendable {
                     }
                     floats.append(Float(number))
                 }
-                guard dimensions.reduce(1, *) == floats.count else {
-                    throw LineError(line: line, reason: "weight \(weightName): shape \(dimensions) needs \(dimensions.reduce(1, *)) values, not \(floats.count)")
+                guard let needed = ModelDescription.elementCount(dimensions) else {
+                    throw LineError(line: line, reason: "weight \(weightName): shape \(dimensions) is too large")
+                }
+                guard needed == floats.count else {
+                    throw LineError(line: line, reason: "weight \(weightName): shape \(dimensions) needs \(needed) values, not \(floats.count)")
                 }
                 weights.append(ModelDescription.Weight(name: weightName, shape: dimensions, values: floats))
             }
@@ -254,6 +309,15 @@ public struct ReplayTrace: Sendable {
             entries.append((name, number))
         }
         return Logs(entries)
+    }
+
+    /// A parsed JSON object as compact text with sorted keys (`nil` if it holds something JSON
+    /// cannot write, which a parsed object never does).
+    private static func serialized(_ object: [String: Any]) -> String? {
+        guard JSONSerialization.isValidJSONObject(object),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A JSON number, or one of the strings strict JSON needs for the others: "NaN",

@@ -104,7 +104,10 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         if case .samples(let count) = updateFreq, count < 1 {
             throw .invalidArgument(name: "update_freq", reason: "must be 'batch', 'epoch' or a positive number of samples, not \(count)")
         }
-        guard worldSize >= 1, rank >= 0, rank < worldSize else {
+        guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
+            throw .invalidArgument(name: "worldSize", reason: "\(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
+        }
+        guard rank >= 0, rank < worldSize else {
             throw .invalidArgument(name: "rank", reason: "rank \(rank) is not in 0..<\(worldSize)")
         }
         let arguments = TensorBoardArguments(

@@ -80,7 +80,7 @@ final class RunState {
             // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`).
             if arguments.embeddingsFrequency > 0 { writeEmbeddings() }
         case .weightValues(_, let weight, _, let offset, _, let values):
-            setWeightValues(weight: Int(weight), offset: Int(offset), values: values)
+            setWeightValues(weight: Int(weight), offset: Int(clamping: offset), values: values)
         case .span(_, let name, let start, let duration, let thread):
             if tracing {
                 traceSpans.append(ProfileTrace.Span(
@@ -135,8 +135,15 @@ final class RunState {
     /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
     /// samples have passed, count the batch, then the profile window.
     private func trainBatchEnd(logs: [(String, Double)]) throws(EventFileError) {
-        let size = logs.first { $0.0 == "size" }.map { Int64($0.1) } ?? 1  // TF 2.0: logs.get('size', 1)
-        samplesSeen += size
+        var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
+        if let value = logs.first(where: { $0.0 == "size" })?.1 {
+            if let count = RunState.sampleCount(value) {
+                size = count
+            } else {
+                logger.warning("batch size is not a count of samples: counted as 1", metadata: ["run": "\(directory)", "size": "\(value)"])
+            }
+        }
+        samplesSeen = samplesSeen.addingReportingOverflow(size).overflow ? .max : samplesSeen + size
         let frequency: Int64? = switch arguments.updateFrequency {
         case .epoch: nil
         case .batch: 1
@@ -227,7 +234,10 @@ final class RunState {
         guard let model else { return }
         var embeddings: [(Projector.Embedding, [Float])] = []
         for layer in model.layers where layer.className == "Embedding" {
-            guard let weight = layer.weights.first, weight.shape.count == 2 else { continue }
+            // A TSV needs at least one column and values that fill the rows.
+            guard let weight = layer.weights.first, weight.shape.count == 2, weight.shape[1] > 0,
+                  RunState.valueCount(weight.shape) == weight.values.count
+            else { continue }
             let metadata: String? = switch arguments.embeddingsMetadata {
             case nil: nil
             case .all(let path): path
@@ -237,6 +247,7 @@ final class RunState {
                                                    metadataPath: metadata), weight.values))
         }
         do {
+            try ConfinedDirectory.create(directory + "/train", under: logRoot)
             try Projector.write(embeddings, logDirectory: logRoot + "/" + directory)
         } catch {
             logger.error("projector files not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
@@ -268,6 +279,7 @@ final class RunState {
         let runDirectory = logRoot + "/" + directory + "/train"
         fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: traceStartedAt))
         do {
+            try ConfinedDirectory.create(directory + "/train/plugins/profile", under: logRoot)
             try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: runDirectory,
                                    host: host, wallTime: traceStartedAt)
         } catch {
@@ -288,9 +300,14 @@ final class RunState {
             (name: layer["name"] as? String ?? "", className: layer["class_name"] as? String ?? "",
              configJSON: layer["config_json"] as? String,
              weights: (layer["weights"] as? [[String: Any]] ?? []).map { weight in
-                 let shape = weight["shape"] as? [Int] ?? []
-                 return Model.Weight(name: weight["name"] as? String ?? "", shape: shape,
-                                     values: [Float](repeating: 0, count: max(0, shape.reduce(1, *))))
+                 let name = weight["name"] as? String ?? "", shape = weight["shape"] as? [Int] ?? []
+                 // A record could announce any shape: one too large to hold is kept without values.
+                 let count = RunState.valueCount(shape)
+                 if count == nil {
+                     logger.error("weight shape is negative or too large to hold: its values are dropped", metadata: [
+                         "run": "\(directory)", "weight": "\(name)", "shape": "\(shape)"])
+                 }
+                 return Model.Weight(name: name, shape: shape, values: [Float](repeating: 0, count: count ?? 0))
              })
         }
         model = Model(name: object["name"] as? String ?? "model", layers: layers,
@@ -322,8 +339,15 @@ final class RunState {
         if let writer = writers[subdirectory] { return writer }
         var options = EventFileWriter.Options()
         options.hostName = host
-        // A full disk or a removed log directory must not lose the event: it waits in memory
-        // (and its records in the rings) until the file can be made.
+        // Never through a symbolic link planted under the log root: refused here, and the
+        // directories are made one by one below it whenever the file is made.
+        options.confinedTo = logRoot
+        do {
+            try ConfinedDirectory.create(directory + "/" + subdirectory, under: logRoot)
+        } catch .systemCall(_, _, let error) where error == .noSpace || error == .noSuchFileOrDirectory || error == .ioError {
+            // A full disk or a log directory being removed must not lose the event: it waits in
+            // memory (its records in the rings) until the file can be made.
+        }
         options.createWhenWritable = true
         let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
         fileCreated(writer.path)

@@ -90,16 +90,16 @@ extension RingboardCommand {
         }
 
         func run() throws {
-            let text: String
+            let contents: Data
             do {
-                text = try String(contentsOfFile: trace, encoding: .utf8)
+                contents = try Data(contentsOf: URL(fileURLWithPath: trace))
             } catch {
                 printError("replay", "cannot read \(trace): \((error as NSError).localizedDescription)")
                 throw ExitCode(2)
             }
             var parsed: ReplayTrace
             do {
-                parsed = try ReplayTrace(text: text)
+                parsed = try ReplayTrace(bytes: Array(contents))
             } catch {
                 printError("replay", "\(trace): \(error)")
                 throw ExitCode(2)

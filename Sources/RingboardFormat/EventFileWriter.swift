@@ -32,6 +32,9 @@ public final class EventFileWriter: @unchecked Sendable {
         /// failing `init` when it cannot be created now (a full disk, a directory removed): the
         /// records wait in memory, and `flush()` reports why the file is not there yet.
         public var createWhenWritable = false
+        /// A log root the file's directory lies under: the directories below it are made one
+        /// by one and a symbolic link among them is refused (`ConfinedDirectory`).
+        public var confinedTo: String? = nil
 
         /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
         public init() {}
@@ -83,7 +86,7 @@ public final class EventFileWriter: @unchecked Sendable {
             try? flush()
             return
         }
-        try EventFileWriter.makeDirectories(directory)
+        try EventFileWriter.makeDirectories(directory, confinedTo: options.confinedTo)
         var attempt = 0
         while true {
             let name = EventFileName.make(
@@ -323,7 +326,7 @@ public final class EventFileWriter: @unchecked Sendable {
     private func writePending(_ state: inout State) throws(EventFileError) {
         guard !state.buffer.isEmpty, !state.closed else { return }
         if state.pendingCreation {
-            try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path))
+            try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path), confinedTo: options.confinedTo)
             do {
                 state.descriptor = try FileDescriptor.open(
                     FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -408,7 +411,14 @@ public final class EventFileWriter: @unchecked Sendable {
         path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     }
 
-    private static func makeDirectories(_ directory: String) throws(EventFileError) {
+    private static func makeDirectories(_ directory: String, confinedTo root: String?) throws(EventFileError) {
+        if let root {
+            let prefix = root.hasSuffix("/") ? root : root + "/"
+            if directory.hasPrefix(prefix) {
+                try ConfinedDirectory.create(String(directory.dropFirst(prefix.count)), under: root)
+                return
+            }
+        }
         var prefix = directory.hasPrefix("/") ? "/" : ""
         for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += component

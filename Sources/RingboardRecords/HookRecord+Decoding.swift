@@ -22,7 +22,7 @@ extension HookRecord {
             let run = try input.u32()
             let rank = try input.u32()
             let worldSize = try input.u32()
-            guard worldSize >= 1, rank < worldSize else {
+            guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize, rank < worldSize else {
                 throw .invalidValue(type: type, field: "rank \(rank) of world size", value: Int64(worldSize))
             }
             let samples = try input.i64()

@@ -138,4 +138,9 @@ public enum HookRecord: Equatable, Sendable {
 
     /// The longest string a record carries (names, paths; JSON text is bounded by the record).
     public static let maximumNameLength = 4096
+
+    /// The most processes that may train together in one run. The `.mean` policy waits for every
+    /// rank of the world, so a world of billions (a forged or broken announcement) would stall the
+    /// aggregator; 65 536 ranks is far beyond what one node's aggregator serves.
+    public static let maximumWorldSize = 1 << 16
 }

@@ -209,7 +209,9 @@ public final class RingConsumer {
                     quarantineFile(path, reason: error.description)
                 } else {
                     refused.insert(name)
-                    pendingNotices.append(.refused(path: path, reason: error.description))
+                    // The notice names the path already: its reason is the why, not the path again.
+                    let reason = if case .notOwned(_, let why) = error { why } else { error.description }
+                    pendingNotices.append(.refused(path: path, reason: reason))
                 }
             }
         }

@@ -107,6 +107,15 @@ public final class RingReader {
         var head = mapping.head.load(ordering: .acquiring)
         let tail = mapping.tail.load(ordering: .acquiring)
         let (generation, position, state) = RingReader.latestCheckpoint(mapping)
+        // Every position a producer or a consumer stores is a record boundary, 8-byte aligned;
+        // anything else (a damaged or forged header) would have the reader index between records.
+        let alignment = Int64(RingLayout.recordAlignment)
+        guard head >= 0, head <= tail else {
+            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail) are inconsistent")
+        }
+        guard head % alignment == 0, tail % alignment == 0, generation == 0 || position % alignment == 0 else {
+            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail), checkpoint \(position) are not all record boundaries")
+        }
         if generation > 0 {
             guard position >= head, position <= tail, position - head <= Int64(capacity) else {
                 throw .invalidHeader(path: path, reason: "checkpoint position \(position) outside head \(head) … tail \(tail)")
@@ -142,6 +151,9 @@ public final class RingReader {
         guard tail >= readPosition, tail - committedPosition <= Int64(mapping.capacity) else {
             throw .corruptRecord(path: path, position: readPosition, reason: "tail \(tail) is outside the ring")
         }
+        guard tail % Int64(RingLayout.recordAlignment) == 0 else {
+            throw .corruptRecord(path: path, position: readPosition, reason: "tail \(tail) is not a record boundary")
+        }
         var delivered = 0
         var position = readPosition
         defer {
@@ -155,7 +167,7 @@ public final class RingReader {
             if length <= 0 { break }
             let aligned = RingLayout.aligned(length)
             guard length >= RingLayout.recordHeaderSize, aligned <= mapping.capacity - index,
-                  position + Int64(aligned) <= tail
+                  Int64(aligned) <= tail - position
             else { throw .corruptRecord(path: path, position: position, reason: "length \(length) does not fit") }
             let (type, flags) = mapping.recordType(at: index)
             if type == RingRecordType.padding {
@@ -308,13 +320,13 @@ public final class RingReader {
     /// - Returns: Whether a torn claim was skipped.
     public func skipTornClaim() -> Bool {
         let tail = mapping.tail.load(ordering: .acquiring)
-        guard readPosition < tail else { return false }
+        guard readPosition < tail, tail % Int64(RingLayout.recordAlignment) == 0 else { return false }
         let index = Int(readPosition) & mapping.mask
         let length = Int(mapping.recordLength(at: index).load(ordering: .acquiring))
         guard length <= 0 else { return false }
         var next = readPosition + Int64(RingLayout.recordAlignment)
         if length < 0, RingLayout.aligned(-length) <= mapping.capacity - index {
-            next = readPosition + Int64(RingLayout.aligned(-length))
+            next = readPosition + min(Int64(RingLayout.aligned(-length)), tail - readPosition)
         } else {
             while next < tail && mapping.recordLength(at: Int(next) & mapping.mask).load(ordering: .acquiring) == 0 {
                 next += Int64(RingLayout.recordAlignment)

@@ -35,9 +35,10 @@ public enum Projector {
             self.metadataPath = metadataPath
         }
 
-        /// Where the TSV goes, relative to the log directory: `train/<tensor name, '/' and ':' as '_'>.tsv`.
+        /// Where the TSV goes, relative to the log directory: `train/<tensor name, '/', ':' and NUL
+        /// as '_'>.tsv` (a NUL would cut the path short where the system reads it).
         public var tensorPath: String {
-            "train/" + String(tensorName.map { $0 == "/" || $0 == ":" ? "_" : $0 }) + ".tsv"
+            "train/" + String(tensorName.map { $0 == "/" || $0 == ":" || $0 == "\0" ? "_" : $0 }) + ".tsv"
         }
     }
 

@@ -123,9 +123,21 @@ import Testing
         refuses(99, "", .unknownType(99))
     }
 
-    @Test func announcementsAreChecked() {
+    @Test func announcementsAreChecked() throws {
         var record = HookRecord.runAnnouncement(run: 0, rank: 4, worldSize: 4, policy: .chief, arguments: TensorBoardArguments())
         #expect(throws: RecordError.self) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
+        // A world of billions made the aggregator's .mean group count every rank on each hook
+        // (found by Tests/Fuzz, FuzzAggregator): refused past maximumWorldSize.
+        for (worldSize, accepted) in [(UInt32(1 << 16), true), (UInt32(1 << 16) + 1, false), (UInt32.max, false)] {
+            record = .runAnnouncement(run: 0, rank: 0, worldSize: worldSize, policy: .mean, arguments: TensorBoardArguments())
+            if accepted {
+                #expect(try HookRecord(type: record.type, bytes: record.encoded) == record)
+            } else {
+                #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "rank 0 of world size", value: Int64(worldSize))) {
+                    _ = try HookRecord(type: record.type, bytes: record.encoded)
+                }
+            }
+        }
         record = .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(updateFrequency: .samples(0)))
         #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "update_freq", value: 0)) {
             _ = try HookRecord(type: record.type, bytes: record.encoded)

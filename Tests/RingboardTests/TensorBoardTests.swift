@@ -141,11 +141,31 @@ import Testing
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(histogramFreq: -1, ringDirectory: rings) }
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(updateFreq: .samples(0), ringDirectory: rings) }
         #expect(throws: ConfigurationError.self) { _ = try TensorBoard(rank: 2, worldSize: 2, ringDirectory: rings) }
+        // Past what a record carries (it used to trap converting to UInt32 past 2^32).
+        #expect(throws: ConfigurationError.invalidArgument(name: "worldSize", reason: "8589934592 is not between 1 and 65536")) {
+            _ = try TensorBoard(worldSize: 1 << 33, ringDirectory: rings)
+        }
         let mismatched = try TensorBoard(ringDirectory: rings)
         #expect(throws: ConfigurationError.self) {
             try mismatched.setModel(ModelDescription(name: "m", layers: [
                 .init(name: "dense", className: "Dense", weights: [.init(name: "k", shape: [2, 2], values: [1, 2, 3])]),
             ]))
+        }
+        // A shape whose product does not fit in an Int, or with a negative dimension: an error,
+        // not an arithmetic overflow trap.
+        for shape in [[1 << 40, 1 << 40], [-1, -1], [-1, 1 << 40, 1 << 40]] {
+            #expect { try mismatched.setModel(ModelDescription(name: "m", layers: [
+                .init(name: "dense", className: "Dense", weights: [.init(name: "k", shape: shape, values: [1])]),
+            ])) } throws: { error in
+                guard case .invalidArgument(_, let reason) = error as? ConfigurationError else { return false }
+                return reason.contains("negative dimension or is too large")
+            }
+        }
+        #expect { try mismatched.setModel(ModelDescription(name: "m", layers: [
+            .init(name: "dense", className: "Dense", weights: [.init(name: "k", shape: [Int.max, 2, 0], values: [1])]),
+        ])) } throws: { error in
+            guard case .invalidArgument(_, let reason) = error as? ConfigurationError else { return false }
+            return reason.contains("holds 0 values, but 1 were given")
         }
     }
 }

@@ -1,0 +1,43 @@
+// The hook-record decoder on arbitrary bytes. The first byte picks the record type (15…24: every
+// type, and an unknown one on each side); the rest is the payload. Whatever the decoder accepts
+// must encode again, and the re-encoded bytes must decode to a record that encodes the same way.
+import FuzzSupport
+import RingboardRecords
+
+let samples: [HookRecord] = [
+    .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()),
+    .runAnnouncement(run: 7, rank: 2, worldSize: 4, policy: .mean, arguments: TensorBoardArguments(
+        logDirectory: "experiments/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
+        updateFrequency: .samples(96), profileBatch: 0, embeddingsFrequency: 3, embeddingsMetadata: .all("meta.tsv"))),
+    .runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
+        logDirectory: "logs", updateFrequency: .batch, embeddingsMetadata: .perLayer(["embedding": "words.tsv", "e1": "c.tsv"]))),
+    .metricName(run: 0, metric: 3, name: "val_accuracy"),
+    .batch(run: 0, phase: .train, isEnd: true, batch: 41, logs: [
+        MetricValue(metric: 0, value: 41), MetricValue(metric: 1, value: 32), MetricValue(metric: 2, value: 0.6931),
+    ]),
+    .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: []),
+    .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)]),
+    .parameters(run: 0, json: #"{"batch_size": 32, "epochs": 2, "do_validation": true}"#),
+    .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78]),
+    .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
+    .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
+]
+
+runFuzzer(writeSeeds: { directory in
+    for (index, record) in samples.enumerated() {
+        writeFile(directory + "/record-\(index)", [UInt8(record.type - 15)] + record.encoded)
+    }
+}) { input in
+    guard let first = input.first else { return }
+    let type = 15 + UInt16(first % 10)
+    guard let record = try? HookRecord(type: type, payload: UnsafeRawBufferPointer(rebasing: input.dropFirst())) else { return }
+    precondition(record.type == type)
+    let once = record.encoded
+    let again: HookRecord
+    do {
+        again = try HookRecord(type: type, bytes: once)
+    } catch {
+        preconditionFailure("a decoded record re-encodes to bytes the decoder refuses: \(error)")
+    }
+    precondition(again.encoded == once, "re-encoding is not stable")
+}
