@@ -209,7 +209,7 @@ public final class Aggregator: @unchecked Sendable {
     private func runState(_ directory: String, _ arguments: TensorBoardArguments) -> RunState {
         if let existing = runs[directory], !existing.finished { return existing }
         let run = RunState(directory: directory, arguments: arguments, logRoot: logRoot, host: host, logger: logger,
-                           fileCreated: fileCreated)
+                           fileCreated: { [weak self] in self?.fileCreated($0) })
         runs[directory] = run
         return run
     }
@@ -381,7 +381,7 @@ extension Aggregator {
         for _ in 0..<runCount {
             var modelFile: String?
             let run = try RunState.restore(
-                from: &state, logRoot: logRoot, host: host, logger: logger, fileCreated: { [unowned self] in fileCreated($0) },
+                from: &state, logRoot: logRoot, host: host, logger: logger, fileCreated: { [weak self] in self?.fileCreated($0) },
                 loadModel: { [checkpoints] (name: String) throws(AggregatorError) -> RunState.Model in
                     modelFile = name
                     return try checkpoints.loadModel(name)
