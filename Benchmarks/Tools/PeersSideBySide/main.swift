@@ -14,14 +14,14 @@
 // Each prints result lines, one fact each, for example
 //     result workload=W1 side=ringboard key=call_ns value=9.8
 // Keys: `call_ns` (median cost of one batch-end call in the trainer, over blocks of 1024 calls),
-// `call_p99_ns`, `seconds` (first hook until the aggregator has exited with every event in the
+// `call_p99_ns`, `seconds` (first hook until the aggregator has retired every ring, every event in the
 // files), `scalars_per_second`, `histograms_per_second`, `images_per_second`, `events` (counted
 // back from the files), and for `reference` `memcpy_gbps`, `ring64k_gbps` and `ring_empty_mrps`.
 //
 // Timing starts once the aggregator runs and the trainers have made their callbacks (a node's
 // aggregator is a daemon; TensorFlow's and tensorboardX's writers are made before their clocks
-// start too), and stops when the aggregator, started with --exit-when-idle, has retired every
-// ring: by then it has flushed every event into the files.
+// start too), and stops when the aggregator has retired every ring: it removes a closed ring only
+// once it has drained it and flushed everything its records produced into the event files.
 
 import Foundation
 import Ringboard
@@ -89,7 +89,7 @@ let clock = ContinuousClock()
 
 // MARK: The aggregator process
 
-/// `ringboard aggregate --exit-when-idle` over a fresh ring directory, writing under `logs`.
+/// `ringboard aggregate` over a fresh ring directory, writing under `logs`.
 @MainActor struct AggregatorProcess {
     let process = Process()
     let ringDirectory: String
@@ -102,7 +102,7 @@ let clock = ContinuousClock()
         try? FileManager.default.removeItem(atPath: logs)
         try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["aggregate", "--logdir", logs, "--ring-dir", ringDirectory, "--exit-when-idle"]
+        process.arguments = ["aggregate", "--logdir", logs, "--ring-dir", ringDirectory]
         process.standardOutput = FileHandle.standardError
         do {
             try process.run()
@@ -115,12 +115,40 @@ let clock = ContinuousClock()
         usleep(20_000)
     }
 
-    /// Waits for the aggregator to exit (it does once every ring it saw is drained and retired).
-    func waitUntilDone() {
+    /// Waits until every ring in the directory is retired (the aggregator removes a closed ring
+    /// once it has drained it and flushed what its records produced into the event files), then
+    /// stops the aggregator (SIGTERM: it closes its files and exits) and waits for it.
+    ///
+    /// - Returns: When the last ring was gone: the end of the end-to-end measurement.
+    func waitUntilDone(beforeStopping: () -> Void = {}) -> ContinuousClock.Instant {
+        func ringsLeft() -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: ringDirectory)) ?? []
+            return names.contains { $0.hasSuffix(".ring") || $0.contains(".spill.") }
+        }
+        while ringsLeft() {
+            guard process.isRunning else { fail("the aggregator exited with \(process.terminationStatus) before draining") }
+            usleep(200)
+        }
+        let done = ContinuousClock.now
+        beforeStopping()
+        // Not `--exit-when-idle`: it misses a producer whose ring is attached, drained and retired
+        // within one step of the aggregator's loop, and then never exits.
+        process.terminate()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { fail("the aggregator exited with \(process.terminationStatus)") }
         try? FileManager.default.removeItem(atPath: ringDirectory)
+        return done
     }
+}
+
+/// `VmRSS` and `VmHWM` of a process, in MiB.
+@MainActor func memory(of pid: String = "self") -> (resident: Double, peak: Double) {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> Double {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return .nan }
+        return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan) / 1024  // kB
+    }
+    return (field("VmRSS"), field("VmHWM"))
 }
 
 /// Counts the summary values in every event file under `directory`, by kind, checking every CRC.
@@ -272,8 +300,7 @@ case "w1":
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
     let trainerSeconds = seconds(start.duration(to: clock.now))
     _ = TensorBoard.closeRing(directory: aggregator.ringDirectory)
-    aggregator.waitUntilDone()
-    let elapsed = seconds(start.duration(to: clock.now))
+    let elapsed = seconds(start.duration(to: aggregator.waitUntilDone()))
     let counted = countEvents(under: aggregator.logs)
     guard counted.scalars == batches * metrics else { fail("expected \(batches * metrics) scalars, found \(counted.scalars)") }
     report(workload, "call_ns", median)
@@ -317,24 +344,29 @@ case "w2":
             callMedians.append(Double(line.dropFirst(8)) ?? .nan)
         }
     }
-    aggregator.waitUntilDone()
-    let elapsed = seconds(start.duration(to: clock.now))
+    let elapsed = seconds(start.duration(to: aggregator.waitUntilDone()))
     for rank in 0..<procs { try? FileManager.default.removeItem(atPath: work + "/w2-ready-\(getpid())-\(rank)") }
     try? FileManager.default.removeItem(atPath: signal)
     let counted = countEvents(under: aggregator.logs)
-    // .mean merges the ranks' hooks into one per step; .chief writes rank 0's.
-    guard counted.scalars == batches * 4 else { fail("expected \(batches * 4) scalars, found \(counted.scalars)") }
-    let workload = "W2-\(policy)-K\(procs)"
+    // .mean merges the ranks' hooks into one per step; .chief writes rank 0's; .perRank every rank's.
+    let expected = batches * 4 * (policy == "per-rank" ? procs : 1)
+    guard counted.scalars == expected else { fail("expected \(expected) scalars, found \(counted.scalars)") }
+    let workload = option("workload") ?? "W2-\(policy)-K\(procs)"
     report(workload, "call_ns", callMedians.sorted()[callMedians.count / 2])
     report(workload, "seconds", elapsed)
     report(workload, "events", Double(counted.scalars))
     // The rate counts the scalars the trainers handed in, as the peers' rate does.
     report(workload, "scalars_per_second", Double(procs * batches * 4) / elapsed)
+    report(workload, "hooks_per_second", Double(procs * batches) / elapsed)
 
 case "trainer":
     // One rank of W2 (started by `w2`).
     let rank = option("rank", default: 0), procs = option("procs", default: 1)
-    let policy: RankPolicy = option("policy") == "chief" ? .chief : .mean
+    let policy: RankPolicy = switch option("policy") {
+    case "chief": .chief
+    case "per-rank": .perRank
+    default: .mean
+    }
     let callback = try TensorBoard(logDir: "run", writeGraph: false, updateFreq: .batch, profileBatch: 0, rank: rank,
                                    worldSize: procs, rankPolicy: policy, ringDirectory: require("ring-dir"), ringOptions: ringOptions())
     _ = FileManager.default.createFile(atPath: require("ready"), contents: nil)
@@ -375,8 +407,7 @@ case "w3", "w4":
     }
     callback.onTrainEnd(logs: [:])
     _ = TensorBoard.closeRing(directory: aggregator.ringDirectory)
-    aggregator.waitUntilDone()
-    let elapsed = seconds(start.duration(to: clock.now))
+    let elapsed = seconds(start.duration(to: aggregator.waitUntilDone()))
     let counted = countEvents(under: aggregator.logs)
     guard counted.histograms == epochs * layerCount else { fail("expected \(epochs * layerCount) histograms, found \(counted.histograms)") }
     if images {
@@ -387,6 +418,59 @@ case "w3", "w4":
     report(workload, "events", Double(counted.histograms + counted.images))
     report(workload, "histograms_per_second", Double(counted.histograms) / elapsed)
     if images { report(workload, "images_per_second", Double(counted.images) / elapsed) }
+
+case "hook-cost":
+    // The trainer's side alone: `batches` batch-end calls of `metrics` metrics into a ring that
+    // holds them all, with no aggregator (nothing competes for the cores).
+    let metrics = option("metrics", default: 4)
+    let batches = option("batches", default: 100_000)
+    let directory = "/dev/shm/ringboard-peers-hooks-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    var options = RingWriter.Options()
+    let needed = batches * (8 + HookRecord.batchLength(metricCount: metrics)) + (1 << 20)  // 8: the ring's record header
+    while options.capacity < needed { options.capacity *= 2 }
+    let callback = try TensorBoard(logDir: "run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+                                   ringDirectory: directory, ringOptions: options)
+    let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
+    _ = TensorBoard.closeRing(directory: directory)
+    report("hook-cost-\(metrics)", "call_ns", median)
+    report("hook-cost-\(metrics)", "call_p99_ns", p99)
+
+case "runs":
+    // `runs` runs (callbacks) in one trainer process, `batches` batch-end hooks of 4 metrics each,
+    // interleaved; the trainer's memory growth and the aggregator's once everything is written.
+    let runCount = option("runs", default: 1)
+    let batches = option("batches", default: 10_000)
+    let aggregator = AggregatorProcess(binary: require("ringboard"), work: require("work"), name: "runs-\(runCount)")
+    let before = memory()
+    var callbacks: [TensorBoard] = []
+    var logs: [BatchLogs] = []
+    for index in 0..<runCount {
+        let callback = try TensorBoard(logDir: "run_\(index)", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+                                       ringDirectory: aggregator.ringDirectory)
+        callbacks.append(callback)
+        logs.append(callback.batchLogs(["loss", "accuracy", "precision", "recall"]))
+        callback.onTrainBegin(logs: [:])
+    }
+    for batch in 0..<batches {
+        for index in 0..<runCount {
+            for k in 0..<4 { logs[index][k] = Double(batch + k) }
+            callbacks[index].onTrainBatchEnd(batch, logs: logs[index])
+        }
+    }
+    for callback in callbacks { callback.onTrainEnd(logs: [:]) }
+    let after = memory()
+    _ = TensorBoard.closeRing(directory: aggregator.ringDirectory)
+    var aggregatorMemory = (resident: Double.nan, peak: Double.nan)
+    let pid = "\(aggregator.process.processIdentifier)"
+    _ = aggregator.waitUntilDone { aggregatorMemory = memory(of: pid) }
+    let counted = countEvents(under: aggregator.logs)
+    guard counted.scalars == runCount * batches * 4 else { fail("expected \(runCount * batches * 4) scalars, found \(counted.scalars)") }
+    let workload = "runs-\(runCount)"
+    report(workload, "trainer_rss_mib", after.resident - before.resident)
+    report(workload, "trainer_rss_before_mib", before.resident)
+    report(workload, "aggregator_rss_mib", aggregatorMemory.resident)
+    report(workload, "aggregator_peak_mib", aggregatorMemory.peak)
 
 default:
     fail("unknown workload \(command)")
