@@ -27,7 +27,8 @@
 #   --rounds N      rounds (default 3; 1 with --quick)
 #   --with-tf       also tf.summary (installs tensorflow-cpu==2.21.0 into .venv on first use)
 #   --quick         small sizes, one round: a sanity run of about a minute
-#   --results FILE  keep the raw result lines there (Scripts/bench-plot.sh does not need them)
+#   --results FILE  keep the raw result lines there
+#   --table FILE    print the table of result lines kept with --results, running nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,13 +36,15 @@ rounds=""
 with_tf=0
 quick=0
 results_file=""
+table_only=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;
         --with-tf) with_tf=1; shift ;;
         --quick) quick=1; shift ;;
         --results) results_file="$2"; shift 2 ;;
-        *) echo "usage: $0 [--rounds N] [--with-tf] [--quick] [--results FILE]" >&2; exit 2 ;;
+        --table) table_only="$2"; shift 2 ;;
+        *) echo "usage: $0 [--rounds N] [--with-tf] [--quick] [--results FILE | --table FILE]" >&2; exit 2 ;;
     esac
 done
 if [ -z "$rounds" ]; then rounds=$([ "$quick" = 1 ] && echo 1 || echo 3); fi
@@ -56,81 +59,96 @@ fi
 
 PYTHON=.venv/bin/python
 Scripts/setup.sh >&2  # installs what is missing (zlib, liblz4, .venv); fast when all is there
-peers="tbx tb"
-if [ "$with_tf" = 1 ]; then
-    if ! "$PYTHON" -c 'import tensorflow' >/dev/null 2>&1; then
-        echo "Installing tensorflow-cpu into .venv…" >&2
-        PIP_NO_INPUT=1 "$PYTHON" -m pip install --quiet --disable-pip-version-check tensorflow-cpu==2.21.0 </dev/null >&2
+
+if [ -z "$table_only" ]; then
+    peers="tbx tb"
+    if [ "$with_tf" = 1 ]; then
+        if ! "$PYTHON" -c 'import tensorflow' >/dev/null 2>&1; then
+            echo "Installing tensorflow-cpu into .venv…" >&2
+            PIP_NO_INPUT=1 "$PYTHON" -m pip install --quiet --disable-pip-version-check tensorflow-cpu==2.21.0 </dev/null >&2
+        fi
+        peers="tbx tb tf"
     fi
-    peers="tbx tb tf"
+
+    echo "Building ringboard and PeersSideBySide (release)…" >&2
+    swift build -c release --product ringboard >&2
+    ringboard="$(swift build -c release --show-bin-path)/ringboard"
+    (cd Benchmarks && swift build -c release --product PeersSideBySide >&2)
+    side_by_side="$(cd Benchmarks && swift build -c release --show-bin-path)/PeersSideBySide"
+
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    results="${results_file:-$work/results}"
+    : >"$results"
+    started=$(date +%s)
+
+    ringboard_run() {  # ringboard_run ROUND ARGS…
+        local round="$1"; shift
+        "$side_by_side" "$@" --ringboard "$ringboard" --work "$work" 2>>"$work/aggregator.log" | sed "s/^result /result round=$round /" >>"$results"
+    }
+    peer_run() {  # peer_run ROUND ARGS…
+        local round="$1"; shift
+        "$PYTHON" Benchmarks/Tools/Peers/peers.py "$@" --work "$work" | sed "s/^result /result round=$round /" >>"$results"
+    }
+    peer_size() {  # peer_size PEER SIZE TF_SIZE: tf.summary is slower still, so it gets less work
+        if [ "$1" = tf ]; then echo "$3"; else echo "$2"; fi
+    }
+
+    for round in $(seq 1 "$rounds"); do
+        echo "Round $round of $rounds: reference…" >&2
+        ringboard_run "$round" reference
+        echo "Round $round of $rounds: W1…" >&2
+        ringboard_run "$round" w1 --batches "$rb_w1"
+        for peer in $peers; do peer_run "$round" w1 --peer "$peer" --batches "$(peer_size "$peer" "$px_w1" "$tf_w1")"; done
+        ringboard_run "$round" w1 --batches "$rb_w1" --ring-mib 128 --workload W1-ring128
+        echo "Round $round of $rounds: W2…" >&2
+        for procs in 2 4; do
+            ringboard_run "$round" w2 --procs "$procs" --policy mean --batches "$rb_w2"
+            for peer in $peers; do
+                peer_run "$round" w2 --peer "$peer" --procs "$procs" --batches "$(peer_size "$peer" "$px_w2" "$tf_w2")"
+            done
+            ringboard_run "$round" w2 --procs "$procs" --policy chief --batches "$rb_w2"
+        done
+        echo "Round $round of $rounds: W3…" >&2
+        ringboard_run "$round" w3 --epochs "$rb_epochs"
+        for peer in $peers; do peer_run "$round" w3 --peer "$peer" --epochs "$(peer_size "$peer" "$px_w3" "$tf_w3")"; done
+        echo "Round $round of $rounds: W4…" >&2
+        ringboard_run "$round" w4 --epochs "$rb_epochs"
+        for peer in $peers; do peer_run "$round" w4 --peer "$peer" --epochs "$(peer_size "$peer" "$px_w4" "$tf_w4")"; done
+    done
+
+    # What the table needs besides the results: the machine, the date, the sizes, the command.
+    {
+        echo "meta cpu=$(lscpu | awk -F': *' '$1 == "Model name" && !seen++ {gsub(/ /, "_", $2); print $2}')"
+        echo "meta cores=$(nproc) memory_gib=$(free -g | awk '/^Mem:/ {print $2}') date=$(date -u +%Y-%m-%d)"
+        echo "meta seconds=$(( $(date +%s) - started )) rounds=$rounds peers=${peers// /,}"
+        echo "meta rb_w1=$rb_w1 rb_w2=$rb_w2 rb_epochs=$rb_epochs px_w1=$px_w1 px_w2=$px_w2 px_w3=$px_w3 px_w4=$px_w4"
+        echo "meta tf_w1=$tf_w1 tf_w2=$tf_w2 tf_w3=$tf_w3 tf_w4=$tf_w4"
+        echo "meta command=Scripts/bench-peers.sh$([ "$with_tf" = 1 ] && echo '_--with-tf')$([ "$quick" = 1 ] && echo '_--quick')_--rounds_$rounds"
+    } >>"$results"
+else
+    results="$table_only"
 fi
 
-echo "Building ringboard and PeersSideBySide (release)…" >&2
-swift build -c release --product ringboard >&2
-ringboard="$(swift build -c release --show-bin-path)/ringboard"
-(cd Benchmarks && swift build -c release --product PeersSideBySide >&2)
-side_by_side="$(cd Benchmarks && swift build -c release --show-bin-path)/PeersSideBySide"
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-results="${results_file:-$work/results}"
-: >"$results"
-started=$(date +%s)
-
-ringboard_run() {  # ringboard_run ROUND ARGS…
-    local round="$1"; shift
-    "$side_by_side" "$@" --ringboard "$ringboard" --work "$work" 2>>"$work/aggregator.log" | sed "s/^result /result round=$round /" >>"$results"
-}
-peer_run() {  # peer_run ROUND ARGS…
-    local round="$1"; shift
-    "$PYTHON" Benchmarks/Tools/Peers/peers.py "$@" --work "$work" | sed "s/^result /result round=$round /" >>"$results"
-}
-peer_size() {  # peer_size PEER SIZE TF_SIZE: tf.summary is slower still, so it gets less work
-    if [ "$1" = tf ]; then echo "$3"; else echo "$2"; fi
-}
-
-for round in $(seq 1 "$rounds"); do
-    echo "Round $round of $rounds: reference…" >&2
-    ringboard_run "$round" reference
-    echo "Round $round of $rounds: W1…" >&2
-    ringboard_run "$round" w1 --batches "$rb_w1"
-    for peer in $peers; do peer_run "$round" w1 --peer "$peer" --batches "$(peer_size "$peer" "$px_w1" "$tf_w1")"; done
-    ringboard_run "$round" w1 --batches "$rb_w1" --ring-mib 128 --workload W1-ring128
-    echo "Round $round of $rounds: W2…" >&2
-    for procs in 2 4; do
-        ringboard_run "$round" w2 --procs "$procs" --policy mean --batches "$rb_w2"
-        for peer in $peers; do
-            peer_run "$round" w2 --peer "$peer" --procs "$procs" --batches "$(peer_size "$peer" "$px_w2" "$tf_w2")"
-        done
-        ringboard_run "$round" w2 --procs "$procs" --policy chief --batches "$rb_w2"
-    done
-    echo "Round $round of $rounds: W3…" >&2
-    ringboard_run "$round" w3 --epochs "$rb_epochs"
-    for peer in $peers; do peer_run "$round" w3 --peer "$peer" --epochs "$(peer_size "$peer" "$px_w3" "$tf_w3")"; done
-    echo "Round $round of $rounds: W4…" >&2
-    ringboard_run "$round" w4 --epochs "$rb_epochs"
-    for peer in $peers; do peer_run "$round" w4 --peer "$peer" --epochs "$(peer_size "$peer" "$px_w4" "$tf_w4")"; done
-done
-elapsed=$(( $(date +%s) - started ))
-
-cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-cores="$(nproc)"
-memory="$(free -g | awk '/^Mem:/ {print $2}') GiB"
-command="Scripts/bench-peers.sh$([ "$with_tf" = 1 ] && echo ' --with-tf')$([ "$quick" = 1 ] && echo ' --quick') --rounds $rounds"
-
-"$PYTHON" - "$results" "$rounds" "$cpu" "$cores" "$memory" "$command" "$elapsed" \
-    "$rb_w1" "$rb_w2" "$rb_epochs" "$px_w1" "$px_w2" "$px_w3" "$px_w4" "$tf_w1" "$tf_w2" "$tf_w3" "$tf_w4" "$peers" <<'PYTHON'
-import datetime
+"$PYTHON" - "$results" <<'PYTHON'
 import statistics
 import sys
 
-(path, rounds, cpu, cores, memory, command, elapsed, rb_w1, rb_w2, rb_epochs,
- px_w1, px_w2, px_w3, px_w4, tf_w1, tf_w2, tf_w3, tf_w4, peers) = sys.argv[1:]
-peers = peers.split()
+path = sys.argv[1]
+meta = {}
 values = {}  # (workload, side, key) -> [value per round]
 for line in open(path):
-    fields = dict(field.split("=", 1) for field in line.split()[1:])
-    values.setdefault((fields["workload"], fields["side"], fields["key"]), []).append(float(fields["value"]))
+    kind, *fields = line.split()
+    fields = dict(field.split("=", 1) for field in fields)
+    if kind == "meta":
+        meta.update({key: value.replace("_", " ") for key, value in fields.items()})
+    elif kind == "result":
+        values.setdefault((fields["workload"], fields["side"], fields["key"]), []).append(float(fields["value"]))
+peers = meta["peers"].split(",")
+rounds, command = meta["rounds"], meta["command"]
+rb_w1, rb_w2, rb_epochs = (int(meta[k]) for k in ("rb_w1", "rb_w2", "rb_epochs"))
+px_w1, px_w2, px_w3, px_w4, tf_w1, tf_w2, tf_w3, tf_w4 = (
+    int(meta[k]) for k in ("px_w1", "px_w2", "px_w3", "px_w4", "tf_w1", "tf_w2", "tf_w3", "tf_w4"))
 
 
 def median(workload, side, key):
@@ -203,7 +221,8 @@ row("W4", "512×512 weight: image + histogram per epoch, images/s", "images_per_
 
 header = ["workload", "measure", "Ringboard"] + [names[p] + " (ratio)" for p in peers] + ["ceiling, same run"]
 print(f"Ringboard beside Python's TensorBoard writers: median of {rounds} round(s)")
-print(f"machine: {cpu}, {cores} cores, {memory}; date: {datetime.date.today().isoformat()}; took {int(elapsed) // 60} min {int(elapsed) % 60} s")
+seconds = int(meta["seconds"])
+print(f"machine: {meta['cpu']}, {meta['cores']} cores, {meta['memory_gib']} GiB; date: {meta['date']}; took {seconds // 60} min {seconds % 60} s")
 print(f"command: {command}")
 print()
 print("| " + " | ".join(header) + " |")
