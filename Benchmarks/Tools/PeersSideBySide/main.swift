@@ -5,18 +5,23 @@
 //
 // Usage:
 //   PeersSideBySide reference [--seconds S]
-//   PeersSideBySide w1 --ringboard BIN --work DIR [--batches N] [--metrics M] [--ring-mib R]
-//   PeersSideBySide w2 --ringboard BIN --work DIR --procs K --policy mean|chief [--batches N]
-//   PeersSideBySide w3 --ringboard BIN --work DIR [--epochs E] [--layers L] [--values V]
-//   PeersSideBySide w4 --ringboard BIN --work DIR [--epochs E] [--side S]
-//   PeersSideBySide runs --ringboard BIN --work DIR --runs R [--batches N]
+//   PeersSideBySide w1 --ringboard BIN --work DIR [--batches N] [--metrics M] [--ring-mib R] [--workload NAME]
+//   PeersSideBySide w2 --ringboard BIN --work DIR --procs K --policy mean|chief|per-rank [--batches N]
+//                      [--ring-mib R] [--workload NAME]
+//   PeersSideBySide w3 --ringboard BIN --work DIR [--epochs E] [--layers L] [--values V] [--ring-mib R]
+//   PeersSideBySide w4 --ringboard BIN --work DIR [--epochs E] [--side S] [--ring-mib R]
+//   PeersSideBySide hook-cost [--metrics M] [--batches N]          (the trainer alone, for bench-plot.sh)
+//   PeersSideBySide runs --ringboard BIN --work DIR --runs R [--batches N]   (memory, for bench-plot.sh)
+//   (`trainer` is one W2 rank, started by `w2`.)
 //
 // Each prints result lines, one fact each, for example
-//     result workload=W1 side=ringboard key=call_ns value=9.8
+//     result workload=W1 side=ringboard key=call_ns value=24.9
 // Keys: `call_ns` (median cost of one batch-end call in the trainer, over blocks of 1024 calls),
-// `call_p99_ns`, `seconds` (first hook until the aggregator has retired every ring, every event in the
-// files), `scalars_per_second`, `histograms_per_second`, `images_per_second`, `events` (counted
-// back from the files), and for `reference` `memcpy_gbps`, `ring64k_gbps` and `ring_empty_mrps`.
+// `call_p99_ns`, `seconds` (first hook until the aggregator has retired every ring, every event in
+// the files), `scalars_per_second`, `hooks_per_second`, `histograms_per_second`,
+// `images_per_second`, `epoch_end_ms` (the trainer's epoch-end call), `events` (counted back from
+// the files); for `reference` `memcpy_gbps`, `ring64k_gbps` and `ring_empty_mrps`; for `runs`
+// `trainer_rss_mib` (growth), `aggregator_rss_mib` and `aggregator_peak_mib`.
 //
 // Timing starts once the aggregator runs and the trainers have made their callbacks (a node's
 // aggregator is a daemon; TensorFlow's and tensorboardX's writers are made before their clocks
