@@ -67,5 +67,18 @@ let package = Package(
             ],
             path: "Tools/HistogramSideBySide"
         ),
+        // Runs one workload of `Scripts/bench-peers.sh` through the TensorBoard callback and a real
+        // `ringboard aggregate` process, and prints result lines the script sets beside Python's
+        // writers (Tools/Peers/peers.py). Under Tools/ for the same reason as CRC32CSideBySide.
+        .executableTarget(
+            name: "PeersSideBySide",
+            dependencies: [
+                .product(name: "Ringboard", package: "ringboard"),
+                .product(name: "RingboardFormat", package: "ringboard"),
+                .product(name: "RingboardRing", package: "ringboard"),
+                .product(name: "RingboardRecords", package: "ringboard"),
+            ],
+            path: "Tools/PeersSideBySide"
+        ),
     ]
 )

@@ -116,9 +116,7 @@ extension HookRecord {
             guard offset <= total, UInt64(count) <= total - offset else {
                 throw .invalidValue(type: type, field: "values \(offset) + \(count) of", value: Int64(truncatingIfNeeded: total))
             }
-            var values = [Float]()
-            values.reserveCapacity(count)
-            for _ in 0..<count { values.append(Float(bitPattern: try input.u32())) }
+            let values = try input.floats(count: count)
             try input.finish()
             self = .weightValues(run: run, weight: weight, version: version, offset: offset, total: total, values: values)
         case RecordType.span:
@@ -215,6 +213,24 @@ struct RecordCursor {
         guard payload.count - offset >= length else { throw .truncated(type: type, offset: offset) }
         defer { offset += length }
         return Array(payload[offset..<(offset + length)])
+    }
+
+    /// `count` Float32 values stored as little-endian bit patterns: one copy on a little-endian host.
+    mutating func floats(count: Int) throws(RecordError) -> [Float] {
+        guard count >= 0, (payload.count - offset) / 4 >= count else { throw .truncated(type: type, offset: offset) }
+        let start = offset
+        offset += 4 * count
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let source = UnsafeRawBufferPointer(rebasing: payload[start..<(start + 4 * count)])
+            #if _endian(little)
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            #else
+            for index in 0..<count {
+                buffer[index] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+            }
+            #endif
+            initialized = count
+        }
     }
 
     mutating func string(_ field: String, maximumLength: Int = HookRecord.maximumNameLength) throws(RecordError) -> String {

@@ -142,7 +142,7 @@ extension HookRecord {
             out.u64(offset)
             out.u64(total)
             out.u64(UInt64(values.count))
-            for value in values { out.u32(value.bitPattern) }
+            out.floats(values)
         case .span(let run, let name, let start, let duration, let thread):
             out.u32(run)
             out.u32(0)
@@ -188,6 +188,20 @@ struct RecordBuilder {
 
     mutating func string(_ value: String) {
         bytes(Array(value.utf8))
+    }
+
+    /// Float32 values as little-endian bit patterns: one copy on a little-endian host.
+    mutating func floats(_ values: [Float]) {
+        if let payload {
+            #if _endian(little)
+            values.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: payload[offset..<(offset + $0.count)]).copyMemory(from: $0) }
+            #else
+            for (index, value) in values.enumerated() {
+                payload.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * index, as: UInt32.self)
+            }
+            #endif
+        }
+        offset += 4 * values.count
     }
 
     /// Metric numbers, padding to 8 bytes, values: the layout `encodeBatch` writes.

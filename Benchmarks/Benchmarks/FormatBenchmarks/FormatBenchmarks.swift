@@ -3,8 +3,20 @@ import Foundation
 import RingboardFormat
 
 let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.thresholds = regressionTolerances()
     crc32cBenchmarks()
     eventBenchmarks()
+}
+
+/// Tolerances `Scripts/benchmark.sh --check` allows against the p90 thresholds committed in
+/// Benchmarks/Thresholds (which hold wall clock and malloc counts only): wall clock may take twice
+/// as long (its p90 moves by more than half between runs on a shared 2-core VM), malloc counts may
+/// not grow at all.
+func regressionTolerances() -> [BenchmarkMetric: BenchmarkThresholds] {
+    [
+        .wallClock: .init(relative: [.p90: 100]),
+        .mallocCountTotal: .init(absolute: [.p90: 0]),
+    ]
 }
 
 // MARK: - CRC32C
@@ -95,5 +107,26 @@ func eventBenchmarks() {
             bytes &+= event.serializedBytes().count
         }
         blackHole(bytes)
+    }
+
+    // The reading side: one scalar event's bytes decoded back into an `Event`, as
+    // `EventFileReader.nextEvent` and `ringboard inspect` decode every record.
+    let scalarBytes = Event(wallTime: 1_764_000_000.125, step: 12_345,
+                            what: .summary(Summary(values: [.init(tag: "batch_loss", kind: .simpleValue(0.5))]))).serializedBytes()
+    Benchmark(
+        "Scalar event decode",
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .mallocCountTotal],
+            warmupIterations: 3,
+            scalingFactor: .kilo,
+            maxDuration: .seconds(1),
+            maxIterations: 100_000
+        )
+    ) { benchmark in
+        var steps: Int64 = 0
+        for _ in benchmark.scaledIterations {
+            steps &+= try Event(serializedBytes: scalarBytes).step
+        }
+        blackHole(steps)
     }
 }

@@ -4,7 +4,19 @@ import RingboardRecords
 import RingboardRing
 
 let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.thresholds = regressionTolerances()
     ringBenchmarks()
+}
+
+/// Tolerances `Scripts/benchmark.sh --check` allows against the p90 thresholds committed in
+/// Benchmarks/Thresholds (which hold wall clock and malloc counts only): wall clock may take twice
+/// as long (its p90 moves by more than half between runs on a shared 2-core VM), malloc counts may
+/// not grow at all.
+func regressionTolerances() -> [BenchmarkMetric: BenchmarkThresholds] {
+    [
+        .wallClock: .init(relative: [.p90: 100]),
+        .mallocCountTotal: .init(absolute: [.p90: 0]),
+    ]
 }
 
 /// The ring's hot paths, one thread each: a producer appending 32-byte records (the size of a
@@ -70,6 +82,24 @@ func ringBenchmarks() {
         benchmark.stopMeasurement()
         try smallReader.poll { _ in }
         try smallReader.commit()
+    }
+
+    // The aggregator's side of that hook: the record validated and decoded (`HookRecord(type:payload:)`,
+    // which every drained record goes through before the run's state machine sees it).
+    let batchPayload = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: 77,
+                                        logs: metricNumbers.map { MetricValue(metric: $0, value: 0.5) }).encoded
+    Benchmark(
+        "Hook record decode, batch-end, 4 metrics",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, scalingFactor: .kilo,
+                             maxDuration: .seconds(1), maxIterations: 200_000)
+    ) { benchmark in
+        var batches: Int64 = 0
+        batchPayload.withUnsafeBytes { payload in
+            for _ in benchmark.scaledIterations {
+                if case .batch(_, _, _, let batch, _) = try! HookRecord(type: RecordType.batch, payload: payload) { batches &+= batch }
+            }
+        }
+        blackHole(batches)
     }
 
     Benchmark(
