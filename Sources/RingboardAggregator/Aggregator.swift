@@ -59,6 +59,8 @@ public final class Aggregator: @unchecked Sendable {
     /// While event files cannot be written, records stay in the rings (trainers spill) and
     /// nothing more is read until a flush succeeds.
     private var writesBlocked = false
+    /// The route of the last record handled (routes change only with announcements and retirement).
+    private var lastRoute: (source: String, number: UInt32, route: Route)?
     /// The checkpoint could not be saved and was given up (reported once).
     private var checkpointAbandoned = false
     /// Per ring: its runs by number, and where each run's records go.
@@ -166,11 +168,19 @@ public final class Aggregator: @unchecked Sendable {
         }
         changed = true
         if case .runAnnouncement(let number, let rank, let worldSize, let policy, let arguments) = record {
+            lastRoute = nil
             routes[source, default: [:]][number] = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
             return
         }
         let number = HookRecord.runNumber(of: record)
-        guard let route = routes[source]?[number] else {
+        // Record after record come from the same ring and run: skip hashing the ring's name.
+        let route: Route
+        if let last = lastRoute, last.number == number, last.source == source {
+            route = last.route
+        } else if let found = routes[source]?[number] {
+            route = found
+            lastRoute = (source, number, found)
+        } else {
             invalidRecords += 1
             logger.warning("record for a run that was never announced", metadata: ["ring": "\(source)", "run": "\(number)"])
             return
@@ -311,6 +321,7 @@ extension Aggregator {
             if let run, run.finished, run.hasOpenWriters, !closing.contains(where: { $0 === run }) { closing.append(run) }
         }
         routes[name] = nil
+        lastRoute = nil
         changed = true
     }
 

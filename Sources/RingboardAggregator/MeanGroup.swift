@@ -14,11 +14,11 @@ final class MeanGroup {
     let worldSize: Int
     private let logger: Logger
     /// Rank 0's records in order: records to apply, and hooks that wait for the other ranks.
-    private var driver: [Item] = []
+    private var driver = Queue<Item>()
     /// The other ranks' hooks, in order.
-    private var pending: [Int: [Hook]] = [:]
+    private var pending: [Queue<Hook>]
     /// Each rank's metric names by number.
-    private var names: [Int: [UInt32: String]] = [:]
+    private var names: [[UInt32: String]]
     private var gone: Set<Int> = []
     /// Ranks that announced themselves.
     private var seen: Set<Int> = []
@@ -43,6 +43,8 @@ final class MeanGroup {
         self.run = run
         self.worldSize = worldSize
         self.logger = logger
+        self.pending = Array(repeating: Queue(), count: worldSize)
+        self.names = Array(repeating: [:], count: worldSize)
     }
 
     /// Takes one record of `rank`.
@@ -50,7 +52,7 @@ final class MeanGroup {
         seen.insert(rank)
         switch record {
         case .metricName(_, let metric, let name):
-            names[rank, default: [:]][metric] = name
+            names[rank][metric] = name
         case .batch(_, let phase, let isEnd, let batch, let logs):
             enqueue(rank, Hook(kind: .batch(phase, isEnd: isEnd, batch: batch), logs: named(rank, logs)))
         case .hook(_, let kind, let index, let logs):
@@ -76,14 +78,14 @@ final class MeanGroup {
     }
 
     private func named(_ rank: Int, _ logs: [MetricValue]) -> [(String, Double)] {
-        logs.compactMap { entry in names[rank]?[entry.metric].map { ($0, entry.value) } }
+        logs.compactMap { entry in names[rank][entry.metric].map { ($0, entry.value) } }
     }
 
     private func enqueue(_ rank: Int, _ hook: Hook) {
         if rank == 0 {
             driver.append(.hook(hook))
         } else {
-            pending[rank, default: []].append(hook)
+            pending[rank].append(hook)
         }
     }
 
@@ -95,11 +97,10 @@ final class MeanGroup {
                 try run.handle(record)
             case .hook(let hook):
                 // A rank with nothing queued holds the step back, unless it is gone.
-                let others = (1..<worldSize).filter { pending[$0]?.isEmpty == false || !gone.contains($0) }
-                guard others.allSatisfy({ pending[$0]?.isEmpty == false }) else { return }
+                for rank in 1..<worldSize where pending[rank].isEmpty && !gone.contains(rank) { return }
                 var all = [hook]
-                for rank in others {
-                    let counterpart = pending[rank]!.removeFirst()
+                for rank in 1..<worldSize where !pending[rank].isEmpty {
+                    let counterpart = pending[rank].removeFirst()!
                     if counterpart.kind != hook.kind {
                         logger.warning("ranks disagree on the hook order", metadata: [
                             "run": "\(run.directory)", "rank": "\(rank)", "rank 0": "\(hook.kind)", "this rank": "\(counterpart.kind)"])
@@ -112,13 +113,39 @@ final class MeanGroup {
                 case .other(let kind, let index): try run.hook(kind, index: index, logs: logs)
                 }
             }
-            driver.removeFirst()
+            _ = driver.removeFirst()
+        }
+    }
+
+    /// `merge` for the usual case, every rank reporting the same names in the same order and a
+    /// `size`: position by position, without searching by name. `nil` otherwise.
+    private static func mergeAligned(_ ranks: [[(String, Double)]]) -> [(String, Double)]? {
+        let first = ranks[0]
+        guard let sizeIndex = first.firstIndex(where: { $0.0 == "size" }),
+              ranks.allSatisfy({ $0.count == first.count && $0[sizeIndex].0 == "size" })
+        else { return nil }
+        // A name given twice takes its first value in `merge`: leave that to it.
+        guard first.count <= 16 else { return nil }
+        for index in first.indices where first[..<index].contains(where: { $0.0 == first[index].0 }) { return nil }
+        for logs in ranks.dropFirst() {
+            for index in first.indices where logs[index].0 != first[index].0 { return nil }
+        }
+        var totalWeight = 0.0
+        for logs in ranks { totalWeight += logs[sizeIndex].1 }
+        return first.indices.map { index in
+            let name = first[index].0
+            if index == sizeIndex { return (name, totalWeight) }
+            if name == "batch" { return (name, first[index].1) }
+            var total = 0.0
+            for logs in ranks { total += logs[sizeIndex].1 * logs[index].1 }
+            return (name, total / totalWeight)
         }
     }
 
     /// One rank's logs from several: rank 0's names in its order; `size` summed (a missing size
     /// counting 1); every other value the size-weighted mean over the ranks that have it.
     static func merge(_ ranks: [[(String, Double)]]) -> [(String, Double)] {
+        if let merged = mergeAligned(ranks) { return merged }
         let weights = ranks.map { logs in logs.first { $0.0 == "size" }?.1 ?? 1 }
         var merged: [(String, Double)] = []
         for (name, _) in ranks[0] {
@@ -154,7 +181,7 @@ extension MeanGroup {
     func encode(into state: inout StateEncoder) {
         state.string(run.directory)
         state.int(worldSize)
-        state.array(driver) { state, item in
+        state.array(driver.elements) { state, item in
             switch item {
             case .record(let record):
                 state.bool(false)
@@ -164,13 +191,13 @@ extension MeanGroup {
                 hook.encode(into: &state)
             }
         }
-        state.array(pending.sorted { $0.key < $1.key }) { state, entry in
-            state.int(entry.key)
-            state.array(entry.value) { state, hook in hook.encode(into: &state) }
+        state.array(pending.indices.filter { !pending[$0].isEmpty }) { state, rank in
+            state.int(rank)
+            state.array(pending[rank].elements) { state, hook in hook.encode(into: &state) }
         }
-        state.array(names.sorted { $0.key < $1.key }) { state, entry in
-            state.int(entry.key)
-            state.array(entry.value.sorted { $0.key < $1.key }) { state, name in
+        state.array(names.indices.filter { !names[$0].isEmpty }) { state, rank in
+            state.int(rank)
+            state.array(names[rank].sorted { $0.key < $1.key }) { state, name in
                 state.integer(name.key)
                 state.string(name.value)
             }
@@ -188,17 +215,19 @@ extension MeanGroup {
         let worldSize = try state.int()
         guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
         let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
-        group.driver = try state.array { (state: inout StateDecoder) throws(AggregatorError) -> Item in
+        group.driver = Queue(try state.array { (state: inout StateDecoder) throws(AggregatorError) -> Item in
             try state.bool() ? .hook(try Hook(from: &state)) : .record(try state.record())
-        }
+        })
         for (rank, hooks) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
             (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in try Hook(from: &state) })
         }) {
-            group.pending[rank] = hooks
+            guard rank >= 0, rank < worldSize else { throw .malformed("queued hooks of rank \(rank) of \(worldSize)") }
+            group.pending[rank] = Queue(hooks)
         }
         for (rank, names) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
             (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
         }) {
+            guard rank >= 0, rank < worldSize else { throw .malformed("metric names of rank \(rank) of \(worldSize)") }
             group.names[rank] = Dictionary(names, uniquingKeysWith: { $1 })
         }
         group.gone = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
@@ -240,5 +269,39 @@ extension MeanGroup.Hook {
             throw .malformed("hook tag \(tag)")
         }
         logs = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.string(), try state.double()) }
+    }
+}
+
+/// A first-in, first-out queue whose `removeFirst` does not move the rest (a rank that runs ahead
+/// can queue many thousands of hooks).
+struct Queue<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    init(_ elements: [Element] = []) {
+        storage = elements
+    }
+
+    var isEmpty: Bool { head == storage.count }
+    var first: Element? { isEmpty ? nil : storage[head] }
+    /// The queued elements, oldest first.
+    var elements: ArraySlice<Element> { storage[head...] }
+
+    mutating func append(_ element: Element) {
+        storage.append(element)
+    }
+
+    mutating func removeFirst() -> Element? {
+        guard !isEmpty else { return nil }
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
     }
 }

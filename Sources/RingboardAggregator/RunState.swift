@@ -26,8 +26,23 @@ final class RunState {
     private var traceStartedAt: Double = 0
 
     private var metricNames: [UInt32: String] = [:]
+    /// `metricNames` for the small numbers producers use, indexed without hashing.
+    private var metricNameTable: [String?] = []
+    /// Scalar destinations by metric name, for batch and epoch scalars.
+    private var batchScalars: [String: ScalarDestination] = [:]
+    private var epochScalars: [String: ScalarDestination] = [:]
+    /// The last batch hook's destinations, in its order.
+    private var lastBatchDestinations: [ScalarDestination] = []
     private var model: Model?
-    private var writers: [String: EventFileWriter] = [:]
+    private var writers: [String: EventFileWriter] = [:] {
+        didSet {
+            trainWriter = writers["train"]
+            validationWriter = writers["validation"]
+        }
+    }
+    /// `writers["train"]` and `writers["validation"]`, without hashing a name per scalar.
+    private var trainWriter: EventFileWriter?
+    private var validationWriter: EventFileWriter?
     private(set) var finished = false
     /// Histograms skipped because a weight held NaN or infinity.
     private(set) var skippedHistograms = 0
@@ -72,6 +87,7 @@ final class RunState {
             break
         case .metricName(_, let metric, let name):
             metricNames[metric] = name
+            noteMetricName(metric, name)
         case .parameters:
             break
         case .model(_, let json, let graphDef):
@@ -96,7 +112,11 @@ final class RunState {
 
     /// Metric numbers to names, as this run's producer announced them.
     func named(_ logs: [MetricValue]) -> [(String, Double)] {
-        logs.compactMap { entry in metricNames[entry.metric].map { ($0, entry.value) } }
+        logs.compactMap { entry in
+            let metric = Int(entry.metric)
+            let name = metric < metricNameTable.count ? metricNameTable[metric] : metricNames[entry.metric]
+            return name.map { ($0, entry.value) }
+        }
     }
 
     /// A batch hook with its logs by name (a single rank's, or several ranks' merged).
@@ -178,12 +198,48 @@ final class RunState {
     /// never written; `val_<name>` goes to `validation/` as `<prefix><name>`, the rest to `train/`.
     private func writeScalars(_ logs: [(String, Double)], prefix: String, step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
-        for (name, value) in logs where name != "batch" && name != "size" && name != "num_steps" {
-            if name.hasPrefix("val_") {
-                try writer("validation").appendScalar(tag: RunState.tag(prefix + name.dropFirst(4)), value: Float(value), step: step, wallTime: now)
+        let isBatch = prefix == "batch_"
+        // Batch after batch the names are the same strings: compared by identity, not hashed.
+        let repeated = isBatch && logs.count == lastBatchDestinations.count
+            && zip(logs, lastBatchDestinations).allSatisfy { $0.0 == $1.name }
+        if isBatch && !repeated { lastBatchDestinations.removeAll(keepingCapacity: true) }
+        for (index, (name, value)) in logs.enumerated() {
+            let destination: ScalarDestination
+            if repeated {
+                destination = lastBatchDestinations[index]
             } else {
-                try writer("train").appendScalar(tag: RunState.tag(prefix + name), value: Float(value), step: step, wallTime: now)
+                if let known = isBatch ? batchScalars[name] : epochScalars[name] {
+                    destination = known
+                } else {
+                    destination = ScalarDestination(name: name, prefix: prefix)
+                    if isBatch { batchScalars[name] = destination } else { epochScalars[name] = destination }
+                }
+                if isBatch { lastBatchDestinations.append(destination) }
             }
+            guard let tag = destination.tag else { continue }
+            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag, value: Float(value), step: step, wallTime: now)
+        }
+    }
+
+    private func noteMetricName(_ metric: UInt32, _ name: String) {
+        guard metric < 4096 else { return }
+        if Int(metric) >= metricNameTable.count { metricNameTable += [String?](repeating: nil, count: Int(metric) + 1 - metricNameTable.count) }
+        metricNameTable[Int(metric)] = name
+    }
+
+    /// Where a metric's scalar goes, worked out once per name: `batch`, `size` and `num_steps`
+    /// nowhere; `val_<name>` to `validation/` as `<prefix><name>`; the rest to `train/`; the tag
+    /// cleaned as `clean_tag` cleans it.
+    private struct ScalarDestination {
+        var name: String
+        var tag: String?
+        var validation = false
+
+        init(name: String, prefix: String) {
+            self.name = name
+            guard name != "batch" && name != "size" && name != "num_steps" else { return }
+            validation = name.hasPrefix("val_")
+            tag = RunState.tag(prefix + (validation ? name.dropFirst(4) : name[...]))
         }
     }
 
@@ -336,6 +392,8 @@ final class RunState {
 
     /// The writer of `train` or `validation`, created when it first has something to write.
     private func writer(_ subdirectory: String) throws(EventFileError) -> EventFileWriter {
+        if subdirectory == "train", let trainWriter { return trainWriter }
+        if subdirectory == "validation", let validationWriter { return validationWriter }
         if let writer = writers[subdirectory] { return writer }
         var options = EventFileWriter.Options()
         options.hostName = host
@@ -457,6 +515,7 @@ extension RunState {
         }
         for (metric, name) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }) {
             run.metricNames[metric] = name
+            run.noteMetricName(metric, name)
         }
         let files = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
             (try state.string(), try state.string(), try state.integer(Int64.self))
