@@ -146,8 +146,16 @@ public final class Aggregator: @unchecked Sendable {
         finishAll()
     }
 
-    /// Closes every run's event files.
+    /// Closes every run's event files (merging what `.mean` groups hold for ranks that never
+    /// appeared: they will not now).
     public func finishAll() {
+        for group in meanGroups.values where group.waitsForUnseenRanks {
+            do {
+                try group.expireUnseenRanks(now: true)
+            } catch {
+                logger.error("event file write failed", metadata: ["run": "\(group.run.directory)", "error": "\(error)"])
+            }
+        }
         for run in runs.values {
             do {
                 try run.finish()
@@ -226,6 +234,13 @@ public final class Aggregator: @unchecked Sendable {
 
     private func flushAndCommit() {
         lastFlush = .now
+        for group in meanGroups.values where group.waitsForUnseenRanks {
+            do {
+                try group.expireUnseenRanks()
+            } catch {
+                logger.error("event file write failed", metadata: ["run": "\(group.run.directory)", "error": "\(error)"])
+            }
+        }
         var failed = false
         for run in runs.values where !run.finished {
             do {

@@ -20,6 +20,8 @@ final class MeanGroup {
     /// Each rank's metric names by number.
     private var names: [[UInt32: String]]
     private var gone: Set<Int> = []
+    /// When rank 0 was gone while some rank had never announced itself.
+    private var driverGoneAt: ContinuousClock.Instant?
     /// Ranks that announced themselves.
     private var seen: Set<Int> = []
 
@@ -69,10 +71,29 @@ final class MeanGroup {
     /// it. Once every rank is gone the run is finished.
     func rankGone(_ rank: Int) throws(EventFileError) {
         gone.insert(rank)
-        if rank == 0 {
-            // Rank 0 is done: a rank that never announced itself will not contribute any more.
-            gone.formUnion(Set(0..<worldSize).subtracting(seen))
+        if rank == 0 && seen.count < worldSize {
+            // Rank 0 is done, but a rank may start late: give ranks that never announced
+            // themselves `unseenRankGrace` to appear before merging goes on without them.
+            driverGoneAt = .now
         }
+        try drain()
+        if gone.count == worldSize { try run.finish() }
+    }
+
+    /// How long after rank 0 is gone a rank that never announced itself is still waited for.
+    static let unseenRankGrace: Duration = .seconds(5)
+
+    /// Whether ranks that never appeared are still waited for (see `expireUnseenRanks`).
+    var waitsForUnseenRanks: Bool { driverGoneAt != nil }
+
+    /// Once `unseenRankGrace` has passed since rank 0 was gone, ranks that never announced
+    /// themselves count as gone, and the group merges (and finishes) without them.
+    ///
+    /// - Parameter now: Stop waiting now (the aggregator is shutting down).
+    func expireUnseenRanks(now: Bool = false) throws(EventFileError) {
+        guard let since = driverGoneAt, now || ContinuousClock.now - since >= MeanGroup.unseenRankGrace else { return }
+        driverGoneAt = nil
+        gone.formUnion(Set(0..<worldSize).subtracting(seen))
         try drain()
         if gone.count == worldSize { try run.finish() }
     }
@@ -204,6 +225,7 @@ extension MeanGroup {
         }
         state.array(gone.sorted()) { $0.int($1) }
         state.array(seen.sorted()) { $0.int($1) }
+        state.bool(driverGoneAt != nil)
     }
 
     /// A group as `encode` saved it; `run` looks its run up by directory.
@@ -232,6 +254,7 @@ extension MeanGroup {
         }
         group.gone = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
         group.seen = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
+        if try state.bool() { group.driverGoneAt = .now }
         return group
     }
 }

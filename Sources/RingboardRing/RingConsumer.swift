@@ -65,7 +65,7 @@ public final class RingConsumer {
     private var pendingNotices: [Notice] = []
     private var lastScan: ContinuousClock.Instant?
     /// How often the directory is scanned for new rings and producers are checked for life.
-    public var scanInterval: Duration = .milliseconds(200)
+    public var scanInterval: Duration = .milliseconds(50)
 
     /// Takes the directory's consumer lock and attaches to every ring in it.
     ///
@@ -134,6 +134,9 @@ public final class RingConsumer {
             do {
                 let count = try reader.poll(limit: batch) { handler(source, $0) }
                 delivered += count
+                // A producer that closed is noticed at once (one load), not at the next scan, so
+                // its ring is retired, and its run finished, as soon as it is drained.
+                if count == 0, finishing[name] == nil, reader.producerClosed { finishing[name] = true }
                 // A dead producer may have left one claim it never finished; skip it so the
                 // records committed after it (by its other threads) still arrive.
                 if count == 0, finishing[name] == false, !reader.isDrained, reader.skipTornClaim() {

@@ -39,60 +39,79 @@ extension PNGFilter {
     ) -> Int {
         let count = row.count
         precondition(previous.count == count && output.count == count + 1 && bytesPerPixel >= 1)
-        let lead = min(bytesPerPixel, count)
         output[0] = rawValue
+        guard count > 0 else { return 0 }
+        return row.withUnsafeBufferPointer { row in
+            previous.withUnsafeBufferPointer { previous in
+                output.withUnsafeMutableBufferPointer { output in
+                    apply(row: row.baseAddress!, previous: previous.baseAddress!, into: output.baseAddress! + 1, count: count,
+                          bytesPerPixel: bytesPerPixel, limit: limit)
+                }
+            }
+        }
+    }
+
+    /// `apply` over checked bounds: `row`, `previous` and `output` hold `count` bytes each.
+    /// Scoring is checked against `limit` every 256 bytes, so that the loops between checks
+    /// vectorize; a row stopped later than libpng stops it is still never chosen, and a row
+    /// libpng scores whole is scored whole.
+    private func apply(
+        row: UnsafePointer<UInt8>, previous: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
+        count: Int, bytesPerPixel: Int, limit: Int
+    ) -> Int {
+        let lead = min(bytesPerPixel, count)
         var sum = 0
-        switch self {
-        case .none:
-            for i in 0..<count {
-                output[i + 1] = row[i]
-                sum += Self.magnitude(row[i])
+        // The first pixel has no `a` (nor `c`): None, Up, Up, Up-like Average, Up for Paeth.
+        for i in 0..<lead {
+            let v: UInt8 = switch self {
+            case .none, .sub: row[i]
+            case .up, .paeth: row[i] &- previous[i]
+            case .average: row[i] &- previous[i] / 2
             }
-        case .sub:
-            for i in 0..<lead {
-                output[i + 1] = row[i]
-                sum += Self.magnitude(row[i])
+            output[i] = v
+            sum += Self.magnitude(v)
+        }
+        var start = lead
+        while start < count {
+            let end = min(start + 256, count)
+            var chunk = 0
+            switch self {
+            case .none:
+                for i in start..<end {
+                    output[i] = row[i]
+                    chunk &+= Self.magnitude(row[i])
+                }
+            case .sub:
+                for i in start..<end {
+                    let v = row[i] &- row[i - bytesPerPixel]
+                    output[i] = v
+                    chunk &+= Self.magnitude(v)
+                }
+            case .up:
+                for i in start..<end {
+                    let v = row[i] &- previous[i]
+                    output[i] = v
+                    chunk &+= Self.magnitude(v)
+                }
+            case .average:
+                for i in start..<end {
+                    let prediction = UInt8(truncatingIfNeeded: (UInt16(row[i - bytesPerPixel]) &+ UInt16(previous[i])) >> 1)
+                    let v = row[i] &- prediction
+                    output[i] = v
+                    chunk &+= Self.magnitude(v)
+                }
+            case .paeth:
+                for i in start..<end {
+                    let v = row[i] &- Self.paethPredictor(
+                        left: row[i - bytesPerPixel], above: previous[i], upperLeft: previous[i - bytesPerPixel])
+                    output[i] = v
+                    chunk &+= Self.magnitude(v)
+                }
             }
-            for i in lead..<count {
-                let v = row[i] &- row[i - bytesPerPixel]
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-                if sum > limit { break }
-            }
-        case .up:
-            for i in 0..<count {
-                let v = row[i] &- previous[i]
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-                if sum > limit { break }
-            }
-        case .average:
-            for i in 0..<lead {
-                let v = row[i] &- previous[i] / 2
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-            }
-            for i in lead..<count {
-                let prediction = UInt8(truncatingIfNeeded: (UInt16(row[i - bytesPerPixel]) + UInt16(previous[i])) / 2)
-                let v = row[i] &- prediction
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-                if sum > limit { break }
-            }
-        case .paeth:
-            // With a = c = 0 the predictor is b, so the first pixel is filtered like `up`.
-            for i in 0..<lead {
-                let v = row[i] &- previous[i]
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-            }
-            for i in lead..<count {
-                let v = row[i] &- Self.paethPredictor(
-                    left: row[i - bytesPerPixel], above: previous[i], upperLeft: previous[i - bytesPerPixel])
-                output[i + 1] = v
-                sum += Self.magnitude(v)
-                if sum > limit { break }
-            }
+            sum += chunk
+            // None is always scored whole (libpng starts from its sum).
+            if self != .none && sum > limit { break }
+            start = end
         }
         return sum
     }
