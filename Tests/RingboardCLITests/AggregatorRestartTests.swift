@@ -52,20 +52,8 @@ import Testing
         let problems = messages.split(separator: "\n").filter { $0.contains("error") || $0.contains("warning") || $0.contains("ringboard aggregate:") }
         #expect(problems.isEmpty, "the aggregators said: \(problems.prefix(10).joined(separator: "\n"))")
 
-        let interrupted = try TrainerHarness.eventStreams(logs)
-        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
-            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(interrupted))
-        TrainerHarness.report("aggregator-kill-\(policy)\(ringCapacity == nil ? "" : "-spill")", faults: killed,
-                              sent: TrainerHarness.flattened(reference).count, written: TrainerHarness.flattened(interrupted).count,
-                              lost: lost, duplicated: duplicated)
-        #expect(interrupted.keys.sorted() == reference.keys.sorted())
-        for (run, events) in reference {
-            let other = interrupted[run] ?? []
-            #expect(other.count == events.count, "\(run): \(other.count) events after \(killed) kills, \(events.count) uninterrupted")
-            if let first = zip(events, other).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-                Issue.record("\(run): event \(first) differs: \(other[first]) vs uninterrupted \(events[first])")
-            }
-        }
+        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-kill-\(policy)\(ringCapacity == nil ? "" : "-spill")",
+                                            faults: killed)
         // One profile trace per profiled run, as without kills.
         #expect(TrainerHarness.profileRuns(logs) == TrainerHarness.profileRuns(directory.appending("reference/logs")))
     }

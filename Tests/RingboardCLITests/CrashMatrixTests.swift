@@ -90,11 +90,6 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        let written = try TrainerHarness.eventStreams(logs)
-        #expect(written == reference)
-        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
-            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(written))
-        TrainerHarness.report("aggregator-sigstop", faults: 1, sent: TrainerHarness.flattened(reference).count,
-                              written: TrainerHarness.flattened(written).count, lost: lost, duplicated: duplicated)
+        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-sigstop", faults: 1)
     }
 }

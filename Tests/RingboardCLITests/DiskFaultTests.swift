@@ -36,12 +36,7 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        let written = try TrainerHarness.eventStreams(logs)
-        #expect(written == reference)
-        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
-            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(written))
-        TrainerHarness.report("log-disk-full", faults: 1, sent: TrainerHarness.flattened(reference).count,
-                              written: TrainerHarness.flattened(written).count, lost: lost, duplicated: duplicated)
+        try TrainerHarness.expectSameEvents(logs, as: reference, family: "log-disk-full", faults: 1)
         let reports = messages().split(separator: "\n").filter { $0.contains("event files cannot be written") }
         #expect(reports.count == 1, "reported \(reports.count) times, not once: \(reports)")
     }
@@ -112,11 +107,6 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        let written = try TrainerHarness.eventStreams(logs)
-        #expect(written == reference)
-        let (lost, duplicated) = TrainerHarness.lostAndDuplicated(
-            expected: TrainerHarness.flattened(reference), written: TrainerHarness.flattened(written))
-        TrainerHarness.report("spill-disk-full", faults: 1, sent: TrainerHarness.flattened(reference).count,
-                              written: TrainerHarness.flattened(written).count, lost: lost, duplicated: duplicated)
+        try TrainerHarness.expectSameEvents(logs, as: reference, family: "spill-disk-full", faults: 1)
     }
 }

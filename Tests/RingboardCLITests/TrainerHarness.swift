@@ -107,6 +107,26 @@ extension TrainerHarness {
         try? handle.close()
     }
 
+    /// Checks that `logs` holds exactly the event streams of `reference` (run by run, event by
+    /// event, naming the first difference), and reports the family's counts for Scripts/soak.sh.
+    static func expectSameEvents(
+        _ logs: String, as reference: [String: [Event]], family: String, faults: Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let written = try eventStreams(logs)
+        let (lost, duplicated) = lostAndDuplicated(expected: flattened(reference), written: flattened(written))
+        report(family, faults: faults, sent: flattened(reference).count, written: flattened(written).count, lost: lost, duplicated: duplicated)
+        #expect(written.keys.sorted() == reference.keys.sorted(), sourceLocation: sourceLocation)
+        for (run, events) in reference {
+            let other = written[run] ?? []
+            #expect(other.count == events.count, "\(run): \(other.count) events after \(faults) faults, \(events.count) without",
+                    sourceLocation: sourceLocation)
+            if let first = zip(events, other).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                Issue.record("\(run): event \(first) differs: \(other[first]) vs \(events[first]) without faults", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     /// Every stream's events, run after run in name order.
     static func flattened(_ streams: [String: [Event]]) -> [Event] {
         streams.keys.sorted().flatMap { streams[$0]! }
