@@ -1,4 +1,5 @@
 import Glibc
+import RingboardRing
 import SystemPackage
 
 /// The aggregator's checkpoint in the ring directory, beside the rings it describes:
@@ -174,14 +175,7 @@ final class CheckpointStore {
     }
 
     private func directoryNames() -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        (try? DirectoryEntries.names(in: directory)) ?? []
     }
 
     /// A whole file, or `nil` when it does not exist.

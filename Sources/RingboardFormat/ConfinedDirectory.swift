@@ -56,7 +56,7 @@ public enum ConfinedDirectory {
     }
 
     /// `mkdir -p` for the root (links allowed: the root is the caller's to choose).
-    private static func makeRoot(_ root: String) throws(EventFileError) {
+    static func makeRoot(_ root: String) throws(EventFileError) {
         var prefix = root.hasPrefix("/") ? "/" : ""
         for component in root.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += component

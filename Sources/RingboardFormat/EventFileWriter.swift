@@ -419,14 +419,6 @@ public final class EventFileWriter: @unchecked Sendable {
                 return
             }
         }
-        var prefix = directory.hasPrefix("/") ? "/" : ""
-        for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += component
-            switch Syscalls.mkdir(prefix, mode: 0o755) {
-            case .success, .failure(.fileExists): break
-            case .failure(let error): throw .systemCall("mkdir", path: prefix, error)
-            }
-            prefix += "/"
-        }
+        try ConfinedDirectory.makeRoot(directory)  // `mkdir -p`
     }
 }

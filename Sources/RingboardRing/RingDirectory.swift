@@ -49,8 +49,12 @@ public enum RingDirectory {
 }
 
 /// Lists a directory's entry names.
-enum DirectoryEntries {
-    static func names(in directory: String) throws(RingError) -> [String] {
+public enum DirectoryEntries {
+    /// The names in `directory`, without `.` and `..`, in the order `readdir` gives them.
+    ///
+    /// - Parameter directory: The directory.
+    /// - Throws: `RingError.systemCall` when it cannot be opened.
+    public static func names(in directory: String) throws(RingError) -> [String] {
         guard let handle = opendir(directory) else {
             throw .systemCall("opendir", path: directory, Errno(rawValue: errno))
         }
