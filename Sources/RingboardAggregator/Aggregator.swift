@@ -61,6 +61,8 @@ public final class Aggregator: @unchecked Sendable {
     private var writesBlocked = false
     /// The route of the last record handled (routes change only with announcements and retirement).
     private var lastRoute: (source: String, number: UInt32, route: Route)?
+    /// Batch records are decoded here, record after record, without allocating.
+    private var batchRecord = BatchRecord()
     /// The checkpoint could not be saved and was given up (reported once).
     private var checkpointAbandoned = false
     /// Per ring: its runs by number, and where each run's records go.
@@ -166,12 +168,15 @@ public final class Aggregator: @unchecked Sendable {
     }
 
     private func handle(source: String, type: UInt16, payload: UnsafeRawBufferPointer) {
+        if type == RecordType.batch {
+            handleBatch(source: source, payload: payload)
+            return
+        }
         let record: HookRecord
         do {
             record = try HookRecord(type: type, payload: payload)
         } catch {
-            invalidRecords += 1
-            logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(error)"])
+            refused(source, error)
             return
         }
         changed = true
@@ -180,19 +185,7 @@ public final class Aggregator: @unchecked Sendable {
             routes[source, default: [:]][number] = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
             return
         }
-        let number = HookRecord.runNumber(of: record)
-        // Record after record come from the same ring and run: skip hashing the ring's name.
-        let route: Route
-        if let last = lastRoute, last.number == number, last.source == source {
-            route = last.route
-        } else if let found = routes[source]?[number] {
-            route = found
-            lastRoute = (source, number, found)
-        } else {
-            invalidRecords += 1
-            logger.warning("record for a run that was never announced", metadata: ["ring": "\(source)", "run": "\(number)"])
-            return
-        }
+        guard let route = route(source: source, number: HookRecord.runNumber(of: record)) else { return }
         do {
             switch route {
             case .ignored: break
@@ -202,6 +195,51 @@ public final class Aggregator: @unchecked Sendable {
         } catch {
             logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
         }
+    }
+
+    /// `handle` for the most frequent record, a batch hook: decoded into storage kept from
+    /// record to record.
+    private func handleBatch(source: String, payload: UnsafeRawBufferPointer) {
+        var record = batchRecord
+        batchRecord = BatchRecord()
+        defer { batchRecord = record }
+        do {
+            try record.decode(payload)
+        } catch {
+            refused(source, error)
+            return
+        }
+        changed = true
+        guard let route = route(source: source, number: record.run) else { return }
+        do {
+            switch route {
+            case .ignored: break
+            case .run(let run): try run.handle(record)
+            case .mean(let group, let rank): try group.accept(rank: rank, record)
+            }
+        } catch {
+            logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
+        }
+    }
+
+    private func refused(_ source: String, _ error: RecordError) {
+        invalidRecords += 1
+        logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(error)"])
+    }
+
+    /// Where run `number` of ring `source` goes, or `nil` (counted and reported) when it was
+    /// never announced.
+    private func route(source: String, number: UInt32) -> Route? {
+        // Record after record come from the same ring and run: skip hashing the ring's name.
+        if let last = lastRoute, last.number == number, last.source == source {
+            return last.route
+        } else if let found = routes[source]?[number] {
+            lastRoute = (source, number, found)
+            return found
+        }
+        invalidRecords += 1
+        logger.warning("record for a run that was never announced", metadata: ["ring": "\(source)", "run": "\(number)"])
+        return nil
     }
 
     /// Where a rank's records go under its policy: the chief's (rank 0's) run; its own

@@ -13,71 +13,125 @@ final class MeanGroup {
     let run: RunState
     let worldSize: Int
     private let logger: Logger
-    /// Rank 0's records in order: records to apply, and hooks that wait for the other ranks.
-    private var driver = Queue<Item>()
-    /// The other ranks' hooks, in order.
-    private var pending: [Queue<Hook>]
+    /// Each rank's queue: rank 0's records in order (records to apply, and hooks that wait for
+    /// the other ranks); the other ranks' hooks, in order.
+    private var queues: [RankQueue]
     /// Each rank's metric names by number.
     private var names: [[UInt32: String]]
-    private var gone: Set<Int> = []
+    /// `names` as the run's slots, for the small numbers producers use (-1: not named).
+    private var metricSlots: [[Int32]]
+    private var gone: [Bool]
+    private var goneCount = 0
+    /// Ranks that announced themselves.
+    private var seen: [Bool]
+    private var seenCount = 0
     /// When rank 0 was gone while some rank had never announced itself.
     private var driverGoneAt: ContinuousClock.Instant?
-    /// Ranks that announced themselves.
-    private var seen: Set<Int> = []
+    /// Storage reused step after step.
+    private var merged = SlotLogs()
+    private var participants: [Int] = []
+    /// The run's slot of `size`, once needed.
+    private var sizeSlot: Int32 = -1
 
-    private enum Item {
-        case record(HookRecord)
-        case hook(Hook)
-    }
-
-    /// One hook of one rank, its logs by name.
-    struct Hook {
-        var kind: Kind
-        var logs: [(String, Double)]
-
-        enum Kind: Equatable {
-            case batch(BatchPhase, isEnd: Bool, batch: Int64)
-            case other(HookKind, index: Int64)
-        }
+    /// What a queued hook was: a batch hook or another.
+    enum Kind: Equatable {
+        case batch(BatchPhase, isEnd: Bool, batch: Int64)
+        case other(HookKind, index: Int64)
     }
 
     init(run: RunState, worldSize: Int, logger: Logger) {
         self.run = run
         self.worldSize = worldSize
         self.logger = logger
-        self.pending = Array(repeating: Queue(), count: worldSize)
+        self.queues = Array(repeating: RankQueue(), count: worldSize)
         self.names = Array(repeating: [:], count: worldSize)
+        self.metricSlots = Array(repeating: [], count: worldSize)
+        self.gone = Array(repeating: false, count: worldSize)
+        self.seen = Array(repeating: false, count: worldSize)
     }
 
     /// Takes one record of `rank`.
     func accept(rank: Int, _ record: HookRecord) throws(EventFileError) {
-        seen.insert(rank)
+        see(rank)
         switch record {
         case .metricName(_, let metric, let name):
-            names[rank][metric] = name
+            setName(rank, metric, name)
         case .batch(_, let phase, let isEnd, let batch, let logs):
-            enqueue(rank, Hook(kind: .batch(phase, isEnd: isEnd, batch: batch), logs: named(rank, logs)))
+            queues[rank].beginHook()
+            for entry in logs { appendNamed(rank, entry.metric, entry.value) }
+            queues[rank].endHook(.batch(phase, isEnd: isEnd, batch: batch))
         case .hook(_, let kind, let index, let logs):
-            enqueue(rank, Hook(kind: .other(kind, index: index), logs: named(rank, logs)))
+            queues[rank].beginHook()
+            for entry in logs { appendNamed(rank, entry.metric, entry.value) }
+            queues[rank].endHook(.other(kind, index: index))
         case .runAnnouncement:
             break
         case .parameters, .model, .weightValues, .span:
-            if rank == 0 { driver.append(.record(record)) }
+            if rank == 0 { queues[0].append(record) }
         }
         try drain()
+    }
+
+    /// Takes one batch record of `rank`: `accept(rank:_:)` without allocating.
+    func accept(rank: Int, _ record: borrowing BatchRecord) throws(EventFileError) {
+        see(rank)
+        // The queues are worked on outside the object, without an access check per use.
+        var queues = self.queues
+        self.queues = []
+        defer { self.queues = queues }
+        let table = metricSlots[rank]
+        queues[rank].beginHook()
+        for index in 0..<record.count {
+            let metric = record.metrics[index]
+            let slot = Int(metric) < table.count ? table[Int(metric)] : names[rank][metric].map { run.slot(named: $0) } ?? -1
+            if slot >= 0 { queues[rank].appendLog(slot, record.values[index]) }
+        }
+        queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch))
+        try drain(&queues)
+    }
+
+    private func setName(_ rank: Int, _ metric: UInt32, _ name: String) {
+        names[rank][metric] = name
+        if metric < 4096 {
+            if Int(metric) >= metricSlots[rank].count {
+                metricSlots[rank] += [Int32](repeating: -1, count: Int(metric) + 1 - metricSlots[rank].count)
+            }
+            metricSlots[rank][Int(metric)] = run.slot(named: name)
+        }
+    }
+
+    private func see(_ rank: Int) {
+        if !seen[rank] {
+            seen[rank] = true
+            seenCount += 1
+        }
+    }
+
+    /// Appends metric `metric` of `rank` to the hook being queued, unless the rank never named it.
+    private func appendNamed(_ rank: Int, _ metric: UInt32, _ value: Double) {
+        let table = metricSlots[rank]
+        let slot = Int(metric) < table.count ? table[Int(metric)] : names[rank][metric].map { run.slot(named: $0) } ?? -1
+        if slot >= 0 { queues[rank].appendLog(slot, value) }
     }
 
     /// A rank's producer is gone: what it reported is still merged, then merging goes on without
     /// it. Once every rank is gone the run is finished.
     func rankGone(_ rank: Int) throws(EventFileError) {
-        gone.insert(rank)
-        if rank == 0 && seen.count < worldSize {
+        markGone(rank)
+        if rank == 0 && seenCount < worldSize {
             // Rank 0 is done, but a rank may start late: give ranks that never announced
             // themselves `unseenRankGrace` to appear before merging goes on without them.
             driverGoneAt = .now
         }
         try drain()
-        if gone.count == worldSize { try run.finish() }
+        if goneCount == worldSize { try run.finish() }
+    }
+
+    private func markGone(_ rank: Int) {
+        if !gone[rank] {
+            gone[rank] = true
+            goneCount += 1
+        }
     }
 
     /// How long after rank 0 is gone a rank that never announced itself is still waited for.
@@ -93,80 +147,101 @@ final class MeanGroup {
     func expireUnseenRanks(now: Bool = false) throws(EventFileError) {
         guard let since = driverGoneAt, now || ContinuousClock.now - since >= MeanGroup.unseenRankGrace else { return }
         driverGoneAt = nil
-        gone.formUnion(Set(0..<worldSize).subtracting(seen))
+        for rank in 0..<worldSize where !seen[rank] { markGone(rank) }
         try drain()
-        if gone.count == worldSize { try run.finish() }
-    }
-
-    private func named(_ rank: Int, _ logs: [MetricValue]) -> [(String, Double)] {
-        logs.compactMap { entry in names[rank][entry.metric].map { ($0, entry.value) } }
-    }
-
-    private func enqueue(_ rank: Int, _ hook: Hook) {
-        if rank == 0 {
-            driver.append(.hook(hook))
-        } else {
-            pending[rank].append(hook)
-        }
+        if goneCount == worldSize { try run.finish() }
     }
 
     /// Applies rank 0's records in order, each hook once every live rank has its counterpart.
     private func drain() throws(EventFileError) {
-        while let item = driver.first {
+        var queues = self.queues
+        self.queues = []
+        defer { self.queues = queues }
+        try drain(&queues)
+    }
+
+    private func drain(_ queues: inout [RankQueue]) throws(EventFileError) {
+        while let item = queues[0].first {
             switch item {
             case .record(let record):
                 try run.handle(record)
-            case .hook(let hook):
+                queues[0].removeFirst()
+            case .hook(let kind, _):
                 // A rank with nothing queued holds the step back, unless it is gone.
-                for rank in 1..<worldSize where pending[rank].isEmpty && !gone.contains(rank) { return }
-                var all = [hook]
-                for rank in 1..<worldSize where !pending[rank].isEmpty {
-                    let counterpart = pending[rank].removeFirst()!
-                    if counterpart.kind != hook.kind {
+                for rank in 1..<worldSize where queues[rank].isEmpty && !gone[rank] { return }
+                participants.removeAll(keepingCapacity: true)
+                participants.append(0)
+                for rank in 1..<worldSize where !queues[rank].isEmpty {
+                    if case .hook(let counterpart, _) = queues[rank].first!, counterpart != kind {
                         logger.warning("ranks disagree on the hook order", metadata: [
-                            "run": "\(run.directory)", "rank": "\(rank)", "rank 0": "\(hook.kind)", "this rank": "\(counterpart.kind)"])
+                            "run": "\(run.directory)", "rank": "\(rank)", "rank 0": "\(kind)", "this rank": "\(counterpart)"])
                     }
-                    all.append(counterpart)
+                    participants.append(rank)
                 }
-                let logs = MeanGroup.merge(all.map(\.logs))
-                switch hook.kind {
+                var logs = merged
+                merged = SlotLogs()
+                logs.removeAll()
+                if !mergeAligned(queues, into: &logs) {
+                    logs = run.slotLogs(MeanGroup.merge(participants.map { run.namedLogs(queues[$0].firstLogs.slotLogs) }))
+                }
+                for rank in participants { queues[rank].removeFirst() }
+                switch kind {
                 case .batch(let phase, let isEnd, let batch): try run.batchHook(phase, isEnd: isEnd, batch: batch, logs: logs)
-                case .other(let kind, let index): try run.hook(kind, index: index, logs: logs)
+                case .other(let kind, let index): try run.hook(kind, index: index, logs: run.namedLogs(logs))
                 }
+                merged = logs
             }
-            _ = driver.removeFirst()
         }
     }
 
-    /// `merge` for the usual case, every rank reporting the same names in the same order and a
-    /// `size`: position by position, without searching by name. `nil` otherwise.
-    private static func mergeAligned(_ ranks: [[(String, Double)]]) -> [(String, Double)]? {
-        let first = ranks[0]
-        guard let sizeIndex = first.firstIndex(where: { $0.0 == "size" }),
-              ranks.allSatisfy({ $0.count == first.count && $0[sizeIndex].0 == "size" })
-        else { return nil }
+    /// `merge` for the usual case, every rank reporting the same names in the same order:
+    /// position by position, without searching by name. `false` otherwise.
+    private func mergeAligned(_ queues: borrowing [RankQueue], into result: inout SlotLogs) -> Bool {
+        let participants = self.participants
+        let count = queues[0].firstCount
+        guard count <= 16 else { return false }
         // A name given twice takes its first value in `merge`: leave that to it.
-        guard first.count <= 16 else { return nil }
-        for index in first.indices where first[..<index].contains(where: { $0.0 == first[index].0 }) { return nil }
-        for logs in ranks.dropFirst() {
-            for index in first.indices where logs[index].0 != first[index].0 { return nil }
+        for index in 0..<count {
+            let slot = queues[0].firstSlot(index)
+            for earlier in 0..<index where queues[0].firstSlot(earlier) == slot { return false }
         }
+        for rank in participants.dropFirst() {
+            guard queues[rank].firstCount == count else { return false }
+            for index in 0..<count where queues[rank].firstSlot(index) != queues[0].firstSlot(index) { return false }
+        }
+        var sizeIndex = -1
+        for index in 0..<count where run.isSize(queues[0].firstSlot(index)) {
+            sizeIndex = index
+            break
+        }
+        // Each rank's weight is its size, or 1 without one; summed in rank order, as `merge` sums.
         var totalWeight = 0.0
-        for logs in ranks { totalWeight += logs[sizeIndex].1 }
-        return first.indices.map { index in
-            let name = first[index].0
-            if index == sizeIndex { return (name, totalWeight) }
-            if name == "batch" { return (name, first[index].1) }
-            var total = 0.0
-            for logs in ranks { total += logs[sizeIndex].1 * logs[index].1 }
-            return (name, total / totalWeight)
+        for rank in participants { totalWeight += sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1 }
+        for index in 0..<count {
+            let slot = queues[0].firstSlot(index)
+            if index == sizeIndex {
+                result.append(slot, totalWeight)
+            } else if run.isBatch(slot) {
+                result.append(slot, queues[0].firstValue(index))
+            } else {
+                var total = 0.0
+                for rank in participants {
+                    total += (sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1) * queues[rank].firstValue(index)
+                }
+                result.append(slot, total / totalWeight)
+            }
         }
+        if sizeIndex < 0 && participants.count > 1 {
+            // TF 2.0 counts a missing size as 1 per batch: the merged batch carries the sum.
+            if sizeSlot < 0 { sizeSlot = run.slot(named: "size") }
+            result.append(sizeSlot, totalWeight)
+        }
+        return true
     }
 
     /// One rank's logs from several: rank 0's names in its order; `size` summed (a missing size
     /// counting 1); every other value the size-weighted mean over the ranks that have it.
     static func merge(_ ranks: [[(String, Double)]]) -> [(String, Double)] {
-        if let merged = mergeAligned(ranks) { return merged }
         let weights = ranks.map { logs in logs.first { $0.0 == "size" }?.1 ?? 1 }
         var merged: [(String, Double)] = []
         for (name, _) in ranks[0] {
@@ -199,22 +274,26 @@ final class MeanGroup {
 
 extension MeanGroup {
     /// What the group holds back: rank 0's queue, the other ranks' hooks, names and liveness.
+    /// Logs are saved by name.
     func encode(into state: inout StateEncoder) {
         state.string(run.directory)
         state.int(worldSize)
-        state.array(driver.elements) { state, item in
-            switch item {
+        state.array(queues[0].entries) { state, entry in
+            switch entry {
             case .record(let record):
                 state.bool(false)
                 state.record(record)
-            case .hook(let hook):
+            case .hook(let kind, let logs):
                 state.bool(true)
-                hook.encode(into: &state)
+                encodeHook(kind, logs, into: &state)
             }
         }
-        state.array(pending.indices.filter { !pending[$0].isEmpty }) { state, rank in
+        state.array((1..<max(worldSize, 1)).filter { !queues[$0].isEmpty }) { state, rank in
             state.int(rank)
-            state.array(pending[rank].elements) { state, hook in hook.encode(into: &state) }
+            state.array(queues[rank].entries) { state, entry in
+                guard case .hook(let kind, let logs) = entry else { preconditionFailure("only rank 0 queues records") }
+                encodeHook(kind, logs, into: &state)
+            }
         }
         state.array(names.indices.filter { !names[$0].isEmpty }) { state, rank in
             state.int(rank)
@@ -223,44 +302,12 @@ extension MeanGroup {
                 state.string(name.value)
             }
         }
-        state.array(gone.sorted()) { $0.int($1) }
-        state.array(seen.sorted()) { $0.int($1) }
+        state.array(gone.indices.filter { gone[$0] }) { $0.int($1) }
+        state.array(seen.indices.filter { seen[$0] }) { $0.int($1) }
         state.bool(driverGoneAt != nil)
     }
 
-    /// A group as `encode` saved it; `run` looks its run up by directory.
-    static func restore(
-        from state: inout StateDecoder, logger: Logger, run: (String) -> RunState?
-    ) throws(AggregatorError) -> MeanGroup {
-        let directory = try state.string()
-        guard let target = run(directory) else { throw .malformed("mean group of an unknown run \(directory)") }
-        let worldSize = try state.int()
-        guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
-        let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
-        group.driver = Queue(try state.array { (state: inout StateDecoder) throws(AggregatorError) -> Item in
-            try state.bool() ? .hook(try Hook(from: &state)) : .record(try state.record())
-        })
-        for (rank, hooks) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
-            (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in try Hook(from: &state) })
-        }) {
-            guard rank >= 0, rank < worldSize else { throw .malformed("queued hooks of rank \(rank) of \(worldSize)") }
-            group.pending[rank] = Queue(hooks)
-        }
-        for (rank, names) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
-            (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
-        }) {
-            guard rank >= 0, rank < worldSize else { throw .malformed("metric names of rank \(rank) of \(worldSize)") }
-            group.names[rank] = Dictionary(names, uniquingKeysWith: { $1 })
-        }
-        group.gone = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
-        group.seen = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
-        if try state.bool() { group.driverGoneAt = .now }
-        return group
-    }
-}
-
-extension MeanGroup.Hook {
-    func encode(into state: inout StateEncoder) {
+    private func encodeHook(_ kind: Kind, _ logs: RankQueue.Logs, into state: inout StateEncoder) {
         switch kind {
         case .batch(let phase, let isEnd, let batch):
             state.integer(UInt8(0))
@@ -272,15 +319,55 @@ extension MeanGroup.Hook {
             state.integer(kind.rawValue)
             state.integer(index)
         }
-        state.array(logs) { state, entry in
-            state.string(entry.0)
-            state.double(entry.1)
+        state.array(Array(0..<logs.count)) { state, index in
+            state.string(run.name(ofSlot: logs.slot(index)))
+            state.double(logs.value(index))
         }
     }
 
-    init(from state: inout StateDecoder) throws(AggregatorError) {
+    /// A group as `encode` saved it; `run` looks its run up by directory.
+    static func restore(
+        from state: inout StateDecoder, logger: Logger, run: (String) -> RunState?
+    ) throws(AggregatorError) -> MeanGroup {
+        let directory = try state.string()
+        guard let target = run(directory) else { throw .malformed("mean group of an unknown run \(directory)") }
+        let worldSize = try state.int()
+        guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
+        let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
+        _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            if try state.bool() {
+                try group.decodeHook(rank: 0, from: &state)
+            } else {
+                group.queues[0].append(try state.record())
+            }
+        }
+        _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            let rank = try state.int()
+            guard rank >= 0, rank < worldSize else { throw .malformed("queued hooks of rank \(rank) of \(worldSize)") }
+            _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try group.decodeHook(rank: rank, from: &state) }
+        }
+        for (rank, names) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
+            (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
+        }) {
+            guard rank >= 0, rank < worldSize else { throw .malformed("metric names of rank \(rank) of \(worldSize)") }
+            for (metric, name) in names { group.setName(rank, metric, name) }
+        }
+        for rank in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in try state.int() }) {
+            guard rank >= 0, rank < worldSize else { throw .malformed("gone rank \(rank) of \(worldSize)") }
+            group.markGone(rank)
+        }
+        for rank in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in try state.int() }) {
+            guard rank >= 0, rank < worldSize else { throw .malformed("seen rank \(rank) of \(worldSize)") }
+            group.see(rank)
+        }
+        if try state.bool() { group.driverGoneAt = .now }
+        return group
+    }
+
+    private func decodeHook(rank: Int, from state: inout StateDecoder) throws(AggregatorError) {
         let tag: UInt8 = try state.integer()
         let raw: UInt8 = try state.integer()
+        let kind: Kind
         switch tag {
         case 0:
             guard let phase = BatchPhase(rawValue: raw) else { throw .malformed("batch phase \(raw)") }
@@ -291,7 +378,118 @@ extension MeanGroup.Hook {
         default:
             throw .malformed("hook tag \(tag)")
         }
-        logs = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.string(), try state.double()) }
+        queues[rank].beginHook()
+        _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
+            let name = try state.string()
+            queues[rank].appendLog(run.slot(named: name), try state.double())
+        }
+        queues[rank].endHook(kind)
+    }
+}
+
+/// One rank's queue: records and hooks in order, the hooks' logs one after another in shared
+/// storage, so queueing a hook allocates nothing once the storage has grown.
+struct RankQueue {
+    private var items = Queue<Item>()
+    private var slots: [Int32] = []
+    private var values: [Double] = []
+    /// Where the first queued hook's logs start.
+    private var logsHead = 0
+    /// Where the hook being queued (`beginHook`) starts.
+    private var openedAt = 0
+
+    enum Item {
+        case record(HookRecord)
+        /// A hook and how many log entries it has.
+        case hook(MeanGroup.Kind, count: Int)
+    }
+
+    /// A queued item with its logs.
+    enum Entry {
+        case record(HookRecord)
+        case hook(MeanGroup.Kind, Logs)
+    }
+
+    /// One hook's logs, in the queue's storage.
+    struct Logs {
+        let slots: ArraySlice<Int32>
+        let values: ArraySlice<Double>
+
+        var count: Int { slots.count }
+        func slot(_ index: Int) -> Int32 { slots[slots.startIndex + index] }
+        func value(_ index: Int) -> Double { values[values.startIndex + index] }
+
+        /// A copy in storage of its own.
+        var slotLogs: SlotLogs {
+            var logs = SlotLogs()
+            for index in 0..<count { logs.append(slot(index), value(index)) }
+            return logs
+        }
+    }
+
+    var isEmpty: Bool { items.isEmpty }
+    var first: Item? { items.first }
+
+    /// Log entries of the first item (0 for a record).
+    var firstCount: Int {
+        guard case .hook(_, let count) = items.first else { return 0 }
+        return count
+    }
+
+    /// Entry `index` of the first item's logs.
+    func firstSlot(_ index: Int) -> Int32 { slots[logsHead + index] }
+    func firstValue(_ index: Int) -> Double { values[logsHead + index] }
+
+    /// The logs of the first item (empty when it is a record).
+    var firstLogs: Logs {
+        guard case .hook(_, let count) = items.first else { return Logs(slots: [], values: []) }
+        return Logs(slots: slots[logsHead..<(logsHead + count)], values: values[logsHead..<(logsHead + count)])
+    }
+
+    /// The queued items, oldest first, with their logs.
+    var entries: [Entry] {
+        var offset = logsHead
+        return items.elements.map { item in
+            switch item {
+            case .record(let record):
+                return .record(record)
+            case .hook(let kind, let count):
+                defer { offset += count }
+                return .hook(kind, Logs(slots: slots[offset..<(offset + count)], values: values[offset..<(offset + count)]))
+            }
+        }
+    }
+
+    mutating func append(_ record: HookRecord) {
+        items.append(.record(record))
+    }
+
+    /// Starts queueing a hook: its logs follow (`appendLog`), then `endHook`.
+    mutating func beginHook() {
+        openedAt = slots.count
+    }
+
+    mutating func appendLog(_ slot: Int32, _ value: Double) {
+        slots.append(slot)
+        values.append(value)
+    }
+
+    mutating func endHook(_ kind: MeanGroup.Kind) {
+        items.append(.hook(kind, count: slots.count - openedAt))
+    }
+
+    mutating func removeFirst() {
+        guard let item = items.removeFirst() else { return }
+        if case .hook(_, let count) = item { logsHead += count }
+        if items.isEmpty {
+            slots.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            logsHead = 0
+        } else if logsHead >= 4096 && logsHead * 2 >= slots.count {
+            slots.removeFirst(logsHead)
+            values.removeFirst(logsHead)
+            logsHead = 0
+        }
     }
 }
 

@@ -26,13 +26,24 @@ final class RunState {
     private var traceStartedAt: Double = 0
 
     private var metricNames: [UInt32: String] = [:]
-    /// `metricNames` for the small numbers producers use, indexed without hashing.
-    private var metricNameTable: [String?] = []
-    /// Scalar destinations by metric name, for batch and epoch scalars.
-    private var batchScalars: [String: ScalarDestination] = [:]
+    /// Every metric name this run has seen, numbered in order of appearance: a hook's logs are
+    /// slot numbers and values (`SlotLogs`), so batch after batch nothing is hashed.
+    private var slotNames: [String] = []
+    private var slots: [Slot] = []
+    /// The batch scalar tags of the slots (`Slot.tag`).
+    private var batchTags: [ScalarTag] = []
+    private var slotsByName: [String: Int32] = [:]
+    /// `metricNames` as slots, for the small numbers producers use (-1: not named).
+    private var metricSlots: [Int32] = []
+    /// Epoch scalar destinations by metric name.
     private var epochScalars: [String: ScalarDestination] = [:]
-    /// The last batch hook's destinations, in its order.
-    private var lastBatchDestinations: [ScalarDestination] = []
+    /// Storage reused hook after hook.
+    private var scratchLogs = SlotLogs()
+    /// The last batch record's metric numbers, all named, and their slots.
+    private var lastMetrics: [UInt32] = []
+    private var lastMetricSlots: [Int32] = []
+    /// What the last batch hook's slots write.
+    private var plan = BatchPlan()
     private var model: Model?
     private var writers: [String: EventFileWriter] = [:] {
         didSet {
@@ -88,6 +99,8 @@ final class RunState {
         case .metricName(_, let metric, let name):
             metricNames[metric] = name
             noteMetricName(metric, name)
+            lastMetrics = []
+            lastMetricSlots = []
         case .parameters:
             break
         case .model(_, let json, let graphDef):
@@ -106,21 +119,64 @@ final class RunState {
         case .hook(_, let kind, let index, let logs):
             try hook(kind, index: index, logs: named(logs))
         case .batch(_, let phase, let isEnd, let batch, let logs):
-            try batchHook(phase, isEnd: isEnd, batch: batch, logs: named(logs))
+            var slotLogs = takeScratchLogs()
+            for entry in logs { appendNamed(entry.metric, entry.value, to: &slotLogs) }
+            try batchHook(phase, isEnd: isEnd, batch: batch, logs: slotLogs)
+            scratchLogs = slotLogs
         }
+    }
+
+    /// A batch record of this run's producer: as `handle(.batch(…))`, without allocating.
+    func handle(_ record: borrowing BatchRecord) throws(EventFileError) {
+        guard !finished else { return }
+        // Hook after hook the producer sends the same metrics: their slots are looked up once.
+        if !record.metrics.elementsEqual(lastMetrics) {
+            var slots: [Int32] = []
+            for metric in record.metrics {
+                let slot = Int(metric) < metricSlots.count ? metricSlots[Int(metric)] : metricNames[metric].map { self.slot(named: $0) } ?? -1
+                // A metric never named is left out, as `named` leaves it out.
+                guard slot >= 0 else {
+                    var logs = takeScratchLogs()
+                    for index in 0..<record.count { appendNamed(record.metrics[index], record.values[index], to: &logs) }
+                    try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: logs)
+                    scratchLogs = logs
+                    return
+                }
+                slots.append(slot)
+            }
+            lastMetrics = record.metrics
+            lastMetricSlots = slots
+        }
+        try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: SlotLogs(slots: lastMetricSlots, values: record.values))
     }
 
     /// Metric numbers to names, as this run's producer announced them.
     func named(_ logs: [MetricValue]) -> [(String, Double)] {
-        logs.compactMap { entry in
-            let metric = Int(entry.metric)
-            let name = metric < metricNameTable.count ? metricNameTable[metric] : metricNames[entry.metric]
-            return name.map { ($0, entry.value) }
-        }
+        logs.compactMap { entry in metricNames[entry.metric].map { ($0, entry.value) } }
+    }
+
+    /// Appends metric `metric` of this run's producer, unless it was never named (then, as in
+    /// `named`, it is left out).
+    private func appendNamed(_ metric: UInt32, _ value: Double, to logs: inout SlotLogs) {
+        let slot = Int(metric) < metricSlots.count ? metricSlots[Int(metric)] : metricNames[metric].map { self.slot(named: $0) } ?? -1
+        if slot >= 0 { logs.append(slot, value) }
+    }
+
+    /// The reused logs storage, emptied (give it back by assigning `scratchLogs`).
+    private func takeScratchLogs() -> SlotLogs {
+        var logs = scratchLogs
+        scratchLogs = SlotLogs()
+        logs.removeAll()
+        return logs
     }
 
     /// A batch hook with its logs by name (a single rank's, or several ranks' merged).
     func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [(String, Double)]) throws(EventFileError) {
+        try batchHook(phase, isEnd: isEnd, batch: batch, logs: slotLogs(logs))
+    }
+
+    /// A batch hook with its logs as slots.
+    func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: borrowing SlotLogs) throws(EventFileError) {
         guard !finished else { return }
         if tracing {
             let now = EventFileWriter.currentWallTime() * 1e6
@@ -154,9 +210,11 @@ final class RunState {
 
     /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
     /// samples have passed, count the batch, then the profile window.
-    private func trainBatchEnd(logs: [(String, Double)]) throws(EventFileError) {
+    private func trainBatchEnd(logs: borrowing SlotLogs) throws(EventFileError) {
         var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
-        if let value = logs.first(where: { $0.0 == "size" })?.1 {
+        if !logs.slots.elementsEqual(plan.slots) { plan = BatchPlan(logs.slots, slots) }
+        if plan.sizeIndex >= 0 {
+            let value = logs.values[plan.sizeIndex]
             if let count = RunState.sampleCount(value) {
                 size = count
             } else {
@@ -170,7 +228,7 @@ final class RunState {
         case .samples(let count): count  // TF 2.0: samples, not batches
         }
         if let frequency, samplesSeen - samplesSeenAtLastWrite >= frequency {
-            try writeScalars(logs, prefix: "batch_", step: totalBatchesSeen)
+            try writeBatchScalars(logs, step: totalBatchesSeen)
             samplesSeenAtLastWrite = samplesSeen
         }
         totalBatchesSeen += 1
@@ -198,48 +256,135 @@ final class RunState {
     /// never written; `val_<name>` goes to `validation/` as `<prefix><name>`, the rest to `train/`.
     private func writeScalars(_ logs: [(String, Double)], prefix: String, step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
-        let isBatch = prefix == "batch_"
-        // Batch after batch the names are the same strings: compared by identity, not hashed.
-        let repeated = isBatch && logs.count == lastBatchDestinations.count
-            && zip(logs, lastBatchDestinations).allSatisfy { $0.0 == $1.name }
-        if isBatch && !repeated { lastBatchDestinations.removeAll(keepingCapacity: true) }
-        for (index, (name, value)) in logs.enumerated() {
+        for (name, value) in logs {
             let destination: ScalarDestination
-            if repeated {
-                destination = lastBatchDestinations[index]
+            if prefix == "epoch_", let known = epochScalars[name] {
+                destination = known
             } else {
-                if let known = isBatch ? batchScalars[name] : epochScalars[name] {
-                    destination = known
-                } else {
-                    destination = ScalarDestination(name: name, prefix: prefix)
-                    if isBatch { batchScalars[name] = destination } else { epochScalars[name] = destination }
-                }
-                if isBatch { lastBatchDestinations.append(destination) }
+                destination = ScalarDestination(name: name, prefix: prefix)
+                if prefix == "epoch_" { epochScalars[name] = destination }
             }
             guard let tag = destination.tag else { continue }
-            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag, value: Float(value), step: step, wallTime: now)
+            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: now)
+        }
+    }
+
+    /// `writeScalars(logs, prefix: "batch_", step:)` for logs as slots (`plan` made for them):
+    /// each file's scalars go in under one lock, with their tags encoded once per name.
+    private func writeBatchScalars(_ logs: borrowing SlotLogs, step: Int64) throws(EventFileError) {
+        let now = EventFileWriter.currentWallTime()
+        // Files are made in the order their first scalar comes, as `writeScalars` makes them.
+        if plan.validationFirst {
+            try writer("validation").appendScalars(batchTags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+        }
+        if !plan.trainTags.isEmpty {
+            try writer("train").appendScalars(batchTags, plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
+        }
+        if !plan.validationFirst && !plan.validationTags.isEmpty {
+            try writer("validation").appendScalars(batchTags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+        }
+    }
+
+    /// What a batch hook of a sequence of slots writes, worked out once while hooks repeat it.
+    private struct BatchPlan {
+        var slots: [Int32] = []
+        /// Where `size` is (-1: nowhere).
+        var sizeIndex = -1
+        /// The positions written to each file and their tags (in `batchTags`).
+        var trainPositions: [Int32] = [], trainTags: [Int32] = []
+        var validationPositions: [Int32] = [], validationTags: [Int32] = []
+        /// The first scalar written goes to `validation/`.
+        var validationFirst = false
+
+        init() {}
+
+        init(_ slots: [Int32], _ table: [Slot]) {
+            self.slots = slots
+            for (position, slot) in slots.enumerated() {
+                let destination = table[Int(slot)]
+                if destination.isSize && sizeIndex < 0 { sizeIndex = position }
+                guard destination.tag >= 0 else { continue }
+                if destination.validation {
+                    if trainTags.isEmpty && validationTags.isEmpty { validationFirst = true }
+                    validationPositions.append(Int32(position))
+                    validationTags.append(destination.tag)
+                } else {
+                    trainPositions.append(Int32(position))
+                    trainTags.append(destination.tag)
+                }
+            }
+        }
+    }
+
+    // MARK: Slots
+
+    /// The slot of metric name `name`, made when it is new.
+    func slot(named name: String) -> Int32 {
+        if let known = slotsByName[name] { return known }
+        let slot = Int32(slots.count)
+        let destination = ScalarDestination(name: name, prefix: "batch_")
+        slots.append(Slot(name: name, tag: destination.tag == nil ? -1 : Int32(batchTags.count), validation: destination.validation))
+        if let tag = destination.tag { batchTags.append(tag) }
+        slotNames.append(name)
+        slotsByName[name] = slot
+        return slot
+    }
+
+    /// The metric name of `slot`.
+    func name(ofSlot slot: Int32) -> String { slotNames[Int(slot)] }
+
+    /// Whether `slot` is the metric `size`.
+    func isSize(_ slot: Int32) -> Bool { slots[Int(slot)].isSize }
+
+    /// Whether `slot` is the metric `batch`.
+    func isBatch(_ slot: Int32) -> Bool { slots[Int(slot)].isBatch }
+
+    /// Logs by name as slots.
+    func slotLogs(_ logs: [(String, Double)]) -> SlotLogs {
+        var result = SlotLogs()
+        for (name, value) in logs { result.append(slot(named: name), value) }
+        return result
+    }
+
+    /// Logs as slots by name.
+    func namedLogs(_ logs: borrowing SlotLogs) -> [(String, Double)] {
+        logs.slots.indices.map { (slotNames[Int(logs.slots[$0])], logs.values[$0]) }
+    }
+
+    /// What a metric name is and where its batch scalar goes.
+    private struct Slot {
+        /// Its batch scalar's tag in `batchTags`; -1: none is written.
+        var tag: Int32
+        var validation: Bool
+        var isSize: Bool
+        var isBatch: Bool
+
+        init(name: String, tag: Int32, validation: Bool) {
+            self.tag = tag
+            self.validation = validation
+            isSize = name == "size"
+            isBatch = name == "batch"
         }
     }
 
     private func noteMetricName(_ metric: UInt32, _ name: String) {
+        let slot = slot(named: name)
         guard metric < 4096 else { return }
-        if Int(metric) >= metricNameTable.count { metricNameTable += [String?](repeating: nil, count: Int(metric) + 1 - metricNameTable.count) }
-        metricNameTable[Int(metric)] = name
+        if Int(metric) >= metricSlots.count { metricSlots += [Int32](repeating: -1, count: Int(metric) + 1 - metricSlots.count) }
+        metricSlots[Int(metric)] = slot
     }
 
     /// Where a metric's scalar goes, worked out once per name: `batch`, `size` and `num_steps`
     /// nowhere; `val_<name>` to `validation/` as `<prefix><name>`; the rest to `train/`; the tag
     /// cleaned as `clean_tag` cleans it.
     private struct ScalarDestination {
-        var name: String
-        var tag: String?
+        var tag: ScalarTag?
         var validation = false
 
         init(name: String, prefix: String) {
-            self.name = name
             guard name != "batch" && name != "size" && name != "num_steps" else { return }
             validation = name.hasPrefix("val_")
-            tag = RunState.tag(prefix + (validation ? name.dropFirst(4) : name[...]))
+            tag = ScalarTag(RunState.tag(prefix + (validation ? name.dropFirst(4) : name[...])))
         }
     }
 
@@ -569,5 +714,33 @@ extension RunState.Model {
                         values: try state.floats())
              })
         }
+    }
+}
+
+/// A hook's logs as a run's metric-name slots (`RunState.slot(named:)`) and their values, in the
+/// hook's order.
+struct SlotLogs {
+    private(set) var slots: [Int32] = []
+    private(set) var values: [Double] = []
+
+    init() {}
+
+    init(slots: [Int32], values: [Double]) {
+        precondition(slots.count == values.count)
+        self.slots = slots
+        self.values = values
+    }
+
+    var count: Int { slots.count }
+
+    mutating func append(_ slot: Int32, _ value: Double) {
+        slots.append(slot)
+        values.append(value)
+    }
+
+    /// Forgets the entries, keeping the storage.
+    mutating func removeAll() {
+        slots.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
     }
 }

@@ -46,6 +46,31 @@ extension Event {
     }
 }
 
+/// A scalar event's tag, encoded once: the bytes of its `summary` field up to the scalar's four
+/// bytes, so an event of it is the wall time, the step, these bytes and the value
+/// (`EventFileWriter.appendScalars`). The bytes are those `Event.encodeScalar` writes.
+public struct ScalarTag: Sendable, Equatable {
+    /// The tag.
+    public let tag: String
+    let summaryPrefix: [UInt8]
+
+    /// Encodes `tag`.
+    public init(_ tag: String) {
+        self.tag = tag
+        var buffer = WireBuffer(capacity: 64)
+        Event.encodeScalar(tag: tag, value: 0, step: 0, wallTime: 0, into: &buffer)
+        // Wall time 0 and step 0 are left out: the bytes are the summary field alone.
+        summaryPrefix = Array(buffer.bytes.dropLast(4))
+    }
+
+    static func encodeScalar(_ tag: borrowing ScalarTag, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer) {
+        buffer.appendDoubleField(Event.wallTimeField, wallTime)
+        buffer.appendInt64Field(Event.stepField, step)
+        buffer.append(tag.summaryPrefix)
+        buffer.appendLittleEndian(value.bitPattern)
+    }
+}
+
 extension Summary {
     func encode(into buffer: inout WireBuffer) {
         for value in values {

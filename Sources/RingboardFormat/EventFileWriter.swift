@@ -44,6 +44,34 @@ public final class EventFileWriter: @unchecked Sendable {
     public let path: String
     private let options: Options
     private let state: Mutex<State>
+    /// Scalars from `appendScalars` not yet encoded into the buffer: they are encoded on
+    /// `EventFileWriter.encoding` while the appending thread goes on. Whatever else takes the
+    /// buffer (an append, a write, `close()`) encodes them first, under `state`'s lock, so the
+    /// file keeps the order of the appends. Lock order: `state`, then `staged`.
+    private let staged = Mutex(Staged())
+
+    private struct Staged: ~Copyable {
+        var scalars: [StagedScalar] = []
+        /// The tags the scalars name (the latest table `appendScalars` was given).
+        var table: [ScalarTag] = []
+        /// An encoding job is queued.
+        var scheduled = false
+        /// As `State.closed`, for `appendScalars`.
+        var closed = false
+    }
+
+    private struct StagedScalar {
+        var tag: Int32
+        var value: Float
+        var step: Int64
+        var wallTime: Double
+    }
+
+    /// Where staged scalars are encoded: one queue for every writer of the process.
+    private static let encoding = DispatchQueue(label: "ringboard.event-file-encoding", qos: .userInitiated)
+    /// Staged scalars past which the appending thread encodes them itself, so they never pile up
+    /// faster than they are encoded.
+    private static let stagedLimit = 1 << 16
 
     private struct State: ~Copyable {
         var buffer: WireBuffer
@@ -57,6 +85,8 @@ public final class EventFileWriter: @unchecked Sendable {
         /// When the buffer last went from empty to non-empty.
         var pendingSince: DispatchTime?
         var timerArmed = false
+        /// Staged scalars being encoded (kept for its capacity).
+        var encoding: [StagedScalar] = []
     }
 
     /// Creates a new event file in `directory` (creating the directory and its parents) and
@@ -120,6 +150,7 @@ public final class EventFileWriter: @unchecked Sendable {
                 state.descriptor = nil
                 state.closed = true
             }
+            staged.withLock { $0.closed = true }
             _ = Syscalls.unlink(path)
             throw error
         }
@@ -172,7 +203,8 @@ public final class EventFileWriter: @unchecked Sendable {
     private static let counter = Atomic<Int>(0)
 
     deinit {
-        // Best effort: a writer dropped without close() still writes what it holds.
+        // Best effort: a writer dropped without close() still writes what it holds (a writer
+        // whose flush timer is armed lives until the timer has fired).
         try? close()
     }
 
@@ -203,11 +235,98 @@ public final class EventFileWriter: @unchecked Sendable {
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
 
+    /// Appends one scalar event per value, all of one step and wall time: the aggregator's batch
+    /// hooks. The events are encoded (tags encoded once, framed, checksummed) on a thread of the
+    /// writer's own while the caller goes on; they keep their place among other appends.
+    ///
+    /// - Parameters:
+    ///   - table: Tags. Between calls on one writer it may only grow: an index names the same
+    ///     tag in every call.
+    ///   - tags: The tag of each scalar, in `table`.
+    ///   - values: Values, written as `Float`s.
+    ///   - positions: The value of each scalar, in `values`.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch.
+    /// - Throws: `EventFileError.closed` as `append(_:)` does.
+    public func appendScalars(
+        _ table: borrowing [ScalarTag], _ tags: borrowing [Int32], _ values: borrowing [Double], at positions: borrowing [Int32],
+        step: Int64, wallTime: Double
+    ) throws(EventFileError) {
+        precondition(tags.count == positions.count)
+        guard !tags.isEmpty else { return }
+        enum Next { case none, schedule, encodeHere }
+        let next = try staged.withLock { (staged: inout Staged) throws(EventFileError) -> Next in
+            guard !staged.closed else { throw .closed(path: path) }
+            if staged.table.count < table.count { staged.table = copy table }
+            for index in tags.indices {
+                precondition(tags[index] >= 0 && Int(tags[index]) < staged.table.count)
+                staged.scalars.append(StagedScalar(tag: tags[index], value: Float(values[Int(positions[index])]), step: step, wallTime: wallTime))
+            }
+            if staged.scalars.count >= EventFileWriter.stagedLimit { return .encodeHere }
+            guard !staged.scheduled else { return .none }
+            staged.scheduled = true
+            return .schedule
+        }
+        switch next {
+        case .none: break
+        case .schedule:
+            // A little later, so one job encodes many hooks' scalars (a job per hook would cost
+            // more in wake-ups than the encoding it moves).
+            EventFileWriter.encoding.asyncAfter(deadline: .now() + .microseconds(500)) { self.encodeStaged() }
+        case .encodeHere: state.withLock { encodeStaged(&$0) }
+        }
+    }
+
+    /// The encoding job: what is staged, into the buffer.
+    private func encodeStaged() {
+        staged.withLock { $0.scheduled = false }
+        state.withLock { encodeStaged(&$0) }
+    }
+
+    /// Encodes the staged scalars into the buffer, writing it when it is full.
+    ///
+    /// - Parameter closing: Refuse further `appendScalars` (with `close()` and the like).
+    private func encodeStaged(_ state: inout State, closing: Bool = false) {
+        var scalars = state.encoding
+        state.encoding = []
+        let table = staged.withLock { staged in
+            swap(&scalars, &staged.scalars)
+            if closing { staged.closed = true }
+            return staged.table
+        }
+        defer {
+            scalars.removeAll(keepingCapacity: true)
+            state.encoding = scalars
+        }
+        guard !scalars.isEmpty, !state.closed else { return }
+        if state.buffer.isEmpty {
+            state.pendingSince = .now()
+            if !state.timerArmed {
+                state.timerArmed = true
+                armTimer(after: options.flushDelay)
+            }
+        }
+        for scalar in scalars {
+            TFRecord.append(to: &state.buffer) {
+                ScalarTag.encodeScalar(table[Int(scalar.tag)], value: scalar.value, step: scalar.step, wallTime: scalar.wallTime, into: &$0)
+            }
+        }
+        if state.buffer.count >= options.bufferSize {
+            try? writeBuffer(&state)
+        }
+    }
+
     private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
+        try appendRecords { TFRecord.append(to: &$0, encode) }
+    }
+
+    /// Appends what `frame` appends: whole TFRecord-framed records.
+    private func appendRecords(_ frame: (inout WireBuffer) -> Void) throws(EventFileError) {
         var needsTimer = false
         defer { if needsTimer { armTimer(after: options.flushDelay) } }
         try state.withLock { (state: inout State) throws(EventFileError) in
             guard !state.closed else { throw .closed(path: path) }
+            encodeStaged(&state)
             if state.buffer.isEmpty {
                 state.pendingSince = .now()
                 if !state.timerArmed {
@@ -215,11 +334,11 @@ public final class EventFileWriter: @unchecked Sendable {
                     needsTimer = true
                 }
             }
-            TFRecord.append(to: &state.buffer, encode)
+            frame(&state.buffer)
             // When this write fails, the records stay buffered: the armed timer retries it and
             // `flush()` reports it.
             if state.buffer.count >= options.bufferSize {
-                try? writePending(&state)
+                try? writeBuffer(&state)
             }
         }
     }
@@ -255,11 +374,18 @@ public final class EventFileWriter: @unchecked Sendable {
     public func close() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
             guard !state.closed else { return }
-            try writePending(&state)
+            encodeStaged(&state, closing: true)
+            do throws(EventFileError) {
+                try writeBuffer(&state)
+            } catch {
+                staged.withLock { $0.closed = false }
+                throw error
+            }
             state.closed = true
             guard let descriptor = state.descriptor else { return }  // never created: nothing was appended
             if case .failure(let error) = Syscalls.fsync(descriptor) {
                 state.closed = false
+                staged.withLock { $0.closed = false }
                 throw .systemCall("fsync", path: path, error)
             }
             state.descriptor = nil
@@ -282,6 +408,7 @@ public final class EventFileWriter: @unchecked Sendable {
         let directory = EventFileWriter.directory(of: path)
         let successor = try EventFileWriter(directory: directory, options: options)
         let pending: [UInt8] = state.withLock { state in
+            encodeStaged(&state, closing: true)
             let bytes = state.buffer.bytes
             state.buffer.removeAll()
             state.pendingSince = nil
@@ -299,6 +426,7 @@ public final class EventFileWriter: @unchecked Sendable {
         guard !bytes.isEmpty else { return }
         var needsTimer = false
         state.withLock { state in
+            encodeStaged(&state)
             if state.buffer.isEmpty {
                 state.pendingSince = .now()
                 if !state.timerArmed {
@@ -318,12 +446,21 @@ public final class EventFileWriter: @unchecked Sendable {
 
     /// Bytes appended but not yet written to the file.
     public var pendingBytes: Int {
-        state.withLock { $0.buffer.count }
+        state.withLock { state in
+            encodeStaged(&state)
+            return state.buffer.count
+        }
+    }
+
+    /// Encodes what is staged and writes the buffer (`writeBuffer`).
+    private func writePending(_ state: inout State) throws(EventFileError) {
+        encodeStaged(&state)
+        try writeBuffer(&state)
     }
 
     /// Writes the buffer at the end of the last whole record. On failure the file is cut back to
     /// that record boundary and the buffer is kept.
-    private func writePending(_ state: inout State) throws(EventFileError) {
+    private func writeBuffer(_ state: inout State) throws(EventFileError) {
         guard !state.buffer.isEmpty, !state.closed else { return }
         if state.pendingCreation {
             try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path), confinedTo: options.confinedTo)
@@ -380,8 +517,10 @@ public final class EventFileWriter: @unchecked Sendable {
         let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
         DispatchQueue.global(qos: .utility).asyncAfter(
             deadline: .now() + .nanoseconds(Int(max(nanoseconds, 1)))
-        ) { [weak self] in
-            self?.timerFired()
+        ) {
+            // Held strongly (a weak reference would put every retain of the writer on the slow
+            // path): a writer dropped with a timer armed is closed when the timer has fired.
+            self.timerFired()
         }
     }
 

@@ -269,6 +269,28 @@ struct RecordCursor {
         return logs
     }
 
+    /// `logs(_:)` into the caller's storage, which takes `count` entries (and keeps its memory
+    /// while the count stays the same).
+    mutating func logs(_ count: Int, metrics: inout [UInt32], values: inout [Double]) throws(RecordError) {
+        let idsEnd = offset + 4 * count
+        let valuesStart = (idsEnd + 7) & ~7
+        guard payload.count - offset >= valuesStart - offset + 8 * count else { throw .truncated(type: type, offset: offset) }
+        if metrics.count != count { metrics = Array(repeating: 0, count: count) }
+        if values.count != count { values = Array(repeating: 0, count: count) }
+        let payload = self.payload, idsStart = offset
+        metrics.withUnsafeMutableBufferPointer { metrics in
+            for k in 0..<count {
+                metrics[k] = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: idsStart + 4 * k, as: UInt32.self))
+            }
+        }
+        values.withUnsafeMutableBufferPointer { values in
+            for k in 0..<count {
+                values[k] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: valuesStart + 8 * k, as: UInt64.self)))
+            }
+        }
+        offset = valuesStart + 8 * count
+    }
+
     func finish() throws(RecordError) {
         guard offset == payload.count else { throw .trailingBytes(type: type, offset: offset) }
     }

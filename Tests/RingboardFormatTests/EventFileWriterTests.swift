@@ -75,6 +75,71 @@ import Testing
         #expect(events.last == graph)
     }
 
+    /// A tag encoded once writes the very bytes `appendScalar` writes.
+    @Test func scalarTagsEncodeAsAppendScalarDoes() throws {
+        for (tag, step, wallTime) in [("loss", Int64(0), 0.0), ("batch_loss", 7, 1.5e9), (String(repeating: "t", count: 300), -3, 12.25)] {
+            var plain = WireBuffer(capacity: 16)
+            Event.encodeScalar(tag: tag, value: 0.75, step: step, wallTime: wallTime, into: &plain)
+            var encoded = WireBuffer(capacity: 16)
+            ScalarTag.encodeScalar(ScalarTag(tag), value: 0.75, step: step, wallTime: wallTime, into: &encoded)
+            #expect(encoded.bytes == plain.bytes, "tag of \(tag.count) bytes")
+        }
+    }
+
+    /// Scalars appended in batches are encoded off the caller's thread, yet the file holds every
+    /// append in order, whatever path each took.
+    @Test func batchedScalarsKeepTheirPlaceAmongOtherAppends() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        var table: [ScalarTag] = []
+        var expected: [(tag: String, value: Float, step: Int64)] = []
+        for step in 0..<20_000 {
+            if step % 1000 == 0 { table.append(ScalarTag("t\(table.count)")) }
+            let values = [Double(step) / 3, Double(step) * 2, -1]
+            let tags: [Int32] = [0, Int32(table.count - 1)]
+            try writer.appendScalars(table, tags, values, at: [1, 0], step: Int64(step), wallTime: 2)
+            expected += [("t0", Float(values[1]), Int64(step)), ("t\(table.count - 1)", Float(values[0]), Int64(step))]
+            if step % 777 == 0 {
+                try writer.appendScalar(tag: "single", value: 9, step: Int64(step), wallTime: 3)
+                expected.append(("single", 9, Int64(step)))
+            }
+            if step % 5003 == 0 {
+                // Another thread's job may be encoding meanwhile: a write of the buffer must not
+                // pass it.
+                try writer.flush()
+            }
+        }
+        try writer.close()
+        let events = try Self.readAll(writer.path).dropFirst()
+        #expect(events.count == expected.count)
+        for (event, expected) in zip(events, expected) {
+            guard case .summary(let summary) = event.what, let value = summary.values.first else {
+                Issue.record("event at step \(event.step) holds no summary")
+                return
+            }
+            #expect(value.tag == expected.tag && value.kind == .simpleValue(expected.value) && event.step == expected.step)
+        }
+        #expect(throws: EventFileError.closed(path: writer.path)) {
+            try writer.appendScalars(table, [0], [1], at: [0], step: 1, wallTime: 1)
+        }
+    }
+
+    /// Batched scalars reach the file by themselves too.
+    @Test func batchedScalarsAreFlushedOnTheirOwn() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        try writer.appendScalars([ScalarTag("loss")], [0], [0.5], at: [0], step: 4, wallTime: 1)
+        var waited = 0
+        while (try Self.readAll(writer.path).count) < 2 && waited < 5_000 {
+            usleep(10_000)
+            waited += 10
+        }
+        let events = try Self.readAll(writer.path)
+        #expect(events.count == 2)
+        #expect(events.last?.step == 4)
+        try writer.close()
+    }
+
     /// Appended records reach the file by themselves, without flush(), soon after the writer goes idle.
     @Test func idleWriterFlushesOnItsOwn() throws {
         let directory = TemporaryDirectory()

@@ -85,6 +85,42 @@ import Testing
         }
     }
 
+    /// The aggregator's allocation-free batch decoder accepts and refuses exactly what
+    /// `HookRecord` does, and decodes the same record, reusing one storage throughout.
+    @Test func batchRecordDecodesAsHookRecordDoes() throws {
+        var decoded = BatchRecord()
+        func check(_ bytes: [UInt8]) {
+            let expected = Result { () throws(RecordError) in try HookRecord(type: RecordType.batch, bytes: bytes) }
+            let actual = Result { () throws(RecordError) -> HookRecord in
+                let failure: RecordError? = bytes.withUnsafeBytes { payload in
+                    do throws(RecordError) {
+                        try decoded.decode(payload)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                if let failure { throw failure }
+                return decoded.record
+            }
+            // Compared as bytes: a NaN among the values is equal to itself only bit for bit.
+            #expect(actual.map(\.encoded) == expected.map(\.encoded))
+        }
+        var batches = Self.samples.filter { $0.type == RecordType.batch }
+        batches.append(.batch(run: 9, phase: .predict, isEnd: false, batch: -4, logs: (0..<7).map { MetricValue(metric: UInt32($0 * 3), value: Double($0) - 0.5) }))
+        #expect(batches.count >= 2)
+        for record in batches {
+            let bytes = record.encoded
+            for length in 0...bytes.count { check(Array(bytes[0..<length])) }
+            check(bytes + [0])
+            for index in bytes.indices {
+                var changed = bytes
+                changed[index] ^= 0x41
+                check(changed)
+            }
+        }
+    }
+
     @Test(arguments: ["", "/etc", "../up", "a/../../b", "a/..", "nul\u{0}byte", ".."])
     func runDirectoriesThatLeaveTheLogRootAreRefused(_ path: String) {
         let record = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief,

@@ -95,10 +95,22 @@ let clock = ContinuousClock()
 // MARK: The aggregator process
 
 /// `ringboard aggregate` over a fresh ring directory, writing under `logs`.
-@MainActor struct AggregatorProcess {
+@MainActor final class AggregatorProcess {
     let process = Process()
     let ringDirectory: String
     let logs: String
+    /// The aggregator's CPU time (user and system) until it had drained every ring.
+    private(set) var cpuSeconds = Double.nan
+
+    /// User plus system CPU seconds of a process, from `/proc/<pid>/stat`.
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return .nan }
+        // Fields after the command's closing parenthesis, from field 3 (state): utime is 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 
     init(binary: String, work: String, name: String) {
         ringDirectory = "/dev/shm/ringboard-peers-\(getpid())-\(name)"
@@ -135,6 +147,7 @@ let clock = ContinuousClock()
             usleep(200)
         }
         let done = ContinuousClock.now
+        cpuSeconds = AggregatorProcess.cpuSeconds(of: process.processIdentifier)
         beforeStopping()
         // Not `--exit-when-idle`: it misses a producer whose ring is attached, drained and retired
         // within one step of the aggregator's loop, and then never exits.
@@ -312,6 +325,7 @@ case "w1":
     report(workload, "call_p99_ns", p99)
     report(workload, "trainer_seconds", trainerSeconds)
     report(workload, "seconds", elapsed)
+    report(workload, "aggregator_cpu_seconds", aggregator.cpuSeconds)
     report(workload, "events", Double(counted.scalars))
     report(workload, "scalars_per_second", Double(counted.scalars) / elapsed)
 
@@ -359,6 +373,7 @@ case "w2":
     let workload = option("workload") ?? "W2-\(policy)-K\(procs)"
     report(workload, "call_ns", callMedians.sorted()[callMedians.count / 2])
     report(workload, "seconds", elapsed)
+    report(workload, "aggregator_cpu_seconds", aggregator.cpuSeconds)
     report(workload, "events", Double(counted.scalars))
     // The rate counts the scalars the trainers handed in, as the peers' rate does.
     report(workload, "scalars_per_second", Double(procs * batches * 4) / elapsed)
