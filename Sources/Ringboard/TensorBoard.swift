@@ -56,6 +56,9 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     public let arguments: TensorBoardArguments
     /// This process's rank, the world size and how ranks combine.
     public let rank: Int, worldSize: Int, rankPolicy: RankPolicy
+    /// A rank other than 0 under `.chief`: the aggregator writes nothing of it (as Keras
+    /// discards what such a worker writes), so it sends its run's announcement and nothing more.
+    @usableFromInline let announcesOnly: Bool
     /// Warnings about arguments that were accepted and ignored (TF 1 arguments).
     public let warnings: [String]
     /// The run's number among this process's runs.
@@ -123,6 +126,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         self.rank = rank
         self.worldSize = worldSize
         self.rankPolicy = rankPolicy
+        self.announcesOnly = rankPolicy == .chief && rank > 0
         self.warnings = warnings
         self.run = TensorBoard.nextRun.wrappingAdd(1, ordering: .relaxed).oldValue
         self.writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
@@ -235,6 +239,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
 
     @usableFromInline
     func appendBatch(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: BatchLogs) {
+        guard !announcesOnly else { return }
         let run = run
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: logs.metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
@@ -270,6 +275,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
 
     /// Sends every weight's current values, in pieces that fit the ring.
     private func sendWeights() {
+        guard !announcesOnly else { return }
         let (model, version) = state.withLock { state -> (ModelDescription?, UInt64) in
             state.weightsVersion += 1
             return (state.model, state.weightsVersion)
@@ -293,6 +299,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     }
 
     private func send(_ record: HookRecord) {
+        guard !announcesOnly || record.type == RecordType.runAnnouncement else { return }
         _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
     }
 

@@ -48,6 +48,34 @@ import Testing
         ])
     }
 
+    /// Under `.chief` a rank other than 0 is written nowhere: it announces its run and sends
+    /// nothing else, in either hook form; rank 0 sends everything.
+    @Test func otherRanksOfAChiefRunSendOnlyTheirAnnouncement() throws {
+        for rank in [1, 0] {
+            let directory = TemporaryDirectory("ringboard-callback")
+            let rings = directory.appending("rings")
+            let callback = try TensorBoard(logDir: "run", histogramFreq: 1, rank: rank, worldSize: 2, rankPolicy: .chief, ringDirectory: rings)
+            try callback.setModel(ModelDescription(name: "m", layers: [.init(name: "d", className: "Dense", weights: [
+                .init(name: "d/kernel:0", shape: [2], values: [1, 2])])]))
+            callback.onTrainBegin(logs: [:])
+            callback.onTrainBatchEnd(0, logs: ["loss": 0.5])
+            var logs = callback.batchLogs(["loss"])
+            logs[0] = 0.25
+            callback.onTrainBatchEnd(1, logs: logs)
+            callback.onEpochEnd(0, logs: ["loss": 0.4])
+            callback.onTrainEnd(logs: [:])
+            let records = try Self.records(in: rings)
+            #expect(records.first == .runAnnouncement(run: callback.run, rank: UInt32(rank), worldSize: 2, policy: .chief,
+                                                      arguments: callback.arguments))
+            if rank > 0 {
+                #expect(records.count == 1)
+            } else {
+                #expect(records.count > 6)
+                #expect(records.contains { if case .weightValues = $0 { true } else { false } })
+            }
+        }
+    }
+
     /// The hot-loop form writes the same record as the `Logs` form.
     @Test func batchLogsWriteTheSameRecords() throws {
         let directory = TemporaryDirectory("ringboard-callback")
