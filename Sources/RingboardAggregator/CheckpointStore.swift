@@ -33,6 +33,8 @@ final class CheckpointStore {
     private var modelSerial = 0
     /// Model files replaced by newer ones: removed once a state no longer names them.
     private var replacedModelFiles: [String] = []
+    /// The memory of the last model file's body, reused for the next.
+    private var modelBuffer: [UInt8] = []
 
     init(directory: String) {
         self.directory = directory
@@ -112,9 +114,14 @@ final class CheckpointStore {
         if let known = modelFiles[key], known.version == run.modelVersion { return known.name }
         modelSerial += 1
         let name = CheckpointStore.modelPrefix + "\(generation + 1).\(modelSerial)"
-        var encoder = StateEncoder()
+        // A model holds every weight's values: its buffer is kept for the next model file, and
+        // the body is written as it is, after its header.
+        var encoder = StateEncoder(reusing: modelBuffer)
+        modelBuffer = []
         model.encode(into: &encoder)
-        try replace(directory + "/" + name, with: encoder.file(magic: CheckpointStore.modelMagic))
+        let header = encoder.fileHeader(magic: CheckpointStore.modelMagic)
+        modelBuffer = encoder.storage()
+        try replace(directory + "/" + name, with: header, modelBuffer)
         if let old = modelFiles[key] { replacedModelFiles.append(old.name) }
         modelFiles[key] = (run, run.modelVersion, name)
         return name
@@ -203,14 +210,14 @@ final class CheckpointStore {
         }
     }
 
-    /// Writes `bytes` beside `path` and renames it over `path`, so a reader sees the old file or
+    /// Writes `bytes` (its parts one after another) beside `path` and renames it over `path`, so a reader sees the old file or
     /// the new one, never a part.
-    private func replace(_ path: String, with bytes: [UInt8]) throws(AggregatorError) {
+    private func replace(_ path: String, with bytes: [UInt8]...) throws(AggregatorError) {
         let temporary = path + ".tmp"
         do {
             let descriptor = try FileDescriptor.open(
                 FilePath(temporary), .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
-            try descriptor.closeAfter { _ = try descriptor.writeAll(bytes) }
+            try descriptor.closeAfter { for part in bytes { _ = try descriptor.writeAll(part) } }
         } catch {
             unlink(temporary)
             throw .io(path: temporary, reason: "cannot write: \(error)")
