@@ -12,9 +12,12 @@ struct StateEncoder {
     /// An empty encoder writing into `storage`'s memory, so that a large file encoded again and
     /// again reuses one buffer (take it back with `storage`).
     init(reusing storage: consuming [UInt8]) {
+        storage.removeAll(keepingCapacity: true)
         bytes = storage
-        bytes.removeAll(keepingCapacity: true)
     }
+
+    /// Makes room for `count` bytes in all, so that a large body is not copied as it grows.
+    mutating func reserveCapacity(_ count: Int) { bytes.reserveCapacity(count) }
 
     /// The encoded body, giving up the encoder.
     consuming func storage() -> [UInt8] { bytes }

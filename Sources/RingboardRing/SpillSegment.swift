@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import SystemPackage
 internal import CLZ4
 
@@ -198,6 +199,13 @@ enum SpillSegment {
     static func read(
         path: String, maximumRecordLength: Int, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
     ) throws(RingError) -> Int64 {
+        // The buffers of the last read, if no other thread has them: a consumer reads segment
+        // after segment, and each would otherwise fault in a record's worth of fresh memory.
+        let buffers = ReadBuffers.spare.withLock { $0.take() } ?? ReadBuffers()
+        defer {
+            // Not kept when it grew for huge records: those are rare, and their memory is better given back.
+            if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.withLock { $0 = buffers } }
+        }
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
@@ -210,25 +218,24 @@ enum SpillSegment {
             throw .spill(path: path, reason: "LZ4F_createDecompressionContext failed")
         }
         defer { LZ4F_freeDecompressionContext(context) }
-        var input = [UInt8](repeating: 0, count: 256 << 10)
-        var decoded = RecordBuffer(path: path, maximumRecordLength: maximumRecordLength)
+        buffers.decoded.reset(path: path, maximumRecordLength: maximumRecordLength)
         var delivered: Int64 = 0
         while true {
             let count: Int
             do {
-                count = try input.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+                count = try buffers.input.withUnsafeMutableBytes { try descriptor.read(into: $0) }
             } catch {
                 throw .systemCall("read", path: path, error as? Errno ?? .ioError)
             }
             if count == 0 { break }
             var offset = 0
             while offset < count {
-                try decoded.makeRoom()
+                try buffers.decoded.makeRoom()
                 var sourceSize = count - offset
                 var hint = 0
-                let produced = decoded.decode { destination in
+                let produced = buffers.decoded.decode { destination in
                     var decodedSize = destination.count
-                    input.withUnsafeBytes { source in
+                    buffers.input.withUnsafeBytes { source in
                         hint = LZ4F_decompress(context, destination.baseAddress, &decodedSize, source.baseAddress! + offset, &sourceSize, nil)
                     }
                     return LZ4F_isError(hint) == 0 ? decodedSize : 0
@@ -238,12 +245,12 @@ enum SpillSegment {
                 }
                 guard sourceSize > 0 || produced > 0 else { throw .spill(path: path, reason: "LZ4 frame makes no progress") }
                 offset += sourceSize
-                try decoded.deliver { type, flags, payload in
+                try buffers.decoded.deliver { type, flags, payload in
                     handler(type, flags, payload)
                     delivered += 1
                 }
                 // A record never spans two frames: bytes left at a frame's end are damage.
-                if hint == 0 && decoded.pendingCount > 0 {
+                if hint == 0 && buffers.decoded.pendingCount > 0 {
                     throw .spill(path: path, reason: "a record of the segment is cut by the end of its frame")
                 }
             }
@@ -251,24 +258,39 @@ enum SpillSegment {
         return delivered
     }
 
+    /// The memory segments are read in: file bytes, and the records decoded from them.
+    ///
+    /// - Warning: Used by one thread at a time: `read` takes it from `spare` and puts it back.
+    fileprivate final class ReadBuffers: @unchecked Sendable {
+        static let spare = Mutex<ReadBuffers?>(nil)
+        static let largestKept = 64 << 20
+        fileprivate var input = [UInt8](repeating: 0, count: 256 << 10)
+        fileprivate var decoded = RecordBuffer()
+    }
+
     /// Decoded bytes of a segment, handed out as whole records where they were decoded: only the
     /// start of a record cut by the end of a decoding step moves (to the front), and the buffer
     /// grows to hold the longest record.
-    private struct RecordBuffer {
-        let path: String
-        let maximumRecordLength: Int
+    fileprivate struct RecordBuffer {
+        private var path = ""
+        private var maximumRecordLength = 0
         private var storage = [UInt8](repeating: 0, count: 256 << 10)
         /// The first byte not handed out, and one past the last byte decoded.
         private var start = 0
         private var end = 0
 
-        init(path: String, maximumRecordLength: Int) {
+        /// Empties the buffer for the segment at `path`.
+        mutating func reset(path: String, maximumRecordLength: Int) {
             self.path = path
             self.maximumRecordLength = maximumRecordLength
+            (start, end) = (0, 0)
         }
 
         /// Bytes of a record not yet whole.
         var pendingCount: Int { end - start }
+
+        /// The bytes it holds before it grows.
+        var capacity: Int { storage.count }
 
         /// Makes sure there is room to decode into after the pending bytes.
         mutating func makeRoom() throws(RingError) {
