@@ -6,7 +6,7 @@ import Testing
 @Suite struct RingLayoutTests {
     /// The offsets are the file format: changing one means bumping the layout version.
     @Test func offsetsArePinned() {
-        #expect(RingLayout.version == 1)
+        #expect(RingLayout.version == 2)
         #expect(RingLayout.magic == 0x3130_474E_4952_4252)
         let offsets: [Int] = [RingLayout.tailOffset, RingLayout.headCacheOffset, RingLayout.headOffset, RingLayout.doorbellOffset,
                  RingLayout.heartbeatOffset, RingLayout.spilledOffset, RingLayout.droppedOffset, RingLayout.consumedOffset,
@@ -527,6 +527,23 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         try reader.poll { read.append(Array($0.payload)) }
         _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
         #expect(read == Array(payloads.dropLast()))
+    }
+
+    /// A version 1 ring (one compressed frame per segment) is still read; a later version is refused.
+    @Test func version1RingsAreReadAndLaterOnesRefused() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
+        writer.mapping.storeHeader(UInt32(1), at: RingLayout.versionOffset)
+        let reader = try RingReader(path: writer.path)
+        var values: [UInt32] = []
+        try Self.values(reader, into: &values)
+        try reader.commit()
+        _ = Self.append(writer, 200)  // writes the marker
+        try Self.values(reader, into: &values)
+        #expect(values == Array(0...200))
+        writer.mapping.storeHeader(RingLayout.version + 1, at: RingLayout.versionOffset)
+        #expect(throws: RingError.self) { _ = try RingReader(path: writer.path) }
     }
 
     /// A damaged spill segment quarantines its ring, not the consumer.
