@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "RingboardAggregator",
             dependencies: [
-                "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
+                "CRingboard", "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

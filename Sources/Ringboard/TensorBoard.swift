@@ -287,10 +287,15 @@ public final class TensorBoard: Callback, @unchecked Sendable {
             for weight in layer.weights {
                 let total = weight.values.count
                 var offset = 0
+                let values = weight.values.span
                 repeat {
                     let end = min(total, offset + piece)
-                    send(.weightValues(run: run, weight: number, version: version, offset: UInt64(offset), total: UInt64(total),
-                                       values: Array(weight.values[offset..<end])))
+                    // Straight from the model's storage into the ring (or spill segment).
+                    let slice = values.extracting(offset..<end)
+                    _ = writer.append(type: RecordType.weightValues, length: HookRecord.weightValuesLength(count: end - offset)) { payload in
+                        HookRecord.encodeWeightValues(into: payload, run: run, weight: number, version: version, offset: UInt64(offset),
+                                                      total: UInt64(total), values: slice)
+                    }
                     offset = end
                 } while offset < total
                 number += 1

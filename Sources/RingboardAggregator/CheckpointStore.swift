@@ -33,6 +33,11 @@ final class CheckpointStore {
     private var modelSerial = 0
     /// Model files replaced by newer ones: removed once a state no longer names them.
     private var replacedModelFiles: [String] = []
+    /// The memory of the last model file's body, reused for the next.
+    private var modelBuffer: [UInt8] = []
+    /// A model file no state names any more, overwritten by the next model file: its pages
+    /// (memory, where the ring directory is) are reused rather than freed and allocated again.
+    private var spareModelFile: String?
 
     init(directory: String) {
         self.directory = directory
@@ -112,9 +117,20 @@ final class CheckpointStore {
         if let known = modelFiles[key], known.version == run.modelVersion { return known.name }
         modelSerial += 1
         let name = CheckpointStore.modelPrefix + "\(generation + 1).\(modelSerial)"
-        var encoder = StateEncoder()
+        // A model holds every weight's values: its buffer is kept for the next model file, and
+        // the body is written as it is, after its header.
+        var storage: [UInt8] = []
+        swap(&storage, &modelBuffer)
+        var encoder = StateEncoder(reusing: consume storage)
+        encoder.reserveCapacity(model.graphDef.count + model.layers.reduce(4096) { total, layer in
+            layer.weights.reduce(total + 4096) { $0 + 4 * $1.values.count + 256 }
+        })
         model.encode(into: &encoder)
-        try replace(directory + "/" + name, with: encoder.file(magic: CheckpointStore.modelMagic))
+        let header = encoder.fileHeader(magic: CheckpointStore.modelMagic)
+        modelBuffer = encoder.storage()
+        let spare = spareModelFile.map { directory + "/" + $0 }
+        spareModelFile = nil
+        try replace(directory + "/" + name, reusing: spare, with: header, modelBuffer)
         if let old = modelFiles[key] { replacedModelFiles.append(old.name) }
         modelFiles[key] = (run, run.modelVersion, name)
         return name
@@ -141,7 +157,9 @@ final class CheckpointStore {
             journal = nil
         }
         unlink(journalPath(previous))
-        for name in replacedModelFiles { unlink(directory + "/" + name) }
+        for name in replacedModelFiles {
+            if spareModelFile == nil { spareModelFile = name } else { unlink(directory + "/" + name) }
+        }
         replacedModelFiles = []
         let live = Set(runs.map(ObjectIdentifier.init))
         for (key, entry) in modelFiles where !live.contains(key) {
@@ -165,6 +183,7 @@ final class CheckpointStore {
         }
         modelFiles = [:]
         replacedModelFiles = []
+        spareModelFile = nil
     }
 
     /// The generation number the next `save` writes into its state.
@@ -203,14 +222,22 @@ final class CheckpointStore {
         }
     }
 
-    /// Writes `bytes` beside `path` and renames it over `path`, so a reader sees the old file or
-    /// the new one, never a part.
-    private func replace(_ path: String, with bytes: [UInt8]) throws(AggregatorError) {
+    /// Writes `bytes` (its parts one after another) beside `path` and renames it over `path`, so
+    /// a reader sees the old file or the new one, never a part.
+    ///
+    /// - Parameter reusing: A file no longer needed, overwritten (moved beside `path` first)
+    ///   instead of making a new one.
+    private func replace(_ path: String, reusing spare: String? = nil, with bytes: [UInt8]...) throws(AggregatorError) {
         let temporary = path + ".tmp"
+        let reused = spare.map { rename($0, temporary) == 0 } ?? false
         do {
             let descriptor = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
-            try descriptor.closeAfter { _ = try descriptor.writeAll(bytes) }
+                FilePath(temporary), .writeOnly, options: reused ? [.noFollow, .closeOnExec] : [.create, .truncate, .noFollow, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            try descriptor.closeAfter {
+                for part in bytes { _ = try descriptor.writeAll(part) }
+                if reused { try descriptor.resize(to: Int64(bytes.reduce(0) { $0 + $1.count })) }
+            }
         } catch {
             unlink(temporary)
             throw .io(path: temporary, reason: "cannot write: \(error)")

@@ -517,15 +517,15 @@ final class RunState {
     }
 
     private func setWeightValues(weight number: Int, offset: Int, values: [Float]) {
-        guard var model else { return }
+        guard model != nil else { return }
         var remaining = number
-        for layerIndex in model.layers.indices {
-            let count = model.layers[layerIndex].weights.count
+        for layerIndex in model!.layers.indices {
+            let count = model!.layers[layerIndex].weights.count
             if remaining < count {
-                let target = model.layers[layerIndex].weights[remaining].values.count
+                let target = model!.layers[layerIndex].weights[remaining].values.count
                 guard offset <= target, values.count <= target - offset else { return }
-                model.layers[layerIndex].weights[remaining].values.replaceSubrange(offset..<(offset + values.count), with: values)
-                self.model = model
+                // In place: a copy of the model here would copy the whole weight for every piece.
+                model!.layers[layerIndex].weights[remaining].values.replaceSubrange(offset..<(offset + values.count), with: values)
                 modelVersion += 1
                 return
             }

@@ -7,6 +7,21 @@ struct StateEncoder {
     static let version: UInt32 = 1
     private(set) var bytes: [UInt8] = []
 
+    init() {}
+
+    /// An empty encoder writing into `storage`'s memory, so that a large file encoded again and
+    /// again reuses one buffer (take it back with `storage`).
+    init(reusing storage: consuming [UInt8]) {
+        storage.removeAll(keepingCapacity: true)
+        bytes = storage
+    }
+
+    /// Makes room for `count` bytes in all, so that a large body is not copied as it grows.
+    mutating func reserveCapacity(_ count: Int) { bytes.reserveCapacity(count) }
+
+    /// The encoded body, giving up the encoder.
+    consuming func storage() -> [UInt8] { bytes }
+
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
@@ -42,12 +57,17 @@ struct StateEncoder {
 
     /// The whole file: magic, version, the body's length and CRC32C, then the body.
     func file(magic: [UInt8]) -> [UInt8] {
+        fileHeader(magic: magic) + bytes
+    }
+
+    /// What `file(magic:)` puts before the body.
+    func fileHeader(magic: [UInt8]) -> [UInt8] {
         var header = StateEncoder()
         header.bytes = magic
         header.integer(StateEncoder.version)
         header.integer(UInt64(bytes.count))
         header.integer(CRC32C.checksum(bytes))
-        return header.bytes + bytes
+        return header.bytes
     }
 }
 

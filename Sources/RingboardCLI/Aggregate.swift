@@ -39,6 +39,7 @@ extension RingboardCommand {
             var options = Aggregator.Options(logRoot: logdir, ringDirectory: ringDir)
             options.flushInterval = .milliseconds(flushMs)
             options.waitForLock = wait
+            Aggregator.keepLargeBlocksInHeap()
             let aggregator: Aggregator
             do {
                 aggregator = try Aggregator(options: options, logger: logger)

@@ -73,6 +73,43 @@ extension HookRecord {
         }
     }
 
+    /// The payload length of a weight-values record carrying `count` values: 40 bytes of fields,
+    /// then the values.
+    ///
+    /// - Parameter count: The values in the record.
+    /// - Returns: The payload length.
+    public static func weightValuesLength(count: Int) -> Int {
+        40 + 4 * count
+    }
+
+    /// Writes a weight-values record straight from the caller's values, without building a
+    /// `HookRecord` (whose values would be one more copy): the same bytes as
+    /// `HookRecord.weightValues(...).encode(into:)`.
+    ///
+    /// - Parameters:
+    ///   - payload: Exactly `weightValuesLength(count: values.count)` bytes.
+    ///   - run: The run's number.
+    ///   - weight: The weight's number.
+    ///   - version: The weights version.
+    ///   - offset: Where `values` start within the weight.
+    ///   - total: The weight's value count.
+    ///   - values: The values.
+    /// - Warning: Do not escape the pointer.
+    public static func encodeWeightValues(
+        into payload: UnsafeMutableRawBufferPointer, run: UInt32, weight: UInt32, version: UInt64, offset: UInt64, total: UInt64,
+        values: Span<Float>
+    ) {
+        precondition(payload.count == weightValuesLength(count: values.count))
+        var out = RecordBuilder(payload)
+        out.u32(run)
+        out.u32(weight)
+        out.u64(version)
+        out.u64(offset)
+        out.u64(total)
+        out.u64(UInt64(values.count))
+        out.floats(values)
+    }
+
     private func write(_ out: inout RecordBuilder) {
         switch self {
         case .runAnnouncement(let run, let rank, let worldSize, let policy, let arguments):
@@ -192,12 +229,16 @@ struct RecordBuilder {
 
     /// Float32 values as little-endian bit patterns: one copy on a little-endian host.
     mutating func floats(_ values: [Float]) {
+        floats(values.span)
+    }
+
+    mutating func floats(_ values: Span<Float>) {
         if let payload {
             #if _endian(little)
             values.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: payload[offset..<(offset + $0.count)]).copyMemory(from: $0) }
             #else
-            for (index, value) in values.enumerated() {
-                payload.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset + 4 * index, as: UInt32.self)
+            for index in 0..<values.count {
+                payload.storeBytes(of: values[index].bitPattern.littleEndian, toByteOffset: offset + 4 * index, as: UInt32.self)
             }
             #endif
         }

@@ -1,4 +1,4 @@
-/// The layout of a ring file, version 1: one 4 KiB header page, then the data area.
+/// The layout of a ring file, version 2: one 4 KiB header page, then the data area.
 ///
 /// ```
 /// 0     identity (written once by the producer before the file gets its final name)
@@ -27,7 +27,12 @@
 enum RingLayout {
     /// `RBRING01` as a little-endian u64.
     @usableFromInline static let magic: UInt64 = 0x3130_474E_4952_4252
-    @usableFromInline static let version: UInt32 = 1
+    /// 2: the ring's spill segments may hold several LZ4 frames, some of uncompressed blocks
+    /// (`SpillSegment`); version 1 wrote one compressed frame per segment, and its header and data
+    /// area are the same.
+    @usableFromInline static let version: UInt32 = 2
+    /// The versions this build reads: version 1's segments are read as they always were.
+    static let readableVersions: ClosedRange<UInt32> = 1...2
 
     // Identity, at the start of the header.
     @usableFromInline static let magicOffset = 0  // u64

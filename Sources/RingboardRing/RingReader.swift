@@ -92,8 +92,8 @@ public final class RingReader {
             throw .invalidHeader(path: path, reason: "bad magic")
         }
         let version = mapping.loadHeader(RingLayout.versionOffset, as: UInt32.self)
-        guard version == RingLayout.version else {
-            throw .invalidHeader(path: path, reason: "layout version \(version), this build reads \(RingLayout.version)")
+        guard RingLayout.readableVersions.contains(version) else {
+            throw .invalidHeader(path: path, reason: "layout version \(version), this build reads \(RingLayout.readableVersions)")
         }
         guard mapping.loadHeader(RingLayout.capacityOffset, as: UInt64.self) == UInt64(capacity),
               mapping.loadHeader(RingLayout.headerSizeOffset, as: UInt32.self) == UInt32(RingLayout.headerSize)

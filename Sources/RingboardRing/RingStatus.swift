@@ -48,7 +48,7 @@ public struct RingStatus: Sendable, Equatable {
             header.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         }
         guard load(RingLayout.magicOffset, UInt64.self) == RingLayout.magic,
-              load(RingLayout.versionOffset, UInt32.self) == RingLayout.version
+              RingLayout.readableVersions.contains(load(RingLayout.versionOffset, UInt32.self))
         else { return nil }
         let pid = Int32(truncatingIfNeeded: load(RingLayout.producerIDOffset, Int64.self))
         let startTime = load(RingLayout.producerStartTimeOffset, UInt64.self)

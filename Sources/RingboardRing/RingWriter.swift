@@ -55,6 +55,8 @@ public final class RingWriter: @unchecked Sendable {
 
     private struct SpillState {
         var segment: SpillSegment.Writer?
+        /// The segment writers' memory, made at the first spill and kept.
+        var buffers: SpillSegment.Buffers?
         var nextIndex: Int64 = 0
         var lastError: RingError?
         /// Whether the current fall-back to waiting has been reported.
@@ -239,8 +241,9 @@ public final class RingWriter: @unchecked Sendable {
                     }
                     do {
                         let index = state.nextIndex
-                        state.segment = try SpillSegment.Writer(
-                            path: SpillSegment.path(ring: path, index: index), maximumRecordLength: maximumPayloadLength + 8)
+                        let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
+                        state.buffers = buffers
+                        state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
                         state.nextIndex += 1
                         state.reportedFallback = false
                         spilling.store(true, ordering: .relaxed)

@@ -1,21 +1,47 @@
 import Glibc
+import Synchronization
 import SystemPackage
 internal import CLZ4
 
 /// Spill segments: where a producer's records go, in order, while its ring is full.
 ///
-/// A segment is one file beside the ring, `<ring>.spill.<n>`, holding an LZ4 frame (block and
-/// content checksums on, 64 KiB linked blocks) of records framed as in the ring:
-/// `u32 length (header included), u16 type, u16 flags, payload`. The frame is flushed to the file
-/// on every append, so a record is in the file (and survives its producer) by the time the append
-/// returns. When the ring has room again the producer ends the frame and puts a marker record
-/// (`RingRecordType.spillMarker`: `u64 segment, u64 records`) into the ring, so the consumer
-/// reads the segment exactly where its records belong in the producer's order.
+/// A segment is one file beside the ring, `<ring>.spill.<n>`, holding LZ4 frames of records
+/// framed as in the ring: `u32 length (header included), u16 type, u16 flags, payload`. Records
+/// shorter than `storedRecordLength` go into frames of 64 KiB linked blocks, compressed, with block
+/// and content checksums. Longer ones go into frames of independent 4 MiB blocks stored as they
+/// are (LZ4's uncompressed blocks), without checksums: at that size they are bulk values that LZ4
+/// barely shrinks, and compressing or hashing them costs more than writing them. A record never
+/// spans two frames; a segment of one frame is what earlier producers wrote. The frames are
+/// flushed to the file on every append, so a record is in the file (and survives its producer)
+/// by the time the append returns. When the ring has room again the producer ends the frame and
+/// puts a marker record (`RingRecordType.spillMarker`: `u64 segment, u64 records`) into the ring,
+/// so the consumer reads the segment exactly where its records belong in the producer's order.
 enum SpillSegment {
     static let recordHeaderSize = 8
+    /// Records (header included) of this many bytes or more are stored uncompressed.
+    static let storedRecordLength = 64 << 10
+    /// The block size of stored frames (`LZ4F_max4MB`).
+    static let storedBlockSize = 4 << 20
 
     static func path(ring: String, index: Int64) -> String {
         "\(ring).spill.\(index)"
+    }
+
+    /// The memory segment writers work in, kept from one segment to the next.
+    final class Buffers {
+        let maximumRecordLength: Int
+        fileprivate var output: [UInt8]
+        fileprivate var record: [UInt8] = []
+
+        /// - Parameter maximumRecordLength: The longest record (its header included).
+        init(maximumRecordLength: Int) {
+            self.maximumRecordLength = maximumRecordLength
+            var preferences = Writer.preferences(.compressed)
+            let blocks = maximumRecordLength / SpillSegment.storedBlockSize + 1
+            // One record, compressed or stored, after the end of one frame and the start of another.
+            output = [UInt8](repeating: 0, count: 2 * Int(LZ4F_HEADER_SIZE_MAX) + 16
+                                 + max(LZ4F_compressBound(maximumRecordLength, &preferences), maximumRecordLength + 4 * blocks))
+        }
     }
 
     /// Appends records to one segment file.
@@ -23,13 +49,16 @@ enum SpillSegment {
         let path: String
         private let descriptor: FileDescriptor
         private var context: OpaquePointer?
-        private var output: [UInt8]
-        private var record: [UInt8] = []
+        private let buffers: Buffers
         private(set) var records: Int64 = 0
-        private var preferences: LZ4F_preferences_t
+        /// The kind of the open frame.
+        private var frame: Frame?
 
-        init(path: String, maximumRecordLength: Int) throws(RingError) {
+        fileprivate enum Frame { case compressed, stored }
+
+        init(path: String, buffers: Buffers) throws(RingError) {
             self.path = path
+            self.buffers = buffers
             do {
                 descriptor = try FileDescriptor.open(
                     FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -37,20 +66,10 @@ enum SpillSegment {
             } catch {
                 throw .systemCall("open", path: path, error as? Errno ?? .ioError)
             }
-            preferences = LZ4F_preferences_t()
-            preferences.frameInfo.blockSizeID = LZ4F_max64KB
-            preferences.frameInfo.blockMode = LZ4F_blockLinked
-            preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
-            preferences.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
-            preferences.autoFlush = 1
-            output = [UInt8](repeating: 0, count: max(Int(LZ4F_HEADER_SIZE_MAX), LZ4F_compressBound(maximumRecordLength, &preferences)) + 64)
             guard LZ4F_isError(LZ4F_createCompressionContext(&context, UInt32(LZ4F_VERSION))) == 0 else {
                 try? descriptor.close()
                 throw .spill(path: path, reason: "LZ4F_createCompressionContext failed")
             }
-            let written = output.withUnsafeMutableBytes { LZ4F_compressBegin(context, $0.baseAddress, $0.count, &preferences) }
-            guard LZ4F_isError(written) == 0 else { throw .spill(path: path, reason: "LZ4F_compressBegin failed") }
-            try writeOutput(written)
         }
 
         deinit {
@@ -58,34 +77,114 @@ enum SpillSegment {
             try? descriptor.close()
         }
 
+        fileprivate static func preferences(_ frame: Frame) -> LZ4F_preferences_t {
+            var preferences = LZ4F_preferences_t()
+            preferences.autoFlush = 1
+            switch frame {
+            case .compressed:
+                preferences.frameInfo.blockSizeID = LZ4F_max64KB
+                preferences.frameInfo.blockMode = LZ4F_blockLinked
+                preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+                preferences.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
+            case .stored:
+                // Stored frames go without checksums: a record's completeness never rested on
+                // them (it is handed out only once all its bytes are in, and validated by its reader).
+                preferences.frameInfo.blockSizeID = LZ4F_max4MB
+                preferences.frameInfo.blockMode = LZ4F_blockIndependent
+                preferences.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum
+                preferences.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum
+            }
+            return preferences
+        }
+
         /// Appends one record; it is in the file when this returns.
         func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
             let total = SpillSegment.recordHeaderSize + length
-            if record.count < total { record = [UInt8](repeating: 0, count: total) }
-            record.withUnsafeMutableBytes { bytes in
-                bytes.storeBytes(of: UInt32(total).littleEndian, as: UInt32.self)
-                bytes.storeBytes(of: type.littleEndian, toByteOffset: 4, as: UInt16.self)
-                bytes.storeBytes(of: flags.littleEndian, toByteOffset: 6, as: UInt16.self)
-                write(UnsafeMutableRawBufferPointer(rebasing: bytes[SpillSegment.recordHeaderSize..<total]))
+            precondition(total <= buffers.maximumRecordLength, "record of \(total) bytes exceeds \(buffers.maximumRecordLength)")
+            let kind: Frame = total >= SpillSegment.storedRecordLength ? .stored : .compressed
+            // The frame switch and the record go out in one write.
+            var written = 0
+            if frame != kind {
+                written = try endFrame(at: 0)
+                var preferences = Writer.preferences(kind)
+                let begun = buffers.output.withUnsafeMutableBytes {
+                    LZ4F_compressBegin(context, $0.baseAddress! + written, $0.count - written, &preferences)
+                }
+                guard LZ4F_isError(begun) == 0 else { throw .spill(path: path, reason: "LZ4F_compressBegin failed") }
+                written += begun
+                frame = kind
             }
-            let written = record.withUnsafeBytes { source in
-                output.withUnsafeMutableBytes { LZ4F_compressUpdate(context, $0.baseAddress, $0.count, source.baseAddress, total, nil) }
+            if kind == .stored && total <= SpillSegment.storedBlockSize {
+                // One uncompressed block (its length with the top bit set), the record written in place.
+                let start = written
+                buffers.output.withUnsafeMutableBytes { bytes in
+                    bytes.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, toByteOffset: start, as: UInt32.self)
+                    Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: bytes[(start + 4)..<(start + 4 + total)]),
+                                       type: type, flags: flags, write)
+                }
+                written += 4 + total
+            } else {
+                if buffers.record.count < total { buffers.record = [UInt8](repeating: 0, count: total) }
+                buffers.record.withUnsafeMutableBytes { bytes in
+                    Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<total]), type: type, flags: flags, write)
+                }
+                let start = written
+                let appended = buffers.record.withUnsafeBytes { source in
+                    buffers.output.withUnsafeMutableBytes { destination in
+                        kind == .compressed
+                            ? LZ4F_compressUpdate(context, destination.baseAddress! + start, destination.count - start, source.baseAddress, total, nil)
+                            : Writer.storeBlocks(UnsafeRawBufferPointer(rebasing: source[0..<total]),
+                                                 into: UnsafeMutableRawBufferPointer(rebasing: destination[start...]))
+                    }
+                }
+                guard LZ4F_isError(appended) == 0 else { throw .spill(path: path, reason: "LZ4F_compressUpdate failed") }
+                written += appended
             }
-            guard LZ4F_isError(written) == 0 else { throw .spill(path: path, reason: "LZ4F_compressUpdate failed") }
             try writeOutput(written)
             records += 1
         }
 
-        /// Ends the frame (its end mark and content checksum).
+        /// Ends the open frame (its end mark, and its content checksum if it has one).
         func finish() throws(RingError) {
-            let written = output.withUnsafeMutableBytes { LZ4F_compressEnd(context, $0.baseAddress, $0.count, nil) }
+            try writeOutput(try endFrame(at: 0))
+        }
+
+        /// A record's header, then its payload from `write`.
+        private static func frameRecord(
+            into bytes: UnsafeMutableRawBufferPointer, type: UInt16, flags: UInt16, _ write: (UnsafeMutableRawBufferPointer) -> Void
+        ) {
+            bytes.storeBytes(of: UInt32(bytes.count).littleEndian, as: UInt32.self)
+            bytes.storeBytes(of: type.littleEndian, toByteOffset: 4, as: UInt16.self)
+            bytes.storeBytes(of: flags.littleEndian, toByteOffset: 6, as: UInt16.self)
+            write(UnsafeMutableRawBufferPointer(rebasing: bytes[SpillSegment.recordHeaderSize...]))
+        }
+
+        /// `source` as uncompressed blocks of at most `storedBlockSize` bytes; returns the bytes written.
+        private static func storeBlocks(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int {
+            var (read, written) = (0, 0)
+            while read < source.count {
+                let count = min(SpillSegment.storedBlockSize, source.count - read)
+                destination.storeBytes(of: (UInt32(count) | 0x8000_0000).littleEndian, toByteOffset: written, as: UInt32.self)
+                UnsafeMutableRawBufferPointer(rebasing: destination[(written + 4)..<(written + 4 + count)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[read..<(read + count)]))
+                (read, written) = (read + count, written + 4 + count)
+            }
+            return written
+        }
+
+        /// Ends the open frame into the output at `offset`, returning the bytes it took.
+        private func endFrame(at offset: Int) throws(RingError) -> Int {
+            guard frame != nil else { return 0 }
+            let written = buffers.output.withUnsafeMutableBytes { LZ4F_compressEnd(context, $0.baseAddress! + offset, $0.count - offset, nil) }
             guard LZ4F_isError(written) == 0 else { throw .spill(path: path, reason: "LZ4F_compressEnd failed") }
-            try writeOutput(written)
+            frame = nil
+            return written
         }
 
         private func writeOutput(_ count: Int) throws(RingError) {
+            guard count > 0 else { return }
             do {
-                _ = try output.withUnsafeBytes { try descriptor.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                _ = try buffers.output.withUnsafeBytes { try descriptor.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             } catch {
                 throw .systemCall("write", path: path, error as? Errno ?? .ioError)
             }
@@ -100,6 +199,13 @@ enum SpillSegment {
     static func read(
         path: String, maximumRecordLength: Int, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
     ) throws(RingError) -> Int64 {
+        // The buffers of the last read, if no other thread has them: a consumer reads segment
+        // after segment, and each would otherwise fault in a record's worth of fresh memory.
+        let buffers = ReadBuffers.spare.withLock { $0.take() } ?? ReadBuffers()
+        defer {
+            // Not kept when it grew for huge records: those are rare, and their memory is better given back.
+            if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.withLock { $0 = buffers } }
+        }
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
@@ -112,64 +218,130 @@ enum SpillSegment {
             throw .spill(path: path, reason: "LZ4F_createDecompressionContext failed")
         }
         defer { LZ4F_freeDecompressionContext(context) }
-        var input = [UInt8](repeating: 0, count: 256 << 10)
-        var decoded = [UInt8](repeating: 0, count: 256 << 10)
-        var pending: [UInt8] = []
+        buffers.decoded.reset(path: path, maximumRecordLength: maximumRecordLength)
         var delivered: Int64 = 0
-        var frameDone = false
-        while !frameDone {
+        while true {
             let count: Int
             do {
-                count = try input.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+                count = try buffers.input.withUnsafeMutableBytes { try descriptor.read(into: $0) }
             } catch {
                 throw .systemCall("read", path: path, error as? Errno ?? .ioError)
             }
             if count == 0 { break }
             var offset = 0
             while offset < count {
+                try buffers.decoded.makeRoom()
                 var sourceSize = count - offset
-                var decodedSize = decoded.count
-                let hint = input.withUnsafeBytes { source in
-                    decoded.withUnsafeMutableBytes { destination in
-                        LZ4F_decompress(context, destination.baseAddress, &decodedSize, source.baseAddress! + offset, &sourceSize, nil)
+                var hint = 0
+                let produced = buffers.decoded.decode { destination in
+                    var decodedSize = destination.count
+                    buffers.input.withUnsafeBytes { source in
+                        hint = LZ4F_decompress(context, destination.baseAddress, &decodedSize, source.baseAddress! + offset, &sourceSize, nil)
                     }
+                    return LZ4F_isError(hint) == 0 ? decodedSize : 0
                 }
                 guard LZ4F_isError(hint) == 0 else {
                     throw .spill(path: path, reason: "damaged LZ4 frame: " + String(cString: LZ4F_getErrorName(hint)))
                 }
+                guard sourceSize > 0 || produced > 0 else { throw .spill(path: path, reason: "LZ4 frame makes no progress") }
                 offset += sourceSize
-                pending += decoded[0..<decodedSize]
-                try deliverRecords(&pending, path: path, maximumRecordLength: maximumRecordLength) { type, flags, payload in
+                try buffers.decoded.deliver { type, flags, payload in
                     handler(type, flags, payload)
                     delivered += 1
                 }
-                if hint == 0 {
-                    frameDone = true
-                    break
+                // A record never spans two frames: bytes left at a frame's end are damage.
+                if hint == 0 && buffers.decoded.pendingCount > 0 {
+                    throw .spill(path: path, reason: "a record of the segment is cut by the end of its frame")
                 }
             }
         }
         return delivered
     }
 
-    private static func deliverRecords(
-        _ pending: inout [UInt8], path: String, maximumRecordLength: Int,
-        _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
-    ) throws(RingError) {
-        var offset = 0
-        while pending.count - offset >= recordHeaderSize {
-            let length = pending.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
+    /// The memory segments are read in: file bytes, and the records decoded from them.
+    ///
+    /// - Warning: Used by one thread at a time: `read` takes it from `spare` and puts it back.
+    fileprivate final class ReadBuffers: @unchecked Sendable {
+        static let spare = Mutex<ReadBuffers?>(nil)
+        static let largestKept = 64 << 20
+        fileprivate var input = [UInt8](repeating: 0, count: 256 << 10)
+        fileprivate var decoded = RecordBuffer()
+    }
+
+    /// Decoded bytes of a segment, handed out as whole records where they were decoded: only the
+    /// start of a record cut by the end of a decoding step moves (to the front), and the buffer
+    /// grows to hold the longest record.
+    fileprivate struct RecordBuffer {
+        private var path = ""
+        private var maximumRecordLength = 0
+        private var storage = [UInt8](repeating: 0, count: 256 << 10)
+        /// The first byte not handed out, and one past the last byte decoded.
+        private var start = 0
+        private var end = 0
+
+        /// Empties the buffer for the segment at `path`.
+        mutating func reset(path: String, maximumRecordLength: Int) {
+            self.path = path
+            self.maximumRecordLength = maximumRecordLength
+            (start, end) = (0, 0)
+        }
+
+        /// Bytes of a record not yet whole.
+        var pendingCount: Int { end - start }
+
+        /// The bytes it holds before it grows.
+        var capacity: Int { storage.count }
+
+        /// Makes sure there is room to decode into after the pending bytes.
+        mutating func makeRoom() throws(RingError) {
+            guard end == storage.count else { return }
+            if start > 0 {
+                let (from, count) = (start, end - start)
+                storage.withUnsafeMutableBytes { bytes in
+                    bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + from, byteCount: count)
+                }
+                (start, end) = (0, count)
+                return
+            }
+            // One record fills the buffer: grow to its length (checked by `deliver`), at least doubling.
+            let length = try recordLength(at: 0) ?? 0
+            let capacity = max(2 * storage.count, length + (64 << 10))
+            var grown = [UInt8](repeating: 0, count: capacity)
+            grown.replaceSubrange(0..<end, with: storage[0..<end])
+            storage = grown
+        }
+
+        /// Lets `body` decode into the free space and returns the bytes it reports written.
+        mutating func decode(_ body: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+            let from = end
+            let written = storage.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[from...])) }
+            precondition(written >= 0 && written <= storage.count - from)
+            end += written
+            return written
+        }
+
+        /// Hands out every whole record, in order.
+        mutating func deliver(_ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void) throws(RingError) {
+            while let length = try recordLength(at: start), end - start >= length {
+                let from = start
+                storage.withUnsafeBytes { bytes in
+                    let type = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: from + 4, as: UInt16.self))
+                    let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: from + 6, as: UInt16.self))
+                    handler(type, flags, UnsafeRawBufferPointer(rebasing: bytes[(from + recordHeaderSize)..<(from + length)]))
+                }
+                start += length
+            }
+            if start == end { (start, end) = (0, 0) }
+        }
+
+        /// The length of the record at `offset`, checked, or `nil` when its header is not all here.
+        private func recordLength(at offset: Int) throws(RingError) -> Int? {
+            guard end - offset >= recordHeaderSize else { return nil }
+            let length = storage.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
             guard length >= recordHeaderSize, length <= maximumRecordLength else {
                 throw .spill(path: path, reason: "record length \(length) out of range")
             }
-            guard pending.count - offset >= length else { break }
-            pending.withUnsafeBytes { bytes in
-                let type = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self))
-                let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self))
-                handler(type, flags, UnsafeRawBufferPointer(rebasing: bytes[(offset + recordHeaderSize)..<(offset + length)]))
-            }
-            offset += length
+            return length
         }
-        pending.removeFirst(offset)
     }
 }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct RingLayoutTests {
     /// The offsets are the file format: changing one means bumping the layout version.
     @Test func offsetsArePinned() {
-        #expect(RingLayout.version == 1)
+        #expect(RingLayout.version == 2)
         #expect(RingLayout.magic == 0x3130_474E_4952_4252)
         let offsets: [Int] = [RingLayout.tailOffset, RingLayout.headCacheOffset, RingLayout.headOffset, RingLayout.doorbellOffset,
                  RingLayout.heartbeatOffset, RingLayout.spilledOffset, RingLayout.droppedOffset, RingLayout.consumedOffset,
@@ -440,6 +440,110 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         #expect(outcomes.filter { $0 == .dropped }.count == 100 - 4096 / 48)
         #expect(writer.droppedCount == Int64(100 - 4096 / 48))
         #expect(try RingReader(path: writer.path).droppedCount == writer.droppedCount)
+    }
+
+    /// A payload of `length` bytes that LZ4 cannot shrink, numbered by its first four bytes.
+    static func bulkPayload(_ number: UInt32, length: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        withUnsafeBytes(of: number) { bytes.replaceSubrange(0..<4, with: $0) }
+        return bytes
+    }
+
+    /// Appends `payloads` (each spilled once the ring is full), closes the producer, and reads
+    /// everything back, ring and spill.
+    static func roundTrip(_ payloads: [[UInt8]], capacity: Int) throws -> (read: [[UInt8]], spilled: Int64, segmentBytes: Int) {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try makeWriter(directory, capacity: capacity)
+        let reader = try RingReader(path: writer.path)
+        for payload in payloads {
+            _ = writer.append(type: type, length: payload.count) { destination in
+                payload.withUnsafeBytes { destination.copyMemory(from: $0) }
+            }
+        }
+        let segmentBytes = ((try? FileManager.default.attributesOfItem(atPath: writer.path + ".spill.0"))?[.size] as? Int) ?? 0
+        writer.close()
+        var read: [[UInt8]] = []
+        try reader.poll { read.append(Array($0.payload)) }
+        _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
+        return (read, writer.spilledCount, segmentBytes)
+    }
+
+    /// Large records spill stored (uncompressed), small ones compressed, in frames of their kind
+    /// one after another in the same segment: every byte and the order survive.
+    @Test func storedAndCompressedRecordsShareASegmentInOrder() throws {
+        var payloads: [[UInt8]] = []
+        for number in 0..<40 as Range<UInt32> {
+            switch number % 4 {
+            case 0, 1: payloads.append(Self.bulkPayload(number, length: 100_000))  // stored: 64 KiB and more
+            case 2: payloads.append(Array(repeating: UInt8(number), count: 40))
+            default: payloads.append(Self.bulkPayload(number, length: 65_536 - 8 - 1))  // just below: compressed
+            }
+        }
+        let (read, spilled, segmentBytes) = try Self.roundTrip(payloads, capacity: 1 << 20)
+        #expect(spilled > 10)
+        #expect(read == payloads)
+        // Stored records take their own length plus a block header: the segment is no larger
+        // than the records it holds with a few bytes each.
+        #expect(segmentBytes > 0 && segmentBytes < payloads.reduce(0) { $0 + $1.count + 64 })
+    }
+
+    /// A record longer than one stored block (4 MiB) is split across blocks and read back whole.
+    @Test func aRecordLongerThanAStoredBlockSpansBlocks() throws {
+        // A 64 MiB ring takes records of up to 8 MiB; nine of 7 MiB fill it, the rest spill.
+        let payloads = (0..<12 as Range<UInt32>).map { number in
+            var payload = [UInt8](repeating: UInt8(number), count: number % 2 == 0 ? 7 << 20 : 7 << 20 - 5)
+            withUnsafeBytes(of: number) { payload.replaceSubrange(0..<4, with: $0) }
+            return payload
+        }
+        let (read, spilled, _) = try Self.roundTrip(payloads, capacity: 64 << 20)
+        #expect(spilled >= 2)
+        #expect(read == payloads)
+    }
+
+    /// A producer killed while writing a stored record leaves a segment cut inside it: the records
+    /// before it are delivered, the cut one is not.
+    @Test func aSegmentCutInsideAStoredRecordDeliversTheRecordsBeforeIt() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory, capacity: 1 << 20)
+        let payloads = (0..<20 as Range<UInt32>).map { Self.bulkPayload($0, length: 90_000 + Int($0)) }
+        var outcomes: [RingWriter.AppendOutcome] = []
+        for payload in payloads {
+            outcomes.append(writer.append(type: Self.type, length: payload.count) { destination in
+                payload.withUnsafeBytes { destination.copyMemory(from: $0) }
+            })
+        }
+        #expect(outcomes.last == .spilled)
+        // Cut the last segment in the middle of its last record.
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings"))
+        let last = names.compactMap { $0.split(separator: ".spill.").last.flatMap { Int($0) } }.max() ?? 0
+        let segment = writer.path + ".spill.\(last)"
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
+        try Data(bytes.prefix(bytes.count - 40_000)).write(to: URL(fileURLWithPath: segment))
+        // It "dies": same pid, another start time.
+        writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
+        let reader = try RingReader(path: writer.path)
+        var read: [[UInt8]] = []
+        try reader.poll { read.append(Array($0.payload)) }
+        _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
+        #expect(read == Array(payloads.dropLast()))
+    }
+
+    /// A version 1 ring (one compressed frame per segment) is still read; a later version is refused.
+    @Test func version1RingsAreReadAndLaterOnesRefused() throws {
+        let directory = TemporaryDirectory("ringboard-spill")
+        let writer = try Self.makeWriter(directory)
+        for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
+        writer.mapping.storeHeader(UInt32(1), at: RingLayout.versionOffset)
+        let reader = try RingReader(path: writer.path)
+        var values: [UInt32] = []
+        try Self.values(reader, into: &values)
+        try reader.commit()
+        _ = Self.append(writer, 200)  // writes the marker
+        try Self.values(reader, into: &values)
+        #expect(values == Array(0...200))
+        writer.mapping.storeHeader(RingLayout.version + 1, at: RingLayout.versionOffset)
+        #expect(throws: RingError.self) { _ = try RingReader(path: writer.path) }
     }
 
     /// A damaged spill segment quarantines its ring, not the consumer.

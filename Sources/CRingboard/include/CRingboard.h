@@ -35,6 +35,12 @@ uint32_t CRingboard_crc32c_extend_folding(uint32_t crc, const void *data, size_t
 /// saves the AVX-512 registers), which the folding path needs; 0 otherwise.
 int CRingboard_crc32c_folding_available(void);
 
+/// Has glibc's malloc serve blocks below `bytes` from its heap and keep up to `2 * bytes` free at
+/// the heap's top (`M_MMAP_THRESHOLD`, `M_TRIM_THRESHOLD`), instead of mapping each large block
+/// afresh (its pages faulted in and zeroed) and unmapping it when freed. Returns 1 when set, 0
+/// with another C library or a size it does not take.
+int CRingboard_malloc_keep_blocks_in_heap(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -111,6 +111,22 @@ func writeSeeds(_ directory: String) throws {
         }
         let segment = writer.path + ".spill.0"  // where RingWriter puts its first segment
         writeFile(directory + "/spill-\(marked ? "marked" : "unmarked").ring", try readFile(writer.path) + readFile(segment))
+        if !marked {
+            // The same ring with a segment of the other kind of frame, which records of 64 KiB
+            // and more go into (a 4 KiB ring has none): independent 4 MiB blocks stored
+            // uncompressed, no checksums. Three records, the last one cut short.
+            var stored: [UInt8] = [0x04, 0x22, 0x4D, 0x18, 0x60, 0x70, 0x73]  // magic, FLG, BD, header checksum
+            for number in 0..<3 {
+                let record = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: Int64(number),
+                                              logs: [MetricValue(metric: 0, value: Double(number))])
+                var framed = withUnsafeBytes(of: UInt32(8 + record.encodedLength).littleEndian) { Array($0) }
+                framed += withUnsafeBytes(of: record.type.littleEndian) { Array($0) } + [0, 0] + record.encoded
+                if number == 2 { framed.removeLast(5) }
+                stored += withUnsafeBytes(of: (UInt32(framed.count) | 0x8000_0000).littleEndian) { Array($0) } + framed
+            }
+            stored += [0, 0, 0, 0]  // end mark
+            writeFile(directory + "/spill-stored.ring", try readFile(writer.path) + stored)
+        }
         unlink(segment)
         unlink(writer.path)
         rmdir(rings)
