@@ -390,18 +390,28 @@ extension MeanGroup {
 /// One rank's queue: records and hooks in order, the hooks' logs one after another in shared
 /// storage, so queueing a hook allocates nothing once the storage has grown.
 struct RankQueue {
-    private var items = Queue<Item>()
+    /// The items in order: a hook's kind and log count, or `nil` for the next of `records`
+    /// (kept apart, so that looking at the first item copies no record).
+    private var items = Queue<Head>()
+    private var records = Queue<HookRecord>()
     private var slots: [Int32] = []
     private var values: [Double] = []
     /// Where the first queued hook's logs start.
     private var logsHead = 0
     /// Where the hook being queued (`beginHook`) starts.
     private var openedAt = 0
+    /// Entries of `slots` and `values` in use (the rest is storage kept for later hooks).
+    private var logsCount = 0
 
     enum Item {
         case record(HookRecord)
         /// A hook and how many log entries it has.
         case hook(MeanGroup.Kind, count: Int)
+    }
+
+    private struct Head {
+        var kind: MeanGroup.Kind?
+        var count: Int
     }
 
     /// A queued item with its logs.
@@ -428,13 +438,14 @@ struct RankQueue {
     }
 
     var isEmpty: Bool { items.isEmpty }
-    var first: Item? { items.first }
+    var first: Item? {
+        guard let head = items.first else { return nil }
+        guard let kind = head.kind else { return .record(records.first!) }
+        return .hook(kind, count: head.count)
+    }
 
     /// Log entries of the first item (0 for a record).
-    var firstCount: Int {
-        guard case .hook(_, let count) = items.first else { return 0 }
-        return count
-    }
+    var firstCount: Int { items.first?.count ?? 0 }
 
     /// Entry `index` of the first item's logs.
     func firstSlot(_ index: Int) -> Int32 { slots[logsHead + index] }
@@ -442,52 +453,60 @@ struct RankQueue {
 
     /// The logs of the first item (empty when it is a record).
     var firstLogs: Logs {
-        guard case .hook(_, let count) = items.first else { return Logs(slots: [], values: []) }
+        let count = firstCount
         return Logs(slots: slots[logsHead..<(logsHead + count)], values: values[logsHead..<(logsHead + count)])
     }
 
     /// The queued items, oldest first, with their logs.
     var entries: [Entry] {
         var offset = logsHead
-        return items.elements.map { item in
-            switch item {
-            case .record(let record):
-                return .record(record)
-            case .hook(let kind, let count):
-                defer { offset += count }
-                return .hook(kind, Logs(slots: slots[offset..<(offset + count)], values: values[offset..<(offset + count)]))
-            }
+        var records = self.records.elements.makeIterator()
+        return items.elements.map { head in
+            guard let kind = head.kind else { return .record(records.next()!) }
+            defer { offset += head.count }
+            return .hook(kind, Logs(slots: slots[offset..<(offset + head.count)], values: values[offset..<(offset + head.count)]))
         }
     }
 
     mutating func append(_ record: HookRecord) {
-        items.append(.record(record))
+        items.append(Head(kind: nil, count: 0))
+        records.append(record)
     }
 
     /// Starts queueing a hook: its logs follow (`appendLog`), then `endHook`.
     mutating func beginHook() {
-        openedAt = slots.count
+        openedAt = logsCount
     }
 
     mutating func appendLog(_ slot: Int32, _ value: Double) {
-        slots.append(slot)
-        values.append(value)
+        if logsCount < slots.count {
+            slots[logsCount] = slot
+            values[logsCount] = value
+        } else {
+            slots.append(slot)
+            values.append(value)
+        }
+        logsCount += 1
     }
 
     mutating func endHook(_ kind: MeanGroup.Kind) {
-        items.append(.hook(kind, count: slots.count - openedAt))
+        items.append(Head(kind: kind, count: logsCount - openedAt))
     }
 
     mutating func removeFirst() {
-        guard let item = items.removeFirst() else { return }
-        if case .hook(_, let count) = item { logsHead += count }
+        guard let head = items.removeFirst() else { return }
+        if head.kind == nil {
+            _ = records.removeFirst()
+        } else {
+            logsHead += head.count
+        }
         if items.isEmpty {
-            slots.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
+            logsCount = 0
             logsHead = 0
-        } else if logsHead >= 4096 && logsHead * 2 >= slots.count {
+        } else if logsHead >= 4096 && logsHead * 2 >= logsCount {
             slots.removeFirst(logsHead)
             values.removeFirst(logsHead)
+            logsCount -= logsHead
             logsHead = 0
         }
     }
