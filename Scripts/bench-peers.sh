@@ -12,8 +12,8 @@
 #       1 M batches, once with the default 16 MiB ring and once with a 128 MiB ring that holds the
 #       whole burst.
 #   W2  K = 2 and 4 processes into one log_dir. Ringboard: one aggregator, rank policies .mean and
-#       .chief; the peers: one writer per process, each in its own directory. The rate counts the
-#       scalars the trainers hand in.
+#       .chief (and .mean again with 128 MiB rings that hold the burst); the peers: one writer per
+#       process, each in its own directory. The rate counts the scalars the trainers hand in.
 #   W3  8 layers of 1 Mi Float32 weights, a histogram of each per epoch (histogram_freq=1).
 #   W4  a 512×512 weight with write_images: its histogram and its image per epoch (Keras writes a
 #       weight's image at the epochs it writes its histogram).
@@ -108,6 +108,8 @@ if [ -z "$table_only" ]; then
                 peer_run "$round" w2 --peer "$peer" --procs "$procs" --batches "$(peer_size "$peer" "$px_w2" "$tf_w2")"
             done
             ringboard_run "$round" w2 --procs "$procs" --policy chief --batches "$rb_w2"
+            ringboard_run "$round" w2 --procs "$procs" --policy mean --batches "$rb_w2" --ring-mib 128 \
+                --workload "W2-mean-K$procs-ring128"
         done
         echo "Round $round of $rounds: W3…" >&2
         ringboard_run "$round" w3 --epochs "$rb_epochs"
@@ -213,6 +215,8 @@ for procs in (2, 4):
     for policy in ("mean", "chief"):
         row(f"W2-{policy}-K{procs}", f"{procs} processes, .{policy}: trainer scalars/s until all are on disk",
             "scalars_per_second", f"W2-K{procs}", rate, False, scalars_ceiling)
+    row(f"W2-mean-K{procs}-ring128", f"{procs} processes, .mean, 128 MiB rings: trainer scalars/s until all are on disk",
+        "scalars_per_second", f"W2-K{procs}", rate, False, scalars_ceiling)
 weights_ceiling = (memcpy * 1e9 / (4 << 20)) if memcpy else None
 row("W3", "8 × 1 Mi Float32 histograms/s (TF buckets), until on disk", "histograms_per_second", "W3", rate, False,
     f"memcpy of 4 MiB: {rate(weights_ceiling)}" if weights_ceiling else "")
