@@ -319,7 +319,7 @@ extension MeanGroup {
             state.integer(kind.rawValue)
             state.integer(index)
         }
-        state.array(Array(0..<logs.count)) { state, index in
+        state.array(0..<logs.count) { state, index in
             state.string(run.name(ofSlot: logs.slot(index)))
             state.double(logs.value(index))
         }
