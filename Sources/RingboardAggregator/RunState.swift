@@ -170,12 +170,7 @@ final class RunState {
         return logs
     }
 
-    /// A batch hook with its logs by name (a single rank's, or several ranks' merged).
-    func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [(String, Double)]) throws(EventFileError) {
-        try batchHook(phase, isEnd: isEnd, batch: batch, logs: slotLogs(logs))
-    }
-
-    /// A batch hook with its logs as slots.
+    /// A batch hook (a single rank's, or several ranks' merged), its logs as slots.
     func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: borrowing SlotLogs) throws(EventFileError) {
         guard !finished else { return }
         if tracing {
