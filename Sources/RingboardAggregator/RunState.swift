@@ -133,7 +133,7 @@ final class RunState {
         if !record.metrics.elementsEqual(lastMetrics) {
             var slots: [Int32] = []
             for metric in record.metrics {
-                let slot = Int(metric) < metricSlots.count ? metricSlots[Int(metric)] : metricNames[metric].map { self.slot(named: $0) } ?? -1
+                let slot = slot(ofMetric: metric)
                 // A metric never named is left out, as `named` leaves it out.
                 guard slot >= 0 else {
                     var logs = takeScratchLogs()
@@ -158,8 +158,13 @@ final class RunState {
     /// Appends metric `metric` of this run's producer, unless it was never named (then, as in
     /// `named`, it is left out).
     private func appendNamed(_ metric: UInt32, _ value: Double, to logs: inout SlotLogs) {
-        let slot = Int(metric) < metricSlots.count ? metricSlots[Int(metric)] : metricNames[metric].map { self.slot(named: $0) } ?? -1
+        let slot = slot(ofMetric: metric)
         if slot >= 0 { logs.append(slot, value) }
+    }
+
+    /// The slot of this run's producer's metric number `metric` (-1: never named).
+    private func slot(ofMetric metric: UInt32) -> Int32 {
+        Int(metric) < metricSlots.count ? metricSlots[Int(metric)] : metricNames[metric].map { slot(named: $0) } ?? -1
     }
 
     /// The reused logs storage, emptied (give it back by assigning `scratchLogs`).
@@ -238,7 +243,7 @@ final class RunState {
     /// seen, then histograms/images and embeddings when their frequency divides the epoch.
     private func epochEnd(_ epoch: Int64, logs: [(String, Double)]) throws(EventFileError) {
         let step = arguments.updateFrequency == .epoch ? epoch : samplesSeen
-        try writeScalars(logs, prefix: "epoch_", step: step)
+        try writeEpochScalars(logs, step: step)
         if arguments.histogramFrequency > 0 && epoch % arguments.histogramFrequency == 0 {
             try writeWeights(epoch: epoch)
         }
@@ -247,28 +252,30 @@ final class RunState {
         }
     }
 
-    /// Scalars as the callback's `_log_metrics` writes them: `batch`, `size` and `num_steps` are
-    /// never written; `val_<name>` goes to `validation/` as `<prefix><name>`, the rest to `train/`.
-    private func writeScalars(_ logs: [(String, Double)], prefix: String, step: Int64) throws(EventFileError) {
+    /// Epoch scalars as the callback's `_log_metrics` writes them: `batch`, `size` and
+    /// `num_steps` are never written; `val_<name>` goes to `validation/` as `epoch_<name>`, the
+    /// rest to `train/`.
+    private func writeEpochScalars(_ logs: [(String, Double)], step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
         for (name, value) in logs {
             let destination: ScalarDestination
-            if prefix == "epoch_", let known = epochScalars[name] {
+            if let known = epochScalars[name] {
                 destination = known
             } else {
-                destination = ScalarDestination(name: name, prefix: prefix)
-                if prefix == "epoch_" { epochScalars[name] = destination }
+                destination = ScalarDestination(name: name, prefix: "epoch_")
+                epochScalars[name] = destination
             }
             guard let tag = destination.tag else { continue }
             try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: now)
         }
     }
 
-    /// `writeScalars(logs, prefix: "batch_", step:)` for logs as slots (`plan` made for them):
-    /// each file's scalars go in under one lock, with their tags encoded once per name.
+    /// Batch scalars, as `writeEpochScalars` writes epoch scalars (`batch_<name>`), for logs as
+    /// slots (`plan` made for them): each file's scalars go in under one lock, with their tags
+    /// encoded once per name.
     private func writeBatchScalars(_ logs: borrowing SlotLogs, step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
-        // Files are made in the order their first scalar comes, as `writeScalars` makes them.
+        // Files are made in the order their first scalar comes, as `writeEpochScalars` makes them.
         if plan.validationFirst {
             try writer("validation").appendScalars(batchTags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
