@@ -190,15 +190,9 @@ public final class Aggregator: @unchecked Sendable {
             return
         }
         guard let route = route(source: source, number: HookRecord.runNumber(of: record)) else { return }
-        do {
-            switch route {
-            case .ignored: break
-            case .run(let run): try run.handle(record)
-            case .mean(let group, let rank): try group.accept(rank: rank, record)
-            }
-        } catch {
-            logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
-        }
+        deliver(from: source, to: route,
+                run: { (run) throws(EventFileError) in try run.handle(record) },
+                group: { (group, rank) throws(EventFileError) in try group.accept(rank: rank, record) })
     }
 
     /// `handle` for the most frequent record, a batch hook: decoded into storage kept from
@@ -215,11 +209,22 @@ public final class Aggregator: @unchecked Sendable {
         }
         changed = true
         guard let route = route(source: source, number: record.run) else { return }
+        deliver(from: source, to: route,
+                run: { (run) throws(EventFileError) in try run.handle(record) },
+                group: { (group, rank) throws(EventFileError) in try group.accept(rank: rank, record) })
+    }
+
+    /// Hands a record of ring `source` to where `route` leads: its run, its `.mean` group, or
+    /// nowhere. A write that fails is reported; its events stay buffered in the run's writers.
+    private func deliver(
+        from source: String, to route: Route,
+        run: (RunState) throws(EventFileError) -> Void, group: (MeanGroup, Int) throws(EventFileError) -> Void
+    ) {
         do {
             switch route {
             case .ignored: break
-            case .run(let run): try run.handle(record)
-            case .mean(let group, let rank): try group.accept(rank: rank, record)
+            case .run(let target): try run(target)
+            case .mean(let target, let rank): try group(target, rank)
             }
         } catch {
             logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
