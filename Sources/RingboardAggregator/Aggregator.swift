@@ -71,6 +71,8 @@ public final class Aggregator: @unchecked Sendable {
     private var runs: [String: RunState] = [:]
     /// `.mean` groups by run directory.
     private var meanGroups: [String: MeanGroup] = [:]
+    /// Groups with batch hooks queued since the last `drainQueuedGroups()`.
+    private var queuedGroups: [MeanGroup] = []
 
     /// Where one producer's run goes.
     private enum Route {
@@ -132,6 +134,7 @@ public final class Aggregator: @unchecked Sendable {
         let count = consumer.poll { source, record in
             handle(source: source.name, type: record.type, payload: record.payload)
         }
+        drainQueuedGroups()
         recordsHandled += count
         if count == 0 || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()
@@ -211,7 +214,20 @@ public final class Aggregator: @unchecked Sendable {
         guard let route = route(source: source, number: record.run) else { return }
         deliver(from: source, to: route,
                 run: { (run) throws(EventFileError) in try run.handle(record) },
-                group: { (group, rank) throws(EventFileError) in try group.accept(rank: rank, record) })
+                group: { (group, rank) in if group.queue(rank: rank, record) { queuedGroups.append(group) } })
+    }
+
+    /// Merges what `handleBatch` queued in `.mean` groups: once per poll, so each group merges
+    /// many steps in one go.
+    private func drainQueuedGroups() {
+        for group in queuedGroups {
+            do {
+                try group.drainQueued()
+            } catch {
+                logger.error("event file write failed", metadata: ["run": "\(group.run.directory)", "error": "\(error)"])
+            }
+        }
+        queuedGroups.removeAll(keepingCapacity: true)
     }
 
     /// Hands a record of ring `source` to where `route` leads: its run, its `.mean` group, or

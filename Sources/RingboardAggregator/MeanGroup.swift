@@ -18,8 +18,6 @@ final class MeanGroup {
     private var queues: [RankQueue]
     /// Each rank's metric names by number.
     private var names: [[UInt32: String]]
-    /// `names` as the run's slots, for the small numbers producers use (-1: not named).
-    private var metricSlots: [[Int32]]
     private var gone: [Bool]
     private var goneCount = 0
     /// Ranks that announced themselves.
@@ -32,6 +30,10 @@ final class MeanGroup {
     private var participants: [Int] = []
     /// The run's slot of `size`, once needed.
     private var sizeSlot: Int32 = -1
+    /// The slots of the last hooks `mergeAligned` merged, and what it worked out for them.
+    private var layout = AlignedLayout()
+    /// Records were queued since the last drain.
+    private var queued = false
 
     /// What a queued hook was: a batch hook or another.
     enum Kind: Equatable {
@@ -45,7 +47,6 @@ final class MeanGroup {
         self.logger = logger
         self.queues = Array(repeating: RankQueue(), count: worldSize)
         self.names = Array(repeating: [:], count: worldSize)
-        self.metricSlots = Array(repeating: [], count: worldSize)
         self.gone = Array(repeating: false, count: worldSize)
         self.seen = Array(repeating: false, count: worldSize)
     }
@@ -72,32 +73,30 @@ final class MeanGroup {
         try drain()
     }
 
-    /// Takes one batch record of `rank`: `accept(rank:_:)` without allocating.
-    func accept(rank: Int, _ record: borrowing BatchRecord) throws(EventFileError) {
-        see(rank)
-        // The queues are worked on outside the object, without an access check per use.
-        var queues = self.queues
-        self.queues = []
-        defer { self.queues = queues }
-        let table = metricSlots[rank]
-        queues[rank].beginHook()
-        for index in 0..<record.count {
-            let metric = record.metrics[index]
-            let slot = Int(metric) < table.count ? table[Int(metric)] : names[rank][metric].map { run.slot(named: $0) } ?? -1
-            if slot >= 0 { queues[rank].appendLog(slot, record.values[index]) }
+    /// Queues one batch record of `rank`, as `accept(rank:_:)` takes it but without allocating,
+    /// and leaves the merging to `drainQueued()`, so that many records are merged in one go.
+    ///
+    /// - Returns: Whether the group had nothing waiting for `drainQueued()` before.
+    func queue(rank: Int, _ record: borrowing BatchRecord) -> Bool {
+        if seenCount < worldSize { see(rank) }
+        if !queues[rank].appendHook(record) {
+            // A number outside the table (never named, or too large for it): looked up by name.
+            queues[rank].beginHook()
+            for index in 0..<record.count { appendNamed(rank, record.metrics[index], record.values[index]) }
+            queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch))
         }
-        queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch))
-        try drain(&queues)
+        defer { queued = true }
+        return !queued
+    }
+
+    /// Merges what `queue(rank:_:)` queued, as far as every live rank has reported.
+    func drainQueued() throws(EventFileError) {
+        try drain()
     }
 
     private func setName(_ rank: Int, _ metric: UInt32, _ name: String) {
         names[rank][metric] = name
-        if metric < 4096 {
-            if Int(metric) >= metricSlots[rank].count {
-                metricSlots[rank] += [Int32](repeating: -1, count: Int(metric) + 1 - metricSlots[rank].count)
-            }
-            metricSlots[rank][Int(metric)] = run.slot(named: name)
-        }
+        if metric < 4096 { queues[rank].setSlot(run.slot(named: name), ofMetric: metric) }
     }
 
     private func see(_ rank: Int) {
@@ -109,8 +108,7 @@ final class MeanGroup {
 
     /// Appends metric `metric` of `rank` to the hook being queued, unless the rank never named it.
     private func appendNamed(_ rank: Int, _ metric: UInt32, _ value: Double) {
-        let table = metricSlots[rank]
-        let slot = Int(metric) < table.count ? table[Int(metric)] : names[rank][metric].map { run.slot(named: $0) } ?? -1
+        let slot = queues[rank].slot(ofMetric: metric) ?? names[rank][metric].map { run.slot(named: $0) } ?? -1
         if slot >= 0 { queues[rank].appendLog(slot, value) }
     }
 
@@ -154,6 +152,7 @@ final class MeanGroup {
 
     /// Applies rank 0's records in order, each hook once every live rank has its counterpart.
     private func drain() throws(EventFileError) {
+        queued = false
         var queues = self.queues
         self.queues = []
         defer { self.queues = queues }
@@ -161,67 +160,84 @@ final class MeanGroup {
     }
 
     private func drain(_ queues: inout [RankQueue]) throws(EventFileError) {
-        while let item = queues[0].first {
-            switch item {
-            case .record(let record):
-                try run.handle(record)
+        // Step after step, the group's storage is worked on in locals, not through the object.
+        var participants = self.participants
+        var logs = merged
+        var layout = self.layout
+        self.participants = []
+        merged = SlotLogs()
+        self.layout = AlignedLayout()
+        defer {
+            self.participants = participants
+            merged = logs
+            self.layout = layout
+        }
+        let gone = self.gone
+        while !queues[0].isEmpty {
+            guard let kind = queues[0].firstKind else {
+                try run.handle(queues[0].firstRecord!)
                 queues[0].removeFirst()
-            case .hook(let kind, _):
-                // A rank with nothing queued holds the step back, unless it is gone.
-                for rank in 1..<worldSize where queues[rank].isEmpty && !gone[rank] { return }
-                participants.removeAll(keepingCapacity: true)
-                participants.append(0)
-                for rank in 1..<worldSize where !queues[rank].isEmpty {
-                    if case .hook(let counterpart, _) = queues[rank].first!, counterpart != kind {
-                        logger.warning("ranks disagree on the hook order", metadata: [
-                            "run": "\(run.directory)", "rank": "\(rank)", "rank 0": "\(kind)", "this rank": "\(counterpart)"])
-                    }
-                    participants.append(rank)
+                continue
+            }
+            // A rank with nothing queued holds the step back, unless it is gone.
+            for rank in 1..<worldSize where queues[rank].isEmpty && !gone[rank] { return }
+            participants.removeAll(keepingCapacity: true)
+            participants.append(0)
+            for rank in 1..<worldSize where !queues[rank].isEmpty {
+                if let counterpart = queues[rank].firstKind, counterpart != kind {
+                    logger.warning("ranks disagree on the hook order", metadata: [
+                        "run": "\(run.directory)", "rank": "\(rank)", "rank 0": "\(kind)", "this rank": "\(counterpart)"])
                 }
-                var logs = merged
-                merged = SlotLogs()
-                logs.removeAll()
-                if !mergeAligned(queues, into: &logs) {
-                    logs = run.slotLogs(MeanGroup.merge(participants.map { run.namedLogs(queues[$0].firstLogs.slotLogs) }))
-                }
-                for rank in participants { queues[rank].removeFirst() }
-                switch kind {
-                case .batch(let phase, let isEnd, let batch): try run.batchHook(phase, isEnd: isEnd, batch: batch, logs: logs)
-                case .other(let kind, let index): try run.hook(kind, index: index, logs: run.namedLogs(logs))
-                }
-                merged = logs
+                participants.append(rank)
+            }
+            logs.removeAll()
+            if !mergeAligned(queues, participants, &layout, into: &logs) {
+                logs = run.slotLogs(MeanGroup.merge(participants.map { run.namedLogs(queues[$0].firstLogs.slotLogs) }))
+            }
+            for rank in participants { queues[rank].removeFirst() }
+            switch kind {
+            case .batch(let phase, let isEnd, let batch): try run.batchHook(phase, isEnd: isEnd, batch: batch, logs: logs)
+            case .other(let kind, let index): try run.hook(kind, index: index, logs: run.namedLogs(logs))
             }
         }
     }
 
+    /// What `mergeAligned` works out once for a sequence of slots that hooks repeat.
+    private struct AlignedLayout {
+        var slots: [Int32] = []
+        /// No slot is given twice.
+        var distinct = false
+        /// Where `size` is (-1: nowhere).
+        var sizeIndex = -1
+        /// Which positions are the metric `batch`.
+        var isBatch: [Bool] = []
+    }
+
     /// `merge` for the usual case, every rank reporting the same names in the same order:
     /// position by position, without searching by name. `false` otherwise.
-    private func mergeAligned(_ queues: borrowing [RankQueue], into result: inout SlotLogs) -> Bool {
-        let participants = self.participants
+    private func mergeAligned(
+        _ queues: borrowing [RankQueue], _ participants: [Int], _ layout: inout AlignedLayout, into result: inout SlotLogs
+    ) -> Bool {
         let count = queues[0].firstCount
         guard count <= 16 else { return false }
-        // A name given twice takes its first value in `merge`: leave that to it.
-        for index in 0..<count {
-            let slot = queues[0].firstSlot(index)
-            for earlier in 0..<index where queues[0].firstSlot(earlier) == slot { return false }
+        if !queues[0].firstSlotsEqual(layout.slots) {
+            layout.slots = (0..<count).map { queues[0].firstSlot($0) }
+            // A name given twice takes its first value in `merge`: leave that to it.
+            layout.distinct = Set(layout.slots).count == count
+            layout.sizeIndex = layout.slots.firstIndex { run.isSize($0) } ?? -1
+            layout.isBatch = layout.slots.map { run.isBatch($0) }
         }
-        for rank in participants.dropFirst() {
-            guard queues[rank].firstCount == count else { return false }
-            for index in 0..<count where queues[rank].firstSlot(index) != queues[0].firstSlot(index) { return false }
-        }
-        var sizeIndex = -1
-        for index in 0..<count where run.isSize(queues[0].firstSlot(index)) {
-            sizeIndex = index
-            break
-        }
+        guard layout.distinct else { return false }
+        for position in 1..<participants.count where !queues[participants[position]].firstSlotsEqual(layout.slots) { return false }
+        let sizeIndex = layout.sizeIndex
         // Each rank's weight is its size, or 1 without one; summed in rank order, as `merge` sums.
         var totalWeight = 0.0
         for rank in participants { totalWeight += sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1 }
         for index in 0..<count {
-            let slot = queues[0].firstSlot(index)
+            let slot = layout.slots[index]
             if index == sizeIndex {
                 result.append(slot, totalWeight)
-            } else if run.isBatch(slot) {
+            } else if layout.isBatch[index] {
                 result.append(slot, queues[0].firstValue(index))
             } else {
                 var total = 0.0
@@ -274,26 +290,15 @@ final class MeanGroup {
 
 extension MeanGroup {
     /// What the group holds back: rank 0's queue, the other ranks' hooks, names and liveness.
-    /// Logs are saved by name.
+    /// Queued logs are saved as slots, with the run's slot names to read them by.
     func encode(into state: inout StateEncoder) {
         state.string(run.directory)
         state.int(worldSize)
-        state.array(queues[0].entries) { state, entry in
-            switch entry {
-            case .record(let record):
-                state.bool(false)
-                state.record(record)
-            case .hook(let kind, let logs):
-                state.bool(true)
-                encodeHook(kind, logs, into: &state)
-            }
-        }
+        state.array(0..<run.slotCount) { state, slot in state.string(run.name(ofSlot: Int32(slot))) }
+        queues[0].encode(into: &state)
         state.array((1..<max(worldSize, 1)).filter { !queues[$0].isEmpty }) { state, rank in
             state.int(rank)
-            state.array(queues[rank].entries) { state, entry in
-                guard case .hook(let kind, let logs) = entry else { preconditionFailure("only rank 0 queues records") }
-                encodeHook(kind, logs, into: &state)
-            }
+            queues[rank].encode(into: &state)
         }
         state.array(names.indices.filter { !names[$0].isEmpty }) { state, rank in
             state.int(rank)
@@ -307,24 +312,6 @@ extension MeanGroup {
         state.bool(driverGoneAt != nil)
     }
 
-    private func encodeHook(_ kind: Kind, _ logs: RankQueue.Logs, into state: inout StateEncoder) {
-        switch kind {
-        case .batch(let phase, let isEnd, let batch):
-            state.integer(UInt8(0))
-            state.integer(phase.rawValue)
-            state.bool(isEnd)
-            state.integer(batch)
-        case .other(let kind, let index):
-            state.integer(UInt8(1))
-            state.integer(kind.rawValue)
-            state.integer(index)
-        }
-        state.array(0..<logs.count) { state, index in
-            state.string(run.name(ofSlot: logs.slot(index)))
-            state.double(logs.value(index))
-        }
-    }
-
     /// A group as `encode` saved it; `run` looks its run up by directory.
     static func restore(
         from state: inout StateDecoder, logger: Logger, run: (String) -> RunState?
@@ -334,17 +321,12 @@ extension MeanGroup {
         let worldSize = try state.int()
         guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
         let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
-        _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
-            if try state.bool() {
-                try group.decodeHook(rank: 0, from: &state)
-            } else {
-                group.queues[0].append(try state.record())
-            }
-        }
+        let slots = try state.array { (state: inout StateDecoder) throws(AggregatorError) in target.slot(named: try state.string()) }
+        try group.queues[0].decode(from: &state, slots: slots)
         _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
             let rank = try state.int()
-            guard rank >= 0, rank < worldSize else { throw .malformed("queued hooks of rank \(rank) of \(worldSize)") }
-            _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try group.decodeHook(rank: rank, from: &state) }
+            guard rank > 0, rank < worldSize else { throw .malformed("queued hooks of rank \(rank) of \(worldSize)") }
+            try group.queues[rank].decode(from: &state, slots: slots)
         }
         for (rank, names) in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in
             (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
@@ -363,28 +345,6 @@ extension MeanGroup {
         if try state.bool() { group.driverGoneAt = .now }
         return group
     }
-
-    private func decodeHook(rank: Int, from state: inout StateDecoder) throws(AggregatorError) {
-        let tag: UInt8 = try state.integer()
-        let raw: UInt8 = try state.integer()
-        let kind: Kind
-        switch tag {
-        case 0:
-            guard let phase = BatchPhase(rawValue: raw) else { throw .malformed("batch phase \(raw)") }
-            kind = .batch(phase, isEnd: try state.bool(), batch: try state.integer())
-        case 1:
-            guard let hookKind = HookKind(rawValue: raw) else { throw .malformed("hook kind \(raw)") }
-            kind = .other(hookKind, index: try state.integer())
-        default:
-            throw .malformed("hook tag \(tag)")
-        }
-        queues[rank].beginHook()
-        _ = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
-            let name = try state.string()
-            queues[rank].appendLog(run.slot(named: name), try state.double())
-        }
-        queues[rank].endHook(kind)
-    }
 }
 
 /// One rank's queue: records and hooks in order, the hooks' logs one after another in shared
@@ -396,6 +356,8 @@ struct RankQueue {
     private var records = Queue<HookRecord>()
     private var slots: [Int32] = []
     private var values: [Double] = []
+    /// The rank's metric numbers as the run's slots (-1: not named).
+    private var table: [Int32] = []
     /// Where the first queued hook's logs start.
     private var logsHead = 0
     /// Where the hook being queued (`beginHook`) starts.
@@ -403,21 +365,9 @@ struct RankQueue {
     /// Entries of `slots` and `values` in use (the rest is storage kept for later hooks).
     private var logsCount = 0
 
-    enum Item {
-        case record(HookRecord)
-        /// A hook and how many log entries it has.
-        case hook(MeanGroup.Kind, count: Int)
-    }
-
     private struct Head {
         var kind: MeanGroup.Kind?
         var count: Int
-    }
-
-    /// A queued item with its logs.
-    enum Entry {
-        case record(HookRecord)
-        case hook(MeanGroup.Kind, Logs)
     }
 
     /// One hook's logs, in the queue's storage.
@@ -425,23 +375,31 @@ struct RankQueue {
         let slots: ArraySlice<Int32>
         let values: ArraySlice<Double>
 
-        var count: Int { slots.count }
-        func slot(_ index: Int) -> Int32 { slots[slots.startIndex + index] }
-        func value(_ index: Int) -> Double { values[values.startIndex + index] }
-
         /// A copy in storage of its own.
-        var slotLogs: SlotLogs {
-            var logs = SlotLogs()
-            for index in 0..<count { logs.append(slot(index), value(index)) }
-            return logs
-        }
+        var slotLogs: SlotLogs { SlotLogs(slots: Array(slots), values: Array(values)) }
     }
 
     var isEmpty: Bool { items.isEmpty }
-    var first: Item? {
-        guard let head = items.first else { return nil }
-        guard let kind = head.kind else { return .record(records.first!) }
-        return .hook(kind, count: head.count)
+    /// The first item's kind when it is a hook.
+    var firstKind: MeanGroup.Kind? { items.first?.kind }
+    /// The first item when it is a record.
+    var firstRecord: HookRecord? { items.first.flatMap { $0.kind == nil ? records.first : nil } }
+
+    /// Whether the first item's log slots are `slots`.
+    func firstSlotsEqual(_ expected: borrowing [Int32]) -> Bool {
+        guard firstCount == expected.count else { return false }
+        for index in 0..<expected.count where slots[logsHead + index] != expected[index] { return false }
+        return true
+    }
+
+    /// The slot of metric number `metric`, when it is in the table (`nil`: look it up by name).
+    func slot(ofMetric metric: UInt32) -> Int32? {
+        Int(metric) < table.count ? table[Int(metric)] : nil
+    }
+
+    mutating func setSlot(_ slot: Int32, ofMetric metric: UInt32) {
+        if Int(metric) >= table.count { table += [Int32](repeating: -1, count: Int(metric) + 1 - table.count) }
+        table[Int(metric)] = slot
     }
 
     /// Log entries of the first item (0 for a record).
@@ -457,14 +415,87 @@ struct RankQueue {
         return Logs(slots: slots[logsHead..<(logsHead + count)], values: values[logsHead..<(logsHead + count)])
     }
 
-    /// The queued items, oldest first, with their logs.
-    var entries: [Entry] {
-        var offset = logsHead
-        var records = self.records.elements.makeIterator()
-        return items.elements.map { head in
-            guard let kind = head.kind else { return .record(records.next()!) }
-            defer { offset += head.count }
-            return .hook(kind, Logs(slots: slots[offset..<(offset + head.count)], values: values[offset..<(offset + head.count)]))
+    /// The queue in checkpoint form, column by column: each item's tag (0 and 1: a batch or
+    /// other hook, as `MeanGroup.encode(_:into:)` tags them; 2: a record), its kind's raw value,
+    /// `isEnd`, batch or index, and log count; then the records; then the hooks' logs, their
+    /// slots as the run numbers them.
+    func encode(into state: inout StateEncoder) {
+        let count = items.elements.count
+        var tags: [UInt8] = [], raws: [UInt8] = [], ends: [UInt8] = [], indices: [Int64] = [], counts: [Int32] = []
+        tags.reserveCapacity(count)
+        raws.reserveCapacity(count)
+        ends.reserveCapacity(count)
+        indices.reserveCapacity(count)
+        counts.reserveCapacity(count)
+        for head in items.elements {
+            switch head.kind {
+            case .batch(let phase, let isEnd, let batch)?:
+                tags.append(0)
+                raws.append(phase.rawValue)
+                ends.append(isEnd ? 1 : 0)
+                indices.append(batch)
+            case .other(let kind, let index)?:
+                tags.append(1)
+                raws.append(kind.rawValue)
+                ends.append(0)
+                indices.append(index)
+            case nil:
+                tags.append(2)
+                raws.append(0)
+                ends.append(0)
+                indices.append(0)
+            }
+            counts.append(Int32(head.count))
+        }
+        state.values(tags[...])
+        state.values(raws[...])
+        state.values(ends[...])
+        state.values(indices[...])
+        state.values(counts[...])
+        state.array(records.elements) { $0.record($1) }
+        state.values(slots[logsHead..<logsCount])
+        state.values(values[logsHead..<logsCount])
+    }
+
+    /// Appends what `encode` saved, `slots` giving the run's slot for each saved one.
+    mutating func decode(from state: inout StateDecoder, slots table: [Int32]) throws(AggregatorError) {
+        let tags: [UInt8] = try state.values(), raws: [UInt8] = try state.values(), ends: [UInt8] = try state.values()
+        let indices: [Int64] = try state.values(), counts: [Int32] = try state.values()
+        let queuedRecords = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.record() }
+        let savedSlots: [Int32] = try state.values(), savedValues: [Double] = try state.values()
+        let count = tags.count
+        guard raws.count == count, ends.count == count, indices.count == count, counts.count == count,
+              queuedRecords.count == tags.count(where: { $0 == 2 }),
+              savedSlots.count == savedValues.count,
+              savedSlots.count == counts.reduce(0, { $0 + max(Int($1), 0) }) else {
+            throw .malformed("queued hooks do not match their logs")
+        }
+        var next = 0, record = 0
+        for item in 0..<count {
+            let kind: MeanGroup.Kind
+            switch tags[item] {
+            case 0:
+                guard let phase = BatchPhase(rawValue: raws[item]) else { throw .malformed("batch phase \(raws[item])") }
+                kind = .batch(phase, isEnd: ends[item] != 0, batch: indices[item])
+            case 1:
+                guard let hookKind = HookKind(rawValue: raws[item]) else { throw .malformed("hook kind \(raws[item])") }
+                kind = .other(hookKind, index: indices[item])
+            case 2:
+                append(queuedRecords[record])
+                record += 1
+                continue
+            default:
+                throw .malformed("queued item tag \(tags[item])")
+            }
+            guard counts[item] >= 0 else { throw .malformed("a hook of \(counts[item]) logs") }
+            beginHook()
+            for index in next..<(next + Int(counts[item])) {
+                let saved = savedSlots[index]
+                guard saved >= 0, Int(saved) < table.count else { throw .malformed("queued log of slot \(saved)") }
+                appendLog(table[Int(saved)], savedValues[index])
+            }
+            next += Int(counts[item])
+            endHook(kind)
         }
     }
 
@@ -487,6 +518,32 @@ struct RankQueue {
             values.append(value)
         }
         logsCount += 1
+    }
+
+    /// Queues a batch hook, its metric numbers mapped by the table (a slot of -1, a metric
+    /// never named, is left out). `false`, queueing nothing, when a number is outside the table.
+    mutating func appendHook(_ record: borrowing BatchRecord) -> Bool {
+        let count = record.count
+        for index in 0..<count where Int(record.metrics[index]) >= table.count { return false }
+        if logsCount + count > slots.count {
+            slots.append(contentsOf: repeatElement(0, count: logsCount + count - slots.count))
+            values.append(contentsOf: repeatElement(0, count: logsCount + count - values.count))
+        }
+        var end = logsCount
+        slots.withUnsafeMutableBufferPointer { slots in
+            values.withUnsafeMutableBufferPointer { values in
+                for index in 0..<count {
+                    let slot = table[Int(record.metrics[index])]
+                    guard slot >= 0 else { continue }
+                    slots[end] = slot
+                    values[end] = record.values[index]
+                    end += 1
+                }
+            }
+        }
+        items.append(Head(kind: .batch(record.phase, isEnd: record.isEnd, batch: record.batch), count: end - logsCount))
+        logsCount = end
+        return true
     }
 
     mutating func endHook(_ kind: MeanGroup.Kind) {

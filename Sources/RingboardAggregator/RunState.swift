@@ -212,7 +212,8 @@ final class RunState {
     /// samples have passed, count the batch, then the profile window.
     private func trainBatchEnd(logs: borrowing SlotLogs) throws(EventFileError) {
         var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
-        if !logs.slots.elementsEqual(plan.slots) { plan = BatchPlan(logs.slots, slots) }
+        if !logs.slots.elementsEqual(plan.slots) { plan = BatchPlan(logs.slots, slots, batchTags) }
+        let plan = self.plan
         if plan.sizeIndex >= 0 {
             let value = logs.values[plan.sizeIndex]
             if let count = RunState.sampleCount(value) {
@@ -228,7 +229,7 @@ final class RunState {
         case .samples(let count): count  // TF 2.0: samples, not batches
         }
         if let frequency, samplesSeen - samplesSeenAtLastWrite >= frequency {
-            try writeBatchScalars(logs, step: totalBatchesSeen)
+            try writeBatchScalars(logs, plan, step: totalBatchesSeen)
             samplesSeenAtLastWrite = samplesSeen
         }
         totalBatchesSeen += 1
@@ -273,35 +274,43 @@ final class RunState {
     /// Batch scalars, as `writeEpochScalars` writes epoch scalars (`batch_<name>`), for logs as
     /// slots (`plan` made for them): each file's scalars go in under one lock, with their tags
     /// encoded once per name.
-    private func writeBatchScalars(_ logs: borrowing SlotLogs, step: Int64) throws(EventFileError) {
+    private func writeBatchScalars(_ logs: borrowing SlotLogs, _ plan: BatchPlan, step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
         // Files are made in the order their first scalar comes, as `writeEpochScalars` makes them.
         if plan.validationFirst {
-            try writer("validation").appendScalars(batchTags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+            try writer("validation").appendScalars(plan.tags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
         if !plan.trainTags.isEmpty {
-            try writer("train").appendScalars(batchTags, plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
+            try writer("train").appendScalars(plan.tags, plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
         }
         if !plan.validationFirst && !plan.validationTags.isEmpty {
-            try writer("validation").appendScalars(batchTags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+            try writer("validation").appendScalars(plan.tags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
     }
 
     /// What a batch hook of a sequence of slots writes, worked out once while hooks repeat it.
-    private struct BatchPlan {
-        var slots: [Int32] = []
+    /// Immutable (a class of `let`s), so step after step its arrays are lent, not retained.
+    private final class BatchPlan {
+        let slots: [Int32]
         /// Where `size` is (-1: nowhere).
-        var sizeIndex = -1
-        /// The positions written to each file and their tags (in `batchTags`).
-        var trainPositions: [Int32] = [], trainTags: [Int32] = []
-        var validationPositions: [Int32] = [], validationTags: [Int32] = []
+        let sizeIndex: Int
+        /// The batch scalar tags (`batchTags` when the plan was made).
+        let tags: [ScalarTag]
+        /// The positions written to each file and their tags (in `tags`).
+        let trainPositions: [Int32], trainTags: [Int32]
+        let validationPositions: [Int32], validationTags: [Int32]
         /// The first scalar written goes to `validation/`.
-        var validationFirst = false
+        let validationFirst: Bool
 
-        init() {}
+        convenience init() {
+            self.init([], [], [])
+        }
 
-        init(_ slots: [Int32], _ table: [Slot]) {
+        init(_ slots: [Int32], _ table: [Slot], _ tags: [ScalarTag]) {
             self.slots = slots
+            self.tags = tags
+            var sizeIndex = -1, validationFirst = false
+            var trainPositions: [Int32] = [], trainTags: [Int32] = [], validationPositions: [Int32] = [], validationTags: [Int32] = []
             for (position, slot) in slots.enumerated() {
                 let destination = table[Int(slot)]
                 if destination.isSize && sizeIndex < 0 { sizeIndex = position }
@@ -315,6 +324,12 @@ final class RunState {
                     trainTags.append(destination.tag)
                 }
             }
+            self.sizeIndex = sizeIndex
+            self.validationFirst = validationFirst
+            self.trainPositions = trainPositions
+            self.trainTags = trainTags
+            self.validationPositions = validationPositions
+            self.validationTags = validationTags
         }
     }
 
@@ -334,6 +349,9 @@ final class RunState {
 
     /// The metric name of `slot`.
     func name(ofSlot slot: Int32) -> String { slotNames[Int(slot)] }
+
+    /// The slots made so far (numbered from 0).
+    var slotCount: Int { slotNames.count }
 
     /// Whether `slot` is the metric `size`.
     func isSize(_ slot: Int32) -> Bool { slots[Int(slot)].isSize }

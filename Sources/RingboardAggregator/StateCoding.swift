@@ -3,8 +3,9 @@ import RingboardRing
 
 /// Appends the aggregator's checkpoint fields in a compact little-endian form.
 struct StateEncoder {
-    /// The layout version of state and model files.
-    static let version: UInt32 = 1
+    /// The layout version of state and model files (2: a `.mean` group's queued hooks saved
+    /// as slots and values, where 1 saved each log by name).
+    static let version: UInt32 = 2
     private(set) var bytes: [UInt8] = []
 
     init() {}
@@ -49,6 +50,12 @@ struct StateEncoder {
         values.withUnsafeBytes { bytes.append(contentsOf: $0) }  // little-endian on every supported target
     }
 
+    /// A count, then the values' bytes at once (little-endian on every supported target).
+    mutating func values<T: BitwiseCopyable>(_ values: ArraySlice<T>) {
+        int(values.count)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
     /// A count followed by each element.
     mutating func array<C: Collection>(_ values: C, _ element: (inout StateEncoder, C.Element) -> Void) {
         int(values.count)
@@ -85,7 +92,9 @@ struct StateDecoder {
         bytes = file
         offset = magic.count
         let version: UInt32 = try integer()
-        guard version == StateEncoder.version else { throw .malformed("state version \(version), this build reads \(StateEncoder.version)") }
+        guard version == StateEncoder.version else {
+            throw .malformed("state version \(version), this build reads \(StateEncoder.version): finish its runs with the ringboard that wrote it")
+        }
         let length: UInt64 = try integer()
         let sum: UInt32 = try integer()
         guard length == UInt64(file.count - headerSize) else { throw .malformed("length \(length) does not match the file") }
@@ -146,6 +155,20 @@ struct StateDecoder {
             initialized = count
         }
         offset += count * 4
+        return values
+    }
+
+    /// What `StateEncoder.values` wrote.
+    mutating func values<T: BitwiseCopyable>(_: T.Type = T.self) throws(AggregatorError) -> [T] {
+        let size = MemoryLayout<T>.stride
+        let count = try count(elementSize: size)
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * size)]))
+            }
+            initialized = count
+        }
+        offset += count * size
         return values
     }
 

@@ -58,6 +58,40 @@ import Testing
         #expect(TrainerHarness.profileRuns(logs) == TrainerHarness.profileRuns(directory.appending("reference/logs")))
     }
 
+    /// A `.mean` group's queued hooks are in the checkpoint. Rank 0 runs to its end before rank 1
+    /// starts, so every one of its records waits in the group; once its ring is retired (after the
+    /// checkpoint that holds them) the aggregator is killed. Rank 1 then runs, and the restarted
+    /// aggregator merges its hooks with rank 0's from the checkpoint: the same events as when
+    /// both ran side by side.
+    @Test func queuedMeanHooksSurviveARestart() throws {
+        let directory = TemporaryDirectory("ringboard-restart")
+        let epochs = 3
+        let reference = try TrainerHarness.uninterruptedRun(directory.appending("reference"), policy: "mean", procs: 2, epochs: epochs)
+        let rings = directory.appending("rings"), logs = directory.appending("logs")
+        let first = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
+        let rank0 = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "mean", epochs: epochs, rings: rings)
+        rank0.waitUntilExit()
+        #expect(rank0.terminationStatus == 0)
+        let deadline = Date().addingTimeInterval(30)
+        while TrainerHarness.ringFiles(rings) > 0 && Date() < deadline { usleep(5_000) }
+        #expect(TrainerHarness.ringFiles(rings) == 0, "rank 0's ring was not retired")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        // Nothing merged yet (rank 1 holds every step back): the model's graph, and no scalar.
+        let early = try TrainerHarness.eventStreams(logs)
+        let tags = early.values.flatMap { $0.compactMap { event in if case .summary(let summary) = event.what { summary.values.first?.tag } else { nil } } }
+        #expect(tags == ["keras"], "written before rank 1 started: \(tags)")
+
+        // Rank 1 runs to its end (its ring waits for the aggregator), then the aggregator restarts.
+        let rank1 = try TrainerHarness.startTrainer(rank: 1, procs: 2, policy: "mean", epochs: epochs, rings: rings)
+        rank1.waitUntilExit()
+        #expect(rank1.terminationStatus == 0)
+        let second = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-kill-mean-queued", faults: 1)
+    }
+
     /// A checkpoint made under one log root is not silently applied to another.
     @Test func aCheckpointForAnotherLogRootIsRefused() throws {
         let directory = TemporaryDirectory("ringboard-restart")
