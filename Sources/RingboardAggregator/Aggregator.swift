@@ -71,7 +71,7 @@ public final class Aggregator: @unchecked Sendable {
     private var runs: [String: RunState] = [:]
     /// `.mean` groups by run directory.
     private var meanGroups: [String: MeanGroup] = [:]
-    /// Groups with batch hooks queued since the last `drainQueuedGroups()`.
+    /// Groups with batch hooks queued since the last `finishPoll()`.
     private var queuedGroups: [MeanGroup] = []
 
     /// Where one producer's run goes.
@@ -134,7 +134,7 @@ public final class Aggregator: @unchecked Sendable {
         let count = consumer.poll { source, record in
             handle(source: source.name, type: record.type, payload: record.payload)
         }
-        drainQueuedGroups()
+        finishPoll()
         recordsHandled += count
         if count == 0 || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()
@@ -217,9 +217,10 @@ public final class Aggregator: @unchecked Sendable {
                 group: { (group, rank) in if group.queue(rank: rank, record) { queuedGroups.append(group) } })
     }
 
-    /// Merges what `handleBatch` queued in `.mean` groups: once per poll, so each group merges
-    /// many steps in one go.
-    private func drainQueuedGroups() {
+    /// Merges what `handleBatch` queued in `.mean` groups, then hands the batch scalars runs
+    /// staged to their writers: once per poll, so each group merges, and each run writes, many
+    /// steps in one go.
+    private func finishPoll() {
         for group in queuedGroups {
             do {
                 try group.drainQueued()
@@ -228,6 +229,13 @@ public final class Aggregator: @unchecked Sendable {
             }
         }
         queuedGroups.removeAll(keepingCapacity: true)
+        for run in runs.values where run.stagedScalars {
+            do {
+                try run.handOverScalars()
+            } catch {
+                logger.error("event file write failed", metadata: ["run": "\(run.directory)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Hands a record of ring `source` to where `route` leads: its run, its `.mean` group, or

@@ -39,6 +39,10 @@ final class RunState {
     private var epochScalars: [String: ScalarDestination] = [:]
     /// Storage reused hook after hook.
     private var scratchLogs = SlotLogs()
+    /// Batch scalars not yet handed to the `train` and `validation` writers (`handOverScalars`).
+    private var stagedTrain = EventFileWriter.ScalarBatch()
+    private var stagedValidation = EventFileWriter.ScalarBatch()
+    private(set) var stagedScalars = false
     /// The last batch record's metric numbers, all named, and their slots.
     private var lastMetrics: [UInt32] = []
     private var lastMetricSlots: [Int32] = []
@@ -212,7 +216,7 @@ final class RunState {
     /// samples have passed, count the batch, then the profile window.
     private func trainBatchEnd(logs: borrowing SlotLogs) throws(EventFileError) {
         var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
-        if !logs.slots.elementsEqual(plan.slots) { plan = BatchPlan(logs.slots, slots, batchTags) }
+        if !logs.slots.elementsEqual(plan.slots) { plan = BatchPlan(logs.slots, slots) }
         let plan = self.plan
         if plan.sizeIndex >= 0 {
             let value = logs.values[plan.sizeIndex]
@@ -277,15 +281,27 @@ final class RunState {
     private func writeBatchScalars(_ logs: borrowing SlotLogs, _ plan: BatchPlan, step: Int64) throws(EventFileError) {
         let now = EventFileWriter.currentWallTime()
         // Files are made in the order their first scalar comes, as `writeEpochScalars` makes them.
-        if plan.validationFirst {
-            try writer("validation").appendScalars(plan.tags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
-        }
+        if plan.validationFirst && validationWriter == nil { _ = try writer("validation") }
         if !plan.trainTags.isEmpty {
-            try writer("train").appendScalars(plan.tags, plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
+            if trainWriter == nil { _ = try writer("train") }
+            stagedTrain.append(plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
         }
-        if !plan.validationFirst && !plan.validationTags.isEmpty {
-            try writer("validation").appendScalars(plan.tags, plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+        if !plan.validationTags.isEmpty {
+            if validationWriter == nil { _ = try writer("validation") }
+            stagedValidation.append(plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
+        stagedScalars = true
+    }
+
+    /// Hands the staged batch scalars to their writers, in one call per file. Called once many
+    /// hooks have been handled (`Aggregator` after each poll), and before anything else is written
+    /// to the run's files or they are flushed, so every file keeps the order of its events.
+    func handOverScalars() throws(EventFileError) {
+        guard stagedScalars else { return }
+        stagedScalars = false
+        // Dropped if the writer refuses them (it is closed), as a single scalar would be.
+        if let trainWriter, !stagedTrain.isEmpty { try trainWriter.appendScalars(batchTags, &stagedTrain) }
+        if let validationWriter, !stagedValidation.isEmpty { try validationWriter.appendScalars(batchTags, &stagedValidation) }
     }
 
     /// What a batch hook of a sequence of slots writes, worked out once while hooks repeat it.
@@ -294,8 +310,6 @@ final class RunState {
         let slots: [Int32]
         /// Where `size` is (-1: nowhere).
         let sizeIndex: Int
-        /// The batch scalar tags (`batchTags` when the plan was made).
-        let tags: [ScalarTag]
         /// The positions written to each file and their tags (in `tags`).
         let trainPositions: [Int32], trainTags: [Int32]
         let validationPositions: [Int32], validationTags: [Int32]
@@ -303,12 +317,11 @@ final class RunState {
         let validationFirst: Bool
 
         convenience init() {
-            self.init([], [], [])
+            self.init([], [])
         }
 
-        init(_ slots: [Int32], _ table: [Slot], _ tags: [ScalarTag]) {
+        init(_ slots: [Int32], _ table: [Slot]) {
             self.slots = slots
-            self.tags = tags
             var sizeIndex = -1, validationFirst = false
             var trainPositions: [Int32] = [], trainTags: [Int32] = [], validationPositions: [Int32] = [], validationTags: [Int32] = []
             for (position, slot) in slots.enumerated() {
@@ -557,6 +570,8 @@ final class RunState {
 
     /// The writer of `train` or `validation`, created when it first has something to write.
     private func writer(_ subdirectory: String) throws(EventFileError) -> EventFileWriter {
+        // Whatever is written next goes after the batch scalars staged before it.
+        if stagedScalars { try handOverScalars() }
         if subdirectory == "train", let trainWriter { return trainWriter }
         if subdirectory == "validation", let validationWriter { return validationWriter }
         if let writer = writers[subdirectory] { return writer }
@@ -581,6 +596,7 @@ final class RunState {
     /// Writes everything buffered. A file removed meanwhile (its directory perhaps with it) is
     /// continued in a new one, which takes over the records not yet written.
     func flush() throws(EventFileError) {
+        try handOverScalars()
         for subdirectory in writers.keys.sorted() {
             try replacingRemovedFile(subdirectory) { (writer: EventFileWriter) throws(EventFileError) in try writer.flush() }
         }
@@ -589,6 +605,7 @@ final class RunState {
     /// Closes (and fsyncs) the event files; the next write opens new ones. A file that cannot be
     /// closed keeps its writer (and records), so closing can be tried again.
     func closeWriters() throws(EventFileError) {
+        try handOverScalars()
         for subdirectory in writers.keys.sorted() {
             try replacingRemovedFile(subdirectory) { (writer: EventFileWriter) throws(EventFileError) in try writer.close() }
             writers[subdirectory] = nil

@@ -60,7 +60,7 @@ public final class EventFileWriter: @unchecked Sendable {
         var closed = false
     }
 
-    private struct StagedScalar {
+    fileprivate struct StagedScalar {
         var tag: Int32
         var value: Float
         var step: Int64
@@ -235,32 +235,62 @@ public final class EventFileWriter: @unchecked Sendable {
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
 
-    /// Appends one scalar event per value, all of one step and wall time: the aggregator's batch
+    /// Scalar events collected for `appendScalars(_:_:)` without a lock: many steps' batch
+    /// scalars, handed to the writer in one call.
+    public struct ScalarBatch {
+        fileprivate var scalars: [StagedScalar] = []
+        /// The highest tag index appended (-1: none).
+        fileprivate var highestTag: Int32 = -1
+
+        public init() {}
+
+        public var isEmpty: Bool { scalars.isEmpty }
+        public var count: Int { scalars.count }
+
+        /// Adds one scalar event per tag, all of one step and wall time.
+        ///
+        /// - Parameters:
+        ///   - tags: The tag of each scalar, an index in the table `appendScalars` is given.
+        ///   - values: Values, written as `Float`s.
+        ///   - positions: The value of each scalar, in `values`.
+        ///   - step: The step.
+        ///   - wallTime: Seconds since the Unix epoch.
+        public mutating func append(
+            _ tags: borrowing [Int32], _ values: borrowing [Double], at positions: borrowing [Int32], step: Int64, wallTime: Double
+        ) {
+            precondition(tags.count == positions.count)
+            for index in tags.indices {
+                precondition(tags[index] >= 0)
+                highestTag = max(highestTag, tags[index])
+                scalars.append(StagedScalar(tag: tags[index], value: Float(values[Int(positions[index])]), step: step, wallTime: wallTime))
+            }
+        }
+    }
+
+    /// Appends the scalar events of `batch`, in its order, and empties it: the aggregator's batch
     /// hooks. The events are encoded (tags encoded once, framed, checksummed) on a thread of the
     /// writer's own while the caller goes on; they keep their place among other appends.
     ///
     /// - Parameters:
     ///   - table: Tags. Between calls on one writer it may only grow: an index names the same
     ///     tag in every call.
-    ///   - tags: The tag of each scalar, in `table`.
-    ///   - values: Values, written as `Float`s.
-    ///   - positions: The value of each scalar, in `values`.
-    ///   - step: The step.
-    ///   - wallTime: Seconds since the Unix epoch.
-    /// - Throws: `EventFileError.closed` as `append(_:)` does.
-    public func appendScalars(
-        _ table: borrowing [ScalarTag], _ tags: borrowing [Int32], _ values: borrowing [Double], at positions: borrowing [Int32],
-        step: Int64, wallTime: Double
-    ) throws(EventFileError) {
-        precondition(tags.count == positions.count)
-        guard !tags.isEmpty else { return }
+    ///   - batch: The scalars; emptied (it keeps storage for the next steps).
+    /// - Throws: `EventFileError.closed` as `append(_:)` does (`batch` is emptied all the same).
+    public func appendScalars(_ table: borrowing [ScalarTag], _ batch: inout ScalarBatch) throws(EventFileError) {
+        guard !batch.isEmpty else { return }
+        precondition(Int(batch.highestTag) < table.count, "a scalar's tag is not in the table")
+        defer {
+            batch.scalars.removeAll(keepingCapacity: true)
+            batch.highestTag = -1
+        }
         enum Next { case none, schedule, encodeHere }
         let next = try staged.withLock { (staged: inout Staged) throws(EventFileError) -> Next in
             guard !staged.closed else { throw .closed(path: path) }
             if staged.table.count < table.count { staged.table = copy table }
-            for index in tags.indices {
-                precondition(tags[index] >= 0 && Int(tags[index]) < staged.table.count)
-                staged.scalars.append(StagedScalar(tag: tags[index], value: Float(values[Int(positions[index])]), step: step, wallTime: wallTime))
+            if staged.scalars.isEmpty {
+                swap(&staged.scalars, &batch.scalars)
+            } else {
+                staged.scalars.append(contentsOf: batch.scalars)
             }
             if staged.scalars.count >= EventFileWriter.stagedLimit { return .encodeHere }
             guard !staged.scheduled else { return .none }

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import SystemPackage
 
@@ -238,11 +239,28 @@ public final class RingConsumer {
         reader.removeSpillFiles()
         _ = Syscalls.unlink(path)
         rings[name] = nil
+        RingConsumer.release(reader)
         finishing[name] = nil
         order.removeAll { $0 == name }
         pendingNotices.append(.retired(
             path: path, producerID: reader.producerID, records: reader.recordsRead,
             tornClaims: reader.tornClaimsSkipped, closedCleanly: closedCleanly))
+    }
+
+    /// Where readers of retired rings are let go: unmapping and closing a ring's file, the last
+    /// link to it gone, frees its memory, tens of milliseconds for 128 MiB that the other rings
+    /// need not wait.
+    private static let releasing = DispatchQueue(label: "ringboard.ring-release", qos: .utility)
+
+    private final class Released: @unchecked Sendable {
+        var reader: RingReader?
+        init(_ reader: RingReader) { self.reader = reader }
+    }
+
+    /// Lets `reader` go on `releasing` (the caller must hold no other reference to it).
+    private static func release(_ reader: consuming RingReader) {
+        let released = Released(reader)
+        releasing.async { released.reader = nil }
     }
 
     private func quarantine(_ name: String, reason: String) {

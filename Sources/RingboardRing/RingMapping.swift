@@ -35,14 +35,18 @@ final class RingMapping: @unchecked Sendable {
 
     /// Maps `descriptor` (a file of `RingLayout.headerSize + capacity` bytes) and takes ownership
     /// of it: the descriptor is closed when the mapping goes.
-    init(descriptor: FileDescriptor, path: String, capacity: Int) throws(RingError) {
+    ///
+    /// - Parameter populate: Fault every page in now. The producer does, so its hot path takes
+    ///   no page fault on the first lap; the consumer does not, so finding a large ring does not
+    ///   stall it (it faults in, a few pages at a time, only what it reads).
+    init(descriptor: FileDescriptor, path: String, capacity: Int, populate: Bool) throws(RingError) {
         self.path = path
         self.capacity = capacity
         self.mask = capacity - 1
         self.length = RingLayout.headerSize + capacity
         self.descriptor = descriptor
         let base: UnsafeMutableRawPointer
-        switch Syscalls.map(descriptor, length: length) {
+        switch Syscalls.map(descriptor, length: length, populate: populate) {
         case .success(let address): base = address
         case .failure(let error):
             try? descriptor.close()

@@ -87,7 +87,7 @@ public final class RingReader {
         guard capacity >= RingLayout.minimumCapacity, capacity <= RingLayout.maximumCapacity, capacity & (capacity - 1) == 0 else {
             throw refuse(.invalidHeader(path: path, reason: "data area of \(capacity) bytes is not a power of two in range"))
         }
-        let mapping = try RingMapping(descriptor: descriptor, path: path, capacity: capacity)
+        let mapping = try RingMapping(descriptor: descriptor, path: path, capacity: capacity, populate: false)
         guard mapping.loadHeader(RingLayout.magicOffset, as: UInt64.self) == RingLayout.magic else {
             throw .invalidHeader(path: path, reason: "bad magic")
         }

@@ -99,7 +99,7 @@ public final class RingWriter: @unchecked Sendable {
         }
         let mapping: RingMapping
         do {
-            mapping = try RingMapping(descriptor: descriptor, path: finalPath, capacity: capacity)
+            mapping = try RingMapping(descriptor: descriptor, path: finalPath, capacity: capacity, populate: true)
         } catch {
             _ = Syscalls.unlink(temporaryPath)
             throw error

@@ -38,10 +38,10 @@ enum Syscalls {
         valueOrErrno { ftruncate(fd.rawValue, off_t(length)) }.map { _ in () }
     }
 
-    /// Maps the whole file, with its pages faulted in up front (`MAP_POPULATE`): a ring's hot path
-    /// then takes no page fault on its first lap.
-    static func map(_ fd: FileDescriptor, length: Int) -> Result<UnsafeMutableRawPointer, Errno> {
-        let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd.rawValue, 0)
+    /// Maps the first `length` bytes of the file, shared; with `populate`, its pages are faulted
+    /// in up front (`MAP_POPULATE`).
+    static func map(_ fd: FileDescriptor, length: Int, populate: Bool) -> Result<UnsafeMutableRawPointer, Errno> {
+        let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd.rawValue, 0)
         guard let address, address != MAP_FAILED else { return .failure(Errno(rawValue: errno)) }
         return .success(address)
     }

@@ -93,13 +93,20 @@ import Testing
         let writer = try EventFileWriter(directory: directory.path)
         var table: [ScalarTag] = []
         var expected: [(tag: String, value: Float, step: Int64)] = []
+        var batch = EventFileWriter.ScalarBatch()
         for step in 0..<20_000 {
             if step % 1000 == 0 { table.append(ScalarTag("t\(table.count)")) }
             let values = [Double(step) / 3, Double(step) * 2, -1]
             let tags: [Int32] = [0, Int32(table.count - 1)]
-            try writer.appendScalars(table, tags, values, at: [1, 0], step: Int64(step), wallTime: 2)
+            batch.append(tags, values, at: [1, 0], step: Int64(step), wallTime: 2)
             expected += [("t0", Float(values[1]), Int64(step)), ("t\(table.count - 1)", Float(values[0]), Int64(step))]
+            // Batches of one to thirty steps.
+            if step % 7 == step % 5 || step % 1000 == 999 {
+                try writer.appendScalars(table, &batch)
+                #expect(batch.isEmpty)
+            }
             if step % 777 == 0 {
+                try writer.appendScalars(table, &batch)
                 try writer.appendScalar(tag: "single", value: 9, step: Int64(step), wallTime: 3)
                 expected.append(("single", 9, Int64(step)))
             }
@@ -109,6 +116,7 @@ import Testing
                 try writer.flush()
             }
         }
+        try writer.appendScalars(table, &batch)
         try writer.close()
         let events = try Self.readAll(writer.path).dropFirst()
         #expect(events.count == expected.count)
@@ -120,7 +128,8 @@ import Testing
             #expect(value.tag == expected.tag && value.kind == .simpleValue(expected.value) && event.step == expected.step)
         }
         #expect(throws: EventFileError.closed(path: writer.path)) {
-            try writer.appendScalars(table, [0], [1], at: [0], step: 1, wallTime: 1)
+            batch.append([0], [1], at: [0], step: 1, wallTime: 1)
+            try writer.appendScalars(table, &batch)
         }
     }
 
@@ -128,7 +137,9 @@ import Testing
     @Test func batchedScalarsAreFlushedOnTheirOwn() throws {
         let directory = TemporaryDirectory()
         let writer = try EventFileWriter(directory: directory.path)
-        try writer.appendScalars([ScalarTag("loss")], [0], [0.5], at: [0], step: 4, wallTime: 1)
+        var batch = EventFileWriter.ScalarBatch()
+        batch.append([0], [0.5], at: [0], step: 4, wallTime: 1)
+        try writer.appendScalars([ScalarTag("loss")], &batch)
         var waited = 0
         while (try Self.readAll(writer.path).count) < 2 && waited < 5_000 {
             usleep(10_000)
