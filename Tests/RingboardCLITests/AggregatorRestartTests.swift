@@ -33,6 +33,8 @@ import Testing
             aggregator.waitUntilExit()
             killed += 1
             if random.next() % 2 == 0 { usleep(UInt32(random.next() % 100_000)) }
+            // The trainers spill while no aggregator drains their rings.
+            sawSpill = sawSpill || ((try? FileManager.default.contentsOfDirectory(atPath: rings)) ?? []).contains { $0.contains(".spill.") }
             aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
         }
         for trainer in trainers {
