@@ -214,7 +214,10 @@ public final class Aggregator: @unchecked Sendable {
         guard let route = route(source: source, number: record.run) else { return }
         deliver(from: source, to: route,
                 run: { (run) throws(EventFileError) in try run.handle(record) },
-                group: { (group, rank) in if group.queue(rank: rank, record) { queuedGroups.append(group) } })
+                group: { (group, rank) throws(EventFileError) in
+                    if group.queue(rank: rank, record) { queuedGroups.append(group) }
+                    if group.shouldDrain { try group.drainQueued() }
+                })
     }
 
     /// Merges what `handleBatch` queued in `.mean` groups, then hands the batch scalars runs

@@ -32,8 +32,9 @@ final class MeanGroup {
     private var sizeSlot: Int32 = -1
     /// The slots of the last hooks `mergeAligned` merged, and what it worked out for them.
     private var layout = AlignedLayout()
-    /// Records were queued since the last drain.
+    /// Records were queued since the last drain, and how many.
     private var queued = false
+    private var queuedSinceDrain = 0
 
     /// What a queued hook was: a batch hook or another.
     enum Kind: Equatable {
@@ -85,9 +86,16 @@ final class MeanGroup {
             for index in 0..<record.count { appendNamed(rank, record.metrics[index], record.values[index]) }
             queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch))
         }
+        queuedSinceDrain += 1
         defer { queued = true }
         return !queued
     }
+
+    /// `queue(rank:_:)` has queued enough since the last drain that the caller should drain now
+    /// rather than at the end of its poll (a spill segment delivers many thousands of records at
+    /// once; merged in slices, the steps reach their files, and the encoding thread, sooner).
+    var shouldDrain: Bool { queuedSinceDrain >= MeanGroup.drainSlice }
+    static let drainSlice = 4096
 
     /// Merges what `queue(rank:_:)` queued, as far as every live rank has reported.
     func drainQueued() throws(EventFileError) {
@@ -153,6 +161,7 @@ final class MeanGroup {
     /// Applies rank 0's records in order, each hook once every live rank has its counterpart.
     private func drain() throws(EventFileError) {
         queued = false
+        queuedSinceDrain = 0
         var queues = self.queues
         self.queues = []
         defer { self.queues = queues }

@@ -291,7 +291,12 @@ final class RunState {
             stagedValidation.append(plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
         stagedScalars = true
+        // In slices, so the encoding thread has work while this one goes on.
+        if stagedTrain.count + stagedValidation.count >= RunState.handOverSlice { try handOverScalars() }
     }
+
+    /// Staged batch scalars past which `writeBatchScalars` hands them over itself.
+    static let handOverSlice = 8192
 
     /// Hands the staged batch scalars to their writers, in one call per file. Called once many
     /// hooks have been handled (`Aggregator` after each poll), and before anything else is written

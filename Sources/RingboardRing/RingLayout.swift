@@ -1,4 +1,4 @@
-/// The layout of a ring file, version 2: one 4 KiB header page, then the data area.
+/// The layout of a ring file, version 3: one 4 KiB header page, then the data area.
 ///
 /// ```
 /// 0     identity (written once by the producer before the file gets its final name)
@@ -13,6 +13,9 @@
 /// 1152  producer state  i64  0 open, 1 closed cleanly                      (producer writes)
 /// 1280  spill committed i64  highest spill segment index consumed, plus 1  (consumer writes)
 /// 1408  space doorbell  u32  futex word, 1 while a producer waits for room  (both)
+/// 1536  open spill      i64  index of the spill segment being written, plus 1 (0: none)
+///                                                                          (producer writes)
+/// 1664  open spill size i64  bytes of whole records in that segment so far (producer writes)
 /// 2048  checkpoints     2 × 1 KiB, double-buffered consumer state, see RingReader.commit
 /// 4096  data            capacity bytes, a power of two
 /// ```
@@ -27,12 +30,14 @@
 enum RingLayout {
     /// `RBRING01` as a little-endian u64.
     @usableFromInline static let magic: UInt64 = 0x3130_474E_4952_4252
-    /// 2: the ring's spill segments may hold several LZ4 frames, some of uncompressed blocks
-    /// (`SpillSegment`); version 1 wrote one compressed frame per segment, and its header and data
-    /// area are the same.
-    @usableFromInline static let version: UInt32 = 2
-    /// The versions this build reads: version 1's segments are read as they always were.
-    static let readableVersions: ClosedRange<UInt32> = 1...2
+    /// 3: the segment being written is a file mapped in the producer, allocated ahead of its
+    /// records, so a producer that dies leaves it longer than what it wrote: "open spill" and
+    /// "open spill size" say how much of it to read. 2: spill segments may hold several LZ4
+    /// frames, some of uncompressed blocks (`SpillSegment`). Version 1 wrote one compressed frame
+    /// per segment. Otherwise their headers and data areas are the same.
+    @usableFromInline static let version: UInt32 = 3
+    /// The versions this build reads: the segments of versions 1 and 2 end where their files do.
+    static let readableVersions: ClosedRange<UInt32> = 1...3
 
     // Identity, at the start of the header.
     @usableFromInline static let magicOffset = 0  // u64
@@ -57,6 +62,8 @@ enum RingLayout {
     @usableFromInline static let producerStateOffset = 1152
     @usableFromInline static let spillCommittedOffset = 1280
     @usableFromInline static let spaceDoorbellOffset = 1408
+    @usableFromInline static let openSpillOffset = 1536
+    @usableFromInline static let openSpillSizeOffset = 1664
 
     // Consumer checkpoints: two slots, each `i64 generation, i64 position, u32 length, u32 crc, bytes`.
     @usableFromInline static let checkpointOffset = 2048

@@ -32,6 +32,9 @@ final class RingMapping: @unchecked Sendable {
     let spillCommitted: UnsafeAtomic<Int64>
     /// 1 while a `.block` producer sleeps waiting for room.
     let spaceDoorbell: UnsafeAtomic<UInt32>
+    /// The spill segment being written, plus 1 (0: none), and the bytes of whole records in it.
+    let openSpill: UnsafeAtomic<Int64>
+    let openSpillSize: UnsafeAtomic<Int64>
 
     /// Maps `descriptor` (a file of `RingLayout.headerSize + capacity` bytes) and takes ownership
     /// of it: the descriptor is closed when the mapping goes.
@@ -67,6 +70,8 @@ final class RingMapping: @unchecked Sendable {
         producerState = int64(RingLayout.producerStateOffset)
         spillCommitted = int64(RingLayout.spillCommittedOffset)
         spaceDoorbell = UnsafeAtomic(at: (base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        openSpill = int64(RingLayout.openSpillOffset)
+        openSpillSize = int64(RingLayout.openSpillSizeOffset)
     }
 
     deinit {

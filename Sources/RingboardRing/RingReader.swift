@@ -31,6 +31,8 @@ public final class RingReader {
     let mapping: RingMapping
     /// The producer's process id.
     public let producerID: Int32
+    /// The ring's layout version (`RingLayout.readableVersions`).
+    let version: UInt32
     private let producerStartTime: UInt64
     /// The next record `poll` delivers.
     public private(set) var readPosition: Int64
@@ -99,6 +101,7 @@ public final class RingReader {
               mapping.loadHeader(RingLayout.headerSizeOffset, as: UInt32.self) == UInt32(RingLayout.headerSize)
         else { throw .invalidHeader(path: path, reason: "header sizes do not match the file") }
         self.mapping = mapping
+        self.version = version
         self.producerID = Int32(truncatingIfNeeded: mapping.loadHeader(RingLayout.producerIDOffset, as: Int64.self))
         self.producerStartTime = mapping.loadHeader(RingLayout.producerStartTimeOffset, as: UInt64.self)
 
@@ -175,15 +178,20 @@ public final class RingReader {
                     throw .corruptRecord(path: path, position: position, reason: "padding that does not reach the end")
                 }
             } else if type == RingRecordType.spillMarker {
-                guard length == RingLayout.recordHeaderSize + 16 else {
+                // Layout 3 markers add the segment's length; earlier segments end with their files.
+                guard length == RingLayout.recordHeaderSize + 24 || (version < 3 && length == RingLayout.recordHeaderSize + 16) else {
                     throw .corruptRecord(path: path, position: position, reason: "spill marker of \(length) bytes")
                 }
-                let (segment, count) = mapping.withData(at: index + RingLayout.recordHeaderSize, count: 16) { payload in
+                let (segment, count, bytes) = mapping.withData(at: index + RingLayout.recordHeaderSize, count: length - RingLayout.recordHeaderSize) { payload in
                     (Int64(littleEndian: payload.loadUnaligned(as: Int64.self)),
-                     Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
+                     Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: Int64.self)),
+                     payload.count == 24 ? Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 16, as: Int64.self)) : nil)
+                }
+                if let bytes, bytes < 0 {
+                    throw .corruptRecord(path: path, position: position, reason: "spill segment \(segment) of \(bytes) bytes")
                 }
                 let segmentPath = SpillSegment.path(ring: path, index: segment)
-                let read = try deliverSegment(segmentPath, position: position, handler)
+                let read = try deliverSegment(segmentPath, position: position, length: bytes, handler)
                 guard read == count else {
                     throw .corruptRecord(path: path, position: position, reason: "spill segment \(segment) holds \(read) of \(count) records")
                 }
@@ -351,7 +359,14 @@ public final class RingReader {
         var count = 0
         for index in unmarkedSegmentIndexes() where index >= committed && !delivered.contains(index) {
             let segmentPath = SpillSegment.path(ring: path, index: index)
-            count += Int(try deliverSegment(segmentPath, position: readPosition, handler))
+            // Layout 3: the segment the producer was writing is allocated beyond its records, and
+            // the header says how much of it they fill. Only that segment lacks a marker; another
+            // (none is expected) holds no record that was ever appended.
+            var length: Int64?
+            if version >= 3 {
+                length = mapping.openSpill.load(ordering: .acquiring) == index + 1 ? mapping.openSpillSize.load(ordering: .acquiring) : 0
+            }
+            count += Int(try deliverSegment(segmentPath, position: readPosition, length: length, handler))
             deliveredSegments.append((readPosition, index, segmentPath))
         }
         recordsRead += Int64(count)
@@ -379,9 +394,13 @@ public final class RingReader {
         return names.compactMap { name in name.hasPrefix(prefix) ? Int64(name.dropFirst(prefix.count)) : nil }.sorted()
     }
 
-    private func deliverSegment(_ segmentPath: String, position: Int64, _ handler: (RingRecord) -> Void) throws(RingError) -> Int64 {
+    private func deliverSegment(
+        _ segmentPath: String, position: Int64, length: Int64?, _ handler: (RingRecord) -> Void
+    ) throws(RingError) -> Int64 {
         var badType: UInt16?
-        let read = try SpillSegment.read(path: segmentPath, maximumRecordLength: RingLayout.maximumRecordLength(capacity: mapping.capacity)) {
+        let read = try SpillSegment.read(
+            path: segmentPath, maximumRecordLength: RingLayout.maximumRecordLength(capacity: mapping.capacity), length: length
+        ) {
             type, flags, payload in
             guard type >= RingRecordType.firstUser else {
                 badType = type

@@ -243,7 +243,12 @@ public final class RingWriter: @unchecked Sendable {
                         let index = state.nextIndex
                         let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
                         state.buffers = buffers
-                        state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
+                        // Named before the file exists, for a consumer reading it after this process
+                        // died: it reads as many bytes of it as the header says were written.
+                        mapping.openSpillSize.store(0, ordering: .releasing)
+                        mapping.openSpill.store(index + 1, ordering: .releasing)
+                        state.segment = try SpillSegment.Writer(
+                            path: SpillSegment.path(ring: path, index: index), buffers: buffers, storedPrefix: Int64(mapping.capacity))
                         state.nextIndex += 1
                         state.reportedFallback = false
                         spilling.store(true, ordering: .relaxed)
@@ -254,6 +259,7 @@ public final class RingWriter: @unchecked Sendable {
                 }
                 do {
                     try state.segment!.append(type: type, flags: flags, length: length, write)
+                    mapping.openSpillSize.store(state.segment!.bytes, ordering: .releasing)
                     mapping.spilled.wrappingIncrement(ordering: .relaxed)
                     return .spilled
                 } catch {
@@ -300,10 +306,11 @@ public final class RingWriter: @unchecked Sendable {
     private func endSegmentIfRoom(_ state: inout SpillState) {
         guard let segment = state.segment else { return }
         let index = state.nextIndex - 1
-        let records = segment.records
-        let marked = tryClaimRing(type: RingRecordType.spillMarker, flags: 0, length: 16) { payload in
+        let (records, bytes) = (segment.records, segment.bytes)
+        let marked = tryClaimRing(type: RingRecordType.spillMarker, flags: 0, length: 24) { payload in
             payload.storeBytes(of: index.littleEndian, as: Int64.self)
             payload.storeBytes(of: records.littleEndian, toByteOffset: 8, as: Int64.self)
+            payload.storeBytes(of: bytes.littleEndian, toByteOffset: 16, as: Int64.self)
         }
         guard case .appended = marked else { return }
         try? segment.finish()

@@ -11,11 +11,18 @@ internal import CLZ4
 /// and content checksums. Longer ones go into frames of independent 4 MiB blocks stored as they
 /// are (LZ4's uncompressed blocks), without checksums: at that size they are bulk values that LZ4
 /// barely shrinks, and compressing or hashing them costs more than writing them. A record never
-/// spans two frames; a segment of one frame is what earlier producers wrote. The frames are
-/// flushed to the file on every append, so a record is in the file (and survives its producer)
-/// by the time the append returns. When the ring has room again the producer ends the frame and
-/// puts a marker record (`RingRecordType.spillMarker`: `u64 segment, u64 records`) into the ring,
-/// so the consumer reads the segment exactly where its records belong in the producer's order.
+/// spans two frames; a segment of one frame is what earlier producers wrote.
+///
+/// The producer maps the segment file and allocates it ahead of its records (`fallocate`, so a
+/// full disk is an error on append, not a fault on a store). Each record's frame bytes are copied
+/// into the mapping: they are in the file (and survive their producer) by the time the append
+/// returns, with no system call per record. The file is longer than its records; how much of it
+/// to read is in the marker record that the producer puts into the ring when the ring has room
+/// again (`RingRecordType.spillMarker`: `u64 segment, u64 records, u64 bytes`), so the consumer
+/// reads the segment exactly where its records belong in the producer's order, or, for the
+/// segment a producer was writing when it died, in the ring header ("open spill size").
+/// Segments of layout versions 1 and 2 were written with `write`, and end where their files do
+/// (their markers have no byte count).
 enum SpillSegment {
     static let recordHeaderSize = 8
     /// Records (header included) of this many bytes or more are stored uncompressed.
@@ -44,24 +51,42 @@ enum SpillSegment {
         }
     }
 
-    /// Appends records to one segment file.
+    /// Appends records to one segment file, through a mapping of it.
     final class Writer {
         let path: String
         private let descriptor: FileDescriptor
         private var context: OpaquePointer?
         private let buffers: Buffers
         private(set) var records: Int64 = 0
+        /// Bytes of whole records (and frame headers and ends) in the file.
+        private(set) var bytes: Int64 = 0
+        /// The file mapped: `window` bytes of address space, of which the first `allocated` are
+        /// allocated in the file (only those are touched: a store past the file's end would fault).
+        private var mapped: UnsafeMutableRawPointer?
+        private var window = 0
+        private var allocated = 0
+        /// The address space a segment is first mapped with.
+        static let firstWindow = 1 << 30
+        /// The first allocation; each later one doubles the file, up to `largestGrowth` more.
+        static let firstAllocation = 256 << 10
+        static let largestGrowth = 64 << 20
         /// The kind of the open frame.
         private var frame: Frame?
+        /// The bytes at the start of the segment where every record is stored: a burst that
+        /// outruns the consumer for a moment costs a copy per record, and only a segment that
+        /// keeps growing (a consumer that is down) is compressed.
+        private let storedPrefix: Int64
 
         fileprivate enum Frame { case compressed, stored }
 
-        init(path: String, buffers: Buffers) throws(RingError) {
+        /// - Parameter storedPrefix: See `storedPrefix`; producers give their ring's capacity.
+        init(path: String, buffers: Buffers, storedPrefix: Int64) throws(RingError) {
             self.path = path
             self.buffers = buffers
+            self.storedPrefix = storedPrefix
             do {
                 descriptor = try FileDescriptor.open(
-                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                    FilePath(path), .readWrite, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
                     permissions: [.ownerReadWrite])
             } catch {
                 throw .systemCall("open", path: path, error as? Errno ?? .ioError)
@@ -74,6 +99,7 @@ enum SpillSegment {
 
         deinit {
             LZ4F_freeCompressionContext(context)
+            if let mapped { Syscalls.unmap(mapped, length: window) }
             try? descriptor.close()
         }
 
@@ -97,11 +123,11 @@ enum SpillSegment {
             return preferences
         }
 
-        /// Appends one record; it is in the file when this returns.
+        /// Appends one record; it is in the file when this returns, and `bytes` counts it.
         func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
             let total = SpillSegment.recordHeaderSize + length
             precondition(total <= buffers.maximumRecordLength, "record of \(total) bytes exceeds \(buffers.maximumRecordLength)")
-            let kind: Frame = total >= SpillSegment.storedRecordLength ? .stored : .compressed
+            let kind: Frame = total >= SpillSegment.storedRecordLength || bytes < storedPrefix ? .stored : .compressed
             // The frame switch and the record go out in one write.
             var written = 0
             if frame != kind {
@@ -181,13 +207,40 @@ enum SpillSegment {
             return written
         }
 
+        /// Copies the first `count` bytes of the output into the file, allocating more of it first
+        /// when they do not fit.
         private func writeOutput(_ count: Int) throws(RingError) {
             guard count > 0 else { return }
-            do {
-                _ = try buffers.output.withUnsafeBytes { try descriptor.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            } catch {
-                throw .systemCall("write", path: path, error as? Errno ?? .ioError)
+            let end = Int(bytes) + count
+            if end > allocated { try allocate(atLeast: end) }
+            let offset = Int(bytes)
+            buffers.output.withUnsafeBytes { output in
+                (mapped! + offset).copyMemory(from: output.baseAddress!, byteCount: count)
             }
+            bytes = Int64(end)
+        }
+
+        /// Grows the file (allocated, not sparse) to hold `size` bytes, and faults in the pages
+        /// added in one system call rather than one fault each.
+        private func allocate(atLeast size: Int) throws(RingError) {
+            var grown = max(allocated, Writer.firstAllocation)
+            while grown < size { grown += min(grown, Writer.largestGrowth) }
+            if case .failure(let error) = Syscalls.allocate(descriptor, length: grown) {
+                throw .systemCall("fallocate", path: path, error)
+            }
+            if grown > window {
+                var larger = max(window, Writer.firstWindow)
+                while larger < grown { larger *= 2 }
+                switch Syscalls.map(descriptor, length: larger, populate: false) {
+                case .success(let address):
+                    if let mapped { Syscalls.unmap(mapped, length: window) }
+                    (mapped, window) = (address, larger)
+                case .failure(let error):
+                    throw .systemCall("mmap", path: path, error)
+                }
+            }
+            Syscalls.populateForWriting(mapped! + allocated, length: grown - allocated)
+            allocated = grown
         }
     }
 
@@ -195,9 +248,13 @@ enum SpillSegment {
     /// end inside a block: the records before that block are delivered, the partial one is not
     /// (its append never returned).
     ///
+    /// - Parameters:
+    ///   - length: The bytes of the segment to read (the rest of the file was allocated ahead);
+    ///     `nil` for all of them.
     /// - Returns: The number of records delivered.
+    /// - Throws: `RingError.spill` for a damaged segment, or one shorter than `length`.
     static func read(
-        path: String, maximumRecordLength: Int, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
+        path: String, maximumRecordLength: Int, length: Int64? = nil, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
     ) throws(RingError) -> Int64 {
         // The buffers of the last read, if no other thread has them: a consumer reads segment
         // after segment, and each would otherwise fault in a record's worth of fresh memory.
@@ -220,14 +277,23 @@ enum SpillSegment {
         defer { LZ4F_freeDecompressionContext(context) }
         buffers.decoded.reset(path: path, maximumRecordLength: maximumRecordLength)
         var delivered: Int64 = 0
-        while true {
+        var remaining = length ?? .max
+        while remaining > 0 {
             let count: Int
             do {
-                count = try buffers.input.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+                count = try buffers.input.withUnsafeMutableBytes { input in
+                    try descriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(Int64(input.count), remaining))]))
+                }
             } catch {
                 throw .systemCall("read", path: path, error as? Errno ?? .ioError)
             }
-            if count == 0 { break }
+            if count == 0 {
+                if let length, remaining > 0 {
+                    throw .spill(path: path, reason: "the segment ends \(remaining) bytes before its \(length)")
+                }
+                break
+            }
+            remaining -= Int64(count)
             var offset = 0
             while offset < count {
                 try buffers.decoded.makeRoom()

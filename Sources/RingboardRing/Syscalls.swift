@@ -46,6 +46,21 @@ enum Syscalls {
         return .success(address)
     }
 
+    /// Allocates the file's blocks up to `length` (growing it), so that stores into a mapping of
+    /// them cannot fail for want of space.
+    static func allocate(_ fd: FileDescriptor, length: Int) -> Result<Void, Errno> {
+        // posix_fallocate returns the error rather than setting errno.
+        let result = posix_fallocate(fd.rawValue, 0, off_t(length))
+        return result == 0 ? .success(()) : .failure(Errno(rawValue: result))
+    }
+
+    /// Faults in the pages of a shared mapping for writing, in one call (`MADV_POPULATE_WRITE`,
+    /// Linux 5.14). Older kernels refuse the advice, and the pages fault in as they are touched.
+    static func populateForWriting(_ address: UnsafeMutableRawPointer, length: Int) {
+        let populateWrite: Int32 = 23  // MADV_POPULATE_WRITE
+        _ = madvise(address, length, populateWrite)
+    }
+
     static func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
         munmap(address, length)
     }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct RingLayoutTests {
     /// The offsets are the file format: changing one means bumping the layout version.
     @Test func offsetsArePinned() {
-        #expect(RingLayout.version == 2)
+        #expect(RingLayout.version == 3)
         #expect(RingLayout.magic == 0x3130_474E_4952_4252)
         let offsets: [Int] = [RingLayout.tailOffset, RingLayout.headCacheOffset, RingLayout.headOffset, RingLayout.doorbellOffset,
                  RingLayout.heartbeatOffset, RingLayout.spilledOffset, RingLayout.droppedOffset, RingLayout.consumedOffset,
@@ -461,7 +461,8 @@ final class ManagedAtomicFlag: @unchecked Sendable {
                 payload.withUnsafeBytes { destination.copyMemory(from: $0) }
             }
         }
-        let segmentBytes = ((try? FileManager.default.attributesOfItem(atPath: writer.path + ".spill.0"))?[.size] as? Int) ?? 0
+        // The bytes its records fill (the file is allocated ahead of them).
+        let segmentBytes = Int(writer.mapping.openSpillSize.load(ordering: .relaxed))
         writer.close()
         var read: [[UInt8]] = []
         try reader.poll { read.append(Array($0.payload)) }
@@ -501,32 +502,67 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         #expect(read == payloads)
     }
 
-    /// A producer killed while writing a stored record leaves a segment cut inside it: the records
-    /// before it are delivered, the cut one is not.
+    /// A producer killed while copying a stored record into its segment has not counted it in
+    /// the ring header: the records before it are delivered, the cut one is not. A layout 2
+    /// segment (written with `write`) cut inside a record delivers the records before it too.
     @Test func aSegmentCutInsideAStoredRecordDeliversTheRecordsBeforeIt() throws {
         let directory = TemporaryDirectory("ringboard-spill")
         let writer = try Self.makeWriter(directory, capacity: 1 << 20)
         let payloads = (0..<20 as Range<UInt32>).map { Self.bulkPayload($0, length: 90_000 + Int($0)) }
         var outcomes: [RingWriter.AppendOutcome] = []
+        var countedBeforeLast: Int64 = 0
         for payload in payloads {
+            countedBeforeLast = writer.mapping.openSpillSize.load(ordering: .relaxed)
             outcomes.append(writer.append(type: Self.type, length: payload.count) { destination in
                 payload.withUnsafeBytes { destination.copyMemory(from: $0) }
             })
         }
         #expect(outcomes.last == .spilled)
-        // Cut the last segment in the middle of its last record.
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings"))
         let last = names.compactMap { $0.split(separator: ".spill.").last.flatMap { Int($0) } }.max() ?? 0
         let segment = writer.path + ".spill.\(last)"
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
-        try Data(bytes.prefix(bytes.count - 40_000)).write(to: URL(fileURLWithPath: segment))
-        // It "dies": same pid, another start time.
+        let written = writer.mapping.openSpillSize.load(ordering: .relaxed)
+        // It "dies" in the middle of copying the last record: its bytes are there, uncounted.
+        writer.mapping.openSpillSize.store(countedBeforeLast, ordering: .relaxed)
         writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
-        let reader = try RingReader(path: writer.path)
-        var read: [[UInt8]] = []
-        try reader.poll { read.append(Array($0.payload)) }
-        _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
-        #expect(read == Array(payloads.dropLast()))
+        func read() throws -> [[UInt8]] {
+            let reader = try RingReader(path: writer.path)
+            var read: [[UInt8]] = []
+            try reader.poll { read.append(Array($0.payload)) }
+            _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
+            return read
+        }
+        #expect(try read() == Array(payloads.dropLast()))
+        // Layout 2: the segment ends with its file, here inside the last record.
+        writer.mapping.storeHeader(UInt32(2), at: RingLayout.versionOffset)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
+        try Data(bytes.prefix(Int(written) - 40_000)).write(to: URL(fileURLWithPath: segment))
+        #expect(try read() == Array(payloads.dropLast()))
+    }
+
+    /// A producer that dies right after making a segment file, before any record is in it,
+    /// leaves a file of zeros (allocated ahead) or of nothing: no record comes of it, whether the
+    /// ring header names it yet or not.
+    @Test func aSegmentDiedBeforeItsFirstRecordDeliversNothing() throws {
+        for namedInHeader in [true, false] {
+            let directory = TemporaryDirectory("ringboard-spill")
+            let writer = try Self.makeWriter(directory)
+            for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
+            let reader = try RingReader(path: writer.path)
+            var values: [UInt32] = []
+            try Self.values(reader, into: &values)
+            try reader.commit()
+            _ = Self.append(writer, 200)  // the marker of segment 0, then this record in the ring
+            try Data(count: 64 << 10).write(to: URL(fileURLWithPath: writer.path + ".spill.1"))
+            if namedInHeader {
+                writer.mapping.openSpillSize.store(0, ordering: .relaxed)
+                writer.mapping.openSpill.store(2, ordering: .relaxed)
+            }
+            writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
+            try Self.values(reader, into: &values)
+            _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) }
+            #expect(values == Array(0...200), "named in the header: \(namedInHeader)")
+        }
     }
 
     /// A version 1 ring (one compressed frame per segment) is still read; a later version is refused.
@@ -553,7 +589,11 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
         let segment = writer.path + ".spill.0"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
-        bytes[bytes.count / 2] ^= 0xff
+        // Past the first ring's worth (4 KiB here), where small records are stored as they are:
+        // into the compressed frames, whose checksums catch it.
+        let written = Int(writer.mapping.openSpillSize.load(ordering: .relaxed))
+        #expect(written > 4096 + 64)
+        bytes[(4096 + written) / 2] ^= 0xff
         try Data(bytes).write(to: URL(fileURLWithPath: segment))
         let reader = try RingReader(path: writer.path)
         var values: [UInt32] = []
