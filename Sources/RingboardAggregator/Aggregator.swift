@@ -59,8 +59,11 @@ public final class Aggregator: @unchecked Sendable {
     /// While event files cannot be written, records stay in the rings (trainers spill) and
     /// nothing more is read until a flush succeeds.
     private var writesBlocked = false
-    /// The route of the last record handled (routes change only with announcements and retirement).
-    private var lastRoute: (source: String, number: UInt32, route: Route)?
+    /// The route of the last record handled, and its ring and run number (routes change only with
+    /// announcements and retirement; `nil`: look it up).
+    private var lastRoute: Route?
+    private var lastRouteSource = ""
+    private var lastRouteNumber: UInt32 = 0
     /// Batch records are decoded here, record after record, without allocating.
     private var batchRecord = BatchRecord()
     /// The checkpoint could not be saved and was given up (reported once).
@@ -131,9 +134,13 @@ public final class Aggregator: @unchecked Sendable {
             if writesBlocked { usleep(UInt32(min(timeout, .milliseconds(100)).components.attoseconds / 1_000_000_000_000)) }
             return 0
         }
+        // Batch records are decoded into one storage through the whole poll.
+        var batch = batchRecord
+        batchRecord = BatchRecord()
         let count = consumer.poll { source, record in
-            handle(source: source.name, type: record.type, payload: record.payload)
+            handle(source: source.name, type: record.type, payload: record.payload, batch: &batch)
         }
+        batchRecord = batch
         finishPoll()
         recordsHandled += count
         if count == 0 || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
@@ -174,9 +181,10 @@ public final class Aggregator: @unchecked Sendable {
         }
     }
 
-    private func handle(source: String, type: UInt16, payload: UnsafeRawBufferPointer) {
+    /// Hands one ring record to where its run goes; batch records are decoded into `batch`.
+    private func handle(source: String, type: UInt16, payload: UnsafeRawBufferPointer, batch: inout BatchRecord) {
         if type == RecordType.batch {
-            handleBatch(source: source, payload: payload)
+            handleBatch(source: source, payload: payload, record: &batch)
             return
         }
         let record: HookRecord
@@ -198,12 +206,9 @@ public final class Aggregator: @unchecked Sendable {
                 group: { (group, rank) throws(EventFileError) in try group.accept(rank: rank, record) })
     }
 
-    /// `handle` for the most frequent record, a batch hook: decoded into storage kept from
-    /// record to record.
-    private func handleBatch(source: String, payload: UnsafeRawBufferPointer) {
-        var record = batchRecord
-        batchRecord = BatchRecord()
-        defer { batchRecord = record }
+    /// `handle` for the most frequent record, a batch hook: decoded into `record`, storage kept
+    /// from record to record.
+    private func handleBatch(source: String, payload: UnsafeRawBufferPointer, record: inout BatchRecord) {
         do {
             try record.decode(payload)
         } catch {
@@ -267,10 +272,10 @@ public final class Aggregator: @unchecked Sendable {
     /// never announced.
     private func route(source: String, number: UInt32) -> Route? {
         // Record after record come from the same ring and run: skip hashing the ring's name.
-        if let last = lastRoute, last.number == number, last.source == source {
-            return last.route
+        if lastRoute != nil, lastRouteNumber == number, lastRouteSource == source {
+            return lastRoute
         } else if let found = routes[source]?[number] {
-            lastRoute = (source, number, found)
+            (lastRoute, lastRouteSource, lastRouteNumber) = (found, source, number)
             return found
         }
         invalidRecords += 1
