@@ -247,8 +247,7 @@ public final class RingWriter: @unchecked Sendable {
                         // died: it reads as many bytes of it as the header says were written.
                         mapping.openSpillSize.store(0, ordering: .releasing)
                         mapping.openSpill.store(index + 1, ordering: .releasing)
-                        state.segment = try SpillSegment.Writer(
-                            path: SpillSegment.path(ring: path, index: index), buffers: buffers, storedPrefix: Int64(mapping.capacity))
+                        state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
                         state.nextIndex += 1
                         state.reportedFallback = false
                         spilling.store(true, ordering: .relaxed)

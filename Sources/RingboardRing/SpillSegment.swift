@@ -5,29 +5,27 @@ internal import CLZ4
 
 /// Spill segments: where a producer's records go, in order, while its ring is full.
 ///
-/// A segment is one file beside the ring, `<ring>.spill.<n>`, holding LZ4 frames of records
-/// framed as in the ring: `u32 length (header included), u16 type, u16 flags, payload`. Records
-/// shorter than `storedRecordLength` go into frames of 64 KiB linked blocks, compressed, with block
-/// and content checksums. Longer ones go into frames of independent 4 MiB blocks stored as they
-/// are (LZ4's uncompressed blocks), without checksums: at that size they are bulk values that LZ4
-/// barely shrinks, and compressing or hashing them costs more than writing them. A record never
-/// spans two frames; a segment of one frame is what earlier producers wrote.
+/// A segment is one file beside the ring, `<ring>.spill.<n>`: an LZ4 frame of records framed as
+/// in the ring (`u32 length (header included), u16 type, u16 flags, payload`), each in LZ4
+/// uncompressed blocks of up to 4 MiB, without checksums (a record's completeness never rested on
+/// them: it is counted only once all its bytes are in, and validated by its reader). A spilled
+/// append is on the trainer's hot path: compressing each record cost two to four times the rest
+/// of it, so records are stored as they are. Segments of layout versions 1 and 2 hold
+/// compressed frames too (with block and content checksums), which are read as before.
 ///
 /// The producer maps the segment file and allocates it ahead of its records (`fallocate`, so a
-/// full disk is an error on append, not a fault on a store). Each record's frame bytes are copied
-/// into the mapping: they are in the file (and survive their producer) by the time the append
-/// returns, with no system call per record. The file is longer than its records; how much of it
-/// to read is in the marker record that the producer puts into the ring when the ring has room
-/// again (`RingRecordType.spillMarker`: `u64 segment, u64 records, u64 bytes`), so the consumer
-/// reads the segment exactly where its records belong in the producer's order, or, for the
-/// segment a producer was writing when it died, in the ring header ("open spill size").
-/// Segments of layout versions 1 and 2 were written with `write`, and end where their files do
-/// (their markers have no byte count).
+/// full disk is an error on append, not a fault on a store), and writes each record in place: it
+/// is in the file (and survives its producer) by the time the append returns, with no system call
+/// per record. The file is longer than its records; how much of it to read is in the marker record
+/// that the producer puts into the ring when the ring has room again
+/// (`RingRecordType.spillMarker`: `u64 segment, u64 records, u64 bytes`), so the consumer reads
+/// the segment exactly where its records belong in the producer's order, or, for the segment a
+/// producer was writing when it died, in the ring header ("open spill size"). Segments of layout
+/// versions 1 and 2 were written with `write`, and end where their files do (their markers have no
+/// byte count).
 enum SpillSegment {
     static let recordHeaderSize = 8
-    /// Records (header included) of this many bytes or more are stored uncompressed.
-    static let storedRecordLength = 64 << 10
-    /// The block size of stored frames (`LZ4F_max4MB`).
+    /// The block size of the frames (`LZ4F_max4MB`).
     static let storedBlockSize = 4 << 20
 
     static func path(ring: String, index: Int64) -> String {
@@ -37,17 +35,14 @@ enum SpillSegment {
     /// The memory segment writers work in, kept from one segment to the next.
     final class Buffers {
         let maximumRecordLength: Int
-        fileprivate var output: [UInt8]
+        /// A record longer than one block, before it is cut into blocks.
         fileprivate var record: [UInt8] = []
+        /// A frame's header or end.
+        fileprivate var output = [UInt8](repeating: 0, count: Int(LZ4F_HEADER_SIZE_MAX) + 16)
 
         /// - Parameter maximumRecordLength: The longest record (its header included).
         init(maximumRecordLength: Int) {
             self.maximumRecordLength = maximumRecordLength
-            var preferences = Writer.preferences(.compressed)
-            let blocks = maximumRecordLength / SpillSegment.storedBlockSize + 1
-            // One record, compressed or stored, after the end of one frame and the start of another.
-            output = [UInt8](repeating: 0, count: 2 * Int(LZ4F_HEADER_SIZE_MAX) + 16
-                                 + max(LZ4F_compressBound(maximumRecordLength, &preferences), maximumRecordLength + 4 * blocks))
         }
     }
 
@@ -58,7 +53,7 @@ enum SpillSegment {
         private var context: OpaquePointer?
         private let buffers: Buffers
         private(set) var records: Int64 = 0
-        /// Bytes of whole records (and frame headers and ends) in the file.
+        /// Bytes of whole records (and the frame's header and end) in the file.
         private(set) var bytes: Int64 = 0
         /// The file mapped: `window` bytes of address space, of which the first `allocated` are
         /// allocated in the file (only those are touched: a store past the file's end would fault).
@@ -70,20 +65,12 @@ enum SpillSegment {
         /// The first allocation; each later one doubles the file, up to `largestGrowth` more.
         static let firstAllocation = 256 << 10
         static let largestGrowth = 64 << 20
-        /// The kind of the open frame.
-        private var frame: Frame?
-        /// The bytes at the start of the segment where every record is stored: a burst that
-        /// outruns the consumer for a moment costs a copy per record, and only a segment that
-        /// keeps growing (a consumer that is down) is compressed.
-        private let storedPrefix: Int64
+        /// The frame is begun (its header written) and not yet ended.
+        private var frameOpen = false
 
-        fileprivate enum Frame { case compressed, stored }
-
-        /// - Parameter storedPrefix: See `storedPrefix`; producers give their ring's capacity.
-        init(path: String, buffers: Buffers, storedPrefix: Int64) throws(RingError) {
+        init(path: String, buffers: Buffers) throws(RingError) {
             self.path = path
             self.buffers = buffers
-            self.storedPrefix = storedPrefix
             do {
                 descriptor = try FileDescriptor.open(
                     FilePath(path), .readWrite, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -103,23 +90,13 @@ enum SpillSegment {
             try? descriptor.close()
         }
 
-        fileprivate static func preferences(_ frame: Frame) -> LZ4F_preferences_t {
+        private static var preferences: LZ4F_preferences_t {
             var preferences = LZ4F_preferences_t()
             preferences.autoFlush = 1
-            switch frame {
-            case .compressed:
-                preferences.frameInfo.blockSizeID = LZ4F_max64KB
-                preferences.frameInfo.blockMode = LZ4F_blockLinked
-                preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
-                preferences.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
-            case .stored:
-                // Stored frames go without checksums: a record's completeness never rested on
-                // them (it is handed out only once all its bytes are in, and validated by its reader).
-                preferences.frameInfo.blockSizeID = LZ4F_max4MB
-                preferences.frameInfo.blockMode = LZ4F_blockIndependent
-                preferences.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum
-                preferences.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum
-            }
+            preferences.frameInfo.blockSizeID = LZ4F_max4MB
+            preferences.frameInfo.blockMode = LZ4F_blockIndependent
+            preferences.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum
+            preferences.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum
             return preferences
         }
 
@@ -127,52 +104,40 @@ enum SpillSegment {
         func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
             let total = SpillSegment.recordHeaderSize + length
             precondition(total <= buffers.maximumRecordLength, "record of \(total) bytes exceeds \(buffers.maximumRecordLength)")
-            let kind: Frame = total >= SpillSegment.storedRecordLength || bytes < storedPrefix ? .stored : .compressed
-            // The frame switch and the record go out in one write.
-            var written = 0
-            if frame != kind {
-                written = try endFrame(at: 0)
-                var preferences = Writer.preferences(kind)
-                let begun = buffers.output.withUnsafeMutableBytes {
-                    LZ4F_compressBegin(context, $0.baseAddress! + written, $0.count - written, &preferences)
-                }
+            if !frameOpen {
+                var preferences = Writer.preferences
+                let begun = buffers.output.withUnsafeMutableBytes { LZ4F_compressBegin(context, $0.baseAddress!, $0.count, &preferences) }
                 guard LZ4F_isError(begun) == 0 else { throw .spill(path: path, reason: "LZ4F_compressBegin failed") }
-                written += begun
-                frame = kind
+                try writeOutput(begun)
+                frameOpen = true
             }
-            if kind == .stored && total <= SpillSegment.storedBlockSize {
+            let blocks = (total + SpillSegment.storedBlockSize - 1) / SpillSegment.storedBlockSize
+            let end = Int(bytes) + total + 4 * blocks
+            if end > allocated { try allocate(atLeast: end) }
+            let destination = UnsafeMutableRawBufferPointer(start: mapped! + Int(bytes), count: end - Int(bytes))
+            if blocks == 1 {
                 // One uncompressed block (its length with the top bit set), the record written in place.
-                let start = written
-                buffers.output.withUnsafeMutableBytes { bytes in
-                    bytes.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, toByteOffset: start, as: UInt32.self)
-                    Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: bytes[(start + 4)..<(start + 4 + total)]),
-                                       type: type, flags: flags, write)
-                }
-                written += 4 + total
+                destination.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, as: UInt32.self)
+                Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: destination[4...]), type: type, flags: flags, write)
             } else {
                 if buffers.record.count < total { buffers.record = [UInt8](repeating: 0, count: total) }
-                buffers.record.withUnsafeMutableBytes { bytes in
-                    Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<total]), type: type, flags: flags, write)
+                buffers.record.withUnsafeMutableBytes { record in
+                    Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: record[0..<total]), type: type, flags: flags, write)
+                    Writer.storeBlocks(UnsafeRawBufferPointer(rebasing: record[0..<total]), into: destination)
                 }
-                let start = written
-                let appended = buffers.record.withUnsafeBytes { source in
-                    buffers.output.withUnsafeMutableBytes { destination in
-                        kind == .compressed
-                            ? LZ4F_compressUpdate(context, destination.baseAddress! + start, destination.count - start, source.baseAddress, total, nil)
-                            : Writer.storeBlocks(UnsafeRawBufferPointer(rebasing: source[0..<total]),
-                                                 into: UnsafeMutableRawBufferPointer(rebasing: destination[start...]))
-                    }
-                }
-                guard LZ4F_isError(appended) == 0 else { throw .spill(path: path, reason: "LZ4F_compressUpdate failed") }
-                written += appended
             }
-            try writeOutput(written)
+            // Counted once every byte is in: a producer that dies before this never appended it.
+            bytes = Int64(end)
             records += 1
         }
 
-        /// Ends the open frame (its end mark, and its content checksum if it has one).
+        /// Ends the frame (its end mark).
         func finish() throws(RingError) {
-            try writeOutput(try endFrame(at: 0))
+            guard frameOpen else { return }
+            let written = buffers.output.withUnsafeMutableBytes { LZ4F_compressEnd(context, $0.baseAddress!, $0.count, nil) }
+            guard LZ4F_isError(written) == 0 else { throw .spill(path: path, reason: "LZ4F_compressEnd failed") }
+            frameOpen = false
+            try writeOutput(written)
         }
 
         /// A record's header, then its payload from `write`.
@@ -185,8 +150,8 @@ enum SpillSegment {
             write(UnsafeMutableRawBufferPointer(rebasing: bytes[SpillSegment.recordHeaderSize...]))
         }
 
-        /// `source` as uncompressed blocks of at most `storedBlockSize` bytes; returns the bytes written.
-        private static func storeBlocks(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        /// `source` as uncompressed blocks of at most `storedBlockSize` bytes.
+        private static func storeBlocks(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) {
             var (read, written) = (0, 0)
             while read < source.count {
                 let count = min(SpillSegment.storedBlockSize, source.count - read)
@@ -195,16 +160,6 @@ enum SpillSegment {
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[read..<(read + count)]))
                 (read, written) = (read + count, written + 4 + count)
             }
-            return written
-        }
-
-        /// Ends the open frame into the output at `offset`, returning the bytes it took.
-        private func endFrame(at offset: Int) throws(RingError) -> Int {
-            guard frame != nil else { return 0 }
-            let written = buffers.output.withUnsafeMutableBytes { LZ4F_compressEnd(context, $0.baseAddress! + offset, $0.count - offset, nil) }
-            guard LZ4F_isError(written) == 0 else { throw .spill(path: path, reason: "LZ4F_compressEnd failed") }
-            frame = nil
-            return written
         }
 
         /// Copies the first `count` bytes of the output into the file, allocating more of it first

@@ -470,15 +470,15 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         return (read, writer.spilledCount, segmentBytes)
     }
 
-    /// Large records spill stored (uncompressed), small ones compressed, in frames of their kind
-    /// one after another in the same segment: every byte and the order survive.
-    @Test func storedAndCompressedRecordsShareASegmentInOrder() throws {
+    /// Records of every size spill stored, one after another in the same segment: every byte and
+    /// the order survive.
+    @Test func recordsOfEverySizeShareASegmentInOrder() throws {
         var payloads: [[UInt8]] = []
         for number in 0..<40 as Range<UInt32> {
             switch number % 4 {
-            case 0, 1: payloads.append(Self.bulkPayload(number, length: 100_000))  // stored: 64 KiB and more
+            case 0, 1: payloads.append(Self.bulkPayload(number, length: 100_000))
             case 2: payloads.append(Array(repeating: UInt8(number), count: 40))
-            default: payloads.append(Self.bulkPayload(number, length: 65_536 - 8 - 1))  // just below: compressed
+            default: payloads.append(Self.bulkPayload(number, length: 65_536 - 8 - 1))
             }
         }
         let (read, spilled, segmentBytes) = try Self.roundTrip(payloads, capacity: 1 << 20)
@@ -589,11 +589,12 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         for value in 0..<200 { _ = Self.append(writer, UInt32(value)) }
         let segment = writer.path + ".spill.0"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
-        // Past the first ring's worth (4 KiB here), where small records are stored as they are:
-        // into the compressed frames, whose checksums catch it.
+        // A block length in the middle of the segment (records are stored as they are, without
+        // checksums, as in the ring: damage to their framing is what is caught).
         let written = Int(writer.mapping.openSpillSize.load(ordering: .relaxed))
-        #expect(written > 4096 + 64)
-        bytes[(4096 + written) / 2] ^= 0xff
+        let frameHeader = 7, block = 4 + 8 + 40
+        #expect(written > frameHeader + 3 * block)
+        bytes[frameHeader + (written - frameHeader) / block / 2 * block + 2] ^= 0x7f
         try Data(bytes).write(to: URL(fileURLWithPath: segment))
         let reader = try RingReader(path: writer.path)
         var values: [UInt32] = []
