@@ -510,9 +510,7 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         let writer = try Self.makeWriter(directory, capacity: 1 << 20)
         let payloads = (0..<20 as Range<UInt32>).map { Self.bulkPayload($0, length: 90_000 + Int($0)) }
         var outcomes: [RingWriter.AppendOutcome] = []
-        var countedBeforeLast: Int64 = 0
         for payload in payloads {
-            countedBeforeLast = writer.mapping.openSpillSize.load(ordering: .relaxed)
             outcomes.append(writer.append(type: Self.type, length: payload.count) { destination in
                 payload.withUnsafeBytes { destination.copyMemory(from: $0) }
             })
@@ -522,7 +520,9 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         let last = names.compactMap { $0.split(separator: ".spill.").last.flatMap { Int($0) } }.max() ?? 0
         let segment = writer.path + ".spill.\(last)"
         let written = writer.mapping.openSpillSize.load(ordering: .relaxed)
-        // It "dies" in the middle of copying the last record: its bytes are there, uncounted.
+        // It "dies" in the middle of copying the last record: its bytes are there (its block
+        // header, its record header, its payload), uncounted.
+        let countedBeforeLast = written - Int64(4 + 8 + payloads.last!.count)
         writer.mapping.openSpillSize.store(countedBeforeLast, ordering: .relaxed)
         writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
         func read() throws -> [[UInt8]] {
