@@ -315,7 +315,7 @@ final class RunState {
         let slots: [Int32]
         /// Where `size` is (-1: nowhere).
         let sizeIndex: Int
-        /// The positions written to each file and their tags (in `tags`).
+        /// The positions written to each file and their tags (in the run's `batchTags`).
         let trainPositions: [Int32], trainTags: [Int32]
         let validationPositions: [Int32], validationTags: [Int32]
         /// The first scalar written goes to `validation/`.
