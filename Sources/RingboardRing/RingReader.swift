@@ -345,9 +345,10 @@ public final class RingReader {
         return true
     }
 
-    /// Delivers the records of spill segments the producer never ended with a marker (it died,
-    /// or closed while the ring was full). Call once the ring is drained and the producer is gone
-    /// or closed: those segments hold its last records, after everything in the ring.
+    /// Delivers the records of the oldest spill segment the producer never ended with a marker
+    /// (it died, or closed while the ring was full); call again while `hasUnmarkedSpill`. Call
+    /// once the ring is drained and the producer is gone or closed: those segments hold its last
+    /// records, after everything in the ring.
     ///
     /// - Parameter handler: Called with each record.
     /// - Returns: The number of records delivered.
@@ -357,17 +358,24 @@ public final class RingReader {
         let committed = mapping.spillCommitted.load(ordering: .acquiring)
         let delivered = Set(deliveredSegments.map(\.index))
         var count = 0
+        // One segment per call, so that the consumer takes the rings' in turn.
         for index in unmarkedSegmentIndexes() where index >= committed && !delivered.contains(index) {
             let segmentPath = SpillSegment.path(ring: path, index: index)
             // Layout 3: the segment the producer was writing is allocated beyond its records, and
-            // the header says how much of it they fill. Only that segment lacks a marker; another
-            // (none is expected) holds no record that was ever appended.
+            // the header says how much of it they fill; the header names it before its file is
+            // made. Segments before it were sealed: cut to their records, read to their end.
             var length: Int64?
             if version >= 3 {
-                length = mapping.openSpill.load(ordering: .acquiring) == index + 1 ? mapping.openSpillSize.load(ordering: .acquiring) : 0
+                let open = mapping.openSpill.load(ordering: .acquiring) - 1
+                if index == open {
+                    length = mapping.openSpillSize.load(ordering: .acquiring)
+                } else if index > open {
+                    length = 0  // not named yet: nothing in it was ever appended
+                }
             }
             count += Int(try deliverSegment(segmentPath, position: readPosition, length: length, handler))
             deliveredSegments.append((readPosition, index, segmentPath))
+            break
         }
         recordsRead += Int64(count)
         return count

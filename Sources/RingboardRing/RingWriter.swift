@@ -55,6 +55,9 @@ public final class RingWriter: @unchecked Sendable {
 
     private struct SpillState {
         var segment: SpillSegment.Writer?
+        /// Segments that reached `sealedSize` while the ring stayed full, sealed (cut to their
+        /// records) and waiting, in order, for their markers.
+        var sealed: [(index: Int64, records: Int64, bytes: Int64)] = []
         /// The segment writers' memory, made at the first spill and kept.
         var buffers: SpillSegment.Buffers?
         var nextIndex: Int64 = 0
@@ -234,9 +237,21 @@ public final class RingWriter: @unchecked Sendable {
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
         case .spill:
             let spilled = withSpillState { state -> AppendOutcome? in
-                if state.segment != nil { endSegmentIfRoom(&state) }
+                if state.segment != nil || !state.sealed.isEmpty { endSegmentIfRoom(&state) }
+                if let segment = state.segment, segment.bytes >= RingWriter.sealedSize {
+                    // A long spell of a full ring goes into segments of bounded size, so that the
+                    // consumer takes them one at a time, in turn with other rings.
+                    do {
+                        try segment.seal()
+                    } catch {
+                        state.lastError = error as? RingError
+                        return nil
+                    }
+                    state.sealed.append((state.nextIndex - 1, segment.records, segment.bytes))
+                    state.segment = nil
+                }
                 if state.segment == nil {
-                    if case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
+                    if state.sealed.isEmpty, case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
                         return .ring(position: position)
                     }
                     do {
@@ -274,7 +289,7 @@ public final class RingWriter: @unchecked Sendable {
             var attempt = 0
             while withSpillState({ state in
                 endSegmentIfRoom(&state)
-                return state.segment != nil
+                return state.segment != nil || !state.sealed.isEmpty
             }) {
                 attempt += 1
                 usleep(UInt32(min(1000, 1 << min(attempt, 10))))
@@ -301,21 +316,37 @@ public final class RingWriter: @unchecked Sendable {
         spillLock.withLock { _ in body(&spillState) }
     }
 
-    /// Ends the open spill segment with a marker in the ring, if the ring has room for it.
+    /// Puts the markers of the sealed segments, then of the open one (ending it), into the ring,
+    /// in order, as far as the ring has room for them.
     private func endSegmentIfRoom(_ state: inout SpillState) {
-        guard let segment = state.segment else { return }
-        let index = state.nextIndex - 1
-        let (records, bytes) = (segment.records, segment.bytes)
+        while let first = state.sealed.first {
+            guard mark(first.index, records: first.records, bytes: first.bytes) else { return }
+            state.sealed.removeFirst()
+        }
+        guard let segment = state.segment else {
+            spilling.store(false, ordering: .relaxed)
+            return
+        }
+        guard mark(state.nextIndex - 1, records: segment.records, bytes: segment.bytes) else { return }
+        try? segment.finish()
+        state.segment = nil
+        spilling.store(false, ordering: .relaxed)
+    }
+
+    /// A marker record for segment `index`, if the ring has room for it.
+    private func mark(_ index: Int64, records: Int64, bytes: Int64) -> Bool {
         let marked = tryClaimRing(type: RingRecordType.spillMarker, flags: 0, length: 24) { payload in
             payload.storeBytes(of: index.littleEndian, as: Int64.self)
             payload.storeBytes(of: records.littleEndian, toByteOffset: 8, as: Int64.self)
             payload.storeBytes(of: bytes.littleEndian, toByteOffset: 16, as: Int64.self)
         }
-        guard case .appended = marked else { return }
-        try? segment.finish()
-        state.segment = nil
-        spilling.store(false, ordering: .relaxed)
+        if case .appended = marked { return true }
+        return false
     }
+
+    /// The size at which a spill segment is sealed and the next one begun while the ring stays
+    /// full.
+    static let sealedSize: Int64 = 4 << 20
 
     /// Waits for room: spins briefly, then sleeps on the ring's space doorbell, which the
     /// consumer rings when it commits (with a 10 ms timeout, so a consumer that died cannot leave

@@ -131,6 +131,17 @@ enum SpillSegment {
             records += 1
         }
 
+        /// Ends the frame and cuts the file to what it holds, so that it reads whole to its end
+        /// without a length: a segment sealed before its marker is in the ring.
+        func seal() throws(RingError) {
+            try finish()
+            if case .failure(let error) = Syscalls.truncate(descriptor, Int(bytes)) {
+                throw .systemCall("ftruncate", path: path, error)
+            }
+            if let mapped { Syscalls.unmap(mapped, length: window) }
+            (mapped, window, allocated) = (nil, 0, 0)
+        }
+
         /// Ends the frame (its end mark).
         func finish() throws(RingError) {
             guard frameOpen else { return }

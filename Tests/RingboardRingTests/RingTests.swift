@@ -407,7 +407,7 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         }
         writer.close()
         try Self.values(reader, into: &values)
-        _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) }
+        while reader.hasUnmarkedSpill { _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) } }
         #expect(values == Array(0..<next))
     }
 
@@ -466,7 +466,7 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         writer.close()
         var read: [[UInt8]] = []
         try reader.poll { read.append(Array($0.payload)) }
-        _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
+        while reader.hasUnmarkedSpill { _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) } }
         return (read, writer.spilledCount, segmentBytes)
     }
 
@@ -529,7 +529,7 @@ final class ManagedAtomicFlag: @unchecked Sendable {
             let reader = try RingReader(path: writer.path)
             var read: [[UInt8]] = []
             try reader.poll { read.append(Array($0.payload)) }
-            _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) }
+            while reader.hasUnmarkedSpill { _ = try reader.pollUnmarkedSpill { read.append(Array($0.payload)) } }
             return read
         }
         #expect(try read() == Array(payloads.dropLast()))
@@ -560,8 +560,41 @@ final class ManagedAtomicFlag: @unchecked Sendable {
             }
             writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
             try Self.values(reader, into: &values)
-            _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) }
+            while reader.hasUnmarkedSpill { _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) } }
             #expect(values == Array(0...200), "named in the header: \(namedInHeader)")
+        }
+    }
+
+    /// A long spell of a full ring goes into several segments of bounded size: once the ring has
+    /// room their markers follow one another, in order; a producer that dies meanwhile leaves them
+    /// all without markers, and they are read one per call, in order.
+    @Test func aLongSpillIsCutIntoSegmentsReadInOrder() throws {
+        for dies in [false, true] {
+            let directory = TemporaryDirectory("ringboard-spill")
+            let writer = try Self.makeWriter(directory)
+            let count = 200_000  // 52 bytes each in a segment: more than two segments' worth
+            for value in 0..<count { _ = Self.append(writer, UInt32(value)) }
+            let segments = try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).filter { $0.contains(".spill.") }
+            #expect(segments.count >= 3, "\(segments)")
+            let reader = try RingReader(path: writer.path)
+            var values: [UInt32] = []
+            try Self.values(reader, into: &values)
+            if dies {
+                writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
+                var calls = 0
+                while reader.hasUnmarkedSpill {
+                    _ = try reader.pollUnmarkedSpill { values.append($0.payload.load(as: UInt32.self)) }
+                    calls += 1
+                }
+                #expect(calls == segments.count)
+                #expect(values == Array(0..<UInt32(count)))
+            } else {
+                try reader.commit()
+                _ = Self.append(writer, UInt32(count))  // the markers, then this record in the ring
+                try Self.values(reader, into: &values)
+                #expect(!reader.hasUnmarkedSpill)
+                #expect(values == Array(0...UInt32(count)))
+            }
         }
     }
 

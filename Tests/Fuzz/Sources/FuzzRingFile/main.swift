@@ -26,10 +26,11 @@ func drain(_ reader: RingReader) {
         }
         if reader.isDrained || !reader.skipTornClaim() { break }
     }
-    if reader.isDrained && reader.hasUnmarkedSpill {
-        _ = try? reader.pollUnmarkedSpill { record in
+    // One segment per call; a damaged one stops it.
+    for _ in 0..<16 where reader.isDrained && reader.hasUnmarkedSpill {
+        guard (try? reader.pollUnmarkedSpill({ record in
             _ = try? HookRecord(type: record.type, payload: record.payload)
-        }
+        })) != nil else { break }
     }
     _ = reader.producerClosed
     _ = reader.lag
