@@ -68,7 +68,8 @@ import Testing
     @Test func queuedMeanHooksSurviveARestart() throws {
         let directory = TemporaryDirectory("ringboard-restart")
         let epochs = 3
-        let reference = try TrainerHarness.uninterruptedRun(directory.appending("reference"), policy: "mean", procs: 2, epochs: epochs)
+        let reference = try TrainerHarness.uninterruptedRun(directory.appending("reference"), policy: "mean", procs: 2, epochs: epochs,
+                                                            trainersFirst: true)
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let first = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
         let rank0 = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "mean", epochs: epochs, rings: rings)

@@ -38,13 +38,19 @@ enum TrainerHarness {
         return aggregator
     }
 
-    static func uninterruptedRun(_ root: String, policy: String, procs: Int, epochs: Int, ringCapacity: Int? = nil) throws -> [String: [Event]] {
+    /// - Parameter trainersFirst: Run the trainers to their end before the aggregator starts (their
+    ///   rings wait for it): for runs so short that one rank could finish, and the aggregator go
+    ///   idle and exit, before another rank has begun.
+    static func uninterruptedRun(
+        _ root: String, policy: String, procs: Int, epochs: Int, ringCapacity: Int? = nil, trainersFirst: Bool = false
+    ) throws -> [String: [Event]] {
         let rings = root + "/rings", logs = root + "/logs"
-        let aggregator = try startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
+        let early = trainersFirst ? nil : try startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
         let trainers = try (0..<procs).map { rank in
             try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
         }
         for trainer in trainers { trainer.waitUntilExit() }
+        let aggregator = try early ?? startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
         aggregator.waitUntilExit()
         #expect(aggregator.terminationStatus == 0)
         return try eventStreams(logs)
