@@ -345,8 +345,10 @@ public final class RingWriter: @unchecked Sendable {
     }
 
     /// The size at which a spill segment is sealed and the next one begun while the ring stays
-    /// full.
-    static let sealedSize: Int64 = 4 << 20
+    /// full. The consumer reads a segment whole: under `.mean` a rank's segment waits, queued,
+    /// for the other ranks' hooks of the same steps, so a smaller segment keeps those queues in
+    /// cache (4 MiB queued tens of thousands of hooks per rank).
+    static let sealedSize: Int64 = 1 << 20
 
     /// Waits for room: spins briefly, then sleeps on the ring's space doorbell, which the
     /// consumer rings when it commits (with a 10 ms timeout, so a consumer that died cannot leave
