@@ -199,7 +199,6 @@ final class MeanGroup {
                 }
                 participants.append(rank)
             }
-            logs.removeAll()
             if !mergeAligned(queues, participants, &layout, into: &logs) {
                 logs = run.slotLogs(MeanGroup.merge(participants.map { run.namedLogs(queues[$0].firstLogs.slotLogs) }))
             }
@@ -220,6 +219,9 @@ final class MeanGroup {
         var sizeIndex = -1
         /// Which positions are the metric `batch`.
         var isBatch: [Bool] = []
+        /// The merged hook's slots: `slots`, then `size` when the hooks have none (and there are
+        /// several); one array step after step, so the run compares it with its own at once.
+        var merged: [Int32] = []
     }
 
     /// `merge` for the usual case, every rank reporting the same names in the same order:
@@ -235,31 +237,36 @@ final class MeanGroup {
             layout.distinct = Set(layout.slots).count == count
             layout.sizeIndex = layout.slots.firstIndex { run.isSize($0) } ?? -1
             layout.isBatch = layout.slots.map { run.isBatch($0) }
+            layout.merged = []
         }
         guard layout.distinct else { return false }
         for position in 1..<participants.count where !queues[participants[position]].firstSlotsEqual(layout.slots) { return false }
         let sizeIndex = layout.sizeIndex
+        // TF 2.0 counts a missing size as 1 per batch: the merged batch carries the sum.
+        let addsSize = sizeIndex < 0 && participants.count > 1
+        if layout.merged.count != count + (addsSize ? 1 : 0) {
+            if addsSize && sizeSlot < 0 { sizeSlot = run.slot(named: "size") }
+            layout.merged = layout.slots + (addsSize ? [sizeSlot] : [])
+        }
+        if result.slots != layout.merged { result = SlotLogs(slots: layout.merged, values: Array(repeating: 0, count: layout.merged.count)) }
         // Each rank's weight is its size, or 1 without one; summed in rank order, as `merge` sums.
         var totalWeight = 0.0
         for rank in participants { totalWeight += sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1 }
-        for index in 0..<count {
-            let slot = layout.slots[index]
-            if index == sizeIndex {
-                result.append(slot, totalWeight)
-            } else if layout.isBatch[index] {
-                result.append(slot, queues[0].firstValue(index))
-            } else {
-                var total = 0.0
-                for rank in participants {
-                    total += (sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1) * queues[rank].firstValue(index)
+        result.withValues { values in
+            for index in 0..<count {
+                if index == sizeIndex {
+                    values[index] = totalWeight
+                } else if layout.isBatch[index] {
+                    values[index] = queues[0].firstValue(index)
+                } else {
+                    var total = 0.0
+                    for rank in participants {
+                        total += (sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1) * queues[rank].firstValue(index)
+                    }
+                    values[index] = total / totalWeight
                 }
-                result.append(slot, total / totalWeight)
             }
-        }
-        if sizeIndex < 0 && participants.count > 1 {
-            // TF 2.0 counts a missing size as 1 per batch: the merged batch carries the sum.
-            if sizeSlot < 0 { sizeSlot = run.slot(named: "size") }
-            result.append(sizeSlot, totalWeight)
+            if addsSize { values[count] = totalWeight }
         }
         return true
     }
@@ -535,8 +542,10 @@ struct RankQueue {
         let count = record.count
         for index in 0..<count where Int(record.metrics[index]) >= table.count { return false }
         if logsCount + count > slots.count {
-            slots.append(contentsOf: repeatElement(0, count: logsCount + count - slots.count))
-            values.append(contentsOf: repeatElement(0, count: logsCount + count - values.count))
+            // Grown by half at a time, not a hook's worth: a rank running ahead queues thousands.
+            let grown = max(logsCount + count, slots.count + slots.count / 2, 64)
+            slots.append(contentsOf: repeatElement(0, count: grown - slots.count))
+            values.append(contentsOf: repeatElement(0, count: grown - values.count))
         }
         var end = logsCount
         slots.withUnsafeMutableBufferPointer { slots in
