@@ -435,13 +435,14 @@ final class RunState {
     /// Every weight of every layer as a histogram (and an image with `write_images`), in `train/`.
     private func writeWeights(epoch: Int64) throws(EventFileError) {
         guard let model else { return }
-        var values: [Summary.Value] = []
+        // In the order Keras writes them: each weight's histogram, then its images.
+        var summaries: [WeightSummary] = []
         for layer in model.layers {
             for weight in layer.weights {
                 let tag = RunState.tag(weight.name.replacingOccurrences(of: ":", with: "_"))
                 do {
                     let histogram = try Histogram.tensorFlow(weight.values, tag: tag)
-                    values.append(Summary.Value(tag: tag, kind: .histogram(histogram)))
+                    summaries.append(.value(Summary.Value(tag: tag, kind: .histogram(histogram))))
                 } catch {
                     // Only this histogram is skipped; the weight's image is still written.
                     skippedHistograms += 1
@@ -449,8 +450,8 @@ final class RunState {
                 }
                 if arguments.writeImages {
                     do {
-                        if let images = try WeightImage.summaryValues(name: tag, shape: weight.shape, values: weight.values) {
-                            values += images
+                        if let images = try WeightImage.images(name: tag, shape: weight.shape, values: weight.values) {
+                            summaries += images.map { .image($0) }
                         }
                     } catch {
                         logger.warning("weight image skipped", metadata: ["run": "\(directory)", "tag": "\(tag)", "reason": "\(error)"])
@@ -458,11 +459,33 @@ final class RunState {
                 }
             }
         }
-        guard !values.isEmpty else { return }
+        guard !summaries.isEmpty else { return }
         let now = EventFileWriter.currentWallTime()
-        for value in values {
-            try writer("train").append(Event(wallTime: now, step: epoch, what: .summary(Summary(values: [value]))))
+        let writer = try writer("train")
+        for summary in summaries {
+            switch summary {
+            case .value(let value):
+                try writer.append(Event(wallTime: now, step: epoch, what: .summary(Summary(values: [value]))))
+            case .image(let image):
+                // PNG encoding (filtering and deflate) is most of an image's cost: it is done on
+                // the writer's encoding thread while this one goes on to the next hooks.
+                let (logger, directory) = (self.logger, self.directory)
+                try writer.appendDeferred {
+                    do {
+                        return Event(wallTime: now, step: epoch, what: .summary(Summary(values: [try image.summaryValue()])))
+                    } catch {
+                        logger.warning("weight image skipped", metadata: ["run": "\(directory)", "tag": "\(image.tag)", "reason": "\(error)"])
+                        return nil
+                    }
+                }
+            }
         }
+    }
+
+    /// A summary of a weight: made, or an image still to encode.
+    private enum WeightSummary {
+        case value(Summary.Value)
+        case image(ImageSummary.Image)
     }
 
     /// A summary name as TF 2.0's `clean_tag` cleans it (`re.sub(r'[^-/\w\.]', '_', name)`,

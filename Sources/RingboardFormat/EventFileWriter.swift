@@ -52,6 +52,11 @@ public final class EventFileWriter: @unchecked Sendable {
 
     private struct Staged: ~Copyable {
         var scalars: [StagedScalar] = []
+        /// Events staged behind a deferred one (`appendDeferred`), each to be encoded after the
+        /// first `at` scalars of `scalars`.
+        var events: [(at: Int, event: StagedEvent)] = []
+        /// The encoding job is waiting for deferred events: appends wait behind them here too.
+        var deferredInFlight = false
         /// The tags the scalars name (the latest table `appendScalars` was given).
         var table: [ScalarTag] = []
         /// An encoding job is queued.
@@ -59,6 +64,37 @@ public final class EventFileWriter: @unchecked Sendable {
         /// As `State.closed`, for `appendScalars`.
         var closed = false
     }
+
+    /// An event waiting in `Staged`: being made on `making`, or encoded already.
+    private enum StagedEvent {
+        case deferred(DeferredEvent)
+        case encoded([UInt8])
+    }
+
+    /// An event `appendDeferred` has `making` make.
+    private final class DeferredEvent: @unchecked Sendable {
+        /// Left once `event` is set.
+        private let made = DispatchGroup()
+        private var event: Event?
+
+        init(_ make: @escaping @Sendable () -> Event?, then done: @escaping @Sendable () -> Void) {
+            made.enter()
+            EventFileWriter.making.async {
+                self.event = make()
+                self.made.leave()
+                done()
+            }
+        }
+
+        /// The event, once made (waits for it).
+        var result: Event? {
+            made.wait()
+            return event
+        }
+    }
+
+    /// Where deferred events are made: several at a time, one per core at most.
+    private static let making = DispatchQueue(label: "ringboard.event-making", qos: .userInitiated, attributes: .concurrent)
 
     fileprivate struct StagedScalar {
         var tag: Int32
@@ -219,7 +255,50 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError.closed` after `close()`. A failed write of the buffer is not an
     ///   error of the append: the event stays buffered and `flush()` reports the failure.
     public func append(_ event: Event) throws(EventFileError) {
+        if try stageBehindDeferred({ event.encode(into: &$0) }) { return }
         try appendRecord { event.encode(into: &$0) }
+    }
+
+    /// Appends the event `make` returns (none when it returns `nil`), made on another thread
+    /// while the caller goes on: for an event that is costly to make (a PNG image, say). Several
+    /// are made at a time (of this writer and others), each keeping its place among the appends,
+    /// which wait behind it until it is made; `flush()`, `sync()`, `close()` and `pendingBytes`
+    /// wait for it.
+    ///
+    /// - Parameter make: Makes the event, once, on another thread. It must not use this writer.
+    /// - Throws: `EventFileError.closed` after `close()`.
+    public func appendDeferred(_ make: @escaping @Sendable () -> Event?) throws(EventFileError) {
+        try staged.withLock { (staged: inout Staged) throws(EventFileError) in
+            guard !staged.closed else { throw .closed(path: path) }
+            // Once made, the encoding thread writes it (and what waits behind it).
+            staged.events.append((staged.scalars.count, .deferred(DeferredEvent(make) { self.scheduleEncoding() })))
+        }
+    }
+
+    /// Queues an encoding job unless one is queued.
+    private func scheduleEncoding() {
+        let schedule = staged.withLock { staged in
+            guard !staged.scheduled else { return false }
+            staged.scheduled = true
+            return true
+        }
+        if schedule { EventFileWriter.encoding.async { self.encodeStaged() } }
+    }
+
+    /// While a deferred event is staged or being waited for, stages the event `encode` encodes
+    /// behind it, so that the caller need not wait for the writer's lock meanwhile (taking the
+    /// lock would keep it in order too, only later). `false`, staging nothing, otherwise.
+    private func stageBehindDeferred(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) -> Bool {
+        guard staged.withLock({ !$0.events.isEmpty || $0.deferredInFlight }) else { return false }
+        var buffer = WireBuffer(capacity: 256)
+        encode(&buffer)
+        let bytes = buffer.bytes
+        try staged.withLock { (staged: inout Staged) throws(EventFileError) in
+            guard !staged.closed else { throw .closed(path: path) }
+            staged.events.append((staged.scalars.count, .encoded(bytes)))
+        }
+        scheduleEncoding()
+        return true
     }
 
     /// Appends an event holding one `simple_value` scalar. Allocates nothing once the buffer has
@@ -232,6 +311,7 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   - wallTime: Seconds since the Unix epoch.
     /// - Throws: `EventFileError.closed` as `append(_:)` does.
     public func appendScalar(tag: String, value: Float, step: Int64, wallTime: Double) throws(EventFileError) {
+        if try stageBehindDeferred({ Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }) { return }
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
 
@@ -319,16 +399,21 @@ public final class EventFileWriter: @unchecked Sendable {
     private func encodeStaged(_ state: inout State, closing: Bool = false) {
         var scalars = state.encoding
         state.encoding = []
+        var events: [(at: Int, event: StagedEvent)] = []
         let table = staged.withLock { staged in
             swap(&scalars, &staged.scalars)
+            swap(&events, &staged.events)
+            // Appends meanwhile stage behind the events waited for, not wait for the lock.
+            if events.contains(where: { if case .deferred = $0.event { true } else { false } }) { staged.deferredInFlight = true }
             if closing { staged.closed = true }
             return staged.table
         }
         defer {
             scalars.removeAll(keepingCapacity: true)
             state.encoding = scalars
+            if !events.isEmpty { staged.withLock { $0.deferredInFlight = false } }
         }
-        guard !scalars.isEmpty, !state.closed else { return }
+        guard !scalars.isEmpty || !events.isEmpty, !state.closed else { return }
         if state.buffer.isEmpty {
             state.pendingSince = .now()
             if !state.timerArmed {
@@ -336,11 +421,26 @@ public final class EventFileWriter: @unchecked Sendable {
                 armTimer(after: options.flushDelay)
             }
         }
-        for scalar in scalars {
+        var nextEvent = 0
+        // The events due before scalar `position`, in order (waiting for each deferred one).
+        func encodeEvents(before position: Int, _ buffer: inout WireBuffer) {
+            while nextEvent < events.count && events[nextEvent].at <= position {
+                switch events[nextEvent].event {
+                case .encoded(let bytes):
+                    TFRecord.append(to: &buffer) { $0.append(bytes) }
+                case .deferred(let deferred):
+                    if let event = deferred.result { TFRecord.append(to: &buffer) { event.encode(into: &$0) } }
+                }
+                nextEvent += 1
+            }
+        }
+        for (position, scalar) in scalars.enumerated() {
+            if nextEvent < events.count { encodeEvents(before: position, &state.buffer) }
             TFRecord.append(to: &state.buffer) {
                 ScalarTag.encodeScalar(table[Int(scalar.tag)], value: scalar.value, step: scalar.step, wallTime: scalar.wallTime, into: &$0)
             }
         }
+        encodeEvents(before: .max, &state.buffer)
         if state.buffer.count >= options.bufferSize {
             try? writeBuffer(&state)
         }

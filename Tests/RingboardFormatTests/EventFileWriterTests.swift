@@ -133,6 +133,59 @@ import Testing
         }
     }
 
+    /// Deferred events are made on other threads, several at a time and in any order, yet each
+    /// keeps its place among scalars batched before and after it and the plain appends behind
+    /// it; one made as `nil` leaves nothing; `close()` waits for those still being made.
+    @Test func deferredEventsKeepTheirPlaceAmongOtherAppends() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        let table = [ScalarTag("loss")]
+        var batch = EventFileWriter.ScalarBatch()
+        var expected: [(tag: String, step: Int64)] = []
+        for step in 0..<600 {
+            batch.append([0], [Double(step)], at: [0], step: Int64(step), wallTime: 1)
+            expected.append(("loss", Int64(step)))
+            if step % 3 == 0 { try writer.appendScalars(table, &batch) }
+            if step % 10 == 0 {
+                try writer.appendScalars(table, &batch)
+                let made = Int64(step)
+                // Later ones are quicker, so they are made before the earlier ones.
+                let delay = UInt32(600 - step) * 20
+                try writer.appendDeferred {
+                    usleep(delay)
+                    return made % 20 == 0 ? nil : Event(wallTime: 2, step: made, what: .summary(Summary(values: [
+                        Summary.Value(tag: "made", kind: .simpleValue(1))])))
+                }
+                if made % 20 != 0 { expected.append(("made", made)) }
+                try writer.append(Event(wallTime: 3, step: made, what: .summary(Summary(values: [Summary.Value(tag: "plain", kind: .simpleValue(2))]))))
+                expected.append(("plain", made))
+            }
+            if step % 7 == 0 {
+                try writer.appendScalars(table, &batch)
+                try writer.appendScalar(tag: "single", value: 3, step: Int64(step), wallTime: 4)
+                expected.append(("single", Int64(step)))
+            }
+            if step % 101 == 0 { try writer.flush() }
+        }
+        try writer.appendScalars(table, &batch)
+        try writer.appendDeferred {
+            usleep(20_000)
+            return Event(wallTime: 2, step: 600, what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))])))
+        }
+        expected.append(("made", 600))
+        try writer.close()
+        let events = try Self.readAll(writer.path).dropFirst()
+        #expect(events.count == expected.count)
+        for (event, expected) in zip(events, expected) {
+            guard case .summary(let summary) = event.what, let value = summary.values.first else {
+                Issue.record("event at step \(event.step) holds no summary")
+                return
+            }
+            #expect(value.tag == expected.tag && event.step == expected.step)
+        }
+        #expect(throws: EventFileError.closed(path: writer.path)) { try writer.appendDeferred { nil } }
+    }
+
     /// Batched scalars reach the file by themselves too.
     @Test func batchedScalarsAreFlushedOnTheirOwn() throws {
         let directory = TemporaryDirectory()
