@@ -57,6 +57,8 @@ public final class RingConsumer {
     /// The ring directory.
     public let directory: String
     private let lock: FileDescriptor
+    /// New ring files, as the kernel reports them (`nil`: found by scanning alone).
+    private let watch: DirectoryWatch?
     private var rings: [String: RingReader] = [:]
     private var order: [String] = []
     private var nextStart = 0
@@ -85,6 +87,7 @@ public final class RingConsumer {
         } catch {
             throw .systemCall("open", path: lockPath, error as? Errno ?? .ioError)
         }
+        watch = DirectoryWatch(directory: directory)
         let operation = LOCK_EX | (waiting == .wait ? 0 : LOCK_NB)
         if case .failure(let error) = valueOrErrno({ flock(lock.rawValue, operation) }) {
             try? lock.close()
@@ -111,7 +114,7 @@ public final class RingConsumer {
 
     /// Delivers records from every ring, taking at most `batch` from each in turn (starting with
     /// a different ring each call), so one busy producer cannot starve the others. Rescans the
-    /// directory and retires finished rings every `scanInterval`.
+    /// directory every `scanInterval`, and at once when a ring file appeared in it.
     ///
     /// - Parameters:
     ///   - batch: The most records taken from one ring per call.
@@ -120,7 +123,7 @@ public final class RingConsumer {
     @discardableResult
     public func poll(batch: Int = 4096, _ handler: (Source, RingRecord) -> Void) -> Int {
         let now = ContinuousClock.now
-        if lastScan.map({ now - $0 >= scanInterval }) ?? true {
+        if lastScan.map({ now - $0 >= scanInterval }) ?? true || watch?.ringAppeared() == true {
             lastScan = now
             scan()
         }
@@ -180,12 +183,17 @@ public final class RingConsumer {
         rings[name]
     }
 
-    /// Sleeps until a producer appends or `timeout` passes; returns at once when a ring already
-    /// holds unread records.
+    /// Sleeps until a producer appends (with no ring, until a ring appears) or `timeout` passes;
+    /// returns at once when a ring already holds unread records.
     ///
     /// - Parameter timeout: The longest sleep (a dead peer cannot strand the consumer longer).
     public func waitForRecords(timeout: Duration = .milliseconds(100)) {
         let readers = order.compactMap { rings[$0] }
+        if readers.isEmpty, let watch {
+            // No ring to wait on: a new one wakes this.
+            watch.wait(timeout: min(timeout, scanInterval))
+            return
+        }
         RingMapping.waitForRecords(readers.map(\.mapping), after: readers.map(\.readPosition), timeout: min(timeout, scanInterval))
     }
 

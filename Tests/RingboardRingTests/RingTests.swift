@@ -678,4 +678,38 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         consumer.poll { _, record in received.append(Array(record.payload)) }
         #expect(received == [[1, 2, 3], [4]])
     }
+
+    /// A consumer without rings sleeps until one appears, and finds it at once, long before its
+    /// next scan; other files appearing (hidden ones, a checkpoint) wake it but find nothing.
+    @Test func aNewRingIsFoundAtOnce() throws {
+        let directory = TemporaryDirectory("ringboard-consumer")
+        let rings = directory.appending("rings")
+        let consumer = try RingConsumer(directory: rings)
+        consumer.scanInterval = .seconds(600)
+        consumer.poll { _, _ in }
+        #expect(consumer.sources.isEmpty)
+        FileManager.default.createFile(atPath: rings + "/state.tmp", contents: Data([1]))
+        FileManager.default.createFile(atPath: rings + "/.hidden.ring", contents: Data([1]))
+        consumer.poll { _, _ in }
+        #expect(consumer.sources.isEmpty)
+
+        final class Producer: @unchecked Sendable { var writer: RingWriter? }
+        let producer = Producer()
+        let made = DispatchSemaphore(value: 0)
+        Thread {
+            usleep(50_000)
+            producer.writer = try? RingWriter(directory: rings)
+            _ = producer.writer?.tryAppend(type: RingRecordType.firstUser, [7])
+            made.signal()
+        }.start()
+        // Woken by the new ring, not by the end of this wait.
+        let start = ContinuousClock.now
+        consumer.waitForRecords(timeout: .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(made.wait(timeout: .now() + 10) == .success)
+        var received: [[UInt8]] = []
+        consumer.poll { _, record in received.append(Array(record.payload)) }
+        #expect(received == [[7]])
+        #expect(consumer.notices().contains { if case .discovered = $0 { true } else { false } })
+    }
 }
