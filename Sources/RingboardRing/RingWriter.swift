@@ -49,11 +49,12 @@ public final class RingWriter: @unchecked Sendable {
     public let policy: RingPolicy
     /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
     @usableFromInline let spilling = Atomic<Bool>(false)
-    /// Guards `spillState`: the spill path is the slow path, so a lock is fine there.
-    private let spillLock = Mutex<Void>(())
-    private var spillState = SpillState()
+    /// The spill path's state, under a lock (the spill path is the slow path). Held in the lock
+    /// itself, not in a property beside it, so reaching it costs no exclusivity check.
+    private let spill = Mutex(SpillState())
 
-    private struct SpillState {
+    /// Sendable only as far as `spill`'s lock makes it: nothing of it leaves the lock.
+    private struct SpillState: @unchecked Sendable {
         var segment: SpillSegment.Writer?
         /// Segments that reached `sealedSize` while the ring stayed full, sealed (cut to their
         /// records) and waiting, in order, for their markers.
@@ -274,7 +275,8 @@ public final class RingWriter: @unchecked Sendable {
                 do {
                     try state.segment!.append(type: type, flags: flags, length: length, write)
                     mapping.openSpillSize.store(state.segment!.bytes, ordering: .releasing)
-                    mapping.spilled.wrappingIncrement(ordering: .relaxed)
+                    // Only ever changed here, under the lock: no read-modify-write needed.
+                    mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
                     return .spilled
                 } catch {
                     // The segment cannot take it (a full disk, say): the records already in it
@@ -313,7 +315,7 @@ public final class RingWriter: @unchecked Sendable {
     }
 
     private func withSpillState<R>(_ body: (inout SpillState) -> R) -> R {
-        spillLock.withLock { _ in body(&spillState) }
+        spill.withLock { body(&$0) }
     }
 
     /// Puts the markers of the sealed segments, then of the open one (ending it), into the ring,
