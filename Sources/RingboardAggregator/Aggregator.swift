@@ -61,7 +61,11 @@ public final class Aggregator: @unchecked Sendable {
     private var writesBlocked = false
     /// The route of the last record handled, and its ring and run number (routes change only with
     /// announcements and retirement; `nil`: look it up).
-    private var lastRoute: Route?
+    private var lastRoute: Route? {
+        didSet { lastTarget = BorrowedRoute(lastRoute) }
+    }
+    /// `lastRoute`'s target, unretained, for the batch records' path.
+    private var lastTarget = BorrowedRoute(nil)
     private var lastRouteSource = ""
     private var lastRouteNumber: UInt32 = 0
     /// Batch records are decoded here, record after record, without allocating.
@@ -86,6 +90,26 @@ public final class Aggregator: @unchecked Sendable {
         /// Into a `.mean` group as this rank.
         case mean(MeanGroup, rank: Int)
     }
+
+    /// A route's target without a reference of its own: `lastRoute` holds it, and handling a
+    /// batch record never changes `lastRoute`, so the record after record path borrows it
+    /// instead of retaining and releasing it each time.
+    private enum BorrowedRoute {
+        case none
+        case ignored
+        case run(Unmanaged<RunState>)
+        case mean(Unmanaged<MeanGroup>, rank: Int)
+
+        init(_ route: Route?) {
+            switch route {
+            case nil: self = .none
+            case .ignored?: self = .ignored
+            case .run(let run)?: self = .run(Unmanaged.passUnretained(run))
+            case .mean(let group, let rank)?: self = .mean(Unmanaged.passUnretained(group), rank: rank)
+            }
+        }
+    }
+
     private var lastFlush = ContinuousClock.now
     /// What the last flush, checkpoint and commit took. While records keep coming the next one
     /// waits at least four times as long, so they never take more than a fifth of the time (a
@@ -216,13 +240,23 @@ public final class Aggregator: @unchecked Sendable {
             return
         }
         changed = true
-        guard let route = route(source: source, number: record.run) else { return }
-        deliver(from: source, to: route,
-                run: { (run) throws(EventFileError) in try run.handle(record) },
-                group: { (group, rank) throws(EventFileError) in
-                    if group.queue(rank: rank, record) { queuedGroups.append(group) }
-                    if group.shouldDrain { try group.drainQueued() }
-                })
+        guard route(source: source, number: record.run) != nil else { return }
+        var failure: EventFileError?
+        switch lastTarget {
+        case .none, .ignored:
+            break
+        case .run(let run):
+            run._withUnsafeGuaranteedRef { run in
+                do throws(EventFileError) { try run.handle(record) } catch { failure = error }
+            }
+        case .mean(let group, let rank):
+            group._withUnsafeGuaranteedRef { group in
+                if group.queue(rank: rank, record) { queuedGroups.append(group) }
+                guard group.shouldDrain else { return }
+                do throws(EventFileError) { try group.drainQueued() } catch { failure = error }
+            }
+        }
+        if let failure { logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(failure)"]) }
     }
 
     /// Merges what `handleBatch` queued in `.mean` groups, then hands the batch scalars runs
