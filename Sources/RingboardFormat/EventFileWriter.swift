@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 import SystemPackage
 
@@ -82,6 +83,7 @@ public final class EventFileWriter: @unchecked Sendable {
             EventFileWriter.making.async {
                 self.event = make()
                 self.made.leave()
+                EventFileWriter.makingSlots.signal()
                 done()
             }
         }
@@ -93,8 +95,12 @@ public final class EventFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Where deferred events are made: several at a time, one per core at most.
+    /// Where deferred events are made, several at a time.
     private static let making = DispatchQueue(label: "ringboard.event-making", qos: .userInitiated, attributes: .concurrent)
+    /// Deferred events being made (all writers), at most twice the cores: `appendDeferred` waits
+    /// for one to finish beyond that, so a caller faster than the making never piles up events
+    /// (and their inputs) without bound.
+    private static let makingSlots = DispatchSemaphore(value: max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     fileprivate struct StagedScalar {
         var tag: Int32
@@ -263,15 +269,21 @@ public final class EventFileWriter: @unchecked Sendable {
     /// while the caller goes on: for an event that is costly to make (a PNG image, say). Several
     /// are made at a time (of this writer and others), each keeping its place among the appends,
     /// which wait behind it until it is made; `flush()`, `sync()`, `close()` and `pendingBytes`
-    /// wait for it.
+    /// wait for it. With twice as many events being made as there are cores, it waits for one.
     ///
     /// - Parameter make: Makes the event, once, on another thread. It must not use this writer.
     /// - Throws: `EventFileError.closed` after `close()`.
     public func appendDeferred(_ make: @escaping @Sendable () -> Event?) throws(EventFileError) {
-        try staged.withLock { (staged: inout Staged) throws(EventFileError) in
-            guard !staged.closed else { throw .closed(path: path) }
-            // Once made, the encoding thread writes it (and what waits behind it).
-            staged.events.append((staged.scalars.count, .deferred(DeferredEvent(make) { self.scheduleEncoding() })))
+        EventFileWriter.makingSlots.wait()
+        do {
+            try staged.withLock { (staged: inout Staged) throws(EventFileError) in
+                guard !staged.closed else { throw .closed(path: path) }
+                // Once made, the encoding thread writes it (and what waits behind it).
+                staged.events.append((staged.scalars.count, .deferred(DeferredEvent(make) { self.scheduleEncoding() })))
+            }
+        } catch {
+            EventFileWriter.makingSlots.signal()
+            throw error
         }
     }
 

@@ -186,6 +186,32 @@ import Testing
         #expect(throws: EventFileError.closed(path: writer.path)) { try writer.appendDeferred { nil } }
     }
 
+    /// At most twice as many deferred events as there are cores are made at a time: one more
+    /// waits in `appendDeferred` until one of them is made.
+    @Test func deferredEventsBeyondTheLimitWait() throws {
+        let directory = TemporaryDirectory()
+        let writer = try EventFileWriter(directory: directory.path)
+        let limit = max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let gate = DispatchSemaphore(value: 0)
+        for step in 0..<limit {
+            try writer.appendDeferred {
+                gate.wait()
+                return Event(wallTime: 1, step: Int64(step), what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))])))
+            }
+        }
+        let appended = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? writer.appendDeferred { Event(wallTime: 1, step: Int64(limit), what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))]))) }
+            appended.signal()
+        }
+        #expect(appended.wait(timeout: .now() + .milliseconds(300)) == .timedOut)
+        gate.signal()
+        #expect(appended.wait(timeout: .now() + 10) == .success)
+        for _ in 1..<limit { gate.signal() }
+        try writer.close()
+        #expect(try Self.readAll(writer.path).dropFirst().map(\.step) == (0...limit).map(Int64.init))
+    }
+
     /// Batched scalars reach the file by themselves too.
     @Test func batchedScalarsAreFlushedOnTheirOwn() throws {
         let directory = TemporaryDirectory()
