@@ -15,7 +15,7 @@ final class MeanGroup {
     private let logger: Logger
     /// Each rank's queue: rank 0's records in order (records to apply, and hooks that wait for
     /// the other ranks); the other ranks' hooks, in order.
-    private var queues: [RankQueue]
+    private let queues: FixedStorage<RankQueue>
     /// Each rank's metric names by number.
     private var names: [[UInt32: String]]
     private var gone: [Bool]
@@ -46,7 +46,7 @@ final class MeanGroup {
         self.run = run
         self.worldSize = worldSize
         self.logger = logger
-        self.queues = Array(repeating: RankQueue(), count: worldSize)
+        self.queues = FixedStorage(repeating: RankQueue(), count: worldSize)
         self.names = Array(repeating: [:], count: worldSize)
         self.gone = Array(repeating: false, count: worldSize)
         self.seen = Array(repeating: false, count: worldSize)
@@ -162,13 +162,10 @@ final class MeanGroup {
     private func drain() throws(EventFileError) {
         queued = false
         queuedSinceDrain = 0
-        var queues = self.queues
-        self.queues = []
-        defer { self.queues = queues }
-        try drain(&queues)
+        try drain(queues)
     }
 
-    private func drain(_ queues: inout [RankQueue]) throws(EventFileError) {
+    private func drain(_ queues: FixedStorage<RankQueue>) throws(EventFileError) {
         // Step after step, the group's storage is worked on in locals, not through the object.
         var participants = self.participants
         var logs = merged
@@ -227,7 +224,7 @@ final class MeanGroup {
     /// `merge` for the usual case, every rank reporting the same names in the same order:
     /// position by position, without searching by name. `false` otherwise.
     private func mergeAligned(
-        _ queues: borrowing [RankQueue], _ participants: [Int], _ layout: inout AlignedLayout, into result: inout SlotLogs
+        _ queues: FixedStorage<RankQueue>, _ participants: [Int], _ layout: inout AlignedLayout, into result: inout SlotLogs
     ) -> Bool {
         let count = queues[0].firstCount
         guard count <= 16 else { return false }

@@ -40,8 +40,8 @@ final class RunState {
     /// Storage reused hook after hook.
     private var scratchLogs = SlotLogs()
     /// Batch scalars not yet handed to the `train` and `validation` writers (`handOverScalars`).
-    private var stagedTrain = EventFileWriter.ScalarBatch()
-    private var stagedValidation = EventFileWriter.ScalarBatch()
+    /// In storage of their own, so that staging a step costs no exclusivity check.
+    private let staged = FixedStorage(repeating: StagedScalars(), count: 1)
     private(set) var stagedScalars = false
     /// The wall time of the steps staged since the last hand-over: read once for them all (they
     /// are handled within a fraction of a millisecond, and reading the clock was a twentieth of
@@ -290,15 +290,15 @@ final class RunState {
         if plan.validationFirst && validationWriter == nil { _ = try writer("validation") }
         if !plan.trainTags.isEmpty {
             if trainWriter == nil { _ = try writer("train") }
-            stagedTrain.append(plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
+            staged[0].train.append(plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
         }
         if !plan.validationTags.isEmpty {
             if validationWriter == nil { _ = try writer("validation") }
-            stagedValidation.append(plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
+            staged[0].validation.append(plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
         stagedScalars = true
         // In slices, so the encoding thread has work while this one goes on.
-        if stagedTrain.count + stagedValidation.count >= RunState.handOverSlice { try handOverScalars() }
+        if staged[0].train.count + staged[0].validation.count >= RunState.handOverSlice { try handOverScalars() }
     }
 
     /// Staged batch scalars past which `writeBatchScalars` hands them over itself.
@@ -311,8 +311,14 @@ final class RunState {
         guard stagedScalars else { return }
         stagedScalars = false
         // Dropped if the writer refuses them (it is closed), as a single scalar would be.
-        if let trainWriter, !stagedTrain.isEmpty { try trainWriter.appendScalars(batchTags, &stagedTrain) }
-        if let validationWriter, !stagedValidation.isEmpty { try validationWriter.appendScalars(batchTags, &stagedValidation) }
+        if let trainWriter, !staged[0].train.isEmpty { try trainWriter.appendScalars(batchTags, &staged[0].train) }
+        if let validationWriter, !staged[0].validation.isEmpty { try validationWriter.appendScalars(batchTags, &staged[0].validation) }
+    }
+
+    /// Batch scalars staged for the `train` and `validation` writers.
+    private struct StagedScalars {
+        var train = EventFileWriter.ScalarBatch()
+        var validation = EventFileWriter.ScalarBatch()
     }
 
     /// What a batch hook of a sequence of slots writes, worked out once while hooks repeat it.
