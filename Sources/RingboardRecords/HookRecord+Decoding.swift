@@ -174,17 +174,18 @@ struct RecordCursor {
         self.type = type
     }
 
+    @inline(__always)
     private mutating func take<T: FixedWidthInteger>(_: T.Type) throws(RecordError) -> T {
         guard payload.count - offset >= MemoryLayout<T>.size else { throw .truncated(type: type, offset: offset) }
         defer { offset += MemoryLayout<T>.size }
         return T(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
-    mutating func u8() throws(RecordError) -> UInt8 { try take(UInt8.self) }
-    mutating func u16() throws(RecordError) -> UInt16 { try take(UInt16.self) }
-    mutating func u32() throws(RecordError) -> UInt32 { try take(UInt32.self) }
-    mutating func u64() throws(RecordError) -> UInt64 { try take(UInt64.self) }
-    mutating func i64() throws(RecordError) -> Int64 { try take(Int64.self) }
+    @inline(__always) mutating func u8() throws(RecordError) -> UInt8 { try take(UInt8.self) }
+    @inline(__always) mutating func u16() throws(RecordError) -> UInt16 { try take(UInt16.self) }
+    @inline(__always) mutating func u32() throws(RecordError) -> UInt32 { try take(UInt32.self) }
+    @inline(__always) mutating func u64() throws(RecordError) -> UInt64 { try take(UInt64.self) }
+    @inline(__always) mutating func i64() throws(RecordError) -> Int64 { try take(Int64.self) }
 
     mutating func bool(_ field: String) throws(RecordError) -> Bool {
         let value = try u8()
