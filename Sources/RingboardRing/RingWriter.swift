@@ -239,7 +239,11 @@ public final class RingWriter: @unchecked Sendable {
         case .spill:
             let spilled = withSpillState { state -> AppendOutcome? in
                 if state.segment != nil || !state.sealed.isEmpty { endSegmentIfRoom(&state) }
-                if let segment = state.segment, segment.bytes >= RingWriter.sealedSize {
+                // Sealed before a record would take it past `sealedSize` (with the frame's end):
+                // the file is allocated in doublings up to that size, and one byte more would
+                // double it again, faulting in pages that sealing cuts off at once.
+                if let segment = state.segment, segment.records > 0,
+                   segment.bytes + Int64(SpillSegment.storedSize(payload: length) + SpillSegment.frameEndSize) > RingWriter.sealedSize {
                     // A long spell of a full ring goes into segments of bounded size, so that the
                     // consumer takes them one at a time, in turn with other rings.
                     do {

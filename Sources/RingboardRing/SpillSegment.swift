@@ -27,6 +27,14 @@ enum SpillSegment {
     static let recordHeaderSize = 8
     /// The block size of the frames (`LZ4F_max4MB`).
     static let storedBlockSize = 4 << 20
+    /// Bytes a record of `length` payload bytes takes in a segment: its header and payload, and
+    /// a length word per stored block.
+    static func storedSize(payload length: Int) -> Int {
+        let total = recordHeaderSize + length
+        return total + 4 * ((total + storedBlockSize - 1) / storedBlockSize)
+    }
+    /// The frame's end mark (no content checksum).
+    static let frameEndSize = 4
 
     static func path(ring: String, index: Int64) -> String {
         "\(ring).spill.\(index)"

@@ -19,6 +19,18 @@ import Testing
 
     struct ReadFailure: Error { var item: String }
 
+    /// Each event after the file-version record as (its first summary value, its step); a
+    /// recorded issue for an event without a summary value.
+    static func summaryValues(_ path: String) throws -> [(value: Summary.Value, step: Int64)] {
+        try readAll(path).dropFirst().compactMap { event in
+            guard case .summary(let summary) = event.what, let value = summary.values.first else {
+                Issue.record("event at step \(event.step) holds no summary")
+                return nil
+            }
+            return (value, event.step)
+        }
+    }
+
     @Test func fileNameAndFirstRecordFollowTensorFlow() throws {
         let directory = TemporaryDirectory()
         var options = EventFileWriter.Options()
@@ -118,14 +130,10 @@ import Testing
         }
         try writer.appendScalars(table, &batch)
         try writer.close()
-        let events = try Self.readAll(writer.path).dropFirst()
+        let events = try Self.summaryValues(writer.path)
         #expect(events.count == expected.count)
         for (event, expected) in zip(events, expected) {
-            guard case .summary(let summary) = event.what, let value = summary.values.first else {
-                Issue.record("event at step \(event.step) holds no summary")
-                return
-            }
-            #expect(value.tag == expected.tag && value.kind == .simpleValue(expected.value) && event.step == expected.step)
+            #expect(event.value.tag == expected.tag && event.value.kind == .simpleValue(expected.value) && event.step == expected.step)
         }
         #expect(throws: EventFileError.closed(path: writer.path)) {
             batch.append([0], [1], at: [0], step: 1, wallTime: 1)
@@ -174,14 +182,10 @@ import Testing
         }
         expected.append(("made", 600))
         try writer.close()
-        let events = try Self.readAll(writer.path).dropFirst()
+        let events = try Self.summaryValues(writer.path)
         #expect(events.count == expected.count)
         for (event, expected) in zip(events, expected) {
-            guard case .summary(let summary) = event.what, let value = summary.values.first else {
-                Issue.record("event at step \(event.step) holds no summary")
-                return
-            }
-            #expect(value.tag == expected.tag && event.step == expected.step)
+            #expect(event.value.tag == expected.tag && event.step == expected.step)
         }
         #expect(throws: EventFileError.closed(path: writer.path)) { try writer.appendDeferred { nil } }
     }

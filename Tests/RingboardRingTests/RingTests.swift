@@ -572,10 +572,15 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         for dies in [false, true] {
             let directory = TemporaryDirectory("ringboard-spill")
             let writer = try Self.makeWriter(directory)
-            let count = 200_000  // 52 bytes each in a segment: more than two segments' worth
+            let count = 200_000  // 52 bytes each in a segment: about ten segments' worth
             for value in 0..<count { _ = Self.append(writer, UInt32(value)) }
             let segments = try FileManager.default.contentsOfDirectory(atPath: directory.appending("rings")).filter { $0.contains(".spill.") }
             #expect(segments.count >= 3, "\(segments)")
+            // Sealed ones (all but the last) hold as many records as fit in the sealed size.
+            let sizes = try segments.sorted { Int($0.split(separator: ".").last!)! < Int($1.split(separator: ".").last!)! }.dropLast().map {
+                try #require(FileManager.default.attributesOfItem(atPath: directory.appending("rings") + "/" + $0)[.size] as? Int)
+            }
+            #expect(sizes.allSatisfy { Int64($0) <= RingWriter.sealedSize && Int64($0) > RingWriter.sealedSize - 64 }, "\(sizes)")
             let reader = try RingReader(path: writer.path)
             var values: [UInt32] = []
             try Self.values(reader, into: &values)
