@@ -90,7 +90,8 @@ public final class RingConsumer {
         watch = DirectoryWatch(directory: directory)
         let operation = LOCK_EX | (waiting == .wait ? 0 : LOCK_NB)
         if case .failure(let error) = valueOrErrno({ flock(lock.rawValue, operation) }) {
-            try? lock.close()
+            // Every property is set by now, so deinit closes the lock file (closing it here as
+            // well would close whatever descriptor took its number in between).
             if error == .wouldBlock { throw .consumerRunning(directory: directory) }
             throw .systemCall("flock", path: lockPath, error)
         }

@@ -56,8 +56,8 @@ public final class RingWriter: @unchecked Sendable {
     /// Sendable only as far as `spill`'s lock makes it: nothing of it leaves the lock.
     private struct SpillState: @unchecked Sendable {
         var segment: SpillSegment.Writer?
-        /// Segments that reached `sealedSize` while the ring stayed full, sealed (cut to their
-        /// records) and waiting, in order, for their markers.
+        /// Segments sealed (cut to their records) at `sealedSize` while the ring stayed full,
+        /// waiting, in order, for their markers.
         var sealed: [(index: Int64, records: Int64, bytes: Int64)] = []
         /// The segment writers' memory, made at the first spill and kept.
         var buffers: SpillSegment.Buffers?
@@ -350,8 +350,8 @@ public final class RingWriter: @unchecked Sendable {
         return false
     }
 
-    /// The size at which a spill segment is sealed and the next one begun while the ring stays
-    /// full. The consumer reads a segment whole: under `.mean` a rank's segment waits, queued,
+    /// The most bytes a spill segment takes before it is sealed and the next one begun while the
+    /// ring stays full (a record longer than that has a segment to itself). The consumer reads a segment whole: under `.mean` a rank's segment waits, queued,
     /// for the other ranks' hooks of the same steps, so a smaller segment keeps those queues in
     /// cache (4 MiB queued tens of thousands of hooks per rank).
     static let sealedSize: Int64 = 1 << 20
