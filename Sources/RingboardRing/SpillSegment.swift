@@ -119,11 +119,10 @@ enum SpillSegment {
                 try writeOutput(begun)
                 frameOpen = true
             }
-            let blocks = (total + SpillSegment.storedBlockSize - 1) / SpillSegment.storedBlockSize
-            let end = Int(bytes) + total + 4 * blocks
+            let end = Int(bytes) + SpillSegment.storedSize(payload: length)
             if end > allocated { try allocate(atLeast: end) }
             let destination = UnsafeMutableRawBufferPointer(start: mapped! + Int(bytes), count: end - Int(bytes))
-            if blocks == 1 {
+            if total <= SpillSegment.storedBlockSize {
                 // One uncompressed block (its length with the top bit set), the record written in place.
                 destination.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, as: UInt32.self)
                 Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: destination[4...]), type: type, flags: flags, write)
