@@ -200,7 +200,8 @@ public struct ReplayTrace: Sendable {
         default: throw LineError(line: line, reason: "embeddings_metadata must be a string or an object of strings")
         }
         do {
-            try HookRecord.validateRunDirectory(arguments.logDirectory)
+            // Resolved against the working directory when the callback is made; checked here.
+            _ = try HookRecord.runDirectory(arguments.logDirectory, in: "/")
         } catch {
             throw LineError(line: line, reason: error.description)
         }

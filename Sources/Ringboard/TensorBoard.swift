@@ -74,10 +74,14 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         var weightsVersion: UInt64 = 0
     }
 
-    /// Creates the callback and announces its run to the aggregator.
+    /// Creates the callback and announces its run to the aggregator, starting one when none
+    /// serves `ringDirectory` (`AggregatorLauncher`).
     ///
     /// - Parameters:
-    ///   - logDir: The run's directory, relative to the aggregator's log root.
+    ///   - logDir: The run's directory, as Keras takes it: an absolute path, or one relative to
+    ///     this process's working directory (resolved here, when the callback is made). An
+    ///     aggregator started with a log root (`ringboard aggregate --logdir ROOT`) writes only
+    ///     runs under that root.
     ///   - histogramFreq: Weight histograms every this many epochs (0: none).
     ///   - writeGraph: Write the model graph.
     ///   - writeImages: Write weights as images too.
@@ -91,14 +95,17 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///   - ringDirectory: The aggregator's ring directory.
     ///   - ringOptions: The ring's capacity and full-ring policy; the first callback of a process
     ///     to use a ring directory makes the ring.
+    ///   - startAggregator: Start an aggregator for `ringDirectory` when none serves it (unless
+    ///     the environment says `RINGBOARD_AGGREGATE=off`); without one, records wait in the ring.
     ///   - warnings: Warnings to report with the callback (from argument parsing).
-    /// - Throws: `ConfigurationError` for arguments out of range or a ring that cannot be made.
+    /// - Throws: `ConfigurationError` for arguments out of range, a run directory outside the
+    ///   serving aggregator's log root, or a ring that cannot be made.
     public init(
         logDir: String = "logs", histogramFreq: Int = 0, writeGraph: Bool = true, writeImages: Bool = false,
         updateFreq: UpdateFrequency = .epoch, profileBatch: Int = 2, embeddingsFreq: Int = 0,
         embeddingsMetadata: EmbeddingsMetadata? = nil, rank: Int = 0, worldSize: Int = 1, rankPolicy: RankPolicy = .chief,
         ringDirectory: String = RingDirectory.defaultPath, ringOptions: RingWriter.Options = RingWriter.Options(),
-        warnings: [String] = []
+        startAggregator: Bool = true, warnings: [String] = []
     ) throws(ConfigurationError) {
         for (name, value) in [("histogram_freq", histogramFreq), ("profile_batch", profileBatch), ("embeddings_freq", embeddingsFreq)]
         where value < 0 {
@@ -113,23 +120,38 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         guard rank >= 0, rank < worldSize else {
             throw .invalidArgument(name: "rank", reason: "rank \(rank) is not in 0..<\(worldSize)")
         }
-        let arguments = TensorBoardArguments(
-            logDirectory: logDir, histogramFrequency: Int64(histogramFreq), writeGraph: writeGraph, writeImages: writeImages,
-            updateFrequency: updateFreq, profileBatch: Int64(profileBatch), embeddingsFrequency: Int64(embeddingsFreq),
-            embeddingsMetadata: embeddingsMetadata)
+        let runDirectory: String
         do {
-            try HookRecord.validateRunDirectory(logDir)
+            runDirectory = try HookRecord.runDirectory(logDir, in: FileManager.default.currentDirectoryPath)
         } catch {
             throw .invalidArgument(name: "log_dir", reason: error.description)
         }
+        let arguments = TensorBoardArguments(
+            logDirectory: runDirectory, histogramFrequency: Int64(histogramFreq), writeGraph: writeGraph, writeImages: writeImages,
+            updateFrequency: updateFreq, profileBatch: Int64(profileBatch), embeddingsFrequency: Int64(embeddingsFreq),
+            embeddingsMetadata: embeddingsMetadata)
         self.arguments = arguments
         self.rank = rank
         self.worldSize = worldSize
         self.rankPolicy = rankPolicy
         self.announcesOnly = rankPolicy == .chief && rank > 0
+        let writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
+        var warnings = warnings
+        switch AggregatorLauncher.ensureServed(ringDirectory: ringDirectory, start: startAggregator) {
+        case .served(let logRoot?) where !AggregatorLauncher.contains(logRoot, runDirectory):
+            throw .invalidArgument(
+                name: "log_dir",
+                reason: "run directory \(runDirectory) is outside \(logRoot), the log root of the aggregator serving \(ringDirectory); "
+                    + "write under it, or serve the ring directory with an aggregator without --logdir")
+        case .served, .started, .off:
+            break
+        case .notStarted(let reason):
+            warnings.append("no aggregator serves \(ringDirectory) and none was started (\(reason)): records wait in the ring "
+                            + "until `ringboard aggregate --ring-dir \(ringDirectory)` runs")
+        }
         self.warnings = warnings
         self.run = TensorBoard.nextRun.wrappingAdd(1, ordering: .relaxed).oldValue
-        self.writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
+        self.writer = writer
         send(.runAnnouncement(run: run, rank: UInt32(rank), worldSize: UInt32(worldSize), policy: rankPolicy, arguments: arguments))
     }
 
@@ -170,7 +192,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         }
         var description: [String: Any] = ["name": model.name, "layers": layers]
         if let modelJSON = model.modelJSON { description["model_json"] = modelJSON }
-        send(.model(run: run, json: TensorBoard.json(description), graphDef: model.graphDef))
+        send(.model(run: run, json: TensorBoard.json(description), graphDef: model.graphDef, wallTime: HookClock.now()))
     }
 
     /// New weight values (the trainer's `model.layers[i].weights` as they are now), read when an
@@ -241,20 +263,23 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     func appendBatch(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: BatchLogs) {
         guard !announcesOnly else { return }
         let run = run
+        let wallTime = HookClock.now()
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: logs.metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
-                                   metrics: logs.metrics.span, values: logs.values.span)
+                                   metrics: logs.metrics.span, values: logs.values.span, wallTime: wallTime)
         }
     }
 
     // MARK: Records
 
     private func hook(_ kind: HookKind, _ index: Int, _ logs: Logs) {
-        send(.hook(run: run, kind: kind, index: Int64(index), logs: numbered(logs)))
+        let wallTime = HookClock.now()
+        send(.hook(run: run, kind: kind, index: Int64(index), logs: numbered(logs), wallTime: wallTime))
     }
 
     private func batchHook(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: Logs) {
-        send(.batch(run: run, phase: phase, isEnd: isEnd, batch: Int64(batch), logs: numbered(logs)))
+        let wallTime = HookClock.now()
+        send(.batch(run: run, phase: phase, isEnd: isEnd, batch: Int64(batch), logs: numbered(logs), wallTime: wallTime))
     }
 
     private func numbered(_ logs: Logs) -> [MetricValue] {

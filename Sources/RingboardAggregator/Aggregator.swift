@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Logging
 import RingboardFormat
@@ -21,8 +22,9 @@ import RingboardRing
 public final class Aggregator: @unchecked Sendable {
     /// How the aggregator runs.
     public struct Options: Sendable {
-        /// The log root run directories are relative to.
-        public var logRoot: String
+        /// The log root runs are confined to: a run whose directory is not under it is refused.
+        /// `nil` to write any run directory this user may (the ring directory is private to them).
+        public var logRoot: String?
         /// The ring directory to serve.
         public var ringDirectory: String
         /// How often event files are flushed and rings committed.
@@ -35,9 +37,10 @@ public final class Aggregator: @unchecked Sendable {
         /// Options for a log root and a ring directory.
         ///
         /// - Parameters:
-        ///   - logRoot: Where run directories go.
+        ///   - logRoot: The log root runs are confined to (relative to the working directory, or
+        ///     absolute), or `nil` for none.
         ///   - ringDirectory: The ring directory to serve.
-        public init(logRoot: String, ringDirectory: String) {
+        public init(logRoot: String? = nil, ringDirectory: String) {
             self.logRoot = logRoot
             self.ringDirectory = ringDirectory
         }
@@ -48,8 +51,9 @@ public final class Aggregator: @unchecked Sendable {
     private let consumer: RingConsumer
     private let checkpoints: CheckpointStore
     private let host: String
-    /// The log root as an absolute path, so a restart from another directory finds the files.
-    private let logRoot: String
+    /// The log root as an absolute, normalized path, so a restart from another directory finds
+    /// the files; `nil` for none.
+    public let logRoot: String?
     /// Whether anything changed since the last checkpoint.
     private var changed = false
     /// Runs whose event files cannot be written now (a full disk, say), reported once each.
@@ -117,6 +121,8 @@ public final class Aggregator: @unchecked Sendable {
     private var lastFlushCost = Duration.zero
     /// Records refused as invalid, and hooks of unknown runs.
     public private(set) var invalidRecords = 0
+    /// Runs refused because their directory lies outside the log root.
+    public private(set) var refusedRuns = 0
     /// Records delivered so far.
     public private(set) var recordsHandled = 0
     /// Whether it resumed runs a previous aggregator checkpointed.
@@ -141,7 +147,13 @@ public final class Aggregator: @unchecked Sendable {
         }
         self.checkpoints = CheckpointStore(directory: options.ringDirectory)
         self.host = options.hostName ?? EventFileName.localHostName
-        self.logRoot = Aggregator.absolute(options.logRoot)
+        self.logRoot = try options.logRoot.map { (root: String) throws(AggregatorError) -> String in
+            do {
+                return try HookRecord.runDirectory(root, in: FileManager.default.currentDirectoryPath)
+            } catch {
+                throw .malformed("log root \"\(root)\" is not a usable path")
+            }
+        }
         try resume()
     }
 
@@ -321,6 +333,12 @@ public final class Aggregator: @unchecked Sendable {
     /// `rank_<r>/` run; or the `.mean` group of its run.
     private func route(rank: UInt32, worldSize: UInt32, policy: RankPolicy, arguments: TensorBoardArguments) -> Route {
         var directory = arguments.logDirectory
+        if let logRoot, !(logRoot == "/" || directory == logRoot || directory.hasPrefix(logRoot + "/")) {
+            refusedRuns += 1
+            logger.error("run refused: its directory is outside the log root", metadata: [
+                "run": "\(directory)", "log root": "\(logRoot)", "rank": "\(rank)"])
+            return .ignored
+        }
         switch policy {
         case .chief:
             guard rank == 0 else { return .ignored }
@@ -422,14 +440,6 @@ extension Aggregator {
         withUnsafeBytes(of: generation.littleEndian) { Array($0) }
     }
 
-    fileprivate static func absolute(_ path: String) -> String {
-        guard !path.hasPrefix("/") else { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path == "." ? directory : directory + "/" + path
-    }
-
     /// A ring's producer is gone: its runs are finished (or, in a `.mean` group, its rank is).
     private func retireRoutes(ring name: String) {
         for route in routes[name]?.values ?? [:].values {
@@ -471,7 +481,7 @@ extension Aggregator {
         for run in live { modelFiles.append(try checkpoints.modelFile(for: run)) }
         var state = StateEncoder()
         state.integer(checkpoints.nextGeneration)
-        state.string(logRoot)
+        state.optionalString(logRoot)
         state.array(consumer.sources) { state, source in
             let reader = consumer.reader(named: source.name)
             state.string(source.name)
@@ -509,13 +519,13 @@ extension Aggregator {
             return
         }
         let generation: Int64 = try state.integer()
-        let savedRoot = try state.string()
+        let savedRoot = try state.optionalString()
         let rings = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
             (name: try state.string(), position: try state.integer(Int64.self), spill: try state.integer(Int64.self))
         }
         let runCount = try state.count()
         if runCount > 0 && savedRoot != logRoot {
-            throw .otherLogRoot(stateFile: checkpoints.statePath, checkpointed: savedRoot, given: logRoot)
+            throw .otherLogRoot(stateFile: checkpoints.statePath, checkpointed: savedRoot ?? "(none)", given: logRoot ?? "(none)")
         }
         var modelsInUse: Set<String> = []
         for _ in 0..<runCount {
@@ -597,8 +607,8 @@ extension HookRecord {
     /// The run a record belongs to.
     static func runNumber(of record: HookRecord) -> UInt32 {
         switch record {
-        case .runAnnouncement(let run, _, _, _, _), .metricName(let run, _, _), .batch(let run, _, _, _, _),
-             .hook(let run, _, _, _), .parameters(let run, _), .model(let run, _, _), .weightValues(let run, _, _, _, _, _),
+        case .runAnnouncement(let run, _, _, _, _), .metricName(let run, _, _), .batch(let run, _, _, _, _, _),
+             .hook(let run, _, _, _, _), .parameters(let run, _), .model(let run, _, _, _), .weightValues(let run, _, _, _, _, _),
              .span(let run, _, _, _, _):
             run
         }

@@ -58,14 +58,14 @@ final class MeanGroup {
         switch record {
         case .metricName(_, let metric, let name):
             setName(rank, metric, name)
-        case .batch(_, let phase, let isEnd, let batch, let logs):
+        case .batch(_, let phase, let isEnd, let batch, let logs, let wallTime):
             queues[rank].beginHook()
             for entry in logs { appendNamed(rank, entry.metric, entry.value) }
-            queues[rank].endHook(.batch(phase, isEnd: isEnd, batch: batch))
-        case .hook(_, let kind, let index, let logs):
+            queues[rank].endHook(.batch(phase, isEnd: isEnd, batch: batch), wallTime: wallTime)
+        case .hook(_, let kind, let index, let logs, let wallTime):
             queues[rank].beginHook()
             for entry in logs { appendNamed(rank, entry.metric, entry.value) }
-            queues[rank].endHook(.other(kind, index: index))
+            queues[rank].endHook(.other(kind, index: index), wallTime: wallTime)
         case .runAnnouncement:
             break
         case .parameters, .model, .weightValues, .span:
@@ -84,7 +84,7 @@ final class MeanGroup {
             // A number outside the table (never named, or too large for it): looked up by name.
             queues[rank].beginHook()
             for index in 0..<record.count { appendNamed(rank, record.metrics[index], record.values[index]) }
-            queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch))
+            queues[rank].endHook(.batch(record.phase, isEnd: record.isEnd, batch: record.batch), wallTime: record.wallTime)
         }
         queuedSinceDrain += 1
         defer { queued = true }
@@ -199,10 +199,16 @@ final class MeanGroup {
             if !mergeAligned(queues, participants, &layout, into: &logs) {
                 logs = run.slotLogs(MeanGroup.merge(participants.map { run.namedLogs(queues[$0].firstLogs.slotLogs) }))
             }
-            for rank in participants { queues[rank].removeFirst() }
+            // The merged hook fired when its last rank's did.
+            var wallTime = Int64.min
+            for rank in participants {
+                wallTime = max(wallTime, queues[rank].firstWallTime)
+                queues[rank].removeFirst()
+            }
+            let seconds = HookClock.seconds(wallTime)
             switch kind {
-            case .batch(let phase, let isEnd, let batch): try run.batchHook(phase, isEnd: isEnd, batch: batch, logs: logs)
-            case .other(let kind, let index): try run.hook(kind, index: index, logs: run.namedLogs(logs))
+            case .batch(let phase, let isEnd, let batch): try run.batchHook(phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: seconds)
+            case .other(let kind, let index): try run.hook(kind, index: index, logs: run.namedLogs(logs), wallTime: seconds)
             }
         }
     }
@@ -381,6 +387,8 @@ struct RankQueue {
     private struct Head {
         var kind: MeanGroup.Kind?
         var count: Int
+        /// When the hook fired, in nanoseconds since the Unix epoch (0 for a record).
+        var wallTime: Int64 = 0
     }
 
     /// One hook's logs, in the queue's storage.
@@ -417,6 +425,8 @@ struct RankQueue {
 
     /// Log entries of the first item (0 for a record).
     var firstCount: Int { items.first?.count ?? 0 }
+    /// When the first item, a hook, fired.
+    var firstWallTime: Int64 { items.first?.wallTime ?? 0 }
 
     /// Entry `index` of the first item's logs.
     func firstSlot(_ index: Int) -> Int32 { slots[logsHead + index] }
@@ -430,11 +440,13 @@ struct RankQueue {
 
     /// The queue in checkpoint form, column by column: each item's tag (0 and 1: a batch or
     /// other hook, as `MeanGroup.encode(_:into:)` tags them; 2: a record), its kind's raw value,
-    /// `isEnd`, batch or index, and log count; then the records; then the hooks' logs, their
-    /// slots as the run numbers them.
+    /// `isEnd`, batch or index, log count and wall time; then the records; then the hooks' logs,
+    /// their slots as the run numbers them.
     func encode(into state: inout StateEncoder) {
         let count = items.elements.count
         var tags: [UInt8] = [], raws: [UInt8] = [], ends: [UInt8] = [], indices: [Int64] = [], counts: [Int32] = []
+        var wallTimes: [Int64] = []
+        wallTimes.reserveCapacity(count)
         tags.reserveCapacity(count)
         raws.reserveCapacity(count)
         ends.reserveCapacity(count)
@@ -459,12 +471,14 @@ struct RankQueue {
                 indices.append(0)
             }
             counts.append(Int32(head.count))
+            wallTimes.append(head.wallTime)
         }
         state.values(tags[...])
         state.values(raws[...])
         state.values(ends[...])
         state.values(indices[...])
         state.values(counts[...])
+        state.values(wallTimes[...])
         state.array(records.elements) { $0.record($1) }
         state.values(slots[logsHead..<logsCount])
         state.values(values[logsHead..<logsCount])
@@ -474,10 +488,11 @@ struct RankQueue {
     mutating func decode(from state: inout StateDecoder, slots table: [Int32]) throws(AggregatorError) {
         let tags: [UInt8] = try state.values(), raws: [UInt8] = try state.values(), ends: [UInt8] = try state.values()
         let indices: [Int64] = try state.values(), counts: [Int32] = try state.values()
+        let wallTimes: [Int64] = try state.values()
         let queuedRecords = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.record() }
         let savedSlots: [Int32] = try state.values(), savedValues: [Double] = try state.values()
         let count = tags.count
-        guard raws.count == count, ends.count == count, indices.count == count, counts.count == count,
+        guard raws.count == count, ends.count == count, indices.count == count, counts.count == count, wallTimes.count == count,
               queuedRecords.count == tags.count(where: { $0 == 2 }),
               savedSlots.count == savedValues.count,
               savedSlots.count == counts.reduce(0, { $0 + max(Int($1), 0) }) else {
@@ -508,7 +523,7 @@ struct RankQueue {
                 appendLog(table[Int(saved)], savedValues[index])
             }
             next += Int(counts[item])
-            endHook(kind)
+            endHook(kind, wallTime: wallTimes[item])
         }
     }
 
@@ -556,13 +571,14 @@ struct RankQueue {
                 }
             }
         }
-        items.append(Head(kind: .batch(record.phase, isEnd: record.isEnd, batch: record.batch), count: end - logsCount))
+        items.append(Head(kind: .batch(record.phase, isEnd: record.isEnd, batch: record.batch), count: end - logsCount,
+                          wallTime: record.wallTime))
         logsCount = end
         return true
     }
 
-    mutating func endHook(_ kind: MeanGroup.Kind) {
-        items.append(Head(kind: kind, count: logsCount - openedAt))
+    mutating func endHook(_ kind: MeanGroup.Kind, wallTime: Int64) {
+        items.append(Head(kind: kind, count: logsCount - openedAt, wallTime: wallTime))
     }
 
     mutating func removeFirst() {

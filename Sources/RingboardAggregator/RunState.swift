@@ -10,10 +10,13 @@ import RingboardSummaries
 ///
 /// - Warning: Not thread-safe; the aggregator's one thread owns it.
 final class RunState {
-    /// The run directory, relative to the log root.
+    /// The run directory, absolute.
     let directory: String
     let arguments: TensorBoardArguments
-    private let logRoot: String
+    /// The directory `directory` lies in (or is) whose subdirectories are made one by one, no
+    /// symbolic link among them followed (`ConfinedDirectory`): the aggregator's log root, or
+    /// without one the run's `log_dir`.
+    private let root: String
     private let logger: Logger
     private let host: String
 
@@ -43,10 +46,6 @@ final class RunState {
     /// In storage of their own, so that staging a step costs no exclusivity check.
     private let staged = FixedStorage(repeating: StagedScalars(), count: 1)
     private(set) var stagedScalars = false
-    /// The wall time of the steps staged since the last hand-over: read once for them all (they
-    /// are handled within a fraction of a millisecond, and reading the clock was a twentieth of
-    /// the aggregator's time per hook).
-    private var stagedWallTime = 0.0
     /// The last batch record's metric numbers, all named, and their slots.
     private var lastMetrics: [UInt32] = []
     private var lastMetricSlots: [Int32] = []
@@ -85,13 +84,16 @@ final class RunState {
         }
     }
 
+    /// - Parameters:
+    ///   - directory: The run directory, absolute: `arguments.logDirectory`, or below it.
+    ///   - logRoot: The aggregator's log root, which `directory` lies in; `nil` for none.
     init(
-        directory: String, arguments: TensorBoardArguments, logRoot: String, host: String, logger: Logger,
+        directory: String, arguments: TensorBoardArguments, logRoot: String?, host: String, logger: Logger,
         fileCreated: @escaping (String) -> Void = { _ in }
     ) {
         self.directory = directory
         self.arguments = arguments
-        self.logRoot = logRoot
+        self.root = logRoot ?? arguments.logDirectory
         self.host = host
         self.logger = logger
         self.fileCreated = fileCreated
@@ -111,9 +113,9 @@ final class RunState {
             lastMetricSlots = []
         case .parameters:
             break
-        case .model(_, let json, let graphDef):
+        case .model(_, let json, let graphDef, let wallTime):
             setModel(json: json, graphDef: graphDef)
-            try writeGraph()
+            try writeGraph(wallTime: HookClock.seconds(wallTime))
             // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`).
             if arguments.embeddingsFrequency > 0 { writeEmbeddings() }
         case .weightValues(_, let weight, _, let offset, _, let values):
@@ -124,12 +126,12 @@ final class RunState {
                     name: name, category: "user", startMicroseconds: Double(start) / 1000,
                     durationMicroseconds: Double(duration) / 1000, processID: 0, threadID: Int(truncatingIfNeeded: thread)))
             }
-        case .hook(_, let kind, let index, let logs):
-            try hook(kind, index: index, logs: named(logs))
-        case .batch(_, let phase, let isEnd, let batch, let logs):
+        case .hook(_, let kind, let index, let logs, let wallTime):
+            try hook(kind, index: index, logs: named(logs), wallTime: HookClock.seconds(wallTime))
+        case .batch(_, let phase, let isEnd, let batch, let logs, let wallTime):
             var slotLogs = takeScratchLogs()
             for entry in logs { appendNamed(entry.metric, entry.value, to: &slotLogs) }
-            try batchHook(phase, isEnd: isEnd, batch: batch, logs: slotLogs)
+            try batchHook(phase, isEnd: isEnd, batch: batch, logs: slotLogs, wallTime: HookClock.seconds(wallTime))
             scratchLogs = slotLogs
         }
     }
@@ -146,7 +148,8 @@ final class RunState {
                 guard slot >= 0 else {
                     var logs = takeScratchLogs()
                     for index in 0..<record.count { appendNamed(record.metrics[index], record.values[index], to: &logs) }
-                    try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: logs)
+                    try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: logs,
+                                  wallTime: HookClock.seconds(record.wallTime))
                     scratchLogs = logs
                     return
                 }
@@ -155,7 +158,8 @@ final class RunState {
             lastMetrics = record.metrics
             lastMetricSlots = slots
         }
-        try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: SlotLogs(slots: lastMetricSlots, values: record.values))
+        try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: SlotLogs(slots: lastMetricSlots, values: record.values),
+                      wallTime: HookClock.seconds(record.wallTime))
     }
 
     /// Metric numbers to names, as this run's producer announced them.
@@ -183,33 +187,33 @@ final class RunState {
         return logs
     }
 
-    /// A batch hook (a single rank's, or several ranks' merged), its logs as slots.
-    func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: borrowing SlotLogs) throws(EventFileError) {
+    /// A batch hook (a single rank's, or several ranks' merged), its logs as slots, fired at
+    /// `wallTime` (seconds since the Unix epoch): what it writes carries that time.
+    func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: borrowing SlotLogs, wallTime: Double) throws(EventFileError) {
         guard !finished else { return }
         if tracing {
-            let now = EventFileWriter.currentWallTime() * 1e6
             traceSpans.append(ProfileTrace.Span(
-                name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: now,
+                name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: wallTime * 1e6,
                 durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
         }
         if phase == .train && isEnd {
-            try trainBatchEnd(logs: logs)
+            try trainBatchEnd(logs: logs, wallTime: wallTime)
         }
     }
 
-    /// Any other hook, with its logs by name.
-    func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)]) throws(EventFileError) {
+    /// Any other hook, with its logs by name, fired at `wallTime`.
+    func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)], wallTime: Double) throws(EventFileError) {
         guard !finished else { return }
         switch kind {
         case .trainBegin:
             // TF 2.0: profile_batch == 1 starts tracing before the first batch.
-            if arguments.profileBatch == 1 { startTracing() }
+            if arguments.profileBatch == 1 { startTracing(wallTime: wallTime) }
         case .epochEnd:
-            try epochEnd(index, logs: logs)
+            try epochEnd(index, logs: logs, wallTime: wallTime)
         case .trainEnd:
             // TF 2.0 closes its writers; a later fit() with the same callback opens new files,
             // and the counters go on.
-            if tracing { try exportTrace() }
+            if tracing { try exportTrace(wallTime: wallTime) }
             try closeWriters()
         case .epochBegin, .testBegin, .testEnd, .predictBegin, .predictEnd:
             break  // nothing is written
@@ -218,7 +222,7 @@ final class RunState {
 
     /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
     /// samples have passed, count the batch, then the profile window.
-    private func trainBatchEnd(logs: borrowing SlotLogs) throws(EventFileError) {
+    private func trainBatchEnd(logs: borrowing SlotLogs, wallTime: Double) throws(EventFileError) {
         var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
         // Hooks that repeat their slots usually share one array with the plan: compared at once.
         if logs.slots != plan.slots { plan = BatchPlan(logs.slots, slots) }
@@ -238,24 +242,24 @@ final class RunState {
         case .samples(let count): count  // TF 2.0: samples, not batches
         }
         if let frequency, samplesSeen - samplesSeenAtLastWrite >= frequency {
-            try writeBatchScalars(logs, plan, step: totalBatchesSeen)
+            try writeBatchScalars(logs, plan, step: totalBatchesSeen, wallTime: wallTime)
             samplesSeenAtLastWrite = samplesSeen
         }
         totalBatchesSeen += 1
         if tracing {
-            try exportTrace()
+            try exportTrace(wallTime: wallTime)
         } else if arguments.profileBatch > 0 && totalBatchesSeen == arguments.profileBatch - 1 {
-            startTracing()
+            startTracing(wallTime: wallTime)
         }
     }
 
     /// `on_epoch_end` (TF 2.0): epoch scalars at the epoch (update_freq 'epoch') or at the samples
     /// seen, then histograms/images and embeddings when their frequency divides the epoch.
-    private func epochEnd(_ epoch: Int64, logs: [(String, Double)]) throws(EventFileError) {
+    private func epochEnd(_ epoch: Int64, logs: [(String, Double)], wallTime: Double) throws(EventFileError) {
         let step = arguments.updateFrequency == .epoch ? epoch : samplesSeen
-        try writeEpochScalars(logs, step: step)
+        try writeEpochScalars(logs, step: step, wallTime: wallTime)
         if arguments.histogramFrequency > 0 && epoch % arguments.histogramFrequency == 0 {
-            try writeWeights(epoch: epoch)
+            try writeWeights(epoch: epoch, wallTime: wallTime)
         }
         if arguments.embeddingsFrequency > 0 && epoch % arguments.embeddingsFrequency == 0 {
             writeEmbeddings()
@@ -265,8 +269,7 @@ final class RunState {
     /// Epoch scalars as the callback's `_log_metrics` writes them: `batch`, `size` and
     /// `num_steps` are never written; `val_<name>` goes to `validation/` as `epoch_<name>`, the
     /// rest to `train/`.
-    private func writeEpochScalars(_ logs: [(String, Double)], step: Int64) throws(EventFileError) {
-        let now = EventFileWriter.currentWallTime()
+    private func writeEpochScalars(_ logs: [(String, Double)], step: Int64, wallTime: Double) throws(EventFileError) {
         for (name, value) in logs {
             let destination: ScalarDestination
             if let known = epochScalars[name] {
@@ -276,16 +279,15 @@ final class RunState {
                 epochScalars[name] = destination
             }
             guard let tag = destination.tag else { continue }
-            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: now)
+            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: wallTime)
         }
     }
 
     /// Batch scalars, as `writeEpochScalars` writes epoch scalars (`batch_<name>`), for logs as
     /// slots (`plan` made for them): each file's scalars go in under one lock, with their tags
-    /// encoded once per name. Steps staged together share a wall time (`stagedWallTime`).
-    private func writeBatchScalars(_ logs: borrowing SlotLogs, _ plan: BatchPlan, step: Int64) throws(EventFileError) {
-        if !stagedScalars { stagedWallTime = EventFileWriter.currentWallTime() }
-        let now = stagedWallTime
+    /// encoded once per name.
+    private func writeBatchScalars(_ logs: borrowing SlotLogs, _ plan: BatchPlan, step: Int64, wallTime: Double) throws(EventFileError) {
+        let now = wallTime
         // Files are made in the order their first scalar comes, as `writeEpochScalars` makes them.
         if plan.validationFirst && validationWriter == nil { _ = try writer("validation") }
         if !plan.trainTags.isEmpty {
@@ -439,7 +441,7 @@ final class RunState {
     }
 
     /// Every weight of every layer as a histogram (and an image with `write_images`), in `train/`.
-    private func writeWeights(epoch: Int64) throws(EventFileError) {
+    private func writeWeights(epoch: Int64, wallTime now: Double) throws(EventFileError) {
         guard let model else { return }
         // In the order Keras writes them: each weight's histogram, then its images.
         var summaries: [WeightSummary] = []
@@ -466,7 +468,6 @@ final class RunState {
             }
         }
         guard !summaries.isEmpty else { return }
-        let now = EventFileWriter.currentWallTime()
         let writer = try writer("train")
         for summary in summaries {
             switch summary {
@@ -521,17 +522,16 @@ final class RunState {
                                                    metadataPath: metadata), weight.values))
         }
         do {
-            try ConfinedDirectory.create(directory + "/train", under: logRoot)
-            try Projector.write(embeddings, logDirectory: logRoot + "/" + directory)
+            try makeDirectory("train")
+            try Projector.write(embeddings, logDirectory: directory)
         } catch {
             logger.error("projector files not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
         }
     }
 
     /// `write_graph`: the GraphDef (if any) and the Keras model as tag `keras`, at step 0 in `train/`.
-    private func writeGraph() throws(EventFileError) {
+    private func writeGraph(wallTime now: Double) throws(EventFileError) {
         guard arguments.writeGraph, let model else { return }
-        let now = EventFileWriter.currentWallTime()
         if !model.graphDef.isEmpty {
             try writer("train").append(Event(wallTime: now, step: 0, what: .graphDef(model.graphDef)))
         }
@@ -540,20 +540,19 @@ final class RunState {
         try writer("train").append(Event(wallTime: now, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
     }
 
-    private func startTracing() {
+    private func startTracing(wallTime: Double) {
         tracing = true
         traceSpans = []
-        traceStartedAt = EventFileWriter.currentWallTime()
+        traceStartedAt = wallTime
     }
 
     /// The trace of the profiled batch, named `batch_<total batches seen>` at that step.
-    private func exportTrace() throws(EventFileError) {
+    private func exportTrace(wallTime now: Double) throws(EventFileError) {
         tracing = false
-        let now = EventFileWriter.currentWallTime()
-        let runDirectory = logRoot + "/" + directory + "/train"
+        let runDirectory = directory + "/train"
         fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: traceStartedAt))
         do {
-            try ConfinedDirectory.create(directory + "/train/plugins/profile", under: logRoot)
+            try makeDirectory("train/plugins/profile")
             try ProfileTrace.write(spans: traceSpans, processNames: [0: "trainer"], runDirectory: runDirectory,
                                    host: host, wallTime: traceStartedAt)
         } catch {
@@ -619,18 +618,26 @@ final class RunState {
         options.hostName = host
         // Never through a symbolic link planted under the log root: refused here, and the
         // directories are made one by one below it whenever the file is made.
-        options.confinedTo = logRoot
+        options.confinedTo = root
         do {
-            try ConfinedDirectory.create(directory + "/" + subdirectory, under: logRoot)
+            try makeDirectory(subdirectory)
         } catch .systemCall(_, _, let error) where error == .noSpace || error == .noSuchFileOrDirectory || error == .ioError {
             // A full disk or a log directory being removed must not lose the event: it waits in
             // memory (its records in the rings) until the file can be made.
         }
         options.createWhenWritable = true
-        let writer = try EventFileWriter(directory: logRoot + "/" + directory + "/" + subdirectory, options: options)
+        let writer = try EventFileWriter(directory: directory + "/" + subdirectory, options: options)
         fileCreated(writer.path)
         writers[subdirectory] = writer
         return writer
+    }
+
+    /// Makes `directory/subpath` below `root`, component by component, following no symbolic
+    /// link planted there.
+    private func makeDirectory(_ subpath: String) throws(EventFileError) {
+        let path = directory + "/" + subpath
+        let relative = root == "/" ? String(path.dropFirst()) : String(path.dropFirst(root.count + 1))
+        try ConfinedDirectory.create(relative, under: root)
     }
 
     /// Writes everything buffered. A file removed meanwhile (its directory perhaps with it) is
@@ -719,7 +726,7 @@ extension RunState {
     ///
     /// - Parameter loadModel: Reads the model file a checkpoint names.
     static func restore(
-        from state: inout StateDecoder, logRoot: String, host: String, logger: Logger,
+        from state: inout StateDecoder, logRoot: String?, host: String, logger: Logger,
         fileCreated: @escaping (String) -> Void, loadModel: (String) throws(AggregatorError) -> Model
     ) throws(AggregatorError) -> RunState {
         let run = RunState(directory: try state.string(), arguments: try state.arguments(), logRoot: logRoot, host: host,

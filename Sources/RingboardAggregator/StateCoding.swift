@@ -4,8 +4,9 @@ import RingboardRing
 /// Appends the aggregator's checkpoint fields in a compact little-endian form.
 struct StateEncoder {
     /// The layout version of state and model files (2: a `.mean` group's queued hooks saved
-    /// as slots and values, where 1 saved each log by name).
-    static let version: UInt32 = 2
+    /// as slots and values, where 1 saved each log by name; 3: absolute run directories, an
+    /// optional log root, and the wall time of each queued hook).
+    static let version: UInt32 = 3
     private(set) var bytes: [UInt8] = []
 
     init() {}

@@ -14,8 +14,10 @@ extension RingboardCommand {
             abstract: "Serve a ring directory: drain the trainers' hook records into TensorBoard event files."
         )
 
-        @Option(help: "The log root that run directories (each run's log_dir) are relative to.")
-        var logdir = "."
+        @Option(help: ArgumentHelp(
+            "Confine runs to this log root: a run whose log_dir is not under it is refused.",
+            discussion: "Without it, each run is written to its log_dir, wherever its trainer's user may write."))
+        var logdir: String?
 
         @Option(help: "The ring directory to serve.")
         var ringDir = RingDirectory.defaultPath
@@ -23,17 +25,35 @@ extension RingboardCommand {
         @Option(help: "Flush event files and commit rings every this many milliseconds.")
         var flushMs = 100
 
-        @Flag(help: "Exit once every producer has finished and its ring is drained.")
-        var exitWhenIdle = false
+        @Option(help: ArgumentHelp(
+            "Exit once every ring is retired and nothing has come for this many seconds.",
+            discussion: "With 0, exit as soon as every producer seen has finished and its ring is drained.",
+            valueName: "seconds"))
+        var exitWhenIdle: Int?
 
         @Flag(help: "Wait for another aggregator serving the ring directory to exit, instead of failing.")
         var wait = false
 
+        @Option(help: .hidden)
+        var startedBy: Int32?
+
+        @Flag(help: ArgumentHelp(
+            "Start the aggregator in a session of its own and return at once.",
+            discussion: "Its output goes where this command's goes; trainers start it this way, logging to aggregator.log in the ring directory."))
+        var detach = false
+
         func validate() throws {
             guard flushMs >= 1, flushMs <= 60_000 else { throw ValidationError("--flush-ms must be between 1 and 60000") }
+            if let exitWhenIdle, exitWhenIdle < 0 || exitWhenIdle > 86_400 {
+                throw ValidationError("--exit-when-idle must be between 0 and 86400 seconds")
+            }
         }
 
         func run() throws {
+            if detach {
+                try Detached.start(droppingFlag: "--detach")
+                return
+            }
             var logger = Logger(label: "ringboard.aggregate")
             logger.logLevel = .info
             var options = Aggregator.Options(logRoot: logdir, ringDirectory: ringDir)
@@ -43,18 +63,45 @@ extension RingboardCommand {
             let aggregator: Aggregator
             do {
                 aggregator = try Aggregator(options: options, logger: logger)
+            } catch .ring(.consumerRunning) where startedBy != nil {
+                // Another trainer's aggregator won the race to serve the directory: it does the work.
+                logger.info("another aggregator serves the ring directory", metadata: ["ring directory": "\(ringDir)"])
+                return
             } catch {
                 printError("aggregate", error.description)
                 throw ExitCode(2)
             }
+            let info = AggregatorInfo(processID: getpid(), logRoot: aggregator.logRoot, startedBy: startedBy,
+                                      logFile: startedBy == nil ? nil : ringDir + "/aggregator.log")
+            do {
+                try info.write(in: ringDir)
+            } catch {
+                logger.warning("aggregator.info not written: trainers cannot check their log_dir against the log root",
+                               metadata: ["error": "\(error)"])
+            }
+            defer { AggregatorInfo.remove(in: ringDir) }
+            logger.info("serving", metadata: [
+                "ring directory": "\(ringDir)", "log root": "\(aggregator.logRoot ?? "(none: each run's log_dir)")",
+                "started by": "\(startedBy.map { "trainer \($0)" } ?? "hand")"])
             // SIGTERM and SIGINT end the loop: the event files are flushed, the rings committed
             // and the files closed before the process exits.
             TerminationRequest.install()
             // A restarted aggregator that resumed runs has work even if their rings are gone.
             var sawProducer = aggregator.resumedRuns
+            var idleSince: ContinuousClock.Instant?
             aggregator.run {
-                sawProducer = sawProducer || !aggregator.isIdle
-                return TerminationRequest.isRequested || (exitWhenIdle && sawProducer && aggregator.isIdle)
+                if TerminationRequest.isRequested { return true }
+                guard let exitWhenIdle else { return false }
+                let idle = aggregator.isIdle
+                sawProducer = sawProducer || !idle
+                guard idle else {
+                    idleSince = nil
+                    return false
+                }
+                if exitWhenIdle == 0 { return sawProducer }
+                let since = idleSince ?? .now
+                idleSince = since
+                return ContinuousClock.now - since >= .seconds(exitWhenIdle)
             }
         }
     }
@@ -80,8 +127,8 @@ extension RingboardCommand {
         @Option(help: "The ring directory.")
         var ringDir = RingDirectory.defaultPath
 
-        @Option(help: "The log root, when replay starts its own aggregator.")
-        var logdir = "."
+        @Option(help: "Confine runs to this log root, when replay starts its own aggregator (log_dir is taken as Keras takes it: absolute, or relative to the working directory).")
+        var logdir: String?
 
         @Option(help: "Replay as this rank (set by --procs; not for direct use).")
         var rank: Int?
@@ -167,7 +214,8 @@ extension RingboardCommand {
                     logDir: arguments.logDirectory, histogramFreq: Int(arguments.histogramFrequency), writeGraph: arguments.writeGraph,
                     writeImages: arguments.writeImages, updateFreq: arguments.updateFrequency, profileBatch: Int(arguments.profileBatch),
                     embeddingsFreq: Int(arguments.embeddingsFrequency), embeddingsMetadata: arguments.embeddingsMetadata,
-                    rank: rank, worldSize: worldSize, rankPolicy: trace.rankPolicy, ringDirectory: ringDir)
+                    rank: rank, worldSize: worldSize, rankPolicy: trace.rankPolicy, ringDirectory: ringDir,
+                    startAggregator: false)
                 try trace.replay(into: callback)
             } catch {
                 printError("replay", "\(error)")
@@ -200,6 +248,30 @@ final class StopSignal: @unchecked Sendable {
     func waitUntilFinished(if running: Bool) {
         guard running else { return }
         condition.withLock { while !done { condition.wait() } }
+    }
+}
+
+/// Starting the running command again in a session of its own, not waiting for it.
+enum Detached {
+    /// Starts this executable with this process's arguments less `flag`, in a new session (so
+    /// that the caller's process group and terminal signals do not reach it), with this
+    /// process's standard input, output and error.
+    ///
+    /// - Parameter flag: The argument to leave out.
+    static func start(droppingFlag flag: String) throws {
+        // A new session for this process first: the child inherits it, and leaves with it
+        // the caller's process group, so that signals sent to that group do not reach it.
+        _ = setsid()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let arguments = [executable] + CommandLine.arguments.dropFirst().filter { $0 != flag }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, nil, nil, &argv, environ)
+        guard status == 0 else {
+            printError("aggregate", "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -66,7 +66,7 @@ extension RingboardCommand {
                 let process = Process()
                 process.executableURL = executable
                 process.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)",
-                                     "--steps", "\(steps)", "--ring-dir", ringDirectory]
+                                     "--steps", "\(steps)", "--ring-dir", ringDirectory, "--logdir", logdir]
                 try process.run()
                 children.append(process)
             }
@@ -102,6 +102,8 @@ extension RingboardCommand {
         @Option var epochs: Int
         @Option var steps: Int
         @Option var ringDir: String
+        /// The run's `log_dir`, as Keras takes it.
+        @Option var logdir: String
         /// `chief`, `mean` or `per-rank`; by default `chief` for one process, else `per-rank`.
         @Option var policy: String?
         /// The ring's data bytes (small rings make the trainer spill while the aggregator lags).
@@ -120,7 +122,7 @@ extension RingboardCommand {
             var ringOptions = RingWriter.Options()
             if let ringCapacity { ringOptions.capacity = ringCapacity }
             let callback = try TensorBoard(
-                logDir: ".", histogramFreq: 1, writeImages: true, updateFreq: .batch, profileBatch: 2, embeddingsFreq: 1,
+                logDir: logdir, histogramFreq: 1, writeImages: true, updateFreq: .batch, profileBatch: 2, embeddingsFreq: 1,
                 rank: rank, worldSize: procs, rankPolicy: rankPolicy, ringDirectory: ringDir, ringOptions: ringOptions)
             var model = BagOfWordsModel(seed: UInt64(rank + 1))
             var data = SplitMix64(seed: 1000 + UInt64(rank))

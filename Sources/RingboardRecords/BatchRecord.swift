@@ -7,6 +7,8 @@ public struct BatchRecord: Sendable {
     public private(set) var phase: BatchPhase = .train
     public private(set) var isEnd = false
     public private(set) var batch: Int64 = 0
+    /// When the hook fired, in nanoseconds since the Unix epoch (`HookClock`).
+    public private(set) var wallTime: Int64 = 0
     /// The metric numbers, in the record's order.
     public private(set) var metrics: [UInt32] = []
     /// Their values, as many as `metrics`.
@@ -35,6 +37,7 @@ public struct BatchRecord: Sendable {
         isEnd = try input.bool("end")
         let count = Int(try input.u16())
         batch = try input.i64()
+        wallTime = try input.i64()
         try input.logs(count, metrics: &metrics, values: &values)
         try input.finish()
     }
@@ -42,6 +45,6 @@ public struct BatchRecord: Sendable {
     /// The record as a `HookRecord`.
     public var record: HookRecord {
         .batch(run: run, phase: phase, isEnd: isEnd, batch: batch,
-               logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) })
+               logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) }, wallTime: wallTime)
     }
 }

@@ -80,9 +80,10 @@ extension HookRecord {
             let isEnd = try input.bool("end")
             let count = Int(try input.u16())
             let batch = try input.i64()
+            let wallTime = try input.i64()
             let logs = try input.logs(count)
             try input.finish()
-            self = .batch(run: run, phase: phase, isEnd: isEnd, batch: batch, logs: logs)
+            self = .batch(run: run, phase: phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: wallTime)
         case RecordType.hook:
             let run = try input.u32()
             let kindValue = try input.u8()
@@ -92,9 +93,10 @@ extension HookRecord {
             _ = try input.u8()
             let count = Int(try input.u16())
             let index = try input.i64()
+            let wallTime = try input.i64()
             let logs = try input.logs(count)
             try input.finish()
-            self = .hook(run: run, kind: kind, index: index, logs: logs)
+            self = .hook(run: run, kind: kind, index: index, logs: logs, wallTime: wallTime)
         case RecordType.parameters:
             let run = try input.u32()
             let json = try input.string("params", maximumLength: .max)
@@ -102,10 +104,12 @@ extension HookRecord {
             self = .parameters(run: run, json: json)
         case RecordType.model:
             let run = try input.u32()
+            _ = try input.u32()
+            let wallTime = try input.i64()
             let json = try input.string("model", maximumLength: .max)
             let graphDef = try input.bytes()
             try input.finish()
-            self = .model(run: run, json: json, graphDef: graphDef)
+            self = .model(run: run, json: json, graphDef: graphDef, wallTime: wallTime)
         case RecordType.weightValues:
             let run = try input.u32()
             let weight = try input.u32()
@@ -151,15 +155,40 @@ extension HookRecord {
         self = try result.get()
     }
 
-    /// Refuses a run directory that could leave the log root: empty, absolute, containing a `..`
-    /// component or a NUL (DESIGN §4).
+    /// Refuses a run directory that is not absolute and normalized: one that does not start with
+    /// `/`, or has an empty, `.` or `..` component, a trailing `/`, or a NUL (DESIGN §3, §4).
+    /// `runDirectory(_:in:)` makes such a path from what a user wrote.
     ///
     /// - Parameter path: The run directory.
     /// - Throws: `RecordError.invalidRunDirectory`.
     public static func validateRunDirectory(_ path: String) throws(RecordError) {
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0),
-              !path.split(separator: "/", omittingEmptySubsequences: false).contains("..")
-        else { throw .invalidRunDirectory(path) }
+        guard path.hasPrefix("/"), !path.utf8.contains(0) else { throw .invalidRunDirectory(path) }
+        guard path != "/" else { return }
+        let components = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { throw .invalidRunDirectory(path) }
+    }
+
+    /// `log_dir` as Keras means it: `path` itself when absolute, else `path` under
+    /// `workingDirectory`; normalized as Python's `os.path.abspath` does (empty and `.`
+    /// components dropped, each `..` taking away the component before it, never above `/`).
+    ///
+    /// - Parameters:
+    ///   - path: The `log_dir` a user wrote.
+    ///   - workingDirectory: The absolute directory a relative `path` is resolved against.
+    /// - Returns: An absolute path that `validateRunDirectory` accepts.
+    /// - Throws: `RecordError.invalidRunDirectory` for an empty path or one with a NUL.
+    public static func runDirectory(_ path: String, in workingDirectory: String) throws(RecordError) -> String {
+        guard !path.isEmpty, !path.utf8.contains(0), !workingDirectory.utf8.contains(0) else { throw .invalidRunDirectory(path) }
+        let joined = path.hasPrefix("/") ? path : workingDirectory + "/" + path
+        var components: [Substring] = []
+        for component in joined.split(separator: "/", omittingEmptySubsequences: true) where component != "." {
+            if component == ".." {
+                _ = components.popLast()
+            } else {
+                components.append(component)
+            }
+        }
+        return "/" + components.joined(separator: "/")
     }
 }
 

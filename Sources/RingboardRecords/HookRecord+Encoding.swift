@@ -24,14 +24,14 @@ extension HookRecord {
         return bytes
     }
 
-    /// The payload length of a batch record with `metricCount` log entries: 16 bytes, the metric
+    /// The payload length of a batch record with `metricCount` log entries: 24 bytes, the metric
     /// numbers, padding to 8 bytes, the values.
     ///
     /// - Parameter metricCount: Entries in `logs`.
     /// - Returns: The payload length.
     @inlinable
     public static func batchLength(metricCount: Int) -> Int {
-        16 + ((4 * metricCount + 7) & ~7) + 8 * metricCount
+        24 + ((4 * metricCount + 7) & ~7) + 8 * metricCount
     }
 
     /// Writes a batch record without building a `HookRecord`: the trainer's hot path, which
@@ -45,11 +45,12 @@ extension HookRecord {
     ///   - batch: The batch index.
     ///   - metrics: The metric numbers.
     ///   - values: Their values, as many as `metrics`.
+    ///   - wallTime: When the hook fired (`HookClock.now()`).
     /// - Warning: Do not escape the pointer.
     @inlinable
     public static func encodeBatch(
         into payload: UnsafeMutableRawBufferPointer, run: UInt32, phase: BatchPhase, isEnd: Bool, batch: Int64,
-        metrics: Span<UInt32>, values: Span<Double>
+        metrics: Span<UInt32>, values: Span<Double>, wallTime: Int64
     ) {
         precondition(metrics.count == values.count && metrics.count <= Int(UInt16.max))
         precondition(payload.count == batchLength(metricCount: metrics.count))
@@ -58,7 +59,8 @@ extension HookRecord {
         payload.storeBytes(of: isEnd ? 1 : 0, toByteOffset: 5, as: UInt8.self)
         payload.storeBytes(of: UInt16(metrics.count).littleEndian, toByteOffset: 6, as: UInt16.self)
         payload.storeBytes(of: batch.littleEndian, toByteOffset: 8, as: Int64.self)
-        var offset = 16
+        payload.storeBytes(of: wallTime.littleEndian, toByteOffset: 16, as: Int64.self)
+        var offset = 24
         for k in 0..<metrics.count {
             payload.storeBytes(of: metrics[k].littleEndian, toByteOffset: offset, as: UInt32.self)
             offset += 4
@@ -151,25 +153,29 @@ extension HookRecord {
             out.u32(run)
             out.u32(metric)
             out.string(name)
-        case .batch(let run, let phase, let isEnd, let batch, let logs):
+        case .batch(let run, let phase, let isEnd, let batch, let logs, let wallTime):
             out.u32(run)
             out.u8(phase.rawValue)
             out.u8(isEnd ? 1 : 0)
             out.u16(UInt16(logs.count))
             out.i64(batch)
+            out.i64(wallTime)
             out.logs(logs)
-        case .hook(let run, let kind, let index, let logs):
+        case .hook(let run, let kind, let index, let logs, let wallTime):
             out.u32(run)
             out.u8(kind.rawValue)
             out.u8(0)
             out.u16(UInt16(logs.count))
             out.i64(index)
+            out.i64(wallTime)
             out.logs(logs)
         case .parameters(let run, let json):
             out.u32(run)
             out.string(json)
-        case .model(let run, let json, let graphDef):
+        case .model(let run, let json, let graphDef, let wallTime):
             out.u32(run)
+            out.u32(0)
+            out.i64(wallTime)
             out.string(json)
             out.bytes(graphDef)
         case .weightValues(let run, let weight, let version, let offset, let total, let values):

@@ -28,7 +28,8 @@ public enum RankPolicy: UInt8, Sendable {
 
 /// The TensorBoard callback's arguments, in Swift spelling.
 public struct TensorBoardArguments: Equatable, Sendable {
-    /// The run's directory, relative to the aggregator's log root.
+    /// The run's directory. A run announcement carries it absolute and normalized: the trainer
+    /// resolves `log_dir` against its working directory, as Keras does (`HookRecord.runDirectory`).
     public var logDirectory: String
     /// Write weight histograms every this many epochs (0: never).
     public var histogramFrequency: Int64
@@ -48,7 +49,7 @@ public struct TensorBoardArguments: Equatable, Sendable {
     /// The arguments, with TF 2.0's defaults.
     ///
     /// - Parameters:
-    ///   - logDirectory: The run's directory, relative to the aggregator's log root.
+    ///   - logDirectory: `log_dir` (absolute in a run announcement: `HookRecord.runDirectory(_:in:)`).
     ///   - histogramFrequency: `histogram_freq`.
     ///   - writeGraph: `write_graph`.
     ///   - writeImages: `write_images`.
@@ -108,14 +109,17 @@ public enum HookRecord: Equatable, Sendable {
     case runAnnouncement(run: UInt32, rank: UInt32, worldSize: UInt32, policy: RankPolicy, arguments: TensorBoardArguments)
     /// Metric number `metric` of `run` is called `name` (e.g. `loss`, `val_acc`, `size`).
     case metricName(run: UInt32, metric: UInt32, name: String)
-    /// A batch hook: `on_<phase>_batch_<begin|end>(batch, logs)`.
-    case batch(run: UInt32, phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [MetricValue])
-    /// Another hook, with its index (the epoch for epoch hooks, else 0) and logs.
-    case hook(run: UInt32, kind: HookKind, index: Int64, logs: [MetricValue])
+    /// A batch hook: `on_<phase>_batch_<begin|end>(batch, logs)`, fired at `wallTime`
+    /// (nanoseconds since the Unix epoch, `HookClock`).
+    case batch(run: UInt32, phase: BatchPhase, isEnd: Bool, batch: Int64, logs: [MetricValue], wallTime: Int64)
+    /// Another hook, with its index (the epoch for epoch hooks, else 0) and logs, fired at
+    /// `wallTime`.
+    case hook(run: UInt32, kind: HookKind, index: Int64, logs: [MetricValue], wallTime: Int64)
     /// `set_params(params)`, as a JSON object.
     case parameters(run: UInt32, json: String)
-    /// `set_model(model)`: the description as JSON, and a serialized GraphDef (may be empty).
-    case model(run: UInt32, json: String, graphDef: [UInt8])
+    /// `set_model(model)`: the description as JSON, and a serialized GraphDef (may be empty),
+    /// called at `wallTime`.
+    case model(run: UInt32, json: String, graphDef: [UInt8], wallTime: Int64)
     /// Values `offset ..< offset + values.count` of weight `weight` (of `total`), as of `version`.
     case weightValues(run: UInt32, weight: UInt32, version: UInt64, offset: UInt64, total: UInt64, values: [Float])
     /// A span for the profiler: a name, its start (ns since the Unix epoch), its duration (ns), and

@@ -10,7 +10,8 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidValue(type: UInt16, field: String, value: Int64)
     /// A string that is not UTF-8, is empty where a name is required, or is too long.
     case invalidString(type: UInt16, field: String, reason: String)
-    /// A run directory that would leave the log directory: absolute, with `..`, or with NUL.
+    /// A run directory that is not an absolute, normalized path: relative, with an empty, `.` or
+    /// `..` component, or with NUL.
     case invalidRunDirectory(String)
     /// A record version this build does not read.
     case unsupportedVersion(UInt16)
@@ -23,7 +24,7 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
         case .trailingBytes(let type, let offset): "record type \(type) has bytes left over at byte \(offset)"
         case .invalidValue(let type, let field, let value): "record type \(type): \(field) = \(value) is out of range"
         case .invalidString(let type, let field, let reason): "record type \(type): \(field): \(reason)"
-        case .invalidRunDirectory(let path): "run directory \"\(path)\" is refused: it must be a relative path inside the log directory, without '..' or NUL"
+        case .invalidRunDirectory(let path): "run directory \"\(path)\" is refused: it must be an absolute path without empty, '.' or '..' components, or NUL"
         case .unsupportedVersion(let version): "record version \(version) is not supported"
         }
     }

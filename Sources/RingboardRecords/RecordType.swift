@@ -4,7 +4,7 @@
 /// announcement carries. Any change to a layout bumps it.
 public enum RecordType {
     /// The layout version of every record type below.
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
 
     /// A trainer process announces a run: its log directory, TensorBoard arguments, rank.
     public static let runAnnouncement: UInt16 = 16

@@ -80,7 +80,7 @@ public final class RingConsumer {
     public init(directory: String, waiting: LockWaiting = .failIfHeld) throws(RingError) {
         try RingDirectory.prepare(directory)
         self.directory = directory
-        let lockPath = directory + "/consumer.lock"
+        let lockPath = directory + "/" + RingDirectory.consumerLockName
         do {
             lock = try FileDescriptor.open(
                 FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
@@ -89,7 +89,15 @@ public final class RingConsumer {
         }
         watch = DirectoryWatch(directory: directory)
         let operation = LOCK_EX | (waiting == .wait ? 0 : LOCK_NB)
-        if case .failure(let error) = valueOrErrno({ flock(lock.rawValue, operation) }) {
+        // A held lock is tried again for a moment: a trainer looking whether the directory is
+        // served (`RingDirectory.isServed`) holds a shared lock for a few microseconds.
+        var attempts = 0
+        while case .failure(let error) = valueOrErrno({ flock(lock.rawValue, operation) }) {
+            if error == .wouldBlock && attempts < 20 {
+                attempts += 1
+                usleep(5_000)
+                continue
+            }
             // Every property is set by now, so deinit closes the lock file (closing it here as
             // well would close whatever descriptor took its number in between).
             if error == .wouldBlock { throw .consumerRunning(directory: directory) }

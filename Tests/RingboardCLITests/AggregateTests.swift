@@ -15,12 +15,14 @@ import Testing
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let aggregator = Process()
         aggregator.executableURL = URL(fileURLWithPath: Self.ringboard)
-        aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle"]
+        aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle", "0"]
         aggregator.standardError = FileHandle.nullDevice
         try aggregator.run()
         let trainer = Process()
         trainer.executableURL = URL(fileURLWithPath: Self.ringboard)
-        trainer.arguments = ["demo-trainer", "--rank", "0", "--procs", "1", "--epochs", "1000", "--steps", "50", "--ring-dir", rings]
+        trainer.arguments = ["demo-trainer", "--rank", "0", "--procs", "1", "--epochs", "1000", "--steps", "50", "--ring-dir", rings,
+                             "--logdir", logs]
+        trainer.environment = TrainerHarness.trainerEnvironment
         trainer.standardOutput = FileHandle.nullDevice
         try trainer.run()
         // Let it train for a while: a few epochs in, then killed in the middle of one.

@@ -37,19 +37,19 @@ import Testing
               {"name": "nul", "class_name": "Embedding", "weights": [{"name": "nul\u0000/../../x:0", "shape": [1, 1]}]},
               {"name": "embedding", "class_name": "Embedding", "weights": [{"name": "embedding/embeddings:0", "shape": [2, 2]}]}]}
             """#
-        append(.model(run: 0, json: model, graphDef: []))
+        append(.model(run: 0, json: model, graphDef: [], wallTime: 1_800_000_000_000_000_000))
         append(.weightValues(run: 0, weight: 2, version: 1, offset: 1 << 63, total: .max, values: [1]))
-        append(.hook(run: 0, kind: .trainBegin, index: 0, logs: []))
+        append(.hook(run: 0, kind: .trainBegin, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000))
         let sizes: [Double] = [.nan, .infinity, -.infinity, -5, 1e300, 9.3e18, 32]
         for (batch, size) in sizes.enumerated() {
             append(.batch(run: 0, phase: .train, isEnd: true, batch: Int64(batch),
-                          logs: [MetricValue(metric: 0, value: size), MetricValue(metric: 1, value: Double(batch))]))
+                          logs: [MetricValue(metric: 0, value: size), MetricValue(metric: 1, value: Double(batch))], wallTime: 1_800_000_000_000_000_000))
         }
-        append(.hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 1, value: 0.5)]))
-        append(.hook(run: 0, kind: .trainEnd, index: 0, logs: []))
+        append(.hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 1, value: 0.5)], wallTime: 1_800_000_000_000_000_000))
+        append(.hook(run: 0, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000))
         writer.close()
 
-        let result = try run(Self.ringboard, ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle"], timeout: 120)
+        let result = try run(Self.ringboard, ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle", "0"], timeout: 120)
         #expect(result.status == 0, "\(result.standardError)")
         let train = try FileManager.default.contentsOfDirectory(atPath: logs + "/run/train").filter { $0.contains("tfevents") }
         try #require(train.count == 1)

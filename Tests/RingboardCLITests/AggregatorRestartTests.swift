@@ -20,7 +20,7 @@ import Testing
 
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let trainers = try (0..<procs).map { rank in
-            try TrainerHarness.startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
+            try TrainerHarness.startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, logs: logs, ringCapacity: ringCapacity)
         }
         var random = SeededGenerator(seed: UInt64(procs) &* 7919 &+ UInt64(policy.utf8.count))
         var aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
@@ -72,7 +72,7 @@ import Testing
                                                             trainersFirst: true)
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let first = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
-        let rank0 = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "mean", epochs: epochs, rings: rings)
+        let rank0 = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "mean", epochs: epochs, rings: rings, logs: logs)
         rank0.waitUntilExit()
         #expect(rank0.terminationStatus == 0)
         let deadline = Date().addingTimeInterval(30)
@@ -86,7 +86,7 @@ import Testing
         #expect(tags == ["keras"], "written before rank 1 started: \(tags)")
 
         // Rank 1 runs to its end (its ring waits for the aggregator), then the aggregator restarts.
-        let rank1 = try TrainerHarness.startTrainer(rank: 1, procs: 2, policy: "mean", epochs: epochs, rings: rings)
+        let rank1 = try TrainerHarness.startTrainer(rank: 1, procs: 2, policy: "mean", epochs: epochs, rings: rings, logs: logs)
         rank1.waitUntilExit()
         #expect(rank1.terminationStatus == 0)
         let second = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
@@ -98,8 +98,8 @@ import Testing
     /// A checkpoint made under one log root is not silently applied to another.
     @Test func aCheckpointForAnotherLogRootIsRefused() throws {
         let directory = TemporaryDirectory("ringboard-restart")
-        let rings = directory.appending("rings")
-        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: 100_000, rings: rings)
+        let rings = directory.appending("rings"), logs = directory.appending("a")
+        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: 100_000, rings: rings, logs: logs)
         defer {
             kill(trainer.processIdentifier, SIGKILL)
             trainer.waitUntilExit()

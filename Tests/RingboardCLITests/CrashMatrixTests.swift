@@ -21,9 +21,9 @@ import Testing
         for round in 0..<Self.trainerKills {
             let rings = directory.appending("rings-\(round)"), logs = directory.appending("logs-\(round)")
             let aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
-            let bystander = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "per-rank", epochs: epochs, rings: rings)
+            let bystander = try TrainerHarness.startTrainer(rank: 0, procs: 2, policy: "per-rank", epochs: epochs, rings: rings, logs: logs)
             let output = Pipe()
-            let victim = try TrainerHarness.startTrainer(rank: 1, procs: 2, policy: "per-rank", epochs: epochs, rings: rings, output: output)
+            let victim = try TrainerHarness.startTrainer(rank: 1, procs: 2, policy: "per-rank", epochs: epochs, rings: rings, logs: logs, output: output)
             usleep(UInt32(100_000 + random.next() % 1_200_000))
             kill(victim.processIdentifier, SIGKILL)
             victim.waitUntilExit()
@@ -76,7 +76,7 @@ import Testing
         usleep(200_000)
         kill(aggregator.processIdentifier, SIGSTOP)
         let stopped = Date()
-        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, ringCapacity: capacity)
+        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, logs: logs, ringCapacity: capacity)
         while trainer.isRunning && Date().timeIntervalSince(stopped) < Self.stopSeconds { usleep(10_000) }
         let finishedWhileStopped = !trainer.isRunning
         let spilled = ((try? FileManager.default.contentsOfDirectory(atPath: rings)) ?? []).filter { $0.contains(".spill.") }.count

@@ -21,7 +21,7 @@ import Testing
         defer { _ = try? run("/bin/umount", ["-l", logs]) }
 
         let aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
-        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, ringCapacity: capacity)
+        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, logs: logs, ringCapacity: capacity)
         let started = Date()
         while trainer.isRunning && Date().timeIntervalSince(started) < 60 { usleep(20_000) }
         #expect(!trainer.isRunning, "the trainer waited for the full disk")
@@ -49,7 +49,7 @@ import Testing
         let reference = try TrainerHarness.uninterruptedRun(directory.appending("reference"), policy: "chief", procs: 1, epochs: epochs)
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
-        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings)
+        let trainer = try TrainerHarness.startTrainer(rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, logs: logs)
         let started = Date()
         while !FileManager.default.fileExists(atPath: logs + "/validation") && Date().timeIntervalSince(started) < 30 { usleep(10_000) }
         usleep(300_000)
@@ -94,7 +94,7 @@ import Testing
         kill(aggregator.processIdentifier, SIGSTOP)
         let errors = Pipe()
         let trainer = try TrainerHarness.startTrainer(
-            rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, ringCapacity: capacity, standardError: errors)
+            rank: 0, procs: 1, policy: "chief", epochs: epochs, rings: rings, logs: logs, ringCapacity: capacity, standardError: errors)
         usleep(3_000_000)
         #expect(trainer.isRunning, "the trainer finished with nowhere to put its records")
         kill(aggregator.processIdentifier, SIGCONT)

@@ -29,14 +29,17 @@ import Testing
     }
 
     /// A producer that forges its records (as a hostile or broken trainer could: the callback's
-    /// own checks are bypassed) announces runs whose directories leave the log root, and one that
-    /// is fine but names its metrics like paths. The aggregator refuses the first, writes the
-    /// second under the log root only, with the metric names as tags.
+    /// own checks are bypassed) announces runs whose directories are not absolute and normalized,
+    /// or lie outside the log root, and one that is fine but names its metrics like paths. The
+    /// aggregator refuses the first two kinds, each by name, and writes the last under the log
+    /// root only, with the metric names as tags.
     @Test func forgedRunDirectoriesAreRefusedAndTagsStayTags() throws {
         let directory = TemporaryDirectory("ringboard-escape")
         let rings = directory.appending("rings"), logs = directory.appending("logs")
         let outside = directory.appending("outside")
-        let escaping = ["../escape", outside, "good/../../escape", "run\u{0}/x", "/", ".."]
+        let malformed = ["../escape", "good", "good/../../escape", logs + "/good/../../escape", logs + "//good", "run\u{0}/x", ".."]
+        let elsewhere = [outside, "/", directory.path, logs + "-sibling"]
+        let escaping = malformed + elsewhere
         var options = RingWriter.Options()
         options.capacity = 1 << 16
         let writer = try RingWriter(directory: rings, options: options)
@@ -47,24 +50,27 @@ import Testing
             append(.runAnnouncement(run: UInt32(run), rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(
                 logDirectory: path, updateFrequency: .batch)))
             append(.metricName(run: UInt32(run), metric: 0, name: "loss"))
-            append(.batch(run: UInt32(run), phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 0.5)]))
+            append(.batch(run: UInt32(run), phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 0.5)], wallTime: 1_800_000_000_000_000_000))
         }
         let good = UInt32(escaping.count)
         append(.runAnnouncement(run: good, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(
-            logDirectory: "good", updateFrequency: .batch)))
+            logDirectory: logs + "/good", updateFrequency: .batch)))
         let names = ["../../escape", "/absolute", "..", "nul\u{0}name"]
         for (metric, name) in names.enumerated() { append(.metricName(run: good, metric: UInt32(metric), name: name)) }
-        append(.hook(run: good, kind: .trainBegin, index: 0, logs: []))
+        append(.hook(run: good, kind: .trainBegin, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000))
         append(.batch(run: good, phase: .train, isEnd: true, batch: 0,
-                      logs: names.indices.map { MetricValue(metric: UInt32($0), value: Double($0)) }))
-        append(.hook(run: good, kind: .trainEnd, index: 0, logs: []))
+                      logs: names.indices.map { MetricValue(metric: UInt32($0), value: Double($0)) }, wallTime: 1_800_000_000_000_000_000))
+        append(.hook(run: good, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000))
         writer.close()
 
-        let result = try run(Self.ringboard, ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle"], timeout: 120)
+        let result = try run(Self.ringboard, ["aggregate", "--logdir", logs, "--ring-dir", rings, "--exit-when-idle", "0"], timeout: 120)
         #expect(result.status == 0, "\(result.standardError)")
         let log = result.standardOutput + result.standardError
-        for path in escaping {
+        for path in malformed {
             #expect(log.contains("run directory \"\(path)\" is refused"), "\(path): \(log)")
+        }
+        for path in elsewhere {
+            #expect(log.contains("run refused: its directory is outside the log root run=\(path)"), "\(path): \(log)")
         }
         #expect(log.contains("name: empty or with control characters"), "\(log)")
         // Only the good run, and nothing beside the log directory but the rings and the logs.
@@ -100,7 +106,7 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: logs + "/deep/train", withDestinationPath: outside)
         for (name, link) in [("run", logs + "/run"), ("deep", logs + "/deep/train"), ("fine", nil)] {
             let trace = directory.appending("\(name).jsonl")
-            try Self.trace(logDir: name).write(toFile: trace, atomically: true, encoding: .utf8)
+            try Self.trace(logDir: logs + "/" + name).write(toFile: trace, atomically: true, encoding: .utf8)
             let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logs], timeout: 120)
             #expect(result.status == 0, "\(result.standardError)")
             if let link {
@@ -114,6 +120,24 @@ import Testing
         #expect(fine.contains { $0.hasPrefix("train/plugins/profile/") && $0.hasSuffix(".trace.json.gz") }, "\(fine)")
         #expect(fine.contains("projector_config.pbtxt"), "\(fine)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: logs + "/run") == outside)
+
+        // Without a log root, the run directory is the user's to name (a link in its path is
+        // theirs), but a link planted inside it is still never followed.
+        let free = directory.appending("free")
+        try FileManager.default.createDirectory(atPath: free, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: free + "/train", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: directory.appending("named"), withDestinationPath: directory.appending("real"))
+        try FileManager.default.createDirectory(atPath: directory.appending("real"), withIntermediateDirectories: true)
+        for (name, runDirectory) in [("free", free), ("named", directory.appending("named/run"))] {
+            let trace = directory.appending("\(name).jsonl")
+            try Self.trace(logDir: runDirectory).write(toFile: trace, atomically: true, encoding: .utf8)
+            let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")], timeout: 120)
+            #expect(result.status == 0, "\(result.standardError)")
+        }
+        #expect(Self.contents(outside).isEmpty, "\(Self.contents(outside))")
+        #expect(Self.contents(free).contains { $0.hasPrefix("validation/events.out.tfevents.") }, "\(Self.contents(free))")
+        let named = Self.contents(directory.appending("real/run"))
+        #expect(named.contains { $0.hasPrefix("train/events.out.tfevents.") }, "\(named)")
     }
 
     /// Event files and the directories made for them follow the umask of the aggregator (the
@@ -122,7 +146,7 @@ import Testing
     func modesFollowTheUmask(umask: String, file: Int, directory mode: Int) throws {
         let directory = TemporaryDirectory("ringboard-umask")
         let logs = directory.appending("logs"), trace = directory.appending("trace.jsonl")
-        try Self.trace(logDir: "run").write(toFile: trace, atomically: true, encoding: .utf8)
+        try Self.trace(logDir: logs + "/run").write(toFile: trace, atomically: true, encoding: .utf8)
         let result = try run("/bin/sh", ["-c", "umask \(umask) && exec \"$0\" \"$@\"", Self.ringboard,
                                          "replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logs], timeout: 120)
         #expect(result.status == 0, "\(result.standardError)")

@@ -9,25 +9,33 @@ enum TrainerHarness {
     static let ringboard = productsDirectory + "/ringboard"
 
 
+    /// A `demo-trainer` whose run's `log_dir` is `logs`, that starts no aggregator of its own.
     static func startTrainer(
-        rank: Int, procs: Int, policy: String, epochs: Int, rings: String, ringCapacity: Int? = nil, output: Pipe? = nil,
+        rank: Int, procs: Int, policy: String, epochs: Int, rings: String, logs: String, ringCapacity: Int? = nil, output: Pipe? = nil,
         standardError: Pipe? = nil
     ) throws -> Process {
         let trainer = Process()
         trainer.executableURL = URL(fileURLWithPath: ringboard)
         trainer.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)", "--steps", "40",
-                             "--ring-dir", rings, "--policy", policy] + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? [])
-            + (output != nil ? ["--print-epochs"] : [])
+                             "--ring-dir", rings, "--logdir", logs, "--policy", policy]
+            + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? []) + (output != nil ? ["--print-epochs"] : [])
+        trainer.environment = trainerEnvironment
         trainer.standardOutput = output ?? FileHandle.nullDevice
         if let standardError { trainer.standardError = standardError }
         try trainer.run()
         return trainer
     }
 
+    /// This process's environment with `RINGBOARD_AGGREGATE=off`: the tests start (or hold back)
+    /// the aggregator themselves.
+    static var trainerEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.merging(["RINGBOARD_AGGREGATE": "off"]) { $1 }
+    }
+
     static func startAggregator(logs: String, rings: String, exitWhenIdle: Bool) throws -> Process {
         let aggregator = Process()
         aggregator.executableURL = URL(fileURLWithPath: ringboard)
-        aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--wait"] + (exitWhenIdle ? ["--exit-when-idle"] : [])
+        aggregator.arguments = ["aggregate", "--logdir", logs, "--ring-dir", rings, "--wait"] + (exitWhenIdle ? ["--exit-when-idle", "0"] : [])
         // Its messages go to aggregator.log beside the rings, for a failure's explanation.
         let log = (rings.hasSuffix("/") ? String(rings.dropLast()) : rings) + ".log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
@@ -47,7 +55,7 @@ enum TrainerHarness {
         let rings = root + "/rings", logs = root + "/logs"
         let early = trainersFirst ? nil : try startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
         let trainers = try (0..<procs).map { rank in
-            try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, ringCapacity: ringCapacity)
+            try startTrainer(rank: rank, procs: procs, policy: policy, epochs: epochs, rings: rings, logs: logs, ringCapacity: ringCapacity)
         }
         for trainer in trainers { trainer.waitUntilExit() }
         let aggregator = try early ?? startAggregator(logs: logs, rings: rings, exitWhenIdle: true)

@@ -5,25 +5,25 @@ import Testing
 
 @Suite struct HookRecordTests {
     static let samples: [HookRecord] = [
-        .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()),
+        .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs")),
         .runAnnouncement(run: 7, rank: 2, worldSize: 4, policy: .mean, arguments: TensorBoardArguments(
-            logDirectory: "experiments/ré sumé/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
+            logDirectory: "/data/experiments/ré sumé/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
             updateFrequency: .samples(96), profileBatch: 0, embeddingsFrequency: 3, embeddingsMetadata: .all("meta.tsv"))),
         .runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
-            logDirectory: "logs", updateFrequency: .batch,
+            logDirectory: "/", updateFrequency: .batch,
             embeddingsMetadata: .perLayer(["embedding": "words.tsv", "embedding_1": "chars.tsv"]))),
         .metricName(run: 0, metric: 3, name: "val_accuracy"),
         .metricName(run: 0, metric: 4, name: "ßize ✓"),
         .batch(run: 0, phase: .train, isEnd: true, batch: 41, logs: [
             MetricValue(metric: 0, value: 41), MetricValue(metric: 1, value: 32), MetricValue(metric: 2, value: 0.6931),
-        ]),
-        .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: []),
-        .batch(run: 1, phase: .predict, isEnd: true, batch: -1, logs: [MetricValue(metric: .max, value: -.infinity)]),
-        .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)]),
-        .hook(run: 0, kind: .trainBegin, index: 0, logs: []),
+        ], wallTime: 1_800_000_000_000_000_000),
+        .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
+        .batch(run: 1, phase: .predict, isEnd: true, batch: -1, logs: [MetricValue(metric: .max, value: -.infinity)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .trainBegin, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
         .parameters(run: 0, json: #"{"batch_size": 32, "epochs": 2, "steps": 10, "do_validation": true}"#),
-        .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78]),
-        .model(run: 0, json: "{}", graphDef: []),
+        .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78], wallTime: 1_800_000_000_000_000_000),
+        .model(run: 0, json: "{}", graphDef: [], wallTime: 1_800_000_000_000_000_000),
         .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
         .weightValues(run: 0, weight: 0, version: 0, offset: 0, total: 0, values: []),
         .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
@@ -35,8 +35,8 @@ import Testing
             #expect(bytes.count == record.encodedLength)
             let decoded = try HookRecord(type: record.type, bytes: bytes)
             // NaN never equals itself: compare those payloads bit for bit.
-            if case .hook(_, _, _, let logs) = record, logs.contains(where: { $0.value.isNaN }) {
-                guard case .hook(_, _, _, let decodedLogs) = decoded else { Issue.record("not a hook"); continue }
+            if case .hook(_, _, _, let logs, _) = record, logs.contains(where: { $0.value.isNaN }) {
+                guard case .hook(_, _, _, let decodedLogs, _) = decoded else { Issue.record("not a hook"); continue }
                 #expect(decodedLogs.map(\.value.bitPattern) == logs.map(\.value.bitPattern))
             } else {
                 #expect(decoded == record)
@@ -44,18 +44,19 @@ import Testing
         }
     }
 
-    /// The batch record's layout, pinned: run, phase, end, count, batch, metric numbers, padding,
-    /// values.
+    /// The batch record's layout, pinned: run, phase, end, count, batch, wall time (ns), metric
+    /// numbers, padding, values.
     @Test func batchLayoutIsPinned() {
-        let record = HookRecord.batch(run: 2, phase: .train, isEnd: true, batch: 5, logs: [MetricValue(metric: 9, value: 1.0)])
+        let record = HookRecord.batch(run: 2, phase: .train, isEnd: true, batch: 5, logs: [MetricValue(metric: 9, value: 1.0)], wallTime: 1_800_000_000_000_000_000)
         #expect(record.encoded == bytes(hex: """
             02000000 00 01 0100 0500000000000000
+            0000b49376e2fa18
             09000000 00000000
             000000000000f03f
             """))
-        #expect(HookRecord.batchLength(metricCount: 0) == 16)
-        #expect(HookRecord.batchLength(metricCount: 1) == 32)
-        #expect(HookRecord.batchLength(metricCount: 4) == 64)
+        #expect(HookRecord.batchLength(metricCount: 0) == 24)
+        #expect(HookRecord.batchLength(metricCount: 1) == 40)
+        #expect(HookRecord.batchLength(metricCount: 4) == 72)
     }
 
     /// The allocation-free encoder writes the same bytes as the general one.
@@ -64,10 +65,11 @@ import Testing
         let values = (0..<count).map { Double($0) * 0.25 - 1 }
         var bytes = [UInt8](repeating: 0xAA, count: HookRecord.batchLength(metricCount: count))
         bytes.withUnsafeMutableBytes { payload in
-            HookRecord.encodeBatch(into: payload, run: 3, phase: .train, isEnd: true, batch: 77, metrics: metrics.span, values: values.span)
+            HookRecord.encodeBatch(into: payload, run: 3, phase: .train, isEnd: true, batch: 77, metrics: metrics.span, values: values.span,
+                                   wallTime: 1_800_000_000_000_000_000)
         }
         let record = HookRecord.batch(run: 3, phase: .train, isEnd: true, batch: 77,
-                                      logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) })
+                                      logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) }, wallTime: 1_800_000_000_000_000_000)
         #expect(bytes == record.encoded)
     }
 
@@ -107,7 +109,7 @@ import Testing
             #expect(actual.map(\.encoded) == expected.map(\.encoded))
         }
         var batches = Self.samples.filter { $0.type == RecordType.batch }
-        batches.append(.batch(run: 9, phase: .predict, isEnd: false, batch: -4, logs: (0..<7).map { MetricValue(metric: UInt32($0 * 3), value: Double($0) - 0.5) }))
+        batches.append(.batch(run: 9, phase: .predict, isEnd: false, batch: -4, logs: (0..<7).map { MetricValue(metric: UInt32($0 * 3), value: Double($0) - 0.5) }, wallTime: 1_800_000_000_000_000_000))
         #expect(batches.count >= 2)
         for record in batches {
             let bytes = record.encoded
@@ -121,16 +123,39 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "/etc", "../up", "a/../../b", "a/..", "nul\u{0}byte", ".."])
-    func runDirectoriesThatLeaveTheLogRootAreRefused(_ path: String) {
+    /// A run announcement carries its run directory absolute and normalized (the trainer resolves
+    /// `log_dir`): anything else is refused, whatever a damaged or forged record holds.
+    @Test(arguments: ["", "logs", "a/b", "../up", "/a/../b", "/a/./b", "/a//b", "/a/", "/a/..", "/nul\u{0}byte", "//", "/."])
+    func runDirectoriesNotAbsoluteAndNormalizedAreRefused(_ path: String) {
         let record = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief,
                                                 arguments: TensorBoardArguments(logDirectory: path))
         #expect(throws: RecordError.invalidRunDirectory(path)) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
     }
 
-    @Test(arguments: ["logs", "a/b/c", "./run", "runs/..hidden", "with space", "ünï"])
-    func ordinaryRunDirectoriesAreAccepted(_ path: String) throws {
+    @Test(arguments: ["/", "/etc", "/data/tb/exp1", "/runs/..hidden", "/with space", "/ünï", "/a.b/c"])
+    func absoluteNormalizedRunDirectoriesAreAccepted(_ path: String) throws {
         try HookRecord.validateRunDirectory(path)
+    }
+
+    /// `log_dir` as Keras takes it, made absolute as Python's `os.path.abspath` makes it.
+    @Test func logDirectoriesResolveAgainstTheWorkingDirectory() throws {
+        let cases: [(String, String, String)] = [
+            ("logs", "/home/u/exp", "/home/u/exp/logs"),
+            ("./logs/", "/home/u", "/home/u/logs"),
+            ("../tb/run1", "/home/u/exp", "/home/u/tb/run1"),
+            ("/data/tb/exp1", "/home/u", "/data/tb/exp1"),
+            ("/data//tb/./exp1/", "/x", "/data/tb/exp1"),
+            ("../../../..", "/a/b", "/"),
+            (".", "/home/u", "/home/u"),
+            ("a/../b", "/", "/b"),
+        ]
+        for (path, workingDirectory, expected) in cases {
+            let resolved = try HookRecord.runDirectory(path, in: workingDirectory)
+            #expect(resolved == expected, "\(path) in \(workingDirectory)")
+            try HookRecord.validateRunDirectory(resolved)
+        }
+        #expect(throws: RecordError.invalidRunDirectory("")) { _ = try HookRecord.runDirectory("", in: "/home") }
+        #expect(throws: RecordError.invalidRunDirectory("a\u{0}b")) { _ = try HookRecord.runDirectory("a\u{0}b", in: "/home") }
     }
 
     @Test func invalidFieldsAreNamed() {
@@ -160,12 +185,12 @@ import Testing
     }
 
     @Test func announcementsAreChecked() throws {
-        var record = HookRecord.runAnnouncement(run: 0, rank: 4, worldSize: 4, policy: .chief, arguments: TensorBoardArguments())
+        var record = HookRecord.runAnnouncement(run: 0, rank: 4, worldSize: 4, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs"))
         #expect(throws: RecordError.self) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
         // A world of billions made the aggregator's .mean group count every rank on each hook
         // (found by Tests/Fuzz, FuzzAggregator): refused past maximumWorldSize.
         for (worldSize, accepted) in [(UInt32(1 << 16), true), (UInt32(1 << 16) + 1, false), (UInt32.max, false)] {
-            record = .runAnnouncement(run: 0, rank: 0, worldSize: worldSize, policy: .mean, arguments: TensorBoardArguments())
+            record = .runAnnouncement(run: 0, rank: 0, worldSize: worldSize, policy: .mean, arguments: TensorBoardArguments(logDirectory: "/logs"))
             if accepted {
                 #expect(try HookRecord(type: record.type, bytes: record.encoded) == record)
             } else {
@@ -178,10 +203,10 @@ import Testing
         #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "update_freq", value: 0)) {
             _ = try HookRecord(type: record.type, bytes: record.encoded)
         }
-        var bytes = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()).encoded
+        var bytes = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs")).encoded
         bytes[0] = 9
         #expect(throws: RecordError.unsupportedVersion(9)) { _ = try HookRecord(type: RecordType.runAnnouncement, bytes: bytes) }
-        bytes[0] = 1
+        bytes[0] = UInt8(RecordType.version)
         bytes[2] = 3
         #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "rank policy", value: 3)) {
             _ = try HookRecord(type: RecordType.runAnnouncement, bytes: bytes)
@@ -216,7 +241,8 @@ import Testing
         let values: [Double] = [12, 32, 0.5, 0.875]
         for batch in 0..<100 {
             let outcome = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: 4)) { payload in
-                HookRecord.encodeBatch(into: payload, run: 0, phase: .train, isEnd: true, batch: Int64(batch), metrics: metrics.span, values: values.span)
+                HookRecord.encodeBatch(into: payload, run: 0, phase: .train, isEnd: true, batch: Int64(batch), metrics: metrics.span, values: values.span,
+                                       wallTime: 1_800_000_000_000_000_000 + Int64(batch))
             }
             #expect(outcome != .dropped)
         }
@@ -231,7 +257,8 @@ import Testing
         }
         #expect(failures.isEmpty)
         #expect(decoded == (0..<100).map { batch in
-            .batch(run: 0, phase: .train, isEnd: true, batch: Int64(batch), logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) })
+            .batch(run: 0, phase: .train, isEnd: true, batch: Int64(batch), logs: zip(metrics, values).map { MetricValue(metric: $0, value: $1) },
+                   wallTime: 1_800_000_000_000_000_000 + Int64(batch))
         })
     }
 }

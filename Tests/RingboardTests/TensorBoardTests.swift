@@ -24,27 +24,64 @@ import Testing
         return records
     }
 
+    /// `records` with every wall time set to 0, and the wall times they had.
+    static func withoutWallTimes(_ records: [HookRecord]) -> (records: [HookRecord], wallTimes: [Int64]) {
+        var wallTimes: [Int64] = []
+        let stripped = records.map { record -> HookRecord in
+            switch record {
+            case .batch(let run, let phase, let isEnd, let batch, let logs, let wallTime):
+                wallTimes.append(wallTime)
+                return .batch(run: run, phase: phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: 0)
+            case .hook(let run, let kind, let index, let logs, let wallTime):
+                wallTimes.append(wallTime)
+                return .hook(run: run, kind: kind, index: index, logs: logs, wallTime: 0)
+            case .model(let run, let json, let graphDef, let wallTime):
+                wallTimes.append(wallTime)
+                return .model(run: run, json: json, graphDef: graphDef, wallTime: 0)
+            default:
+                return record
+            }
+        }
+        return (stripped, wallTimes)
+    }
+
+    /// The precise clock, in nanoseconds since the Unix epoch.
+    static func preciseNow() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
     @Test func announcesItsRunAndNumbersMetricsOnce() throws {
         let directory = TemporaryDirectory("ringboard-callback")
         let rings = directory.appending("rings")
+        let before = Self.preciseNow()
         let callback = try TensorBoard(logDir: "experiment/run1", updateFreq: .samples(64), rank: 1, worldSize: 2,
-                                       rankPolicy: .mean, ringDirectory: rings)
+                                       rankPolicy: .mean, ringDirectory: rings, startAggregator: false)
         callback.onTrainBegin(logs: [:])
         callback.onTrainBatchEnd(0, logs: ["batch": 0, "size": 32, "loss": 0.5])
         callback.onTrainBatchEnd(1, logs: ["batch": 1, "size": 32, "loss": 0.25])
         callback.onEpochEnd(0, logs: ["loss": 0.4, "val_loss": 0.45])
+        let after = Self.preciseNow()
         let run = callback.run
-        #expect(try Self.records(in: rings) == [
+        let (records, wallTimes) = Self.withoutWallTimes(try Self.records(in: rings))
+        // Stamped when each hook fired, by a clock that is at most a tick (a few ms) behind.
+        #expect(wallTimes.count == 4)
+        #expect(wallTimes.allSatisfy { $0 >= before - 10_000_000 && $0 <= after }, "\(wallTimes) not in \(before)...\(after)")
+        #expect(wallTimes == wallTimes.sorted())
+        // log_dir is resolved against the working directory, as Keras does.
+        #expect(callback.arguments.logDirectory == FileManager.default.currentDirectoryPath + "/experiment/run1")
+        #expect(records == [
             .runAnnouncement(run: run, rank: 1, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(
-                logDirectory: "experiment/run1", updateFrequency: .samples(64))),
-            .hook(run: run, kind: .trainBegin, index: 0, logs: []),
+                logDirectory: FileManager.default.currentDirectoryPath + "/experiment/run1", updateFrequency: .samples(64))),
+            .hook(run: run, kind: .trainBegin, index: 0, logs: [], wallTime: 0),
             .metricName(run: run, metric: 0, name: "batch"),
             .metricName(run: run, metric: 1, name: "size"),
             .metricName(run: run, metric: 2, name: "loss"),
-            .batch(run: run, phase: .train, isEnd: true, batch: 0, logs: [.init(metric: 0, value: 0), .init(metric: 1, value: 32), .init(metric: 2, value: 0.5)]),
-            .batch(run: run, phase: .train, isEnd: true, batch: 1, logs: [.init(metric: 0, value: 1), .init(metric: 1, value: 32), .init(metric: 2, value: 0.25)]),
+            .batch(run: run, phase: .train, isEnd: true, batch: 0, logs: [.init(metric: 0, value: 0), .init(metric: 1, value: 32), .init(metric: 2, value: 0.5)], wallTime: 0),
+            .batch(run: run, phase: .train, isEnd: true, batch: 1, logs: [.init(metric: 0, value: 1), .init(metric: 1, value: 32), .init(metric: 2, value: 0.25)], wallTime: 0),
             .metricName(run: run, metric: 3, name: "val_loss"),
-            .hook(run: run, kind: .epochEnd, index: 0, logs: [.init(metric: 2, value: 0.4), .init(metric: 3, value: 0.45)]),
+            .hook(run: run, kind: .epochEnd, index: 0, logs: [.init(metric: 2, value: 0.4), .init(metric: 3, value: 0.45)], wallTime: 0),
         ])
     }
 
@@ -54,7 +91,7 @@ import Testing
         for rank in [1, 0] {
             let directory = TemporaryDirectory("ringboard-callback")
             let rings = directory.appending("rings")
-            let callback = try TensorBoard(logDir: "run", histogramFreq: 1, rank: rank, worldSize: 2, rankPolicy: .chief, ringDirectory: rings)
+            let callback = try TensorBoard(logDir: "run", histogramFreq: 1, rank: rank, worldSize: 2, rankPolicy: .chief, ringDirectory: rings, startAggregator: false)
             try callback.setModel(ModelDescription(name: "m", layers: [.init(name: "d", className: "Dense", weights: [
                 .init(name: "d/kernel:0", shape: [2], values: [1, 2])])]))
             callback.onTrainBegin(logs: [:])
@@ -80,7 +117,7 @@ import Testing
     @Test func batchLogsWriteTheSameRecords() throws {
         let directory = TemporaryDirectory("ringboard-callback")
         let rings = directory.appending("rings")
-        let callback = try TensorBoard(ringDirectory: rings)
+        let callback = try TensorBoard(ringDirectory: rings, startAggregator: false)
         var logs = callback.batchLogs(["batch", "size", "loss", "accuracy"])
         for batch in 0..<3 {
             logs[0] = Double(batch)
@@ -90,7 +127,7 @@ import Testing
             callback.onTrainBatchEnd(batch, logs: logs)
             callback.onBatchEnd(batch, logs: ["batch": Double(batch), "size": 32, "loss": 1 / Double(batch + 1), "accuracy": 0.5])
         }
-        let batches = try Self.records(in: rings).filter { if case .batch = $0 { true } else { false } }
+        let batches = Self.withoutWallTimes(try Self.records(in: rings)).records.filter { if case .batch = $0 { true } else { false } }
         #expect(batches.count == 6)
         for pair in stride(from: 0, to: 6, by: 2) { #expect(batches[pair] == batches[pair + 1]) }
     }
@@ -101,7 +138,7 @@ import Testing
         // A small ring: the 300-value kernel travels in pieces.
         var small = RingWriter.Options()
         small.capacity = 1 << 14
-        let callback = try TensorBoard(histogramFreq: 2, ringDirectory: rings, ringOptions: small)
+        let callback = try TensorBoard(histogramFreq: 2, ringDirectory: rings, ringOptions: small, startAggregator: false)
         try callback.setParams(TrainingParameters(batchSize: 4, epochs: 3, doValidation: true))
         let kernel = (0..<1200).map { Float($0) }
         try callback.setModel(ModelDescription(name: "m", layers: [
@@ -114,7 +151,7 @@ import Testing
         let kinds: [String] = records.compactMap { record in
             switch record {
             case .weightValues(_, let weight, let version, _, _, _): "w\(weight)v\(version)"
-            case .hook(_, .epochEnd, let epoch, _): "epoch\(epoch)"
+            case .hook(_, .epochEnd, let epoch, _, _): "epoch\(epoch)"
             default: nil
             }
         }
@@ -139,7 +176,7 @@ import Testing
         #expect(kernelValues == kernel)
         #expect(pieces == 3)  // a 16 KiB ring takes 2 KiB records: 494 values a piece
         #expect(bias == [1, 2, 3])
-        guard case .model(_, let json, _) = records.first(where: { if case .model = $0 { true } else { false } }) else {
+        guard case .model(_, let json, _, _) = records.first(where: { if case .model = $0 { true } else { false } }) else {
             Issue.record("no model record")
             return
         }
@@ -152,12 +189,12 @@ import Testing
     @Test func usersGetClearErrors() throws {
         let directory = TemporaryDirectory("ringboard-callback")
         let rings = directory.appending("rings")
-        let histograms = try TensorBoard(histogramFreq: 1, ringDirectory: rings)
+        let histograms = try TensorBoard(histogramFreq: 1, ringDirectory: rings, startAggregator: false)
         #expect(throws: ConfigurationError.histogramsNeedValidationData(histogramFrequency: 1)) {
             try histograms.setParams(TrainingParameters(epochs: 1, doValidation: false))
         }
         let embeddings = try TensorBoard(embeddingsFreq: 1, embeddingsMetadata: .perLayer(["dense": "a.tsv", "embedding": "b.tsv"]),
-                                         ringDirectory: rings)
+                                         ringDirectory: rings, startAggregator: false)
         #expect(throws: ConfigurationError.unrecognizedEmbeddingLayers(["dense"])) {
             try embeddings.setModel(ModelDescription(name: "m", layers: [
                 .init(name: "embedding", className: "Embedding"), .init(name: "dense", className: "Dense"),
@@ -165,15 +202,16 @@ import Testing
         }
         #expect(ConfigurationError.unrecognizedEmbeddingLayers(["dense"]).description
             == "Unrecognized `Embedding` layer names passed to `keras.callbacks.TensorBoard` `embeddings_metadata` argument: [\"dense\"]")
-        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(logDir: "../elsewhere", ringDirectory: rings) }
-        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(histogramFreq: -1, ringDirectory: rings) }
-        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(updateFreq: .samples(0), ringDirectory: rings) }
-        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(rank: 2, worldSize: 2, ringDirectory: rings) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(logDir: "", ringDirectory: rings, startAggregator: false) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(logDir: "a\u{0}b", ringDirectory: rings, startAggregator: false) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(histogramFreq: -1, ringDirectory: rings, startAggregator: false) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(updateFreq: .samples(0), ringDirectory: rings, startAggregator: false) }
+        #expect(throws: ConfigurationError.self) { _ = try TensorBoard(rank: 2, worldSize: 2, ringDirectory: rings, startAggregator: false) }
         // Past what a record carries (it used to trap converting to UInt32 past 2^32).
         #expect(throws: ConfigurationError.invalidArgument(name: "worldSize", reason: "8589934592 is not between 1 and 65536")) {
-            _ = try TensorBoard(worldSize: 1 << 33, ringDirectory: rings)
+            _ = try TensorBoard(worldSize: 1 << 33, ringDirectory: rings, startAggregator: false)
         }
-        let mismatched = try TensorBoard(ringDirectory: rings)
+        let mismatched = try TensorBoard(ringDirectory: rings, startAggregator: false)
         #expect(throws: ConfigurationError.self) {
             try mismatched.setModel(ModelDescription(name: "m", layers: [
                 .init(name: "dense", className: "Dense", weights: [.init(name: "k", shape: [2, 2], values: [1, 2, 3])]),

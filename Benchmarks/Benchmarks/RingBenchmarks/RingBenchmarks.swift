@@ -90,7 +90,7 @@ func ringBenchmarks() {
     // The aggregator's side of that hook: the record validated and decoded (`HookRecord(type:payload:)`,
     // which every drained record goes through before the run's state machine sees it).
     let batchPayload = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: 77,
-                                        logs: metricNumbers.map { MetricValue(metric: $0, value: 0.5) }).encoded
+                                        logs: metricNumbers.map { MetricValue(metric: $0, value: 0.5) }, wallTime: 1_800_000_000_000_000_000).encoded
     Benchmark(
         "Hook record decode, batch-end, 4 metrics",
         configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, scalingFactor: .kilo,
@@ -99,7 +99,7 @@ func ringBenchmarks() {
         var batches: Int64 = 0
         batchPayload.withUnsafeBytes { payload in
             for _ in benchmark.scaledIterations {
-                if case .batch(_, _, _, let batch, _) = try! HookRecord(type: RecordType.batch, payload: payload) { batches &+= batch }
+                if case .batch(_, _, _, let batch, _, _) = try! HookRecord(type: RecordType.batch, payload: payload) { batches &+= batch }
             }
         }
         blackHole(batches)

@@ -13,7 +13,9 @@ import RingboardRecords
 import RingboardRing
 
 let rings = scratchDirectory + "/rings"
-let logs = scratchDirectory + "/logs"
+/// A fixed log root, so that the seeds' run directories (absolute, as trainers send them) lie
+/// under it; a run anywhere else is refused. Emptied after each input.
+let logs = "/tmp/ringboard-fuzz-aggregator/logs"
 let quiet = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Records in the input format: type, length, payload.
@@ -38,34 +40,34 @@ func writeSeeds(_ directory: String) throws {
           {"name": "dense", "class_name": "Dense", "weights": [{"name": "dense/kernel:0", "shape": [2, 2]}, {"name": "dense/bias:0", "shape": [2]}]}]}
         """#
     let training: [HookRecord] = [
-        announce(0, TensorBoardArguments(logDirectory: "run", histogramFrequency: 1, writeImages: true, updateFrequency: .samples(2),
+        announce(0, TensorBoardArguments(logDirectory: logs + "/run", histogramFrequency: 1, writeImages: true, updateFrequency: .samples(2),
                                          profileBatch: 1, embeddingsFrequency: 1, embeddingsMetadata: .all("words.tsv"))),
         .metricName(run: 0, metric: 0, name: "size"),
         .metricName(run: 0, metric: 1, name: "loss"),
         .metricName(run: 0, metric: 2, name: "val_loss"),
         .parameters(run: 0, json: #"{"epochs": 1, "steps": 2, "do_validation": true}"#),
-        .model(run: 0, json: model, graphDef: [0x0a, 0x01, 0x78]),
+        .model(run: 0, json: model, graphDef: [0x0a, 0x01, 0x78], wallTime: 1_800_000_000_000_000_000),
         .weightValues(run: 0, weight: 0, version: 1, offset: 0, total: 6, values: [1, 2, 3, 4, 5, 6]),
         .weightValues(run: 0, weight: 1, version: 1, offset: 0, total: 4, values: [0.5, -0.5, 0.25, .nan]),
         .weightValues(run: 0, weight: 2, version: 1, offset: 0, total: 2, values: [0, 1]),
-        .hook(run: 0, kind: .trainBegin, index: 0, logs: []),
+        .hook(run: 0, kind: .trainBegin, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
         .span(run: 0, name: "step", start: 1_764_000_000_000_000_000, duration: 1000, thread: 1),
-        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 2), MetricValue(metric: 1, value: 0.7)]),
-        .batch(run: 0, phase: .train, isEnd: true, batch: 1, logs: [MetricValue(metric: 0, value: 2), MetricValue(metric: 1, value: 0.6)]),
-        .batch(run: 0, phase: .test, isEnd: true, batch: 0, logs: []),
-        .hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 1, value: 0.65), MetricValue(metric: 2, value: 0.7)]),
-        .hook(run: 0, kind: .trainEnd, index: 0, logs: []),
+        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 2), MetricValue(metric: 1, value: 0.7)], wallTime: 1_800_000_000_000_000_000),
+        .batch(run: 0, phase: .train, isEnd: true, batch: 1, logs: [MetricValue(metric: 0, value: 2), MetricValue(metric: 1, value: 0.6)], wallTime: 1_800_000_000_000_000_000),
+        .batch(run: 0, phase: .test, isEnd: true, batch: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 1, value: 0.65), MetricValue(metric: 2, value: 0.7)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
     ]
     writeFile(directory + "/training", encode(training))
     let ranks: [HookRecord] = [
-        HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(logDirectory: "mean", updateFrequency: .batch)),
-        HookRecord.runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(logDirectory: "mean", updateFrequency: .batch)),
-        HookRecord.runAnnouncement(run: 2, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(logDirectory: "ranks")),
+        HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(logDirectory: logs + "/mean", updateFrequency: .batch)),
+        HookRecord.runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(logDirectory: logs + "/mean", updateFrequency: .batch)),
+        HookRecord.runAnnouncement(run: 2, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(logDirectory: logs + "/ranks")),
         .metricName(run: 0, metric: 0, name: "loss"), .metricName(run: 1, metric: 0, name: "loss"), .metricName(run: 2, metric: 0, name: "loss"),
-        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 1)]),
-        .batch(run: 1, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 3)]),
-        .hook(run: 2, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 0, value: 3)]),
-        .hook(run: 0, kind: .trainEnd, index: 0, logs: []), .hook(run: 1, kind: .trainEnd, index: 0, logs: []),
+        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 1)], wallTime: 1_800_000_000_000_000_000),
+        .batch(run: 1, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 3)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 2, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 0, value: 3)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000), .hook(run: 1, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
     ]
     writeFile(directory + "/ranks", encode(ranks))
 }

@@ -5,20 +5,20 @@ import FuzzSupport
 import RingboardRecords
 
 let samples: [HookRecord] = [
-    .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments()),
+    .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs")),
     .runAnnouncement(run: 7, rank: 2, worldSize: 4, policy: .mean, arguments: TensorBoardArguments(
-        logDirectory: "experiments/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
+        logDirectory: "/data/experiments/run 1", histogramFrequency: 2, writeGraph: false, writeImages: true,
         updateFrequency: .samples(96), profileBatch: 0, embeddingsFrequency: 3, embeddingsMetadata: .all("meta.tsv"))),
     .runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
-        logDirectory: "logs", updateFrequency: .batch, embeddingsMetadata: .perLayer(["embedding": "words.tsv", "e1": "c.tsv"]))),
+        logDirectory: "/", updateFrequency: .batch, embeddingsMetadata: .perLayer(["embedding": "words.tsv", "e1": "c.tsv"]))),
     .metricName(run: 0, metric: 3, name: "val_accuracy"),
     .batch(run: 0, phase: .train, isEnd: true, batch: 41, logs: [
         MetricValue(metric: 0, value: 41), MetricValue(metric: 1, value: 32), MetricValue(metric: 2, value: 0.6931),
-    ]),
-    .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: []),
-    .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)]),
+    ], wallTime: 1_800_000_000_000_000_000),
+    .batch(run: 1, phase: .test, isEnd: false, batch: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
+    .hook(run: 0, kind: .epochEnd, index: 3, logs: [MetricValue(metric: 2, value: .nan), MetricValue(metric: 3, value: -0.0)], wallTime: 1_800_000_000_000_000_000),
     .parameters(run: 0, json: #"{"batch_size": 32, "epochs": 2, "do_validation": true}"#),
-    .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78]),
+    .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78], wallTime: 1_800_000_000_000_000_000),
     .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
     .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
 ]

@@ -56,10 +56,10 @@ func writeSeeds(_ directory: String) throws {
     options.capacity = 4096
     options.policy = .dropNewest
     let records: [HookRecord] = [
-        .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "run")),
+        .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs/run")),
         .metricName(run: 0, metric: 0, name: "loss"),
-        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 0.5)]),
-        .hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 0, value: 0.25)]),
+        .batch(run: 0, phase: .train, isEnd: true, batch: 0, logs: [MetricValue(metric: 0, value: 0.5)], wallTime: 1_800_000_000_000_000_000),
+        .hook(run: 0, kind: .epochEnd, index: 0, logs: [MetricValue(metric: 0, value: 0.25)], wallTime: 1_800_000_000_000_000_000),
         .weightValues(run: 0, weight: 0, version: 1, offset: 0, total: 4, values: [1, 2, 3, 4]),
     ]
     func append(_ writer: RingWriter, _ record: HookRecord) {
@@ -99,7 +99,7 @@ func writeSeeds(_ directory: String) throws {
         var count = 0
         while writer.spilledCount < 3 {
             let record = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: Int64(count),
-                                          logs: [MetricValue(metric: 0, value: Double(count))])
+                                          logs: [MetricValue(metric: 0, value: Double(count))], wallTime: 1_800_000_000_000_000_000)
             _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
             count += 1
         }
@@ -119,7 +119,7 @@ func writeSeeds(_ directory: String) throws {
             var stored: [UInt8] = [0x04, 0x22, 0x4D, 0x18, 0x60, 0x70, 0x73]  // magic, FLG, BD, header checksum
             for number in 0..<3 {
                 let record = HookRecord.batch(run: 0, phase: .train, isEnd: true, batch: Int64(number),
-                                              logs: [MetricValue(metric: 0, value: Double(number))])
+                                              logs: [MetricValue(metric: 0, value: Double(number))], wallTime: 1_800_000_000_000_000_000)
                 var framed = withUnsafeBytes(of: UInt32(8 + record.encodedLength).littleEndian) { Array($0) }
                 framed += withUnsafeBytes(of: record.type.littleEndian) { Array($0) } + [0, 0] + record.encoded
                 if number == 2 { framed.removeLast(5) }
