@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardCLITests",
-            dependencies: ["RingboardCLI", "RingboardFormat", "RingboardRing", "RingboardRecords", "RingboardTestSupport"]
+            dependencies: ["RingboardCLI", "Ringboard", "RingboardFormat", "RingboardRing", "RingboardRecords", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "SystemLibraryTests",

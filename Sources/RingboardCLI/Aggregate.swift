@@ -262,6 +262,9 @@ enum Detached {
         // A new session for this process first: the child inherits it, and leaves with it
         // the caller's process group, so that signals sent to that group do not reach it.
         _ = setsid()
+        // Whatever else the caller left open (a pipe its own parent waits on to see it exit,
+        // say) must not be held for the aggregator's lifetime.
+        closeDescriptors(from: 3)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = [executable] + CommandLine.arguments.dropFirst().filter { $0 != flag }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -273,6 +276,19 @@ enum Detached {
             throw ExitCode(2)
         }
     }
+}
+
+/// Closes every open file descriptor numbered `lowest` or above.
+private func closeDescriptors(from lowest: Int32) {
+    guard let directory = opendir("/proc/self/fd") else { return }
+    var open: [Int32] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if let descriptor = Int32(name), descriptor >= lowest { open.append(descriptor) }
+    }
+    let own = dirfd(directory)
+    closedir(directory)
+    for descriptor in open where descriptor != own { close(descriptor) }
 }
 
 /// SIGTERM or SIGINT arrived; the aggregator's loop looks at this between steps.

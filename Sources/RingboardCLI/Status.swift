@@ -27,14 +27,14 @@ extension RingboardCommand {
                 printError("status", error.description)
                 throw ExitCode(2)
             }
+            print(Status.aggregatorLine(ringDir))
             guard !first.isEmpty else {
                 print("\(ringDir): no rings")
                 return
             }
             usleep(UInt32(interval * 1_000_000))
             let second = (try? RingStatus.all(in: ringDir)) ?? []
-            let lockHeld = FileManager.default.fileExists(atPath: ringDir + "/consumer.lock")
-            print("\(ringDir): \(second.count) ring\(second.count == 1 ? "" : "s")\(lockHeld ? "" : ", no aggregator has served it yet")")
+            print("\(ringDir): \(second.count) ring\(second.count == 1 ? "" : "s")")
             print("ring                      producer  state    lag         records/s  consumed   spilled  dropped")
             for ring in second {
                 let before = first.first { $0.name == ring.name }
@@ -49,6 +49,18 @@ extension RingboardCommand {
                       + String(ring.spilledRecords).padding(toLength: 9, withPad: " ", startingAt: 0)
                       + String(ring.droppedRecords))
             }
+        }
+
+        /// Who serves the ring directory: the aggregator's process, log root and who started it.
+        static func aggregatorLine(_ ringDir: String) -> String {
+            guard RingDirectory.isServed(ringDir) else {
+                let everServed = FileManager.default.fileExists(atPath: ringDir + "/" + RingDirectory.consumerLockName)
+                return "aggregator: none serves \(ringDir)" + (everServed ? "" : " (none has served it yet)")
+            }
+            guard let info = AggregatorInfo.read(in: ringDir) else { return "aggregator: serving (it says nothing of itself)" }
+            let root = info.logRoot.map { "log root \($0)" } ?? "no log root (each run in its log_dir)"
+            let starter = info.startedBy.map { "started by trainer \($0)" } ?? "started by hand"
+            return "aggregator: pid \(info.processID), \(root), \(starter)" + (info.logFile.map { ", log \($0)" } ?? "")
         }
     }
 }

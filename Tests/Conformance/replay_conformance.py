@@ -22,8 +22,18 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(command, timeout=120):
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+def run(command, timeout=120, cwd=None):
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def replay(ringboard, trace, out, extra=()):
+    """`ringboard replay` confined to OUT/logs, from there: a relative log_dir is relative to the
+    working directory, as Keras takes it."""
+    out = os.path.abspath(out)
+    logs = os.path.join(out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    return run([ringboard, "replay", os.path.abspath(trace), "--ring-dir", os.path.join(out, "rings"),
+                "--logdir", logs] + list(extra), cwd=logs)
 
 
 def main():
@@ -51,8 +61,7 @@ def main():
             header = json.loads(f.readline())
         log_dir = header["tensorboard"].get("log_dir", "logs")
         procs = ["--procs", str(args.procs)] if args.procs > 1 else []
-        replayed = run([args.ringboard, "replay", trace, "--ring-dir", os.path.join(out, "rings"),
-                        "--logdir", os.path.join(out, "logs")] + procs)
+        replayed = replay(args.ringboard, trace, out, procs)
         if replayed.returncode != 0:
             failed += 1
             print(f"{name}: replay failed: {replayed.stderr.strip()[-300:]}")
@@ -76,8 +85,7 @@ def main():
         out = os.path.join(args.work, name.replace("/", "_"))
         expect_file = os.path.splitext(trace)[0] + ".expect"
         expectation = json.load(open(expect_file)) if os.path.exists(expect_file) else {}
-        replayed = run([args.ringboard, "replay", trace, "--ring-dir", os.path.join(out, "rings"),
-                        "--logdir", os.path.join(out, "logs")])
+        replayed = replay(args.ringboard, trace, out)
         written = glob.glob(os.path.join(out, "logs", "**", "*tfevents*"), recursive=True)
         line = expectation.get("line")
         if replayed.returncode == 0 or written or (line and f"line {line}:" not in replayed.stderr):

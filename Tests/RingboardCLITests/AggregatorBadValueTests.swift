@@ -24,7 +24,7 @@ import Testing
             #expect(writer.tryAppend(type: record.type, record.encoded) != .full)
         }
         append(.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(
-            logDirectory: "run", histogramFrequency: 1, updateFrequency: .batch, embeddingsFrequency: 1)))
+            logDirectory: logs + "/run", histogramFrequency: 1, updateFrequency: .batch, embeddingsFrequency: 1)))
         append(.metricName(run: 0, metric: 0, name: "size"))
         append(.metricName(run: 0, metric: 1, name: "loss"))
         let model = #"""

@@ -75,7 +75,8 @@ struct IntruderTests {
             {"tensorboard": {"log_dir": "run", "update_freq": "batch"}}
             {"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}
             """.write(toFile: trace, atomically: true, encoding: .utf8)
-        let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", rings, "--logdir", directory.appending("logs")])
+        let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", rings, "--logdir", directory.appending("logs")],
+                             currentDirectory: directory.appending("logs"))
         #expect(result.status == 0, "\(result.standardError)")
         for (path, reason) in refused {
             #expect(result.standardError.contains("ring \(path): refused: \(reason)"), "\(path): \(result.standardError)")

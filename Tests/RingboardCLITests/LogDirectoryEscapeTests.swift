@@ -70,7 +70,7 @@ import Testing
             #expect(log.contains("run directory \"\(path)\" is refused"), "\(path): \(log)")
         }
         for path in elsewhere {
-            #expect(log.contains("run refused: its directory is outside the log root run=\(path)"), "\(path): \(log)")
+            #expect(log.contains("run=\(path) [RingboardAggregator] run refused: its directory is outside the log root"), "\(path): \(log)")
         }
         #expect(log.contains("name: empty or with control characters"), "\(log)")
         // Only the good run, and nothing beside the log directory but the rings and the logs.
@@ -133,9 +133,11 @@ import Testing
             try Self.trace(logDir: runDirectory).write(toFile: trace, atomically: true, encoding: .utf8)
             let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")], timeout: 120)
             #expect(result.status == 0, "\(result.standardError)")
+            if name == "free" {
+                #expect(result.standardError.contains("\(free)/train: open failed: Too many levels of symbolic links"), "\(result.standardError)")
+            }
         }
         #expect(Self.contents(outside).isEmpty, "\(Self.contents(outside))")
-        #expect(Self.contents(free).contains { $0.hasPrefix("validation/events.out.tfevents.") }, "\(Self.contents(free))")
         let named = Self.contents(directory.appending("real/run"))
         #expect(named.contains { $0.hasPrefix("train/events.out.tfevents.") }, "\(named)")
     }

@@ -170,7 +170,9 @@ import Testing
         ]
         #expect(lines[2].utf8.count > 10_000_000)
         try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
-        let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", directory.appending("logs")])
+        // log_dir "run" is relative to the working directory, as Keras takes it.
+        let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", directory.appending("logs")],
+                             currentDirectory: directory.appending("logs"))
         #expect(result.status == 0, "\(result.standardError)")
         let inspect = try run(Self.ringboard, ["inspect", directory.appending("logs/run"), "--json"])
         #expect(inspect.status == 0, "\(inspect.standardError)")

@@ -37,7 +37,7 @@ import Testing
         let directory = TemporaryDirectory("ringboard-status")
         let empty = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", directory.path])
         #expect(empty.status == 0)
-        #expect(empty.standardOutput == "\(directory.path): no rings\n")
+        #expect(empty.standardOutput == "aggregator: none serves \(directory.path) (none has served it yet)\n\(directory.path): no rings\n")
         let missing = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", directory.appending("nope")])
         #expect(missing.status == 2)
         #expect(missing.standardError.hasPrefix("ringboard status: \(directory.appending("nope")): opendir failed"))

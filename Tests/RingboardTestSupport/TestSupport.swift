@@ -56,10 +56,22 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs `executable` with `arguments`, waiting at most `timeout` seconds.
-public func run(_ executable: String, _ arguments: [String], timeout: Double = 300) throws -> ProcessOutput {
+///
+/// - Parameters:
+///   - currentDirectory: Its working directory (created when missing); this process's when `nil`.
+///   - environment: Variables to set on top of this process's environment.
+public func run(
+    _ executable: String, _ arguments: [String], timeout: Double = 300, currentDirectory: String? = nil,
+    environment: [String: String] = [:]
+) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let currentDirectory {
+        try FileManager.default.createDirectory(atPath: currentDirectory, withIntermediateDirectories: true)
+        process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory)
+    }
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let outputFile = TemporaryDirectory("ringboard-run")
     let outPath = outputFile.appending("stdout"), errPath = outputFile.appending("stderr")
     FileManager.default.createFile(atPath: outPath, contents: nil)

@@ -312,7 +312,7 @@ case "w1":
     let metrics = option("metrics", default: 4)
     let workload = option("workload") ?? "W1"
     let aggregator = AggregatorProcess(binary: require("ringboard"), work: require("work"), name: "w1")
-    let callback = try TensorBoard(logDir: "run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+    let callback = try TensorBoard(logDir: aggregator.logs + "/run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
                                    ringDirectory: aggregator.ringDirectory, ringOptions: ringOptions())
     let start = clock.now
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
@@ -345,7 +345,7 @@ case "w2":
         let pipe = Pipe()
         process.executableURL = executable
         process.arguments = ["trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--policy", policy, "--batches", "\(batches)",
-                             "--ring-dir", aggregator.ringDirectory, "--ready", work + "/w2-ready-\(getpid())-\(rank)",
+                             "--ring-dir", aggregator.ringDirectory, "--logdir", aggregator.logs + "/run", "--ready", work + "/w2-ready-\(getpid())-\(rank)",
                              "--go", signal] + (option("ring-mib").map { ["--ring-mib", $0] } ?? [])
         process.standardOutput = pipe
         try process.run()
@@ -387,8 +387,9 @@ case "trainer":
     case "per-rank": .perRank
     default: .mean
     }
-    let callback = try TensorBoard(logDir: "run", writeGraph: false, updateFreq: .batch, profileBatch: 0, rank: rank,
-                                   worldSize: procs, rankPolicy: policy, ringDirectory: require("ring-dir"), ringOptions: ringOptions())
+    let callback = try TensorBoard(logDir: require("logdir"), writeGraph: false, updateFreq: .batch, profileBatch: 0, rank: rank,
+                                   worldSize: procs, rankPolicy: policy, ringDirectory: require("ring-dir"), ringOptions: ringOptions(),
+                                   startAggregator: false)
     _ = FileManager.default.createFile(atPath: require("ready"), contents: nil)
     waitForFile(require("go"))
     let (median, _) = hotLoop(callback, batches: option("batches", default: 500_000), metrics: 4)
@@ -411,7 +412,7 @@ case "w3", "w4":
         ModelDescription.Layer(name: "dense_\(index)", className: "Dense",
                                weights: [.init(name: "dense_\(index)/kernel:0", shape: shape, values: weights(count: valueCount, seed: UInt64(42 + index)))])
     }
-    let callback = try TensorBoard(logDir: "run", histogramFreq: 1, writeGraph: false, writeImages: images, profileBatch: 0,
+    let callback = try TensorBoard(logDir: aggregator.logs + "/run", histogramFreq: 1, writeGraph: false, writeImages: images, profileBatch: 0,
                                    ringDirectory: aggregator.ringDirectory, ringOptions: ringOptions())
     try callback.setParams(TrainingParameters(batchSize: 32, epochs: epochs, steps: 1, doValidation: true, metrics: ["loss"]))
     try callback.setModel(ModelDescription(name: "model", layers: layers))
@@ -449,8 +450,8 @@ case "hook-cost":
     var options = RingWriter.Options()
     let needed = batches * (8 + HookRecord.batchLength(metricCount: metrics)) + (1 << 20)  // 8: the ring's record header
     while options.capacity < needed { options.capacity *= 2 }
-    let callback = try TensorBoard(logDir: "run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
-                                   ringDirectory: directory, ringOptions: options)
+    let callback = try TensorBoard(logDir: directory + "/run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+                                   ringDirectory: directory, ringOptions: options, startAggregator: false)
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
     _ = TensorBoard.closeRing(directory: directory)
     report("hook-cost-\(metrics)", "call_ns", median)
@@ -466,7 +467,7 @@ case "runs":
     var callbacks: [TensorBoard] = []
     var logs: [BatchLogs] = []
     for index in 0..<runCount {
-        let callback = try TensorBoard(logDir: "run_\(index)", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+        let callback = try TensorBoard(logDir: aggregator.logs + "/run_\(index)", writeGraph: false, updateFreq: .batch, profileBatch: 0,
                                        ringDirectory: aggregator.ringDirectory)
         callbacks.append(callback)
         logs.append(callback.batchLogs(["loss", "accuracy", "precision", "recall"]))
