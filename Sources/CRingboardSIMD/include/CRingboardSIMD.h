@@ -129,10 +129,10 @@ void CRingboardSIMD_histogram_begin(CRingboardSIMD_histogram_accumulator *accumu
 /// caller keeps `count` small enough that no counter wraps. `vector_width` asks for a path: 512
 /// (AVX-512), 256 (AVX2) or 0 (portable); a path this CPU lacks falls back to the next narrower.
 ///
-/// Each path sums in lanes (1, 4, 8 or 16 at a time) with error-free transformations (Knuth's
-/// TwoSum), adds the lanes' sums and the values left over to the exact sums at the end of the call,
-/// and adds a bound on what the compensation terms may have rounded away to the accumulator's
-/// `sum_error` and `sum_squares_error`.
+/// Each path sums in lanes (4 on the portable path, 4 to 16 in vectors) with error-free
+/// transformations (Knuth's TwoSum), adds the lanes' terms and the values after the last whole
+/// vector to the exact sums at the end of the call, and adds a bound on what the compensation terms
+/// may have rounded away to the accumulator's `sum_error` and `sum_squares_error`.
 void CRingboardSIMD_histogram_float(const float *values, size_t count,
                                     const CRingboardSIMD_histogram_table *table,
                                     uint32_t *counts, int vector_width,
@@ -151,8 +151,8 @@ void CRingboardSIMD_histogram_float_totals(const float *values, size_t count, in
                                            CRingboardSIMD_histogram_accumulator *accumulator);
 
 /// Adds each of `count` floats and its square to the exact sums of `accumulator`, one at a time
-/// (scalar, about 2 ns a value), leaving `sum_error` and `sum_squares_error` alone: for when
-/// `CRingboardSIMD_histogram_end` reports uncertain sums, into an accumulator of their own.
+/// (scalar, about 6 ns a value for both sums), leaving `sum_error` and `sum_squares_error` alone:
+/// for when `CRingboardSIMD_histogram_end` reports uncertain sums, into an accumulator of its own.
 void CRingboardSIMD_histogram_float_exact_sums(const float *values, size_t count,
                                                CRingboardSIMD_histogram_accumulator *accumulator);
 
