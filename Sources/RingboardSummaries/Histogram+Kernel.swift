@@ -6,7 +6,7 @@ extension Histogram {
     /// The public functions take the widest path this CPU runs (`best`); benchmarks and tests name
     /// one to compare them.
     @_spi(Benchmarks) public enum VectorPath: Int, CaseIterable, Sendable, CustomStringConvertible {
-        /// Scalar C, on every CPU; its sums are sequential, like histogram.cc's.
+        /// Scalar C, on every CPU, summing in four compensated lanes.
         case portable = 0
         /// 256-bit AVX2 vectors (x86_64).
         case avx2 = 256
@@ -34,7 +34,9 @@ extension Histogram {
     struct Accumulation {
         /// One count per bucket of `TensorFlowBuckets.shared.limits`.
         var counts: [Double]
+        /// The exact sum, correctly rounded.
         var sum = 0.0
+        /// The exact sum of the squares, correctly rounded.
         var sumSquares = 0.0
         /// `+inf` when there are no values.
         var min = Double.infinity
@@ -45,15 +47,29 @@ extension Histogram {
         init(bucketCount: Int) {
             counts = [Double](repeating: 0, count: bucketCount)
         }
+    }
 
-        /// Adds one kernel call's totals.
-        mutating func add(_ totals: CRingboardSIMD_histogram_totals) {
-            sum += totals.sum
-            sumSquares += totals.sum_squares
-            min = Swift.min(min, totals.min)
-            max = Swift.max(max, totals.max)
-            nonFinite = nonFinite || totals.non_finite != 0
+    /// The totals of the values the kernel calls added to `accumulator`. When the vector lanes'
+    /// rounding leaves the sums in doubt (rare: heavy cancellation, or magnitudes far apart),
+    /// `exactSums` sums the values again one at a time, exactly.
+    private static func settledTotals(
+        of accumulator: inout CRingboardSIMD_histogram_accumulator,
+        exactSums: (UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void
+    ) -> CRingboardSIMD_histogram_totals {
+        var totals = CRingboardSIMD_histogram_totals()
+        CRingboardSIMD_histogram_end(&accumulator, &totals)
+        if totals.non_finite == 0 && totals.uncertain_sums != 0 {
+            var exact = CRingboardSIMD_histogram_accumulator()
+            CRingboardSIMD_histogram_begin(&exact)
+            exactSums(&exact)
+            var exactTotals = CRingboardSIMD_histogram_totals()
+            CRingboardSIMD_histogram_end(&exact, &exactTotals)
+            precondition(exactTotals.uncertain_sums == 0)
+            totals.sum = exactTotals.sum
+            totals.sum_squares = exactTotals.sum_squares
+            totals.uncertain_sums = 0
         }
+        return totals
     }
 
     /// Values per kernel call: no 32-bit counter can wrap within one call.
@@ -64,9 +80,11 @@ extension Histogram {
     static func accumulate(
         _ values: UnsafeBufferPointer<Float>, path: VectorPath, chunkLength: Int = defaultChunkLength
     ) -> Accumulation {
-        accumulate(count: values.count, chunkLength: chunkLength) { start, length, table, counts, totals in
+        accumulate(count: values.count, chunkLength: chunkLength) { start, length, table, counts, accumulator in
             CRingboardSIMD_histogram_float(
-                values.baseAddress! + start, length, table, counts, Int32(path.rawValue), totals)
+                values.baseAddress! + start, length, table, counts, Int32(path.rawValue), accumulator)
+        } exactSums: { accumulator in
+            CRingboardSIMD_histogram_float_exact_sums(values.baseAddress, values.count, accumulator)
         }
     }
 
@@ -75,9 +93,11 @@ extension Histogram {
     static func accumulate(
         _ values: UnsafeBufferPointer<Double>, path: VectorPath, chunkLength: Int = defaultChunkLength
     ) -> Accumulation {
-        accumulate(count: values.count, chunkLength: chunkLength) { start, length, table, counts, totals in
+        accumulate(count: values.count, chunkLength: chunkLength) { start, length, table, counts, accumulator in
             CRingboardSIMD_histogram_double(
-                values.baseAddress! + start, length, table, counts, Int32(path.rawValue), totals)
+                values.baseAddress! + start, length, table, counts, Int32(path.rawValue), accumulator)
+        } exactSums: { accumulator in
+            CRingboardSIMD_histogram_double_exact_sums(values.baseAddress, values.count, accumulator)
         }
     }
 
@@ -85,8 +105,9 @@ extension Histogram {
         count: Int, chunkLength: Int,
         kernel: (
             _ start: Int, _ length: Int, UnsafePointer<CRingboardSIMD_histogram_table>, UnsafeMutablePointer<UInt32>,
-            UnsafeMutablePointer<CRingboardSIMD_histogram_totals>
-        ) -> Void
+            UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>
+        ) -> Void,
+        exactSums: (UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void
     ) -> Accumulation {
         precondition(chunkLength > 0 && chunkLength <= defaultChunkLength)
         let buckets = TensorFlowBuckets.shared
@@ -94,13 +115,13 @@ extension Histogram {
         guard count > 0 else { return accumulation }
         let copies = Int(CRingboardSIMD_HISTOGRAM_COUNT_COPIES)
         var slots = [UInt32](repeating: 0, count: buckets.count * copies)
+        var accumulator = CRingboardSIMD_histogram_accumulator()
+        CRingboardSIMD_histogram_begin(&accumulator)
         buckets.withTable { table in
             var start = 0
             while start < count {
                 let length = Swift.min(chunkLength, count - start)
-                var totals = CRingboardSIMD_histogram_totals()
-                slots.withUnsafeMutableBufferPointer { kernel(start, length, table, $0.baseAddress!, &totals) }
-                accumulation.add(totals)
+                slots.withUnsafeMutableBufferPointer { kernel(start, length, table, $0.baseAddress!, &accumulator) }
                 // Fold the copies into the counts and clear them for the next call.
                 for bucket in 0..<buckets.count {
                     var total: UInt64 = 0
@@ -113,6 +134,12 @@ extension Histogram {
                 start += length
             }
         }
+        let totals = settledTotals(of: &accumulator, exactSums: exactSums)
+        accumulation.sum = totals.sum
+        accumulation.sumSquares = totals.sum_squares
+        accumulation.min = totals.min
+        accumulation.max = totals.max
+        accumulation.nonFinite = totals.non_finite != 0
         return accumulation
     }
 
@@ -127,9 +154,13 @@ extension Histogram {
     @_spi(Benchmarks) public static func tensorFlowTotals(
         _ values: Span<Float>, path: VectorPath = .best
     ) -> (sum: Double, sumSquares: Double, min: Double, max: Double)? {
-        var totals = CRingboardSIMD_histogram_totals()
-        values.withUnsafeBufferPointer { buffer in
-            CRingboardSIMD_histogram_float_totals(buffer.baseAddress, buffer.count, Int32(path.rawValue), &totals)
+        let totals = values.withUnsafeBufferPointer { buffer in
+            var accumulator = CRingboardSIMD_histogram_accumulator()
+            CRingboardSIMD_histogram_begin(&accumulator)
+            CRingboardSIMD_histogram_float_totals(buffer.baseAddress, buffer.count, Int32(path.rawValue), &accumulator)
+            return settledTotals(of: &accumulator) { exact in
+                CRingboardSIMD_histogram_float_exact_sums(buffer.baseAddress, buffer.count, exact)
+            }
         }
         guard totals.non_finite == 0 else { return nil }
         return (totals.sum, totals.sum_squares, totals.min, totals.max)

@@ -26,10 +26,13 @@ extension Histogram {
     /// becomes a zero of its sign when it is converted to `Double`, so it lands in the bucket above
     /// 0 and adds nothing to the sums.
     ///
-    /// `min`, `max`, `num` and the buckets are exactly TensorFlow's. `sum` and `sumSquares` are
-    /// summed in vector lanes, so they differ from TensorFlow's sequential sums by rounding alone:
-    /// within 1e-12 relative for weights, and in general within what any order of summing can
-    /// change (a few ulps of the sum of magnitudes). Where no vector path runs they are TensorFlow's.
+    /// `min`, `max`, `num` and the buckets are exactly TensorFlow's. `sum` and `sumSquares` are the
+    /// exact sums of the values (and of their squares) as doubles, rounded once to the nearest
+    /// double, as Python's `math.fsum` rounds: the same on every CPU and vector path. TensorFlow's
+    /// sequential double sums agree with them to rounding (1e-12 relative on its golden cases), and
+    /// can lose terms where large values cancel, which these never do. A `Double` square above
+    /// `DBL_MAX` is `+inf`, and so is `sumSquares` then; a `sum` is `±inf` only when the exact sum
+    /// rounds beyond `DBL_MAX`.
     ///
     /// - Parameters:
     ///   - values: The values, in any order TensorFlow would see them (row-major).

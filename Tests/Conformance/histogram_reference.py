@@ -11,15 +11,20 @@ flushed to zero (FTZ and DAZ); that is spelled out: a subnormal operand reads as
 (a float32 one already when HistogramSummaryOp converts it to double), a subnormal result is
 written as one, and `min_ = value` copies the bits.
 
+Ringboard's sums are exact rather than sequential: "exact_sum" and "exact_sum_squares" are the
+same values summed as Python integers (in units of 2**-1074) and divided once, which rounds
+correctly (int / int in Python is correctly rounded; as math.fsum, without its intermediate
+overflow), then flushed to a zero of its sign below DBL_MIN as FTZ does.
+
 MANIFEST.json is a list of {"name": str, "dtype": "float32" | "float64", "path": str}, each path a
 file of little-endian values. The output, on stdout, is a JSON list with one object per case:
-{"name", "min", "max", "num", "sum", "sum_squares", "bucket_limit": [...], "bucket": [...],
-"non_finite": bool}, every double but the counts written as the 16 hex digits of its bits so that
-nothing is lost on the way (and -0.0 stays -0.0). A case holding NaN or infinity has only "name"
-and "non_finite": true, as HistogramSummaryOp fails on it.
+{"name", "min", "max", "num", "sum", "sum_squares", "exact_sum", "exact_sum_squares",
+"bucket_limit": [...], "bucket": [...], "non_finite": bool}, every double but the counts written as
+the 16 hex digits of its bits so that nothing is lost on the way (and -0.0 stays -0.0). A case
+holding NaN or infinity has only "name" and "non_finite": true, as HistogramSummaryOp fails on it.
 
 --golden FIXTURE runs the cases of tf_histograms.json (TensorFlow's own output) and exits 1 unless
-every field matches bit for bit.
+every field matches bit for bit and the exact sums are within 1e-12 relative of TensorFlow's.
 """
 
 import bisect
@@ -108,6 +113,30 @@ class Histogram:
         }
 
 
+SCALE = 2**1074
+
+
+def exact_sum(terms):
+    """The exact sum of finite or infinite doubles, rounded once to nearest even, then flushed."""
+    total = 0
+    for term in terms:
+        if math.isinf(term):
+            return term
+        numerator, denominator = term.as_integer_ratio()
+        total += numerator * (SCALE // denominator)
+    try:
+        result = total / SCALE
+    except OverflowError:
+        result = math.inf if total > 0 else -math.inf
+    return flushed(result)
+
+
+def exact_sums(values, dtype):
+    """Ringboard's sum and sum_squares: the flushed values and their flushed squares, summed exactly."""
+    operands = [flushed(value, FLT_MIN if dtype == "float32" else DBL_MIN) for value in values.tolist()]
+    return exact_sum(operands), exact_sum([flushed(value * value) for value in operands])
+
+
 def histogram(values, dtype):
     """HistogramSummaryOp: each value converted to double (through DAZ), NaN and inf refused."""
     result = Histogram()
@@ -130,9 +159,12 @@ def run_manifest(path):
         if encoded is None:
             output.append({"name": case["name"], "non_finite": True})
             continue
+        total, total_squares = exact_sums(values, case["dtype"])
         output.append({
             "name": case["name"],
             "non_finite": False,
+            "exact_sum": bits(total),
+            "exact_sum_squares": bits(total_squares),
             "min": bits(encoded["min"]),
             "max": bits(encoded["max"]),
             "num": encoded["num"],
@@ -157,6 +189,10 @@ def run_golden(path):
             if not same:
                 failures += 1
                 print(f"{case['name']}: {field} differs: {ours!r} != {theirs!r}")
+        for field, exact in zip(("sum", "sum_squares"), exact_sums(np.array(case["values"], dtype=dtype), case["dtype"])):
+            if abs(exact - case[field]) > 1e-12 * abs(case[field]):
+                failures += 1
+                print(f"{case['name']}: exact {field} {exact!r} is not within 1e-12 of {case[field]!r}")
     print(f"histogram_reference: {len(cases)} golden cases, {failures} mismatches")
     return 1 if failures else 0
 

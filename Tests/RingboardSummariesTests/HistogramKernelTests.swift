@@ -89,33 +89,29 @@ enum HistogramInputs {
     }
 }
 
-/// Checks every vector path (and chunked calls) against the reference for `values`.
+/// Checks every vector path (and chunked calls) against the reference for `values`, sums included,
+/// bit for bit.
 func expectPathsMatchReference(_ values: [Float], _ context: String, chunkLengths: [Int] = []) throws {
     let expected = try Histogram.tensorFlowReference(values.span, tag: "t")
     for path in Histogram.VectorPath.available {
         let actual = try Histogram.tensorFlow(values.span, tag: "t", path: path)
-        // Float sums are never subnormal on the way, so the portable path's sequential sums are exact.
-        let sums: SumAgreement = path == .portable ? .exact : .bounded(values)
-        expectSameHistogram(actual, expected, sums: sums, "\(context) on \(path)")
+        expectSameHistogram(actual, expected, sums: .exact, "\(context) on \(path)")
         for chunkLength in chunkLengths {
             let chunked = try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)
-            expectSameHistogram(chunked, expected, sums: .bounded(values),
-                                "\(context) on \(path) in chunks of \(chunkLength)")
+            expectSameHistogram(chunked, expected, sums: .exact, "\(context) on \(path) in chunks of \(chunkLength)")
         }
     }
 }
 
-/// `expectPathsMatchReference` for doubles. A sum that cancels to a subnormal midway is flushed by
-/// the reference (as by TensorFlow) and not by the kernels, so even portable sums are only close.
+/// `expectPathsMatchReference` for doubles.
 func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengths: [Int] = []) throws {
     let expected = try Histogram.tensorFlowReference(values.span, tag: "t")
     for path in Histogram.VectorPath.available {
         let actual = try Histogram.tensorFlow(values.span, tag: "t", path: path)
-        expectSameHistogram(actual, expected, sums: .bounded(values), "\(context) on \(path)")
+        expectSameHistogram(actual, expected, sums: .exact, "\(context) on \(path)")
         for chunkLength in chunkLengths {
             let chunked = try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)
-            expectSameHistogram(chunked, expected, sums: .bounded(values),
-                                "\(context) on \(path) in chunks of \(chunkLength)")
+            expectSameHistogram(chunked, expected, sums: .exact, "\(context) on \(path) in chunks of \(chunkLength)")
         }
     }
 }
@@ -231,17 +227,16 @@ func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengt
         }
     }
 
-    /// The vector sums stay within 1e-12 relative of the sequential double sums.
-    @Test func vectorSumsAreCloseToSequentialSums() throws {
+    /// The vector sums are the reference's exact sums, and the totals-only pass gives the same.
+    @Test func vectorSumsAreTheReferenceSums() throws {
         let offsets: [Double] = [0, 0.5, -3]
         for (index, mean) in offsets.enumerated() {
             let values = HistogramInputs.gaussian(count: 200_003, mean: mean, scale: 1, seed: 40 + UInt64(index)).map { Float($0) }
-            let sequential = try Histogram.tensorFlowReference(values.span, tag: "t")
+            let reference = try Histogram.tensorFlowReference(values.span, tag: "t")
             for path in Histogram.VectorPath.available {
                 let vector = try Histogram.tensorFlow(values.span, tag: "t", path: path)
-                #expect(abs(vector.sum - sequential.sum) <= 1e-12 * abs(sequential.sum), "sum on \(path), mean \(mean)")
-                #expect(abs(vector.sumSquares - sequential.sumSquares) <= 1e-12 * sequential.sumSquares,
-                        "sum of squares on \(path), mean \(mean)")
+                #expect(vector.sum.bitPattern == reference.sum.bitPattern, "sum on \(path), mean \(mean)")
+                #expect(vector.sumSquares.bitPattern == reference.sumSquares.bitPattern, "sum of squares on \(path), mean \(mean)")
                 let computed = Histogram.tensorFlowTotals(values.span, path: path)
                 let totals = try #require(computed)
                 #expect(totals.sum == vector.sum && totals.sumSquares == vector.sumSquares)
@@ -261,9 +256,9 @@ func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengt
             for path in Histogram.VectorPath.available {
                 let span = values.span.extracting(offset...), doubleSpan = doubles.span.extracting(offset...)
                 expectSameHistogram(try Histogram.tensorFlow(span, tag: "t", path: path), expected,
-                                    sums: .bounded(part), "floats from \(offset) on \(path)")
+                                    sums: .exact, "floats from \(offset) on \(path)")
                 expectSameHistogram(try Histogram.tensorFlow(doubleSpan, tag: "t", path: path), expectedDoubles,
-                                    sums: .bounded(doublePart), "doubles from \(offset) on \(path)")
+                                    sums: .exact, "doubles from \(offset) on \(path)")
             }
         }
     }

@@ -10,7 +10,7 @@ import RingboardFormat
 ///   min, max, encoding) on the widest vector path this CPU runs, then on each path by name.
 /// - "Histogram TF buckets 1M Float64": the same for doubles.
 /// - "Histogram scalar reference 1M Float32": the reference the kernels are tested against, a
-///   binary search per value and sequential sums, as histogram.cc does it.
+///   binary search per value as histogram.cc does it, and exact sums.
 /// - "Histogram reductions only 1M Float32": sum, sum of squares, min and max alone.
 /// - "Histogram TensorBoard 30 buckets 1M Float32": `Histogram.tensorBoard`, `tf.summary.histogram`'s form.
 /// - "memcpy 4 MiB": copying the same 4 MiB, for the memory bandwidth the values stream at.
