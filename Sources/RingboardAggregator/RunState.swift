@@ -529,15 +529,33 @@ final class RunState {
         }
     }
 
-    /// `write_graph`: the GraphDef (if any) and the Keras model as tag `keras`, at step 0 in `train/`.
+    /// `write_graph`: a GraphDef (the one given, else one made from the layers) and the Keras model
+    /// as tag `keras`, at step 0 in `train/`.
     private func writeGraph(wallTime now: Double) throws(EventFileError) {
         guard arguments.writeGraph, let model else { return }
-        if !model.graphDef.isEmpty {
-            try writer("train").append(Event(wallTime: now, step: 0, what: .graphDef(model.graphDef)))
-        }
+        try writer("train").append(Event(wallTime: now, step: 0, what: .graphDef(graphDef(of: model))))
         let json = model.modelJSON ?? KerasModelGraph.sequentialJSON(
             name: model.name, layers: model.layers.map { KerasModelGraph.Layer(name: $0.name, className: $0.className, configJSON: $0.configJSON) })
         try writer("train").append(Event(wallTime: now, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
+    }
+
+    /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from
+    /// the model JSON when there is one (TF 2.0 writes the op graph of the model here).
+    private func graphDef(of model: Model) -> [UInt8] {
+        if !model.graphDef.isEmpty {
+            do {
+                if try GraphDefCheck.nodeCount(in: model.graphDef) > 0 { return model.graphDef }
+                logger.error("the model's GraphDef has no nodes: a graph of its layers is written instead",
+                             metadata: ["run": "\(directory)"])
+            } catch {
+                logger.error("the model's GraphDef does not parse: a graph of its layers is written instead",
+                             metadata: ["run": "\(directory)", "reason": "\(error)"])
+            }
+        }
+        let parsed = model.modelJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let layers = parsed.flatMap(LayerGraph.layers(modelJSON:))
+            ?? LayerGraph.sequential(model.layers.map { (name: $0.name, className: $0.className) })
+        return LayerGraph.graphDef(layers)
     }
 
     private func startTracing(wallTime: Double) {

@@ -530,9 +530,10 @@ class TensorBoardCallback:
     def set_model(self, hook):
         self.layers = hook["layers"]
         if self.write_graph:
+            # TF 2.0 writes the op graph (`summary_ops_v2.graph`); ringboard writes the GraphDef
+            # given, or one made from the layers, so there is always one.
             run = self.output.run(self.train_run)
-            if hook["graph_def"]:
-                run["graph"] = True
+            run["graph"] = True
             model_json = hook["json"] if hook["json"] is not None else sequential_json(hook["name"], self.layers)
             run["tensors"].setdefault("keras", []).append(
                 {"step": 0, "dtype": "DT_STRING", "shape": [], "values": [model_json],

@@ -188,7 +188,7 @@ def test_hand_histograms_images_and_set_weights():
     assert model_json["class_name"] == "Sequential" and model_json["config"]["name"] == "m"
     assert model_json["config"]["layers"] == [{"class_name": "Dense", "config": {"name": "dense", "units": 2}},
                                               {"class_name": "Flatten", "config": {"name": "flatten"}}]
-    assert train["graph"] is False and train["run_metadata"] == {} and document["profile_traces"] == []
+    assert train["graph"] is True and train["run_metadata"] == {} and document["profile_traces"] == []
 
 
 def test_hand_ranks_embeddings_profile_one():
@@ -322,7 +322,7 @@ def check_document(document, features, procs):
         if name.endswith("train"):
             fits = 2 if features["second_fit"] else 1
             assert len(keras) == (fits if features["write_graph"] else 0)
-            assert run["graph"] == (features["write_graph"] and features["graph_def"])
+            assert run["graph"] == features["write_graph"]
     # Profiling: exports follow from profile_batch and where the fits end.
     profile = features["profile_batch"]
     per_fit = features["steps"] * features["epochs"]

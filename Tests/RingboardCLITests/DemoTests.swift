@@ -28,6 +28,11 @@ import Testing
                 assert sorted(tags["histograms"]) == ["dense/bias_0", "dense/kernel_0", "embedding/embeddings_0"], tags
                 assert "embedding/embeddings_0/image/0" in tags["images"], tags
                 assert "keras" in tags["tensors"], tags
+                graph = acc.Graph()  # the op graph of the layers, each taking the one before
+                assert [(n.name, n.op, list(n.input)) for n in graph.node] == [
+                    ("embedding", "Embedding", []), ("global_average_pooling1d", "GlobalAveragePooling1D", ["embedding"]),
+                    ("dense", "Dense", ["global_average_pooling1d"])], graph
+                assert graph.node[2].attr["keras_class"].s == b"Dense", graph
                 assert [e.step for e in ea.EventAccumulator(os.path.join(root, rank, "validation")).Reload().Scalars("epoch_accuracy")] == [192, 384]
                 config = ProjectorConfig()
                 text_format.Parse(open(os.path.join(root, rank, "projector_config.pbtxt")).read(), config)

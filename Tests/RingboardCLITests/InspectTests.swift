@@ -53,6 +53,7 @@ import Testing
         #expect(tags["train"]?["dense/kernel_0"] == ["histogram", "3", "0", "2"])
         #expect(tags["train"]?["embedding/embeddings_0/image/0"] == ["image", "3", "0", "2"])
         #expect(tags["train"]?["keras"] == ["graph", "1", "0", "0"])
+        #expect(tags["train"]?["__graph__"] == ["graph", "1", "0", "0"])
         #expect(tags["train"]?["batch_2"] == ["run_metadata", "1", "2", "2"])
         #expect(tags["validation"] == ["epoch_loss": ["scalar", "3", "128", "384"], "epoch_accuracy": ["scalar", "3", "128", "384"]])
         let text = try Self.inspect([logdir])

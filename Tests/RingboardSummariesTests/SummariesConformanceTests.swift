@@ -94,6 +94,8 @@ import Testing
         let logdir = directory.appending("logs")
         let json = KerasModelGraph.sequentialJSON(name: "model", layers: Self.layers)
         let writer = try EventFileWriter(directory: logdir + "/train")
+        let graph = LayerGraph.graphDef(LayerGraph.sequential(Self.layers.map { (name: $0.name, className: $0.className) }))
+        try writer.append(Event(wallTime: 1_764_000_000, step: 0, what: .graphDef(graph)))
         try writer.append(Event(wallTime: 1_764_000_000, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
         let spans = [ProfileTrace.Span(name: "on_train_batch_end", category: "hook", startMicroseconds: 1_764_000_000_000_000,
                                        durationMicroseconds: 12, processID: 0, threadID: 1)]
@@ -108,6 +110,7 @@ import Testing
         let expect: [String: Any] = [
             "runs": ["train": [
                 "tensors": ["keras": [["step": 0, "dtype": "DT_STRING", "shape": [Int](), "values": [json], "plugin": "graph_keras_model"]]],
+                "graph": true,
                 "run_metadata": ["batch_2": [2]],
             ]],
             "projector": ["run": ".", "embeddings": ["embedding/embeddings": [
