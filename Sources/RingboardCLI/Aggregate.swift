@@ -112,9 +112,11 @@ extension RingboardCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replay a JSON-lines hook trace through the TensorBoard callback, the ring and the aggregator.",
             discussion: """
-                Uses the aggregator serving --ring-dir, or starts one writing under --logdir, and \
-                returns once every record it appended is in the event files. The whole trace is \
-                checked first: a malformed line is reported with its number and nothing is written.
+                The trace's log_dir is taken as Keras takes it: absolute, or relative to the \
+                working directory. Uses the aggregator serving --ring-dir, or runs one of its own \
+                (confined to --logdir when given), and returns once every record it appended is in \
+                the event files. The whole trace is checked first: a malformed line is reported \
+                with its number and nothing is written.
                 """
         )
 
