@@ -564,7 +564,11 @@ final class RunState {
         traceStartedAt = wallTime
     }
 
-    /// The trace of the profiled batch, named `batch_<total batches seen>` at that step.
+    /// The trace of the profiled batch, named `batch_<total batches seen>` at that step: the trace
+    /// file, and in `train/` TF 2.0's `graph_run_metadata` value whose function graph is the
+    /// run's graph (the one `write_graph` writes). Without a model there is no graph to draw, and
+    /// TensorBoard's Graphs dashboard shows an error for a tag without one ("The graph is empty"),
+    /// so then only the trace file is written.
     private func exportTrace(wallTime now: Double) throws(EventFileError) {
         tracing = false
         let runDirectory = directory + "/train"
@@ -576,7 +580,13 @@ final class RunState {
         } catch {
             logger.error("profile trace not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
         }
-        try writer("train").append(ProfileTrace.runMetadataEvent(step: totalBatchesSeen, spans: traceSpans, wallTime: now))
+        if let model {
+            try writer("train").append(ProfileTrace.runMetadataEvent(
+                step: totalBatchesSeen, spans: traceSpans, graphDef: graphDef(of: model), wallTime: now))
+        } else {
+            logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
+                          metadata: ["run": "\(directory)", "step": "\(totalBatchesSeen)"])
+        }
         traceSpans = []
     }
 

@@ -69,6 +69,8 @@ public struct LogDirectoryReport: Sendable, Equatable {
     /// The kind of data a tag holds, as TensorBoard's plugins divide them.
     public enum Kind: String, Sendable, Codable, Comparable {
         case scalar, histogram, image, audio, tensor, graph
+        /// A `RunMetadata`: an `Event.tagged_run_metadata`, or a summary value of plugin
+        /// `graph_run_metadata` (what TF 2's `trace_export` writes for a profiled batch).
         case runMetadata = "run_metadata"
 
         public static func < (lhs: Kind, rhs: Kind) -> Bool {
@@ -237,6 +239,9 @@ struct TagCounter {
             case "images": return .image
             case "audio": return .audio
             case "graph_keras_model": return .graph
+            // TF 2's `trace_export`: a serialized RunMetadata (`graph_run_metadata_graph` when
+            // only graphs were traced).
+            case "graph_run_metadata", "graph_run_metadata_graph": return .runMetadata
             default: return .tensor
             }
         }

@@ -4,8 +4,8 @@ internal import CZlib
 
 /// The trace of a profiled batch (`profile_batch`): Chrome trace-event JSON, gzip-compressed, at
 /// `<run>/plugins/profile/<YYYY_MM_DD_HH_MM_SS>/<host>.trace.json.gz` (the layout TensorFlow's
-/// profiler writes and TensorBoard's profile plugin reads), plus the `tagged_run_metadata` event
-/// that marks the traced step in the run.
+/// profiler writes and TensorBoard's profile plugin reads), plus the `batch_<n>` summary value
+/// that carries the traced step's `RunMetadata` in the run, as TF 2.0's `trace_export` writes it.
 public enum ProfileTrace {
     /// One span: a hook or a region the trainer recorded.
     public struct Span: Sendable, Equatable {
@@ -121,24 +121,38 @@ public enum ProfileTrace {
         "\(runDirectory)/plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
     }
 
-    /// The `tagged_run_metadata` event that marks the traced step: tag `batch_<step>`, a
-    /// `RunMetadata` whose step stats list the spans (so TensorBoard's graph dashboard shows
-    /// their timings).
+    /// The plugin TF 2.0's `summary_ops_v2.run_metadata` names (`trace_export` with the profiler
+    /// on): TensorBoard's graph plugin offers such a tag as both an op graph (the function graphs)
+    /// and a profile (the step stats).
+    public static let runMetadataPluginName = "graph_run_metadata"
+
+    /// The summary event of the traced step, as TF 2.0's `trace_export(name: "batch_<step>")`
+    /// writes it through `summary_ops_v2.run_metadata`: one value tagged `batch_<step>`, plugin
+    /// `graph_run_metadata` with content `"1"`, holding a scalar `DT_STRING` tensor of the
+    /// serialized `RunMetadata`.
+    ///
+    /// The `RunMetadata`'s step stats list the spans. `graphDef`, when given, is its one
+    /// function graph (`function_graphs { pre_optimization_graph }`), which TensorBoard draws as
+    /// the tag's op graph; TF 2.0 puts there the graphs traced during the step.
     ///
     /// - Parameters:
     ///   - step: The traced step.
     ///   - spans: The spans.
+    ///   - graphDef: A serialized `GraphDef` to draw for the step, or `nil` for none.
     ///   - wallTime: The event's wall time.
     /// - Returns: The event.
-    public static func runMetadataEvent(step: Int64, spans: [Span], wallTime: Double) -> Event {
-        Event(
-            wallTime: wallTime, step: step,
-            what: .taggedRunMetadata(TaggedRunMetadata(tag: "batch_\(step)", runMetadata: runMetadata(spans: spans))))
+    public static func runMetadataEvent(step: Int64, spans: [Span], graphDef: [UInt8]?, wallTime: Double) -> Event {
+        let value = Summary.Value(
+            tag: "batch_\(step)",
+            metadata: SummaryMetadata(pluginName: runMetadataPluginName, pluginContent: Array("1".utf8)),  // TF 2.0: version 1
+            kind: .tensor(.strings([runMetadata(spans: spans, graphDef: graphDef)])))
+        return Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value])))
     }
 
-    /// A serialized `RunMetadata { step_stats { dev_stats { device node_stats* } } }`
-    /// (tensorflow/core/protobuf/config.proto, step_stats.proto) with one node per span.
-    static func runMetadata(spans: [Span]) -> [UInt8] {
+    /// A serialized `RunMetadata { step_stats { dev_stats { device node_stats* } }
+    /// function_graphs { pre_optimization_graph }? }` (tensorflow/core/protobuf/config.proto,
+    /// step_stats.proto) with one node per span.
+    static func runMetadata(spans: [Span], graphDef: [UInt8]?) -> [UInt8] {
         var nodes: [[UInt8]] = []
         for span in spans {
             var node = ProtobufMessage()
@@ -158,6 +172,11 @@ public enum ProfileTrace {
         stepStats.appendBytes(1, device.bytes)  // StepStats.dev_stats
         var runMetadata = ProtobufMessage()
         runMetadata.appendBytes(1, stepStats.bytes)  // RunMetadata.step_stats
+        if let graphDef {
+            var functionGraphs = ProtobufMessage()
+            functionGraphs.appendBytes(2, graphDef)  // RunMetadata.FunctionGraphs.pre_optimization_graph
+            runMetadata.appendBytes(4, functionGraphs.bytes)  // RunMetadata.function_graphs
+        }
         return runMetadata.bytes
     }
 

@@ -22,6 +22,7 @@ import sys
 import numpy as np
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator, event_file_loader
+from tensorboard.compat.proto import config_pb2, graph_pb2, types_pb2
 from tensorboard.util import tensor_util
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +60,46 @@ def close64(a, b, relative=1e-12):
     return abs(a - b) <= relative * max(abs(a), abs(b))
 
 
+RUN_METADATA_PLUGIN = "graph_run_metadata"
+
+
+def compare_run_metadata(paths, want, graph, where):
+    """The profiled batches of a run, as TF 2.0's trace_export writes them with the profiler on
+    (summary_ops_v2.run_metadata): a value tagged batch_<n> at step n, plugin graph_run_metadata
+    with content b"1", a scalar DT_STRING tensor of a RunMetadata with step stats and one
+    function graph, which TensorBoard draws as the tag's op graph. Ringboard's function graph is
+    the model's graph: equal to the run graph when write_graph wrote one."""
+    problems, got = [], {}
+    for path in paths:
+        # The legacy loader: EventFileLoader migrates tagged run metadata into other forms.
+        for event in event_file_loader.LegacyEventFileLoader(path).Load():
+            if event.HasField("tagged_run_metadata"):
+                problems.append(f"{where}: tagged_run_metadata {event.tagged_run_metadata.tag!r}, which TF 2.0 "
+                                "does not write (a graph_run_metadata summary is expected)")
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name != RUN_METADATA_PLUGIN:
+                    continue
+                got.setdefault(value.tag, []).append(event.step)
+                at = f"{where}: run metadata {value.tag} step {event.step}"
+                tensor = value.tensor
+                if value.metadata.plugin_data.content != b"1":
+                    problems.append(f"{at}: plugin content {value.metadata.plugin_data.content!r}, expected b'1'")
+                if tensor.dtype != types_pb2.DT_STRING or tensor.tensor_shape.dim or len(tensor.string_val) != 1:
+                    problems.append(f"{at}: not a scalar DT_STRING tensor")
+                    continue
+                metadata = config_pb2.RunMetadata.FromString(tensor.string_val[0])
+                if not metadata.step_stats.dev_stats:
+                    problems.append(f"{at}: no step stats")
+                graphs = [f.pre_optimization_graph for f in metadata.function_graphs]
+                if len(graphs) != 1:
+                    problems.append(f"{at}: {len(graphs)} function graphs, expected one")
+                elif graph is not None and graphs[0] != graph:
+                    problems.append(f"{at}: the function graph differs from the run graph")
+    if got != want:
+        problems.append(f"{where}: run metadata {got}, expected {want}")
+    return problems
+
+
 def run_directories(logdir):
     runs = {}
     for path in glob.glob(os.path.join(logdir, "**", "*tfevents*"), recursive=True):
@@ -89,6 +130,9 @@ def compare(logdir, expected):
         acc.Reload()
         tags = acc.Tags()
         where = f"run {run}"
+        # TF 2.0's profiled batch is a tensor summary of plugin graph_run_metadata: compared below.
+        tags["tensors"] = [tag for tag in tags["tensors"]
+                           if acc.SummaryMetadata(tag).plugin_data.plugin_name != RUN_METADATA_PLUGIN]
 
         for kind, got_tags, want_tags in (("scalars", tags["scalars"], want.get("scalars", {})),
                                           ("histograms", tags["histograms"], want.get("histograms", {})),
@@ -148,15 +192,10 @@ def compare(logdir, expected):
             checked += 1
         if bool(want.get("graph")) != bool(tags.get("graph")):
             problems.append(f"{where}: graph {tags.get('graph')}, expected {want.get('graph')}")
-        want_metadata = {tag: steps for tag, steps in want.get("run_metadata", {}).items()}
-        got_metadata = {}
-        for path in on_disk[run]:
-            # The legacy loader: EventFileLoader migrates tagged run metadata into other forms.
-            for event in event_file_loader.LegacyEventFileLoader(path).Load():
-                if event.HasField("tagged_run_metadata"):
-                    got_metadata.setdefault(event.tagged_run_metadata.tag, []).append(event.step)
-        if got_metadata != want_metadata:
-            problems.append(f"{where}: run metadata {got_metadata}, expected {want_metadata}")
+        graph = None
+        if tags.get("graph"):
+            graph = graph_pb2.GraphDef.FromString(acc.Graph().SerializeToString())
+        problems += compare_run_metadata(on_disk[run], want.get("run_metadata", {}), graph, where)
 
     for run in expected.get("profile_traces", []) or []:
         if not glob.glob(os.path.join(logdir, run, "plugins", "profile", "*", "*.trace.json.gz")):

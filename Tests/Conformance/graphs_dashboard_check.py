@@ -13,7 +13,8 @@ of the graph's SVG, by `data-name`) and the text shown.
 
 Then every tag the dashboard offers for the first run is selected in turn, with the graph type
 the dashboard picks for it (op graph, profile or Keras conceptual graph), as a user clicking
-through the tag menu would. Each must draw at least one node and show no error ("Graph
+through the tag menu would; a tag that also offers a profile (run metadata with step stats) is
+then shown as a profile too. Each must draw at least one node and show no error ("Graph
 visualization failed", "Malformed GraphDef", "The graph is empty"), and the page must raise no
 exception or failed console assertion. The first selection (what the dashboard opens on) must
 draw a node for each of --nodes.
@@ -61,13 +62,14 @@ PAGE_STATE = r"""
     }
   };
   walk(document);
-  let tags = null, selected = null;
+  let tags = null, profiles = null, selected = null;
   if (controls && controls.datasets && controls.datasets.length) {
     const run = controls.datasets[controls._selectedRunIndex || 0];
     tags = run.tags.map(t => t.tag === null ? null : t.tag);
+    profiles = run.tags.map(t => !!t.profile);
     selected = {run: run.name, tagIndex: controls._selectedTagIndex, type: controls._selectedGraphType};
   }
-  return JSON.stringify({nodes, texts, tags, selected});
+  return JSON.stringify({nodes, texts, tags, profiles, selected});
 })()
 """
 
@@ -85,6 +87,9 @@ SELECT_TAG = r"""
   return controls._selectedGraphType;
 })()
 """
+
+# Shows the selected tag as a profile, as the "Profile" radio button does.
+SELECT_PROFILE = SELECT_TAG.replace("controls._selectedTagIndex = %d;", "controls._selectedGraphType = 'profile';")
 
 
 class Chromium:
@@ -291,10 +296,24 @@ def main():
         check_state(state, where, problems, want_nodes)
         shown = [f"{first.get('tagIndex')}: {first.get('type')}, {len(state['nodes'])} nodes"]
         tags = state["tags"] or []
+        profiles = state["profiles"] or []
         if state["tags"] is None:
             problems.append("the dashboard's controls show no run")
+
+        def show_profile(index, name):
+            browser.evaluate(SELECT_PROFILE)
+            state = wait_for_drawing(browser, deadline)
+            if args.screenshot:
+                browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}-profile.png")
+            check_state(state, f"tag {name} (profile)", problems)
+            shown.append(f"{name}: profile, {len(state['nodes'])} nodes")
+
+        first_index = first.get("tagIndex")
+        if first_index is not None and first_index < len(profiles) and profiles[first_index] \
+                and first.get("type") != "profile":
+            show_profile(first_index, tags[first_index] if tags[first_index] is not None else "Default")
         for index, tag in enumerate(tags):
-            if index == first.get("tagIndex"):
+            if index == first_index:
                 continue
             graph_type = browser.evaluate(SELECT_TAG % index)
             state = wait_for_drawing(browser, deadline)
@@ -303,6 +322,8 @@ def main():
                 browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}.png")
             check_state(state, f"tag {name} ({graph_type})", problems)
             shown.append(f"{name}: {graph_type}, {len(state['nodes'])} nodes")
+            if profiles[index] and graph_type != "profile":
+                show_profile(index, name)
         problems += browser.page_problems()
     finally:
         if browser is not None:

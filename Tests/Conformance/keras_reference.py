@@ -34,7 +34,7 @@ EXPECTED.json (run names relative to log_dir):
                                                "values": [<the model JSON, parsed>],
                                                "plugin": "graph_keras_model"}]},
                         "graph": bool,
-                        "run_metadata": {"batch_N": [N]}},
+                        "run_metadata": {"batch_N": [N]}},   trace_export's summary, see below
               "validation": {...}},
      "projector": null | {"<log root: '.' or 'rank_<r>'>": {
                           "config_path": "<root>/projector_config.pbtxt",
@@ -45,7 +45,13 @@ EXPECTED.json (run names relative to log_dir):
      "profile_traces": ["train", ...],        one entry per exported trace, in order
      "warnings": ["..."],                      skipped histograms, ignored TF 1 arguments, ...
      "error": null | {"line": N, "reason": "<kind>", "message": "..."}}
-A run appears only once something is written to it. Each list is in the order of writing. Floats
+"run_metadata" lists the profiled batches: TF 2.0's `_log_trace` calls `trace_export(name=
+'batch_<n>', step=n)` with the profiler on, which writes `summary_ops_v2.run_metadata`: a value
+tagged batch_<n> of plugin "graph_run_metadata" (content b"1"), a scalar DT_STRING tensor of the
+RunMetadata, whose `function_graphs` hold the graphs traced in the batch. Ringboard puts the
+model's graph there (the write_graph graph), so it writes the value only once set_model has given a
+model; without one only the profile trace is written (a tag without a graph is an error in
+TensorBoard's Graphs dashboard). A run appears only once something is written to it. Each list is in the order of writing. Floats
 that JSON cannot carry, and -0.0, are written as the strings "NaN", "Infinity", "-Infinity",
 "-0.0"; everything else is a plain JSON number that converts back to the exact value.
 
@@ -498,6 +504,7 @@ class TensorBoardCallback:
         self.total_batches_seen = 0
         self.is_tracing = False
         self.layers = []
+        self.has_model = False
         self.train_run = "train" if root == "." else f"{root}/train"
         self.validation_run = "validation" if root == "." else f"{root}/validation"
 
@@ -529,6 +536,7 @@ class TensorBoardCallback:
 
     def set_model(self, hook):
         self.layers = hook["layers"]
+        self.has_model = True
         if self.write_graph:
             # TF 2.0 writes the op graph (`summary_ops_v2.graph`); ringboard writes the GraphDef
             # given, or one made from the layers, so there is always one.
@@ -604,8 +612,11 @@ class TensorBoardCallback:
     # writing
 
     def log_trace(self):
-        run = self.output.run(self.train_run)
-        run["run_metadata"].setdefault(f"batch_{self.total_batches_seen}", []).append(self.total_batches_seen)
+        # TF 2.0: trace_export writes summary_ops_v2.run_metadata, tag batch_<n> at step n. Its
+        # function graph is the model's graph here, so without a model only the trace is written.
+        if self.has_model:
+            run = self.output.run(self.train_run)
+            run["run_metadata"].setdefault(f"batch_{self.total_batches_seen}", []).append(self.total_batches_seen)
         self.output.profile_traces.append(self.train_run)
         self.is_tracing = False
 

@@ -38,7 +38,8 @@ The sections follow how TensorBoard's EventAccumulator sorts what it reads:
   scalars       Summary.Value.simple_value
   histograms    Summary.Value.histo (HistogramProto)
   images        Summary.Value.image
-  tensors       Summary.Value.tensor, whatever its plugin. So TF 2.x-style
+  tensors       Summary.Value.tensor, whatever its plugin but graph_run_metadata
+                (see run_metadata). So TF 2.x-style
                 summaries (tensors carrying plugin_data, as tf.summary writes
                 them) belong here, not under scalars/histograms/images: a
                 tf.summary.scalar is a rank-0 DT_FLOAT tensor with plugin
@@ -46,9 +47,12 @@ The sections follow how TensorBoard's EventAccumulator sorts what it reads:
                 plugin "graph_keras_model", text is a DT_STRING tensor with
                 plugin "text".
   graph         Event.graph_def
-  run_metadata  Event.tagged_run_metadata (EventAccumulator keeps only the
-                latest per tag and no step, so the steps are read from the
-                event files with TensorBoard's event file loader)
+  run_metadata  A RunMetadata under a tag, in either form: Event.tagged_run_metadata
+                (EventAccumulator keeps only the latest per tag and no step,
+                so the steps are read from the event files with TensorBoard's
+                event file loader), or TF 2's trace_export summary, a value
+                of plugin graph_run_metadata (content "1") holding a rank-0
+                DT_STRING tensor of the serialized RunMetadata
 
 What is checked
 ---------------
@@ -80,8 +84,11 @@ What is checked
                                                  plugin-"images" DT_STRING tensors
      /data/plugin/graphs/info, .../graph, .../run_metadata
                                                  the run graph, Keras models and
-                                                 tagged run metadata, which must
-                                                 parse to what EventAccumulator read
+                                                 run metadata, which must parse to
+                                                 what EventAccumulator read; a
+                                                 graph_run_metadata tag is also an
+                                                 op graph: its function graphs'
+                                                 pre_optimization_graph, merged
    The data server loads asynchronously, so the API is polled until it matches
    or stops changing (or --timeout passes). The histograms route always
    downsamples to 51 steps; longer series are checked as a subset.
@@ -113,6 +120,7 @@ from tensorboard.compat.proto import config_pb2
 from tensorboard.compat.proto import event_pb2
 from tensorboard.compat.proto import graph_pb2
 from tensorboard.compat.proto import types_pb2
+from tensorboard.plugins.graph import graph_util
 from tensorboard.plugins.graph import keras_util
 from tensorboard.util import tensor_util
 
@@ -126,6 +134,8 @@ except ImportError:  # TensorBoard's own pure-Python CRC32C: correct, but slow
 
 SECTIONS = ("scalars", "histograms", "images", "tensors", "graph", "run_metadata")
 HISTOGRAM_FIELDS = ("min", "max", "num", "sum", "sum_squares", "bucket_limit", "bucket")
+# The plugin of TF 2's trace_export summary (summary_ops_v2.run_metadata): a RunMetadata.
+RUN_METADATA_PLUGIN = "graph_run_metadata"
 
 # Reservoir sizes EventAccumulator should use: 0 keeps every event.
 LOAD_EVERYTHING = {
@@ -353,8 +363,9 @@ def check_framing(path, where, report):
 def check_accumulator(logdir, expected_runs, report):
     """Compares what EventAccumulator reads with the expectation.
 
-    Returns (run -> GraphDef, (run, tag) -> RunMetadata), as read, for the data
-    server check to compare against."""
+    Returns (run -> GraphDef, (run, tag) -> (RunMetadata, whether it is a
+    graph_run_metadata summary)), as read, for the data server check to compare
+    against."""
     found = discover_runs(logdir)
     for run in sorted(set(expected_runs) - set(found)):
         report.add(f"run {run!r}", "expected, but TensorBoard finds no event files for it")
@@ -372,7 +383,10 @@ def check_accumulator(logdir, expected_runs, report):
         _check_scalars(accumulator, tags["scalars"], expected["scalars"], where, report)
         _check_histograms(accumulator, tags["histograms"], expected["histograms"], where, report)
         _check_images(accumulator, tags["images"], expected["images"], where, report)
-        _check_tensors(accumulator, tags["tensors"], expected["tensors"], where, report)
+        summary_metadata_tags = [tag for tag in tags["tensors"]
+                                 if accumulator.SummaryMetadata(tag).plugin_data.plugin_name == RUN_METADATA_PLUGIN]
+        _check_tensors(accumulator, [t for t in tags["tensors"] if t not in summary_metadata_tags],
+                       expected["tensors"], where, report)
         for tag in tags["audio"]:
             report.add(f"{where}, audio {tag!r}", "unexpected tag")
         if tags["meta_graph"]:
@@ -386,8 +400,8 @@ def check_accumulator(logdir, expected_runs, report):
                 report.add(f"{where}, graph", "unexpected graph")
         elif expected["graph"]:
             report.add(f"{where}, graph", "missing")
-        run_metadata.update(_check_run_metadata(accumulator, tags["run_metadata"], found[run],
-                                                run, expected["run_metadata"], where, report))
+        run_metadata.update(_check_run_metadata(accumulator, tags["run_metadata"], summary_metadata_tags,
+                                                found[run], run, expected["run_metadata"], where, report))
     return graphs, run_metadata
 
 
@@ -535,24 +549,47 @@ def _show_bytes(value):
         return f"<{len(value)} bytes, base64 {base64.b64encode(value[:30]).decode()}...>"
 
 
-def _check_run_metadata(accumulator, got_tags, run_directory, run, expected, where, report):
-    """Checks tagged run metadata; returns (run, tag) -> the RunMetadata read."""
-    if not got_tags and not expected:
+def _check_run_metadata(accumulator, event_tags, summary_tags, run_directory, run, expected, where, report):
+    """Checks run metadata, Event.tagged_run_metadata (`event_tags`) and graph_run_metadata
+    summaries (`summary_tags`); returns (run, tag) -> (the RunMetadata read, whether it is a
+    summary)."""
+    if not event_tags and not summary_tags and not expected:
         return {}
     steps = {}
     for path in event_files(run_directory):
         for event in event_file_loader.LegacyEventFileLoader(path).Load():
             if event.HasField("tagged_run_metadata"):
                 steps.setdefault(event.tagged_run_metadata.tag, []).append(event.step)
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == RUN_METADATA_PLUGIN:
+                    steps.setdefault(value.tag, []).append(event.step)
+    for tag in sorted(set(event_tags) & set(summary_tags)):
+        report.add(f"{where}, run_metadata {tag!r}", "written both as tagged_run_metadata and as a summary")
     read = {}
-    for tag in _tag_sets(got_tags, expected, f"{where}, run_metadata", report):
+    for tag in _tag_sets(list(event_tags) + list(summary_tags), expected, f"{where}, run_metadata", report):
         at = f"{where}, run_metadata {tag!r}"
         try:
-            read[(run, tag)] = accumulator.RunMetadata(tag)
+            if tag in summary_tags:
+                read[(run, tag)] = (_summary_run_metadata(accumulator, tag, at, report), True)
+            else:
+                read[(run, tag)] = (accumulator.RunMetadata(tag), False)
         except Exception as error:
             report.add(at, f"does not parse as a RunMetadata: {error}")
         _same_steps(steps.get(tag, []), expected[tag], at, report)
     return read
+
+
+def _summary_run_metadata(accumulator, tag, at, report):
+    """The RunMetadata of a graph_run_metadata summary, as TensorBoard's graph plugin reads it
+    (the latest value), after checking the form summary_ops_v2.run_metadata gives it."""
+    content = accumulator.SummaryMetadata(tag).plugin_data.content
+    if content != b"1":
+        report.add(at, f"plugin content {content!r}, expected b'1' (TensorBoard ignores other versions)")
+    proto = accumulator.Tensors(tag)[-1].tensor_proto
+    shape = [d.size for d in proto.tensor_shape.dim]
+    if proto.dtype != types_pb2.DT_STRING or shape != []:
+        report.add(at, f"a {types_pb2.DataType.Name(proto.dtype)} tensor of shape {shape}, expected a DT_STRING scalar")
+    return config_pb2.RunMetadata.FromString(tensor_util.make_ndarray(proto).item())
 
 
 # ---------------------------------------------------------------- (b) the data server
@@ -824,10 +861,16 @@ def compare_server_view(expected, got, graphs, run_metadata, server, report):
         _compare_pbtxt(server, graph_pb2.GraphDef(), keras_util.keras_model_to_graph_def(model),
                        "/data/plugin/graphs/graph", {"run": run, "tag": tag, "conceptual": "true"},
                        f"{where}, Keras model {tag!r} of run {run!r}", report)
-    for (run, tag), metadata in sorted(run_metadata.items()):
+    for (run, tag), (metadata, is_summary) in sorted(run_metadata.items()):
         _compare_pbtxt(server, config_pb2.RunMetadata(), metadata,
                        "/data/plugin/graphs/run_metadata", {"run": run, "tag": tag},
                        f"{where}, run_metadata run {run!r} tag {tag!r}", report)
+        if is_summary:
+            # The tag's op graph: its function graphs' pre_optimization_graph, as the plugin merges them.
+            graph = graph_util.merge_graph_defs([f.pre_optimization_graph for f in metadata.function_graphs])
+            _compare_pbtxt(server, graph_pb2.GraphDef(), graph,
+                           "/data/plugin/graphs/graph", {"run": run, "tag": tag, "conceptual": "false"},
+                           f"{where}, op graph of run_metadata run {run!r} tag {tag!r}", report)
 
 
 def _compare_pbtxt(server, message, want, path, query, where, report):

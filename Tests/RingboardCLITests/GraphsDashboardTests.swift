@@ -62,4 +62,32 @@ import Testing
         ], timeout: 180)
         #expect(check.status == 0, "\(check.standardOutput)\n\(check.standardError)")
     }
+
+    /// A replayed Sequential model with `write_graph: false`, traced at batch 2: the run has no
+    /// run graph, so the dashboard opens on the profiled batch (`batch_2`, TF 2.0's
+    /// `graph_run_metadata` summary) and draws the layers from its function graph.
+    @Test func theProfiledBatchAloneOpensOnTheLayerGraph() throws {
+        try Self.requireTools()
+        let directory = TemporaryDirectory("ringboard-graphs-profile")
+        let trace = directory.appending("trace.jsonl")
+        let logdir = directory.appending("logs")
+        let lines = [
+            #"{"tensorboard": {"log_dir": "\#(logdir)/run", "write_graph": false, "profile_batch": 2, "update_freq": "batch"}}"#,
+            #"{"hook": "set_model", "model": {"name": "classifier", "layers": [{"name": "embedding", "class_name": "Embedding"}, "#
+                + #"{"name": "pooling", "class_name": "GlobalAveragePooling1D"}, {"name": "dense", "class_name": "Dense"}]}}"#,
+            #"{"hook": "on_train_begin"}"#,
+            #"{"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}"#,
+            #"{"hook": "on_train_batch_end", "batch": 1, "logs": {"loss": 0.4}}"#,
+            #"{"hook": "on_train_batch_end", "batch": 2, "logs": {"loss": 0.3}}"#,
+            #"{"hook": "on_train_end"}"#,
+        ]
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let replay = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logdir])
+        #expect(replay.status == 0, "\(replay.standardError)")
+        let check = try run(venvPython, [
+            Self.checker, "--logdir", logdir + "/run", "--nodes", "embedding,pooling,dense",
+            "--screenshot", directory.appending("graphs.png"), "--timeout", "120",
+        ], timeout: 180)
+        #expect(check.status == 0, "\(check.standardOutput)\n\(check.standardError)")
+    }
 }

@@ -74,8 +74,9 @@ enum TrainerHarness {
     }
 
     /// Each run directory's events, file after file in name order (the order TensorBoard reads
-    /// them), without wall times and file-version records, and with profile contents reduced to
-    /// their tags (they hold the times the hooks arrived). Every file must read strictly.
+    /// them), without wall times and file-version records, and with profile contents (tagged run
+    /// metadata, `graph_run_metadata` values) reduced to their tags (they hold the times the hooks
+    /// arrived). Every file must read strictly.
     static func eventStreams(_ logs: String) throws -> [String: [Event]] {
         var streams: [String: [Event]] = [:]
         let files = try FileManager.default.subpathsOfDirectory(atPath: logs).filter { $0.contains("tfevents") }.sorted()
@@ -89,6 +90,12 @@ enum TrainerHarness {
                 switch event.what {
                 case .fileVersion: continue
                 case .taggedRunMetadata(let metadata): event.what = .taggedRunMetadata(TaggedRunMetadata(tag: metadata.tag, runMetadata: []))
+                case .summary(var summary):
+                    // The profiled batch's RunMetadata (TF 2's `graph_run_metadata` value).
+                    for index in summary.values.indices where summary.values[index].metadata?.pluginName == "graph_run_metadata" {
+                        summary.values[index].kind = .tensor(.strings([]))
+                    }
+                    event.what = .summary(summary)
                 default: break
                 }
                 streams[run, default: []].append(event)

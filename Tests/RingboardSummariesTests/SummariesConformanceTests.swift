@@ -99,7 +99,7 @@ import Testing
         try writer.append(Event(wallTime: 1_764_000_000, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
         let spans = [ProfileTrace.Span(name: "on_train_batch_end", category: "hook", startMicroseconds: 1_764_000_000_000_000,
                                        durationMicroseconds: 12, processID: 0, threadID: 1)]
-        try writer.append(ProfileTrace.runMetadataEvent(step: 2, spans: spans, wallTime: 1_764_000_001))
+        try writer.append(ProfileTrace.runMetadataEvent(step: 2, spans: spans, graphDef: graph, wallTime: 1_764_000_001))
         try writer.close()
         let embedding: [Float] = (0..<12).map { Float($0) * 0.25 - 1 }
         let metadata = "word\nalpha\nbeta\ngamma\ndelta\n"

@@ -1,0 +1,43 @@
+import Foundation
+import RingboardFormat
+import RingboardTestSupport
+import Testing
+@testable import RingboardSummaries
+
+/// The profiled batch's run metadata, as TF 2.0's `trace_export` writes it.
+@Suite struct ProfileTraceTests {
+    static let span = ProfileTrace.Span(name: "h", category: "hook", startMicroseconds: 5, durationMicroseconds: 3,
+                                        processID: 0, threadID: 1)
+    // RunMetadata.step_stats { dev_stats { device "/job:localhost/replica:0/task:0/device:CPU:0"
+    //   node_stats { node_name "h" all_start_micros 5 op_end_rel_micros 3 all_end_rel_micros 3
+    //                timeline_label "h" scheduled_micros 5 thread_id 1 } } }
+    static let device = Array("/job:localhost/replica:0/task:0/device:CPU:0".utf8)
+    static let nodeStats: [UInt8] = [0x0a, 0x01, 0x68, 0x10, 0x05, 0x20, 0x03, 0x28, 0x03, 0x42, 0x01, 0x68, 0x48, 0x05, 0x50, 0x01]
+    static let stepStats: [UInt8] = {
+        let deviceStats = [0x0a, UInt8(device.count)] + device + [0x12, UInt8(nodeStats.count)] + nodeStats
+        let stepStats = [0x0a, UInt8(deviceStats.count)] + deviceStats
+        return [0x0a, UInt8(stepStats.count)] + stepStats
+    }()
+
+    @Test func aValueOfPluginGraphRunMetadataAtTheStep() throws {
+        let event = ProfileTrace.runMetadataEvent(step: 2, spans: [Self.span], graphDef: nil, wallTime: 1_764_000_001.5)
+        #expect(event.step == 2 && event.wallTime == 1_764_000_001.5)
+        guard case .summary(let summary) = event.what else {
+            Issue.record("not a summary: \(String(describing: event.what))")
+            return
+        }
+        #expect(summary.values.count == 1)
+        let value = try #require(summary.values.first)
+        #expect(value.tag == "batch_2")
+        #expect(value.metadata == SummaryMetadata(pluginName: "graph_run_metadata", pluginContent: [0x31]))
+        // A scalar DT_STRING tensor holding the step stats only.
+        #expect(value.kind == .tensor(TensorProto(dtype: .string, shape: [], stringValues: [Self.stepStats])))
+    }
+
+    @Test func theGraphIsTheOneFunctionGraph() {
+        let graph: [UInt8] = [0x0a, 0x05, 0x0a, 0x01, 0x61, 0x12, 0x00]  // GraphDef { node { name: "a" op: "" } }
+        let bytes = ProfileTrace.runMetadata(spans: [Self.span], graphDef: graph)
+        // ... then RunMetadata.function_graphs (4) { pre_optimization_graph (2): the graph }.
+        #expect(bytes == Self.stepStats + [0x22, 0x09, 0x12, 0x07] + graph)
+    }
+}
