@@ -63,8 +63,12 @@ public final class RingWriter: @unchecked Sendable {
         var buffers: SpillSegment.Buffers?
         var nextIndex: Int64 = 0
         var lastError: RingError?
-        /// Whether the current fall-back to waiting has been reported.
+        /// Whether the current fall-back to waiting has been reported. Said again only after a
+        /// spill has gone through whole since (a disk that stays full is reported once, not at
+        /// every segment that fails on it).
         var reportedFallback = false
+        /// Whether an append to the open segment failed.
+        var segmentFailed = false
     }
     /// The largest payload one record may carry.
     public let maximumPayloadLength: Int
@@ -269,7 +273,7 @@ public final class RingWriter: @unchecked Sendable {
                         mapping.openSpill.store(index + 1, ordering: .releasing)
                         state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
                         state.nextIndex += 1
-                        state.reportedFallback = false
+                        state.segmentFailed = false
                         spilling.store(true, ordering: .relaxed)
                     } catch {
                         state.lastError = error as? RingError
@@ -286,6 +290,7 @@ public final class RingWriter: @unchecked Sendable {
                     // The segment cannot take it (a full disk, say): the records already in it
                     // keep their place; this one and later ones wait for room in the ring.
                     state.lastError = error as? RingError
+                    state.segmentFailed = true
                     return nil
                 }
             }
@@ -336,6 +341,7 @@ public final class RingWriter: @unchecked Sendable {
         guard mark(state.nextIndex - 1, records: segment.records, bytes: segment.bytes) else { return }
         try? segment.finish()
         state.segment = nil
+        if !state.segmentFailed { state.reportedFallback = false }
         spilling.store(false, ordering: .relaxed)
     }
 
