@@ -44,6 +44,33 @@ import Testing
         #expect(unknown.standardError.contains("line 1: Unrecognized arguments in `TensorBoard` Callback: [\"histogram_frequency\"]"))
     }
 
+    /// `log_dir` as Keras takes it, with no aggregator running and no `--logdir`: an absolute one
+    /// is written where it says, a relative one under the replaying process's working directory.
+    @Test func logDirIsTakenAsKerasTakesIt() throws {
+        let directory = TemporaryDirectory("ringboard-replay-logdir")
+        let absolute = directory.appending("absolute/exp1")
+        for (logDir, expected) in [(absolute, absolute), ("relative/exp2", directory.appending("work/relative/exp2"))] {
+            let trace = directory.appending("trace.jsonl")
+            try """
+                {"tensorboard": {"log_dir": "\(logDir)", "update_freq": "batch"}}
+                {"hook": "on_train_begin"}
+                {"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}
+                {"hook": "on_epoch_end", "epoch": 0, "logs": {"loss": 0.5, "val_loss": 0.6}}
+                {"hook": "on_train_end"}
+                """.write(toFile: trace, atomically: true, encoding: .utf8)
+            let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")],
+                                 currentDirectory: directory.appending("work"))
+            #expect(result.status == 0, "\(result.standardError)")
+            for subdirectory in ["train", "validation"] {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: expected + "/" + subdirectory)) ?? []
+                #expect(files.contains { $0.hasPrefix("events.out.tfevents.") }, "\(logDir): \(subdirectory): \(files)")
+            }
+        }
+        // Nothing anywhere else: the two runs, the rings, the trace and the working directory.
+        let top = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(top == ["absolute", "rings", "trace.jsonl", "work"], "\(top)")
+    }
+
     /// A trace that must be refused: its bytes (made when the test runs: some are 10 MB), the
     /// line the error must name and words the reason must hold.
     struct BadTrace: Sendable, CustomTestStringConvertible {
