@@ -279,7 +279,7 @@ final class RunState {
                 epochScalars[name] = destination
             }
             guard let tag = destination.tag else { continue }
-            try writer(destination.validation ? "validation" : "train").appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: wallTime)
+            try writer(destination.validation ? "validation" : "train", wallTime: wallTime).appendScalar(tag: tag.tag, value: Float(value), step: step, wallTime: wallTime)
         }
     }
 
@@ -289,13 +289,13 @@ final class RunState {
     private func writeBatchScalars(_ logs: borrowing SlotLogs, _ plan: BatchPlan, step: Int64, wallTime: Double) throws(EventFileError) {
         let now = wallTime
         // Files are made in the order their first scalar comes, as `writeEpochScalars` makes them.
-        if plan.validationFirst && validationWriter == nil { _ = try writer("validation") }
+        if plan.validationFirst && validationWriter == nil { _ = try writer("validation", wallTime: now) }
         if !plan.trainTags.isEmpty {
-            if trainWriter == nil { _ = try writer("train") }
+            if trainWriter == nil { _ = try writer("train", wallTime: now) }
             staged[0].train.append(plan.trainTags, logs.values, at: plan.trainPositions, step: step, wallTime: now)
         }
         if !plan.validationTags.isEmpty {
-            if validationWriter == nil { _ = try writer("validation") }
+            if validationWriter == nil { _ = try writer("validation", wallTime: now) }
             staged[0].validation.append(plan.validationTags, logs.values, at: plan.validationPositions, step: step, wallTime: now)
         }
         stagedScalars = true
@@ -468,7 +468,7 @@ final class RunState {
             }
         }
         guard !summaries.isEmpty else { return }
-        let writer = try writer("train")
+        let writer = try writer("train", wallTime: now)
         for summary in summaries {
             switch summary {
             case .value(let value):
@@ -533,10 +533,10 @@ final class RunState {
     /// as tag `keras`, at step 0 in `train/`.
     private func writeGraph(wallTime now: Double) throws(EventFileError) {
         guard arguments.writeGraph, let model else { return }
-        try writer("train").append(Event(wallTime: now, step: 0, what: .graphDef(graphDef(of: model))))
+        try writer("train", wallTime: now).append(Event(wallTime: now, step: 0, what: .graphDef(graphDef(of: model))))
         let json = model.modelJSON ?? KerasModelGraph.sequentialJSON(
             name: model.name, layers: model.layers.map { KerasModelGraph.Layer(name: $0.name, className: $0.className, configJSON: $0.configJSON) })
-        try writer("train").append(Event(wallTime: now, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
+        try writer("train", wallTime: now).append(Event(wallTime: now, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: json)]))))
     }
 
     /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from
@@ -581,7 +581,7 @@ final class RunState {
             logger.error("profile trace not written", metadata: ["run": "\(directory)", "reason": "\(error)"])
         }
         if let model {
-            try writer("train").append(ProfileTrace.runMetadataEvent(
+            try writer("train", wallTime: now).append(ProfileTrace.runMetadataEvent(
                 step: totalBatchesSeen, spans: traceSpans, graphDef: graphDef(of: model), wallTime: now))
         } else {
             logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
@@ -635,8 +635,10 @@ final class RunState {
 
     // MARK: Writers
 
-    /// The writer of `train` or `validation`, created when it first has something to write.
-    private func writer(_ subdirectory: String) throws(EventFileError) -> EventFileWriter {
+    /// The writer of `train` or `validation`, created when it first has something to write: an
+    /// event of `wallTime`, which the file is then said to be created at (as TF 2.0 creates it
+    /// when that event's hook writes it).
+    private func writer(_ subdirectory: String, wallTime: Double) throws(EventFileError) -> EventFileWriter {
         // Whatever is written next goes after the batch scalars staged before it.
         if stagedScalars { try handOverScalars() }
         if subdirectory == "train", let trainWriter { return trainWriter }
@@ -647,6 +649,7 @@ final class RunState {
         // Never through a symbolic link planted under the log root: refused here, and the
         // directories are made one by one below it whenever the file is made.
         options.confinedTo = root
+        options.createdAt = wallTime
         do {
             try makeDirectory(subdirectory)
         } catch .systemCall(_, _, let error) where error == .noSpace || error == .noSuchFileOrDirectory || error == .ioError {

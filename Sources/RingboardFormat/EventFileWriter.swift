@@ -36,6 +36,10 @@ public final class EventFileWriter: @unchecked Sendable {
         /// A log root the file's directory lies under: the directories below it are made one
         /// by one and a symbolic link among them is refused (`ConfinedDirectory`).
         public var confinedTo: String? = nil
+        /// When the file is said to be created: the seconds in its name and the file-version
+        /// record's wall time. `nil` for now. (TF 2.0 creates a run's file when the first summary
+        /// is written to it, so its time is that summary's.)
+        public var createdAt: Double? = nil
 
         /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
         public init() {}
@@ -145,7 +149,8 @@ public final class EventFileWriter: @unchecked Sendable {
     public init(directory: String, options: Options = Options()) throws(EventFileError) {
         self.options = options
         let host = options.hostName ?? Syscalls.hostName()
-        let seconds = Int64(Syscalls.wallTime())
+        let createdAt = options.createdAt ?? Syscalls.wallTime()
+        let seconds = Int64(createdAt)
         if options.createWhenWritable {
             let name = EventFileName.make(
                 seconds: seconds, host: host, processID: Syscalls.processID(),
@@ -154,7 +159,7 @@ public final class EventFileWriter: @unchecked Sendable {
             var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: nil)
             state.pendingCreation = true
             self.state = Mutex(state)
-            try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
+            try append(Event(wallTime: createdAt, what: .fileVersion(Event.fileVersion2)))
             try? flush()
             return
         }
@@ -183,7 +188,7 @@ public final class EventFileWriter: @unchecked Sendable {
             }
         }
         do {
-            try append(Event(wallTime: Syscalls.wallTime(), what: .fileVersion(Event.fileVersion2)))
+            try append(Event(wallTime: createdAt, what: .fileVersion(Event.fileVersion2)))
             try flush()
         } catch {
             // Leave no empty or partial file behind.

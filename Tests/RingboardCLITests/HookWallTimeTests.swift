@@ -74,6 +74,17 @@ import Testing
         let times = batches.values.sorted()
         #expect(times.last! - times.first! >= 0.9)
         #expect(times.last! < aggregatorStarted - 1)
+        // The file is dated as TF 2.0 dates it: created when its first event's hook wrote it.
+        let trainFiles = try FileManager.default.contentsOfDirectory(atPath: logs + "/run/train").filter { $0.contains("tfevents") }
+        #expect(trainFiles.count == 1)
+        let file = try #require(trainFiles.first)
+        let reader = try EventFileReader(path: logs + "/run/train/" + file)
+        guard case .event(let first, _) = try reader.nextEvent(), case .fileVersion = first.what else {
+            Issue.record("no file-version record first")
+            return
+        }
+        #expect(first.wallTime == batches[0])
+        #expect(file.hasPrefix("events.out.tfevents.\(Int64(try #require(batches[0]))).") , "\(file)")
         // The epoch's scalars are at step 40, the samples seen (update_freq 'batch', no size).
         let epoch = try Self.wallTimes("epoch_loss", under: logs + "/run/train")
         #expect(abs(try #require(epoch[40]) - epochFired) <= Self.tolerance)
