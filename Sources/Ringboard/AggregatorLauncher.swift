@@ -13,50 +13,45 @@ import Synchronization
 /// in the ring directory. The directory's consumer lock keeps it to one: of two trainers racing
 /// to start one, one aggregator stays. `RINGBOARD_AGGREGATE=off` turns this off.
 enum AggregatorLauncher {
-    /// What `ensureServed` found or did.
-    enum Outcome: Equatable {
-        /// An aggregator serves the directory, with this log root (`nil`: none).
-        case served(logRoot: String?)
-        /// None served it; one was started.
-        case started
-        /// None served it, and starting one is turned off.
-        case off
-        /// None served it, and none could be started, for this reason.
-        case notStarted(String)
-    }
-
     /// Seconds an aggregator started here stays once it has nothing to do.
     static let idleSeconds = 60
 
-    /// Directories this process started an aggregator for (it is not started twice).
-    private static let started = Mutex<Set<String>>([])
+    /// When this process last started an aggregator for each directory: not started again while
+    /// that one may still be on its way to taking the lock.
+    private static let started = Mutex<[String: ContinuousClock.Instant]>([:])
 
-    /// Looks whether `ringDirectory` is served, and starts an aggregator when it is not.
+    /// How long an aggregator just started is given to take the directory's lock.
+    static let startingTime: Duration = .seconds(10)
+
+    /// The log root of the aggregator serving `ringDirectory`: `.some(nil)` when it has none,
+    /// `nil` when no aggregator serves the directory.
+    static func servingLogRoot(_ ringDirectory: String) -> String?? {
+        guard RingDirectory.isServed(ringDirectory) else { return nil }
+        return .some(AggregatorInfo.read(in: ringDirectory)?.logRoot)
+    }
+
+    /// Starts an aggregator for `ringDirectory` unless one serves it, this process started one
+    /// already, `start` is false or the environment says `RINGBOARD_AGGREGATE=off`.
     ///
     /// - Parameters:
     ///   - ringDirectory: The ring directory, prepared.
-    ///   - start: Whether to start one (the environment may still turn it off).
-    static func ensureServed(ringDirectory: String, start: Bool) -> Outcome {
-        if RingDirectory.isServed(ringDirectory) {
-            return .served(logRoot: AggregatorInfo.read(in: ringDirectory)?.logRoot)
-        }
-        guard start, ProcessInfo.processInfo.environment["RINGBOARD_AGGREGATE"] != "off" else { return .off }
-        return started.withLock { started -> Outcome in
-            if started.contains(ringDirectory) { return .started }
+    ///   - start: Whether to start one.
+    /// - Returns: `nil`, or why none serves the directory and none was started.
+    static func startIfUnserved(ringDirectory: String, start: Bool) -> String? {
+        guard start, ProcessInfo.processInfo.environment["RINGBOARD_AGGREGATE"] != "off",
+              !RingDirectory.isServed(ringDirectory)
+        else { return nil }
+        return started.withLock { started -> String? in
+            if let last = started[ringDirectory], ContinuousClock.now - last < startingTime { return nil }
             guard let executable = executable() else {
-                return .notStarted("no `ringboard` executable: set RINGBOARD_AGGREGATE_BIN, or put it beside this program or on PATH")
+                return "no `ringboard` executable: set RINGBOARD_AGGREGATE_BIN, or put it beside this program or on PATH"
             }
             let arguments = [executable, "aggregate", "--detach", "--ring-dir", ringDirectory,
                              "--exit-when-idle", "\(idleSeconds)", "--started-by", "\(getpid())"]
-            if let failure = spawnAndWait(arguments, log: ringDirectory + "/aggregator.log") { return .notStarted(failure) }
-            started.insert(ringDirectory)
-            return .started
+            if let failure = spawnAndWait(arguments, log: ringDirectory + "/aggregator.log") { return failure }
+            started[ringDirectory] = .now
+            return nil
         }
-    }
-
-    /// Whether `path` is `root` or lies under it (both absolute and normalized).
-    static func contains(_ root: String, _ path: String) -> Bool {
-        root == "/" || path == root || path.hasPrefix(root + "/")
     }
 
     /// The `ringboard` executable to start.

@@ -135,18 +135,17 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         self.worldSize = worldSize
         self.rankPolicy = rankPolicy
         self.announcesOnly = rankPolicy == .chief && rank > 0
-        let writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
-        var warnings = warnings
-        switch AggregatorLauncher.ensureServed(ringDirectory: ringDirectory, start: startAggregator) {
-        case .served(let logRoot?) where !AggregatorLauncher.contains(logRoot, runDirectory):
+        // Refused before anything is made: a run the serving aggregator would refuse.
+        if case let logRoot?? = AggregatorLauncher.servingLogRoot(ringDirectory), !HookRecord.runDirectory(runDirectory, isWithin: logRoot) {
             throw .invalidArgument(
                 name: "log_dir",
                 reason: "run directory \(runDirectory) is outside \(logRoot), the log root of the aggregator serving \(ringDirectory); "
                     + "write under it, or serve the ring directory with an aggregator without --logdir")
-        case .served, .started, .off:
-            break
-        case .notStarted(let reason):
-            warnings.append("no aggregator serves \(ringDirectory) and none was started (\(reason)): records wait in the ring "
+        }
+        let writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
+        var warnings = warnings
+        if let failure = AggregatorLauncher.startIfUnserved(ringDirectory: ringDirectory, start: startAggregator) {
+            warnings.append("no aggregator serves \(ringDirectory) and none was started (\(failure)): records wait in the ring "
                             + "until `ringboard aggregate --ring-dir \(ringDirectory)` runs")
         }
         self.warnings = warnings

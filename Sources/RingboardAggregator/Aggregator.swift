@@ -333,7 +333,7 @@ public final class Aggregator: @unchecked Sendable {
     /// `rank_<r>/` run; or the `.mean` group of its run.
     private func route(rank: UInt32, worldSize: UInt32, policy: RankPolicy, arguments: TensorBoardArguments) -> Route {
         var directory = arguments.logDirectory
-        if let logRoot, !(logRoot == "/" || directory == logRoot || directory.hasPrefix(logRoot + "/")) {
+        if let logRoot, !HookRecord.runDirectory(directory, isWithin: logRoot) {
             refusedRuns += 1
             logger.error("run refused: its directory is outside the log root", metadata: [
                 "run": "\(directory)", "log root": "\(logRoot)", "rank": "\(rank)"])

@@ -168,6 +168,16 @@ extension HookRecord {
         guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { throw .invalidRunDirectory(path) }
     }
 
+    /// Whether run directory `path` is `root` or lies below it (both absolute and normalized, as
+    /// `runDirectory(_:in:)` makes them): the confinement an aggregator with a log root applies.
+    ///
+    /// - Parameters:
+    ///   - path: A run directory.
+    ///   - root: A log root.
+    public static func runDirectory(_ path: String, isWithin root: String) -> Bool {
+        root == "/" || path == root || path.hasPrefix(root + "/")
+    }
+
     /// `log_dir` as Keras means it: `path` itself when absolute, else `path` under
     /// `workingDirectory`; normalized as Python's `os.path.abspath` does (empty and `.`
     /// components dropped, each `..` taking away the component before it, never above `/`).
