@@ -150,9 +150,10 @@ void CRingboardSIMD_histogram_double(const double *values, size_t count,
 void CRingboardSIMD_histogram_float_totals(const float *values, size_t count, int vector_width,
                                            CRingboardSIMD_histogram_accumulator *accumulator);
 
-/// Adds each of `count` floats and its square to the exact sums of `accumulator`, one at a time
-/// (scalar, about 6 ns a value for both sums), leaving `sum_error` and `sum_squares_error` alone:
-/// for when `CRingboardSIMD_histogram_end` reports uncertain sums, into an accumulator of its own.
+/// Adds each of `count` floats and its square to the exact sums of `accumulator` (subnormals
+/// flushed), summing significands per exponent in integers (scalar, about 1.5 ns a value for both
+/// sums), leaving `sum_error` and `sum_squares_error` alone: for when
+/// `CRingboardSIMD_histogram_end` reports uncertain sums, into an accumulator of its own.
 void CRingboardSIMD_histogram_float_exact_sums(const float *values, size_t count,
                                                CRingboardSIMD_histogram_accumulator *accumulator);
 
