@@ -3,8 +3,8 @@
 
     python test_keras_reference_selfcheck.py        (or: python -m pytest test_keras_reference_selfcheck.py)
 
-1. The float to uint8 image rule against TensorFlow's own images (../shared/golden/tf_images.json,
-   when present).
+1. The float to uint8 image rule against TensorFlow's own images
+   (Tests/RingboardSummariesTests/Fixtures/tf_images.json; a missing file fails the check).
 2. Three small traces worked out by hand from the TF 2.0 rules, written out as asserts.
 3. 50 generated traces through the reference, with and without --procs, checked for internal
    consistency; the malformed traces against their .expect files; coverage of every hook and
@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import keras_reference as kr  # noqa: E402
 import keras_traces as kt  # noqa: E402
 
-GOLDEN_IMAGES = os.path.join(HERE, "..", "..", "..", "shared", "golden", "tf_images.json")
+GOLDEN_IMAGES = os.path.join(HERE, "..", "RingboardSummariesTests", "Fixtures", "tf_images.json")
 DBL_MAX = sys.float_info.max
 F32 = lambda x: float(np.float32(x))  # noqa: E731
 
@@ -59,10 +59,11 @@ def bucket_limit_of(value):
 # ---------------------------------------------------------------- 1. golden images
 
 def test_images_match_tensorflow_golden():
-    if not os.path.exists(GOLDEN_IMAGES):
-        print("  (no tf_images.json: skipped)")
-        return
-    cases = json.load(open(GOLDEN_IMAGES))["cases"]
+    assert os.path.exists(GOLDEN_IMAGES), f"TensorFlow's images are missing: {os.path.normpath(GOLDEN_IMAGES)}"
+    with open(GOLDEN_IMAGES) as handle:
+        cases = json.load(handle)["cases"]
+    assert cases, f"no cases in {os.path.normpath(GOLDEN_IMAGES)}"
+    print(f"  {len(cases)} cases from TensorFlow's images")
     for case in cases:
         values = list(case["values"])
         for index, kind in case["nonfinite"].items():
