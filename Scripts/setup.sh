@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test Ringboard:
 #   - the system libraries the package links (zlib, LZ4) and pkg-config;
+#   - libpng, which Tests/Conformance/png_reference.py loads (ctypes, libpng16.so)
+#     to check that our PNG encoder writes the bytes libpng writes;
 #   - Chromium, which Tests/Conformance/graphs_dashboard_check.py runs headless
 #     to look at TensorBoard's Graphs dashboard;
 #   - .venv, a Python virtual environment with TensorBoard and the other
@@ -28,7 +30,7 @@ is_installed() {
 
 # --- Debian packages --------------------------------------------------------
 missing=()
-for package in liblz4-dev zlib1g-dev pkg-config chromium; do
+for package in liblz4-dev zlib1g-dev libpng-dev pkg-config chromium; do
     is_installed "$package" || missing+=("$package")
 done
 # `python3 -m venv` needs Debian's python3-venv when python3 is the system one.

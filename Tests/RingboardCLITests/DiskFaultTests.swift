@@ -9,7 +9,7 @@ import Testing
     /// The log root on a tmpfs that fills up: the aggregator says so once, the trainer never
     /// waits (it spills), and once the tmpfs grows every event is written, exactly as without
     /// the fault.
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    @Test(.privileged("needs root to mount a small tmpfs", missing: tmpfsMountProblem))
     func aFullLogDiskLosesNothingOnceSpaceReturns() throws {
         let directory = TemporaryDirectory("ringboard-enospc")
         let epochs = 150, capacity = 64 << 10
@@ -78,7 +78,7 @@ import Testing
     /// The ring directory's disk full while the aggregator is stopped: the trainer cannot spill,
     /// says so once and waits for room instead of dropping anything; once the aggregator goes
     /// on, every event arrives.
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    @Test(.privileged("needs root to mount a small tmpfs", missing: tmpfsMountProblem))
     func aFullSpillDiskFallsBackToWaiting() throws {
         let directory = TemporaryDirectory("ringboard-spill-enospc")
         let epochs = 60, capacity = 64 << 10

@@ -9,7 +9,7 @@ import Testing
 ///
 /// Root passes every permission check, so these run as root: the consumer must check owners and
 /// modes itself, which is what they test. Elsewhere they are skipped.
-@Suite(.enabled(if: SecondUser.isAvailable, "needs root, useradd and setpriv to make a second user and act as it"))
+@Suite(.privileged("needs root, useradd and setpriv to make a second user and act as it", missing: SecondUser.problem))
 struct IntruderTests {
     static let ringboard = productsDirectory + "/ringboard"
 

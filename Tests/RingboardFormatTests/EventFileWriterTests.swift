@@ -326,7 +326,7 @@ import Testing
 
     /// A full disk: the write fails with ENOSPC naming the file, the file keeps only whole
     /// records, and once space returns everything is written exactly once.
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    @Test(.privileged("needs root to mount a small tmpfs", missing: tmpfsMountProblem))
     func fullDiskLeavesNoTornRecordAndRecovers() throws {
         let mountPoint = TemporaryDirectory("ringboard-enospc")
         #expect(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path]).status == 0)
@@ -378,7 +378,7 @@ extension EventFileWriterTests {
     }
 
     /// A writer that cannot write its first record leaves no file behind.
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    @Test(.privileged("needs root to mount a small tmpfs", missing: tmpfsMountProblem))
     func writerOnAFullDiskLeavesNoFile() throws {
         let mountPoint = TemporaryDirectory("ringboard-enospc")
         #expect(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint.path]).status == 0)

@@ -259,13 +259,6 @@ import Testing
             return reason.contains("group or others can write")
         }
         chmod(writer.path, 0o600)
-        if getuid() == 0 {
-            chown(writer.path, 65534, 65534)
-            #expect { _ = try RingReader(path: writer.path) } throws: { error in
-                guard case .notOwned(_, let reason) = error as? RingError else { return false }
-                return reason.contains("owned by uid 65534")
-            }
-        }
         let open = directory.appending("open")
         try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o777])
         chmod(open, 0o777)
@@ -276,6 +269,18 @@ import Testing
         let link = directory.appending("link")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory.appending("rings"))
         #expect(throws: RingError.self) { try RingDirectory.prepare(link) }
+    }
+
+    /// Only root can give a ring file to another user.
+    @Test(.privileged("needs root to give a ring file to another user", missing: rootProblem))
+    func refusesRingsOwnedByAnotherUser() throws {
+        let (directory, writer, _) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        #expect(chown(writer.path, 65534, 65534) == 0, "chown: errno \(errno)")
+        #expect { _ = try RingReader(path: writer.path) } throws: { error in
+            guard case .notOwned(_, let reason) = error as? RingError else { return false }
+            return reason.contains("owned by uid 65534")
+        }
     }
 
     @Test func liveAndDeadProducers() throws {

@@ -166,9 +166,9 @@ enum TestImages {
     @Test func bytesMatchLibpngDrivenAsTensorFlowDrivesIt() throws {
         try #require(PNGReference.pythonAvailable, "run Scripts/setup.sh to create .venv")
         let images = Self.images()
-        guard let (reference, versions) = try PNGReference.libpngEncode(images) else {
-            try Test.cancel("libpng is not installed here (apt: libpng16-16)")
-        }
+        let encoded = try PNGReference.libpngEncode(images)
+        let (reference, versions) = try #require(
+            encoded, "libpng is not installed here: run Scripts/setup.sh, which installs it (apt: libpng-dev)")
         #expect(reference.count == images.count && reference.allSatisfy { $0.count > 8 })
         for (image, expected) in zip(images, reference) {
             let ours = try PNGEncoder().encode(

@@ -7,10 +7,19 @@ public enum SecondUser {
     /// The user's name.
     public static let name = "ringboard-intruder"
 
-    /// Whether this process can make the user and run programs as it (root, with `useradd` and
-    /// `setpriv`); tests that need it are skipped otherwise, with this reason.
-    public static let isAvailable: Bool = getuid() == 0
-        && FileManager.default.isExecutableFile(atPath: useradd) && FileManager.default.isExecutableFile(atPath: setpriv)
+    /// Why this process cannot make the user and run programs as it (it needs root, `useradd` and
+    /// `setpriv`), or `nil` when it can. Tests that need the user are skipped, or fail when
+    /// ``privilegedTestsRequired``, with this reason.
+    public static let problem: String? = {
+        if let rootProblem { return rootProblem }
+        for tool in [useradd, setpriv] where !FileManager.default.isExecutableFile(atPath: tool) {
+            return "\(tool) is missing"
+        }
+        return nil
+    }()
+
+    /// Whether this process can make the user and run programs as it (``problem`` is `nil`).
+    public static var isAvailable: Bool { problem == nil }
 
     static let useradd = "/usr/sbin/useradd"
     static let setpriv = "/usr/bin/setpriv"

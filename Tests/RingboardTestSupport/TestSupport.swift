@@ -128,11 +128,23 @@ public struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-/// Whether this process may mount a tmpfs (root on Linux); disk-full tests need one.
-public let canMountTmpfs: Bool = {
-    guard getuid() == 0 else { return false }
+/// Why this process cannot mount a tmpfs, or `nil` when it can (root on Linux); disk-full tests
+/// need one.
+public let tmpfsMountProblem: String? = {
+    if let rootProblem { return rootProblem }
     let directory = TemporaryDirectory("ringboard-mount-probe")
-    let probe = (try? run("/bin/mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", directory.path], timeout: 10))?.status == 0
-    if probe { _ = try? run("/bin/umount", [directory.path], timeout: 10) }
-    return probe
+    let probe: ProcessOutput
+    do {
+        probe = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", directory.path], timeout: 10)
+    } catch {
+        return "/bin/mount -t tmpfs did not run: \(error)"
+    }
+    guard probe.status == 0 else {
+        return "/bin/mount -t tmpfs failed with status \(probe.status): \(probe.standardError.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+    _ = try? run("/bin/umount", [directory.path], timeout: 10)
+    return nil
 }()
+
+/// Whether this process may mount a tmpfs (``tmpfsMountProblem`` is `nil`).
+public var canMountTmpfs: Bool { tmpfsMountProblem == nil }
