@@ -44,6 +44,39 @@ import Testing
         return implementations
     }
 
+    /// The CRC32C paths the C code finds are the ones Linux's CPU flags call for (x86_64), and the
+    /// folding path runs where `RINGBOARD_EXPECT_VECTOR_PATH=avx512`: the other tests run every
+    /// path this machine has, so one without them would drop them silently.
+    @Test func availablePathsAreWhatTheCPURuns() {
+        #if arch(x86_64)
+        let flags = cpuFlags
+        let hardware = flags.isSuperset(of: ["sse4_2", "pclmulqdq"])
+        let folding = hardware && flags.isSuperset(of: ["avx512f", "avx512vl", "avx512bw", "vpclmulqdq"])
+        #expect(CRC32C.hardwareAccelerated == hardware, "/proc/cpuinfo's flags: sse4_2 and pclmulqdq \(hardware ? "present" : "absent")")
+        #expect(CRC32C.foldingAvailable == folding, "/proc/cpuinfo's flags: avx512f/vl/bw and vpclmulqdq \(folding ? "present" : "absent")")
+        #endif
+        if let expectedVectorPath {
+            // avx512: the folding path; avx2: the CRC32C instructions but no folding; portable: neither.
+            let expected: (hardware: Bool, folding: Bool)? = switch expectedVectorPath {
+            case "avx512": (true, true)
+            case "avx2": (true, false)
+            case "portable": (false, false)
+            default: nil
+            }
+            #expect(expected != nil, "RINGBOARD_EXPECT_VECTOR_PATH=\(expectedVectorPath): expected avx512, avx2 or portable")
+            if let expected {
+                #expect(CRC32C.hardwareAccelerated == expected.hardware && CRC32C.foldingAvailable == expected.folding,
+                        "RINGBOARD_EXPECT_VECTOR_PATH=\(expectedVectorPath), but this machine's CRC32C paths are \(Self.pathNames)")
+            }
+        }
+        print("crc32c kernel paths covered: \(Self.pathNames)")
+    }
+
+    /// The paths of ``implementations`` other than `.automatic`, for messages.
+    static var pathNames: String {
+        implementations.filter { if case .automatic = $0 { false } else { true } }.map { "\($0)" }.joined(separator: ", ")
+    }
+
     @Test(arguments: vectors)
     func knownVector(_ vector: Vector) {
         #expect(CRC32C.checksum(vector.bytes) == vector.crc)

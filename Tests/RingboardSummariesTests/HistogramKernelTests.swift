@@ -117,11 +117,19 @@ func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengt
 }
 
 @Suite struct HistogramKernelTests {
-    @Test func thisMachineRunsEveryPath() {
-        // The benchmarks and these tests assume the development machines' AVX-512; elsewhere the
-        // narrower paths are still compared.
-        #expect(Histogram.VectorPath.available.first == .portable)
-        #expect(Histogram.VectorPath.available.last == Histogram.VectorPath.best)
+    /// The widest path the kernel's own CPU check picks is the one Linux's CPU flags call for, and
+    /// the one `RINGBOARD_EXPECT_VECTOR_PATH` names when set; every path up to it is tested below.
+    @Test func bestPathIsTheWidestTheCPURuns() {
+        let flags = cpuFlags
+        let expectedFromFlags: Histogram.VectorPath =
+            flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) ? .avx512
+            : flags.isSuperset(of: ["avx2", "fma"]) ? .avx2 : .portable
+        let best = Histogram.VectorPath.best
+        #expect(best == expectedFromFlags, "the kernel picks \(best), /proc/cpuinfo's flags call for \(expectedFromFlags)")
+        if let expectedVectorPath {
+            #expect(best.description == expectedVectorPath, "RINGBOARD_EXPECT_VECTOR_PATH=\(expectedVectorPath), but this machine's best histogram path is \(best)")
+        }
+        print("histogram kernel paths covered: \(Histogram.VectorPath.available.map(\.description).joined(separator: ", "))")
     }
 
     /// The cell table gives upper_bound's bucket for every limit and its neighbours.
