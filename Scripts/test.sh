@@ -6,6 +6,8 @@
 # the ring, the real TensorBoard (its Python loader and its Rust data server),
 # the ring's multi-threaded producers again under ThreadSanitizer, and each
 # libFuzzer target of Tests/Fuzz briefly (Scripts/fuzz.sh runs them longer).
+# After the Swift suite's own output it prints "swift tests: N passed, M skipped, K failed"
+# (Scripts/swift-test-counts.sh), since Swift Testing's closing line counts skipped tests as run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,13 @@ swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests' 2>&
 echo "test: the TF 2.0 reference model checks itself"
 .venv/bin/python Tests/Conformance/test_keras_reference_selfcheck.py
 echo "test: running the suite"
-swift test --skip-build
+# swift test's output passes through unchanged; a copy of it gives the counts printed after it.
+suite_log=$(mktemp)
+trap 'rm -f "$suite_log"' EXIT
+if swift test --skip-build | tee "$suite_log"; then suite_status=0; else suite_status=$?; fi
+Scripts/swift-test-counts.sh "$suite_log"
+if [ "$suite_status" -ne 0 ]; then
+    exit "$suite_status"
+fi
 echo "test: fuzzing each input the project reads from others for 11 s (Scripts/fuzz.sh, builds in .build-fuzz)"
 Scripts/fuzz.sh --seconds 11
