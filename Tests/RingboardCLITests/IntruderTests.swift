@@ -8,7 +8,8 @@ import Testing
 /// user is real (`SecondUser`, made with useradd) and makes its ring with the real `ringboard`.
 ///
 /// Root passes every permission check, so these run as root: the consumer must check owners and
-/// modes itself, which is what they test. Elsewhere they are skipped.
+/// modes itself, which is what they test. Elsewhere they are skipped, or fail when
+/// `RINGBOARD_REQUIRE_PRIVILEGED=1` (as `.ci/run` sets it).
 @Suite(.privileged("needs root, useradd and setpriv to make a second user and act as it", missing: SecondUser.problem))
 struct IntruderTests {
     static let ringboard = productsDirectory + "/ringboard"
