@@ -1,4 +1,5 @@
 import Foundation
+import RingboardFormat
 import RingboardTestSupport
 import Testing
 
@@ -70,5 +71,27 @@ import Testing
         #expect(missing.status == 2, "\(missing.standardError)")
         #expect(missing.standardError.contains("ringboard aggregate: \(rings)/aggregator.state: cannot resume from this aggregator checkpoint: the model file aggregator.model."),
                 "\(missing.standardError)")
+    }
+
+    /// The input FuzzAggregatorState found: a checksummed state whose `.mean` group has a world
+    /// size of about 2⁴⁸, for which restoring it allocated a queue per rank and trapped. Its
+    /// input is `u8 flags · u32 length · state body`, kept in the seed corpus.
+    @Test func theFuzzedStateWithAHugeWorldSizeIsRefused() throws {
+        let input = try [UInt8](Data(contentsOf: URL(fileURLWithPath:
+            packageRoot + "/Tests/Fuzz/Corpus/FuzzAggregatorState/regression-mean-world-size-huge")))
+        let body = Array(input.dropFirst(5))
+        var state = Array("RBAGGST1".utf8)  // what StateEncoder.file(magic:) writes before the body
+        withUnsafeBytes(of: UInt32(3).littleEndian) { state += $0 }
+        withUnsafeBytes(of: UInt64(body.count).littleEndian) { state += $0 }
+        withUnsafeBytes(of: CRC32C.checksum(body).littleEndian) { state += $0 }
+        let directory = TemporaryDirectory("ringboard-damaged-checkpoint")
+        let rings = directory.appending("rings")
+        try FileManager.default.createDirectory(atPath: rings, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try Data(state + body).write(to: URL(fileURLWithPath: rings + "/aggregator.state"))
+        // The log root the fuzz target's states name.
+        let result = try Self.aggregate(rings, "/tmp/ringboard-fuzz-aggregator-state/logs")
+        #expect(result.status == 2, "\(result.standardError)")
+        #expect(result.standardError.contains("\(rings)/aggregator.state: cannot resume from this aggregator checkpoint: mean group of world size"),
+                "\(result.standardError)")
     }
 }
