@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes what Ringboard reads from others: hook records, ring files (header, data area and spill
-# segments), event files and replay traces, and the aggregator fed a stream of arbitrary records. Builds the libFuzzer targets of Tests/Fuzz (a package of their own, so
+# segments; and headers as `ringboard status` reads them), event files and replay traces, the
+# aggregator fed a stream of arbitrary records, and the aggregator's checkpoint files. Builds the libFuzzer targets of Tests/Fuzz (a package of their own, so
 # the root package never builds with the fuzzer) into .build-fuzz with -sanitize=fuzzer,address,
 # then runs each target for a bounded time, starting from its committed seed corpus
 # (Tests/Fuzz/Corpus/<target>) and the inputs earlier runs found (.build-fuzz/corpus/<target>).
@@ -9,7 +10,8 @@
 #
 #   --seconds N    run each target for N seconds (default 60)
 #   --target NAME  run only this target (repeatable): FuzzHookRecord, FuzzRingFile,
-#                  FuzzEventFile, FuzzReplayTrace, FuzzAggregator
+#                  FuzzRingStatus, FuzzEventFile, FuzzReplayTrace, FuzzAggregator,
+#                  FuzzAggregatorState
 #
 # Exits 1 when a target crashed, trapped, hung or ran out of memory; the input that did it is
 # kept in .build-fuzz/artifacts and the script prints how to run it again. A fixed crash becomes
@@ -21,7 +23,7 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 
-all_targets=(FuzzHookRecord FuzzRingFile FuzzEventFile FuzzReplayTrace FuzzAggregator)
+all_targets=(FuzzHookRecord FuzzRingFile FuzzRingStatus FuzzEventFile FuzzReplayTrace FuzzAggregator FuzzAggregatorState)
 seconds=60
 targets=()
 while [ $# -gt 0 ]; do
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -77,7 +79,8 @@ for target in "${targets[@]}"; do
     # The longest input: 4 KiB, and for ring files 12 KiB (an 8 KiB ring file, then a spill
     # segment).
     case "$target" in
-        FuzzRingFile) max_len=12288 ;;
+        FuzzRingFile | FuzzRingStatus) max_len=12288 ;;
+        FuzzAggregatorState) max_len=16384 ;;
         *) max_len=4096 ;;
     esac
     status=0

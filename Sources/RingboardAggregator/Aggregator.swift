@@ -135,8 +135,8 @@ public final class Aggregator: @unchecked Sendable {
     ///   - options: The log root, ring directory and flush interval.
     ///   - logger: Where notices and warnings go.
     /// - Throws: `AggregatorError.ring` when another aggregator serves the directory (and
-    ///   `waitForLock` is off) or the directory is unusable; `.malformed`, `.io` or
-    ///   `.otherLogRoot` when the checkpoint there cannot be used.
+    ///   `waitForLock` is off) or the directory is unusable; `.checkpoint` (naming
+    ///   the file), `.io` or `.otherLogRoot` when the checkpoint there cannot be used.
     public init(options: Options, logger: Logger) throws(AggregatorError) {
         self.options = options
         self.logger = logger
@@ -514,6 +514,10 @@ extension Aggregator {
     /// Restores the runs, groups and routes of the checkpoint in the ring directory, cuts their
     /// event files back, removes files created after it, and moves each ring to its position.
     private func resume() throws(AggregatorError) {
+        try checkpoints.inFile(checkpoints.statePath) { () throws(AggregatorError) in try resumeFromState() }
+    }
+
+    private func resumeFromState() throws(AggregatorError) {
         guard var state = try checkpoints.loadState() else {
             _ = checkpoints.recover(generation: 0, modelFilesInUse: [])
             return

@@ -50,9 +50,23 @@ final class CheckpointStore {
     var statePath: String { directory + "/" + CheckpointStore.stateName }
 
     /// The state file's body, checked, or `nil` when there is none.
+    ///
+    /// - Throws: `AggregatorError.checkpoint` naming the file when it is damaged or of another
+    ///   version; `.io` when it cannot be read.
     func loadState() throws(AggregatorError) -> StateDecoder? {
         guard let bytes = try read(statePath) else { return nil }
-        return try StateDecoder(file: bytes, magic: CheckpointStore.stateMagic)
+        return try inFile(statePath) { () throws(AggregatorError) in try StateDecoder(file: bytes, magic: CheckpointStore.stateMagic) }
+    }
+
+    /// What `body` returns, with a `.malformed` error it throws turned into `.checkpoint` naming
+    /// `path`.
+    func inFile<T>(_ path: String, _ body: () throws(AggregatorError) -> T) throws(AggregatorError) -> T {
+        do {
+            return try body()
+        } catch {
+            guard case .malformed(let reason) = error else { throw error }
+            throw .checkpoint(path: path, reason: reason, stateFile: statePath)
+        }
     }
 
     /// After a restart from `generation`: removes the event files created after that state was
@@ -137,13 +151,20 @@ final class CheckpointStore {
     }
 
     /// Reads a model file the state names.
+    ///
+    /// - Throws: `AggregatorError.checkpoint` naming the model file when it is damaged, or the
+    ///   state when the model file it names is missing.
     func loadModel(_ name: String) throws(AggregatorError) -> RunState.Model {
         guard !name.contains("/"), name.hasPrefix(CheckpointStore.modelPrefix),
               let bytes = try read(directory + "/" + name) else {
-            throw .malformed("model file \(name) is missing")
+            throw .checkpoint(path: statePath, reason: "the model file \(name) it names is missing", stateFile: statePath)
         }
-        var decoder = try StateDecoder(file: bytes, magic: CheckpointStore.modelMagic)
-        return try RunState.Model(from: &decoder)
+        return try inFile(directory + "/" + name) { () throws(AggregatorError) in
+            var decoder = try StateDecoder(file: bytes, magic: CheckpointStore.modelMagic)
+            let model = try RunState.Model(from: &decoder)
+            guard decoder.isAtEnd else { throw .malformed("trailing bytes") }
+            return model
+        }
     }
 
     /// Saves the next generation's state and starts its journal; model files of runs no longer

@@ -338,7 +338,8 @@ extension MeanGroup {
         let directory = try state.string()
         guard let target = run(directory) else { throw .malformed("mean group of an unknown run \(directory)") }
         let worldSize = try state.int()
-        guard worldSize >= 1 else { throw .malformed("mean group of world size \(worldSize)") }
+        // As a run announcement's world size is checked: the group allocates per rank.
+        guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else { throw .malformed("mean group of world size \(worldSize)") }
         let group = MeanGroup(run: target, worldSize: worldSize, logger: logger)
         let slots = try state.array { (state: inout StateDecoder) throws(AggregatorError) in target.slot(named: try state.string()) }
         try group.queues[0].decode(from: &state, slots: slots)

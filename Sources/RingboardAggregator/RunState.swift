@@ -760,7 +760,18 @@ extension RunState {
         from state: inout StateDecoder, logRoot: String?, host: String, logger: Logger,
         fileCreated: @escaping (String) -> Void, loadModel: (String) throws(AggregatorError) -> Model
     ) throws(AggregatorError) -> RunState {
-        let run = RunState(directory: try state.string(), arguments: try state.arguments(), logRoot: logRoot, host: host,
+        let directory = try state.string()
+        // A damaged or forged state must not name a run, or an event file to cut back, anywhere
+        // a trainer's run could not be.
+        do {
+            try HookRecord.validateRunDirectory(directory)
+        } catch {
+            throw .malformed("run directory \(directory): \(error)")
+        }
+        if let logRoot, !HookRecord.runDirectory(directory, isWithin: logRoot) {
+            throw .malformed("run directory \(directory) outside the log root \(logRoot)")
+        }
+        let run = RunState(directory: directory, arguments: try state.arguments(), logRoot: logRoot, host: host,
                            logger: logger, fileCreated: fileCreated)
         run.samplesSeen = try state.integer()
         run.samplesSeenAtLastWrite = try state.integer()
@@ -779,6 +790,13 @@ extension RunState {
         }
         let files = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
             (try state.string(), try state.string(), try state.integer(Int64.self))
+        }
+        for (subdirectory, path, _) in files {
+            let components = subdirectory.split(separator: "/", omittingEmptySubsequences: false)
+            let name = path.split(separator: "/").last.map(String.init) ?? ""
+            guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
+                  path == directory + "/" + subdirectory + "/" + name, name.hasPrefix("events.out.tfevents.")
+            else { throw .malformed("event file \(path) is not one of run \(directory)") }
         }
         run.skippedHistograms = try state.int()
         if let modelFile = try state.optionalString() {

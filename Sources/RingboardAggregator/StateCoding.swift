@@ -192,6 +192,10 @@ public enum AggregatorError: Error, Equatable, Sendable, CustomStringConvertible
     case otherLogRoot(stateFile: String, checkpointed: String, given: String)
     /// Reading or writing a state file failed.
     case io(path: String, reason: String)
+    /// A checkpoint file (the state, or a model file it names) that cannot be resumed from:
+    /// damaged, or of another version; `stateFile` is the state, whose removal starts its runs
+    /// afresh.
+    case checkpoint(path: String, reason: String, stateFile: String)
 
     public var description: String {
         switch self {
@@ -201,6 +205,8 @@ public enum AggregatorError: Error, Equatable, Sendable, CustomStringConvertible
             "\(file) holds runs in progress under the log root \(checkpointed), not \(given): restart with --logdir \(checkpointed), "
                 + "or remove \(file) to start those runs afresh"
         case .io(let path, let reason): "\(path): \(reason)"
+        case .checkpoint(let path, let reason, let stateFile):
+            "\(path): cannot resume from this aggregator checkpoint: \(reason); remove \(path == stateFile ? "it" : stateFile) to start its runs afresh"
         }
     }
 }

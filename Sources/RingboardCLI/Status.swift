@@ -6,7 +6,7 @@ extension RingboardCommand {
     /// `ringboard status`: the live rings of a ring directory.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops."
+            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops, or why a ring is damaged."
         )
 
         @Option(help: "The ring directory.")
@@ -37,8 +37,14 @@ extension RingboardCommand {
             print("\(ringDir): \(second.count) ring\(second.count == 1 ? "" : "s")")
             print("ring                      producer  state    lag         records/s  consumed   spilled  dropped")
             for ring in second {
-                let before = first.first { $0.name == ring.name }
-                let rate = before.map { Double(ring.consumedRecords - $0.consumedRecords) / interval } ?? 0
+                if let damage = ring.damage {
+                    print(ring.name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(ring.producerID).padding(toLength: 10, withPad: " ", startingAt: 0)
+                          + "damaged: " + damage)
+                    continue
+                }
+                // In Double: counters read from a file need not be ones a subtraction survives.
+                let before = first.first { $0.name == ring.name && $0.damage == nil }
+                let rate = before.map { (Double(ring.consumedRecords) - Double($0.consumedRecords)) / interval } ?? 0
                 let state = ring.closed ? "closed" : (ring.producerAlive ? "live" : "gone")
                 print(ring.name.padding(toLength: 26, withPad: " ", startingAt: 0)
                       + String(ring.producerID).padding(toLength: 10, withPad: " ", startingAt: 0)

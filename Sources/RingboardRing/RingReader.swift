@@ -85,10 +85,8 @@ public final class RingReader {
         guard status.size > Int64(RingLayout.headerSize) else {
             throw refuse(.invalidHeader(path: path, reason: "\(status.size) bytes is smaller than a ring"))
         }
+        if let problem = RingLayout.fileSizeProblem(status.size) { throw refuse(.invalidHeader(path: path, reason: problem)) }
         let capacity = Int(status.size) - RingLayout.headerSize
-        guard capacity >= RingLayout.minimumCapacity, capacity <= RingLayout.maximumCapacity, capacity & (capacity - 1) == 0 else {
-            throw refuse(.invalidHeader(path: path, reason: "data area of \(capacity) bytes is not a power of two in range"))
-        }
         let mapping = try RingMapping(descriptor: descriptor, path: path, capacity: capacity, populate: false)
         guard mapping.loadHeader(RingLayout.magicOffset, as: UInt64.self) == RingLayout.magic else {
             throw .invalidHeader(path: path, reason: "bad magic")
@@ -97,9 +95,11 @@ public final class RingReader {
         guard RingLayout.readableVersions.contains(version) else {
             throw .invalidHeader(path: path, reason: "layout version \(version), this build reads \(RingLayout.readableVersions)")
         }
-        guard mapping.loadHeader(RingLayout.capacityOffset, as: UInt64.self) == UInt64(capacity),
-              mapping.loadHeader(RingLayout.headerSizeOffset, as: UInt32.self) == UInt32(RingLayout.headerSize)
-        else { throw .invalidHeader(path: path, reason: "header sizes do not match the file") }
+        if let problem = RingLayout.sizesProblem(
+            capacityField: mapping.loadHeader(RingLayout.capacityOffset, as: UInt64.self),
+            headerSizeField: mapping.loadHeader(RingLayout.headerSizeOffset, as: UInt32.self), fileSize: status.size) {
+            throw .invalidHeader(path: path, reason: problem)
+        }
         self.mapping = mapping
         self.version = version
         self.producerID = Int32(truncatingIfNeeded: mapping.loadHeader(RingLayout.producerIDOffset, as: Int64.self))
@@ -112,12 +112,11 @@ public final class RingReader {
         let (generation, position, state) = RingReader.latestCheckpoint(mapping)
         // Every position a producer or a consumer stores is a record boundary, 8-byte aligned;
         // anything else (a damaged or forged header) would have the reader index between records.
-        let alignment = Int64(RingLayout.recordAlignment)
-        guard head >= 0, head <= tail else {
-            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail) are inconsistent")
+        if let problem = RingLayout.positionsProblem(head: head, tail: tail, capacity: capacity) {
+            throw .invalidHeader(path: path, reason: problem)
         }
-        guard head % alignment == 0, tail % alignment == 0, generation == 0 || position % alignment == 0 else {
-            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail), checkpoint \(position) are not all record boundaries")
+        guard generation == 0 || position % Int64(RingLayout.recordAlignment) == 0 else {
+            throw .invalidHeader(path: path, reason: "checkpoint \(position) (head \(head), tail \(tail)) is not a record boundary")
         }
         if generation > 0 {
             guard position >= head, position <= tail, position - head <= Int64(capacity) else {
@@ -128,9 +127,6 @@ public final class RingReader {
                 mapping.head.store(position, ordering: .releasing)
                 head = position
             }
-        }
-        guard head >= 0, head <= tail, tail - head <= Int64(capacity) else {
-            throw .invalidHeader(path: path, reason: "positions head \(head), tail \(tail) are inconsistent")
         }
         self.readPosition = head
         self.committedPosition = head

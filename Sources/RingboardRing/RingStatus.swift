@@ -22,11 +22,16 @@ public struct RingStatus: Sendable, Equatable {
     /// The producer's last heartbeat, ns since the Unix epoch.
     public var heartbeat: Int64
 
-    /// Bytes claimed but not yet committed by the consumer.
-    public var lag: Int64 { claimedBytes - committedBytes }
+    /// Why the header cannot be trusted (sizes or positions no producer and consumer could have
+    /// stored), as `RingReader` would refuse it; `nil` for a sound ring. The counters of a
+    /// damaged ring are zero.
+    public var damage: String?
+
+    /// Bytes claimed but not yet committed by the consumer (0 for a damaged ring).
+    public var lag: Int64 { damage == nil ? claimedBytes - committedBytes : 0 }
 
     /// The status of every ring file in `directory`, sorted by name; files that are not rings of
-    /// this version are left out.
+    /// this version are left out, and a ring with a damaged header is listed with its `damage`.
     ///
     /// - Parameter directory: A ring directory.
     /// - Returns: One status per ring.
@@ -36,25 +41,50 @@ public struct RingStatus: Sendable, Equatable {
             .sorted().compactMap { read(directory + "/" + $0) }
     }
 
-    /// Reads one ring's header (the first 4 KiB) with `pread`; `nil` if it is not a ring.
+    /// Reads one ring's header (the first 4 KiB) with `pread`; `nil` if it is not a ring (not a
+    /// regular file, or not this magic and a version this build reads).
     static func read(_ path: String) -> RingStatus? {
-        guard let descriptor = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec]) else { return nil }
-        defer { try? descriptor.close() }
-        var header = [UInt8](repeating: 0, count: RingLayout.headerSize)
-        guard let count = try? header.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) }),
-              count == RingLayout.headerSize
+        // Non-blocking, so that a FIFO given a ring's name cannot hold the open.
+        guard let descriptor = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
         else { return nil }
+        defer { try? descriptor.close() }
+        guard case .success(let status) = Syscalls.status(descriptor), status.isRegular else { return nil }
+        var header = [UInt8](repeating: 0, count: RingLayout.headerSize)
         func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
             header.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         }
-        guard load(RingLayout.magicOffset, UInt64.self) == RingLayout.magic,
-              RingLayout.readableVersions.contains(load(RingLayout.versionOffset, UInt32.self))
-        else { return nil }
+        var damage: String?
+        // A live ring's counters move while they are copied (tail is copied before head), so a
+        // header that looks damaged is read again: real damage stays, a moving ring does not.
+        for _ in 0..<3 {
+            guard let count = try? header.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) }),
+                  count >= RingLayout.versionOffset + MemoryLayout<UInt32>.size
+            else { return nil }
+            guard load(RingLayout.magicOffset, UInt64.self) == RingLayout.magic,
+                  RingLayout.readableVersions.contains(load(RingLayout.versionOffset, UInt32.self))
+            else { return nil }
+            // The checks RingReader makes before it reads a ring (its file's size, its header's
+            // sizes, then its positions), so that status calls damaged what the aggregator refuses.
+            let capacityField = load(RingLayout.capacityOffset, UInt64.self)
+            damage = count < RingLayout.headerSize
+                ? "\(status.size) bytes is smaller than a ring"
+                : RingLayout.sizesProblem(capacityField: capacityField, headerSizeField: load(RingLayout.headerSizeOffset, UInt32.self),
+                                          fileSize: status.size)
+                    ?? RingLayout.positionsProblem(
+                        head: load(RingLayout.headOffset, Int64.self), tail: load(RingLayout.tailOffset, Int64.self), capacity: Int(capacityField))
+            if damage == nil { break }
+        }
+        let name = String(path.split(separator: "/").last ?? "")
         let pid = Int32(truncatingIfNeeded: load(RingLayout.producerIDOffset, Int64.self))
         let startTime = load(RingLayout.producerStartTimeOffset, UInt64.self)
-        let alive = startTime == 0 ? Syscalls.processExists(pid) : Syscalls.processStartTime(pid) == startTime
+        let alive = pid > 0 && (startTime == 0 ? Syscalls.processExists(pid) : Syscalls.processStartTime(pid) == startTime)
+        if let damage {
+            return RingStatus(
+                name: name, producerID: pid, producerAlive: alive, closed: false, capacity: 0, claimedBytes: 0, committedBytes: 0,
+                consumedRecords: 0, spilledRecords: 0, droppedRecords: 0, heartbeat: 0, damage: damage)
+        }
         return RingStatus(
-            name: String(path.split(separator: "/").last ?? ""), producerID: pid, producerAlive: alive,
+            name: name, producerID: pid, producerAlive: alive,
             closed: load(RingLayout.producerStateOffset, Int64.self) == 1,
             capacity: Int(load(RingLayout.capacityOffset, UInt64.self)),
             claimedBytes: load(RingLayout.tailOffset, Int64.self), committedBytes: load(RingLayout.headOffset, Int64.self),

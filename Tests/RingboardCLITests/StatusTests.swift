@@ -1,5 +1,5 @@
 import Foundation
-import RingboardRing
+@testable import RingboardRing
 import RingboardTestSupport
 import Testing
 
@@ -41,5 +41,43 @@ import Testing
         let missing = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", directory.appending("nope")])
         #expect(missing.status == 2)
         #expect(missing.standardError.hasPrefix("ringboard status: \(directory.appending("nope")): opendir failed"))
+    }
+
+    /// A ring whose header has the right magic and version but a capacity no ring has and
+    /// positions that overflow any subtraction: reported as damaged, on one line, and the other
+    /// rings still shown.
+    @Test func aCraftedHeaderIsReportedAsDamaged() throws {
+        let directory = TemporaryDirectory("ringboard-status")
+        let rings = directory.appending("rings")
+        var options = RingWriter.Options()
+        options.capacity = 4096
+        let writer = try RingWriter(directory: rings, options: options)
+        defer { writer.close() }
+        let crafted = rings + "/crafted.ring"
+        try Data(Self.craftedRing).write(to: URL(fileURLWithPath: crafted))
+        let result = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", rings, "--interval", "0.05"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("\(rings): 2 rings"), "\(result.standardOutput)")
+        let lines = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("crafted.ring") }
+        #expect(lines.count == 1, "\(result.standardOutput)")
+        #expect(lines.first?.contains("damaged: capacity 18446744073709551615 is not a power of two in range") == true, "\(result.standardOutput)")
+        let live = URL(fileURLWithPath: writer.path).lastPathComponent
+        #expect(result.standardOutput.split(separator: "\n").contains { $0.hasPrefix(live) && $0.contains(" live ") }, "\(result.standardOutput)")
+    }
+
+    /// A ring file's header with valid magic and version, capacity `0xFFFF_FFFF_FFFF_FFFF`, tail
+    /// `Int64.min` and head `Int64.max`, followed by a 4 KiB data area.
+    static var craftedRing: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: RingLayout.headerSize + 4096)
+        func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0) }
+        }
+        store(RingLayout.magic, at: RingLayout.magicOffset)
+        store(RingLayout.version, at: RingLayout.versionOffset)
+        store(UInt32(RingLayout.headerSize), at: RingLayout.headerSizeOffset)
+        store(UInt64.max, at: RingLayout.capacityOffset)
+        store(Int64.min, at: RingLayout.tailOffset)
+        store(Int64.max, at: RingLayout.headOffset)
+        return bytes
     }
 }
