@@ -40,6 +40,10 @@ public final class EventFileWriter: @unchecked Sendable {
         /// record's wall time. `nil` for now. (TF 2.0 creates a run's file when the first summary
         /// is written to it, so its time is that summary's.)
         public var createdAt: Double? = nil
+        /// Where the `<n>` of file names comes from; `nil` for `EventFileWriter.counter`, the
+        /// count of writers this process opened. Tests give a writer its own counts, so that no
+        /// other writer of the process takes the names they expect it to try.
+        var counter: (@Sendable () -> Int)? = nil
 
         /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
         public init() {}
@@ -154,7 +158,7 @@ public final class EventFileWriter: @unchecked Sendable {
         if options.createWhenWritable {
             let name = EventFileName.make(
                 seconds: seconds, host: host, processID: Syscalls.processID(),
-                counter: EventFileWriter.counter.wrappingAdd(1, ordering: .relaxed).oldValue, suffix: options.fileSuffix)
+                counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
             self.path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: nil)
             state.pendingCreation = true
@@ -168,8 +172,7 @@ public final class EventFileWriter: @unchecked Sendable {
         while true {
             let name = EventFileName.make(
                 seconds: seconds, host: host, processID: Syscalls.processID(),
-                counter: EventFileWriter.counter.wrappingAdd(1, ordering: .relaxed).oldValue,
-                suffix: options.fileSuffix)
+                counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
             let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             do {
                 let descriptor = try FileDescriptor.open(
@@ -248,6 +251,11 @@ public final class EventFileWriter: @unchecked Sendable {
 
     /// Counts writers opened by this process, for unique file names.
     private static let counter = Atomic<Int>(0)
+
+    /// The `<n>` for the next name a writer with `options` tries.
+    private static func nextCounter(_ options: Options) -> Int {
+        options.counter?() ?? counter.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
 
     deinit {
         // Best effort: a writer dropped without close() still writes what it holds (a writer

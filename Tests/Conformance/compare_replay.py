@@ -5,8 +5,10 @@
 
 EXPECTED.json is keras_reference.py's output. The event files under LOGDIR are read with
 TensorBoard's EventAccumulator (and every record's framing checked by tensorboard_check's
-strict reader); PNG images are decoded with Pillow and compared pixel by pixel. Exits 0 with one
-summary line when everything matches, 1 listing every difference.
+strict reader); PNG images are decoded with Pillow and compared pixel by pixel. The Keras model
+tensor's step, dtype, shape, plugin and JSON; each profile trace's hook spans and the batch that
+stopped it; the projector config's embeddings, metadata paths and shapes, and its TSVs float32 by
+float32. Exits 0 with one summary line when everything matches, 1 listing every difference.
 """
 
 import argparse
@@ -100,6 +102,133 @@ def compare_run_metadata(paths, want, graph, where):
     return problems
 
 
+HOOK_SPANS = {f"on_{phase}_batch_{edge}" for phase in ("train", "test", "predict") for edge in ("begin", "end")}
+
+
+def compare_profile_traces(logdir, expected):
+    """Each run's profile traces (plugins/profile/<session>/<host>.trace.json.gz, sessions in
+    time order) against the reference's `profiles`, the traces exported in order. TF 2.0 names a
+    session by the second it was saved in (profiler.save), so traces exported in the same second
+    share one file, the later replacing the earlier: the files must be the expected traces or a
+    subsequence of them that ends with the last. Each is Chrome trace-event JSON whose hook spans
+    have batch hook names, and whose train batch ends name exactly the batch that stopped that
+    trace (none when on_train_end stopped it). The step and tag trace_export gives each are the
+    run metadata's, compared in compare_run_metadata."""
+    problems, checked = [], 0
+    profiles = expected.get("profiles")
+    if profiles is None:  # an older EXPECTED.json: run names only
+        profiles = [{"run": run, "batch": None, "step": None} for run in expected.get("profile_traces", []) or []]
+    by_run = {}
+    for profile in profiles:
+        by_run.setdefault(profile["run"], []).append(profile)
+    found = {os.path.relpath(path, logdir).split(os.sep + "plugins" + os.sep)[0]
+             for path in glob.glob(os.path.join(logdir, "**", "plugins", "profile", "*", "*.trace.json.gz"), recursive=True)}
+    for run in sorted(found - set(by_run)):
+        problems.append(f"run {run}: a profile trace, expected none")
+    for run, wanted in sorted(by_run.items()):
+        paths = sorted(glob.glob(os.path.join(logdir, run, "plugins", "profile", "*", "*.trace.json.gz")))
+        if not paths or len(paths) > len(wanted):
+            problems.append(f"run {run}: {len(paths)} profile traces, expected {len(wanted)} (fewer only when some share a second)")
+            continue
+        ends_by_file = []
+        for path in paths:
+            where = f"run {run}: trace {os.path.relpath(path, logdir)}"
+            try:
+                document = json.load(gzip.open(path))
+                events = document["traceEvents"]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                problems.append(f"{where}: unreadable: {error}")
+                ends_by_file.append(None)
+                continue
+            hooks = [event for event in events if event.get("cat") == "hook"]
+            names = sorted({event.get("name") for event in hooks} - HOOK_SPANS)
+            if names:
+                problems.append(f"{where}: hook spans {names}, which are no batch hooks")
+            ends_by_file.append([event.get("args", {}).get("batch") for event in hooks if event.get("name") == "on_train_batch_end"])
+        if any(profile.get("step") is None for profile in wanted):
+            continue
+        want = [[] if profile["batch"] is None else [str(profile["batch"])] for profile in wanted]
+        # The files in order, each the next expected trace it matches; the last file the last trace.
+        index, matched = 0, True
+        for ends in ends_by_file:
+            while index < len(want) and want[index] != ends:
+                index += 1
+            matched = matched and index < len(want)
+            index += 1
+        if not matched or ends_by_file[-1] != want[-1]:
+            problems.append(f"run {run}: traces with train batch ends {ends_by_file}, expected {want} "
+                            f"(steps {[profile['step'] for profile in wanted]}), or a subsequence ending with the last")
+        checked += len(paths)
+    return checked, problems
+
+
+def projector_config(text):
+    """projector_config.pbtxt's embeddings: a list of {field: [values]} (text format, strings
+    unescaped)."""
+    embeddings, current = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        if line == "embeddings {":
+            current = {}
+        elif line == "}":
+            embeddings.append(current)
+            current = None
+        elif current is not None and ":" in line:
+            key, value = line.split(":", 1)
+            value = value.strip()
+            if value.startswith('"'):
+                value = value[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+            current.setdefault(key.strip(), []).append(value)
+    return embeddings
+
+
+def compare_projector(logdir, root):
+    """One log root's projector config against the reference: the embeddings it names, each
+    one's metadata path and shape, and the TSV its tensor_path names, float32 by float32."""
+    problems, checked = [], 0
+    config = os.path.join(logdir, root["config_path"])
+    if not os.path.exists(config):
+        return 0, [f"no {root['config_path']}"]
+    where = root["config_path"]
+    got = {entry.get("tensor_name", [None])[0]: entry for entry in projector_config(open(config).read())}
+    want = {embedding["tensor_name"]: embedding for embedding in root.get("embeddings", {}).values()}
+    if sorted(got, key=str) != sorted(want):
+        problems.append(f"{where}: embeddings {sorted(got, key=str)}, expected {sorted(want)}")
+    for name in sorted(set(got) & set(want)):
+        entry, embedding = got[name], want[name]
+        at = f"{where}: {name}"
+        metadata = entry.get("metadata_path", [None])[0]
+        if metadata != embedding["metadata_path"]:
+            problems.append(f"{at}: metadata_path {metadata!r}, expected {embedding['metadata_path']!r}")
+        if embedding["values"] is None:
+            if "tensor_path" in entry:
+                problems.append(f"{at}: tensor_path {entry['tensor_path']}, but no values were written")
+            continue
+        shape = [int(x) for x in entry.get("tensor_shape", [])]
+        if shape != embedding["shape"]:
+            problems.append(f"{at}: tensor_shape {shape}, expected {embedding['shape']}")
+        # tensor_path is relative to the config's directory (the log root).
+        tsv = os.path.join(os.path.dirname(config), entry.get("tensor_path", [""])[0])
+        try:
+            rows = [line.split("\t") for line in open(tsv).read().splitlines()]
+            values = [float(value) for row in rows for value in row]
+        except (OSError, ValueError) as error:
+            problems.append(f"{at}: tensor_path {entry.get('tensor_path')}: {error}")
+            continue
+        if [len(rows), len(rows[0]) if rows else 0] != embedding["shape"] or any(len(row) != len(rows[0]) for row in rows):
+            problems.append(f"{at}: the TSV is {len(rows)} rows of {sorted({len(row) for row in rows})} values, "
+                            f"expected {embedding['shape']}")
+        wanted = embedding["values"]
+        differ = [k for k, (g, w) in enumerate(zip(values, wanted)) if not same32(g, w)]
+        if len(values) != len(wanted) or differ:
+            first = differ[0] if differ else min(len(values), len(wanted))
+            problems.append(f"{at}: {len(values)} TSV values, expected {len(wanted)}; first difference at {first}: "
+                            f"{values[first] if first < len(values) else None} vs "
+                            f"{wanted[first] if first < len(wanted) else None}")
+        checked += 1
+    return checked, problems
+
+
 def run_directories(logdir):
     runs = {}
     for path in glob.glob(os.path.join(logdir, "**", "*tfevents*"), recursive=True):
@@ -179,8 +308,15 @@ def compare(logdir, expected):
             if tag not in tags["tensors"]:
                 continue
             got = acc.Tensors(tag)
+            plugin = acc.SummaryMetadata(tag).plugin_data.plugin_name
+            if "plugin" in items[0] and plugin != items[0]["plugin"]:
+                problems.append(f"{where}: tensor {tag}: plugin {plugin!r}, expected {items[0]['plugin']!r}")
             for event, item in zip(got, items):
                 value = tensor_util.make_ndarray(event.tensor_proto)
+                dtype = types_pb2.DataType.Name(event.tensor_proto.dtype)
+                if event.step != item["step"] or dtype != item.get("dtype") or list(value.shape) != item.get("shape"):
+                    problems.append(f"{where}: tensor {tag}: step {event.step}, {dtype} of shape {list(value.shape)}, "
+                                    f"expected step {item['step']}, {item.get('dtype')} of shape {item.get('shape')}")
                 if item.get("dtype") == "DT_STRING":
                     text = value.item().decode("utf-8") if value.shape == () else None
                     want_value = item["values"][0]
@@ -197,27 +333,18 @@ def compare(logdir, expected):
             graph = graph_pb2.GraphDef.FromString(acc.Graph().SerializeToString())
         problems += compare_run_metadata(on_disk[run], want.get("run_metadata", {}), graph, where)
 
-    for run in expected.get("profile_traces", []) or []:
-        if not glob.glob(os.path.join(logdir, run, "plugins", "profile", "*", "*.trace.json.gz")):
-            problems.append(f"run {run}: no profile trace")
-        else:
-            for path in glob.glob(os.path.join(logdir, run, "plugins", "profile", "*", "*.trace.json.gz")):
-                json.load(gzip.open(path))
+    traces, trace_problems = compare_profile_traces(logdir, expected)
+    problems += trace_problems
+    checked += traces
 
     projector = expected.get("projector")
     roots = []
     if projector:
         roots = [projector] if "config_path" in projector else [v for v in projector.values() if v]
     for root in roots:
-        config = os.path.join(logdir, root["config_path"])
-        if not os.path.exists(config):
-            problems.append(f"no {root['config_path']}")
-            continue
-        text = open(config).read()
-        for name, embedding in root.get("embeddings", {}).items():
-            if f'tensor_name: "{embedding["tensor_name"]}"' not in text:
-                problems.append(f"{root['config_path']}: no embedding {embedding['tensor_name']}")
-        checked += 1
+        projected, projector_problems = compare_projector(logdir, root)
+        problems += projector_problems
+        checked += projected
     found = glob.glob(os.path.join(logdir, "**", "projector_config.pbtxt"), recursive=True)
     if len(found) != len(roots):
         problems.append(f"{len(found)} projector configs, expected {len(roots)}")

@@ -43,6 +43,10 @@ EXPECTED.json (run names relative to log_dir):
                               "shape": [rows, columns] | null, "values": [flat float32] | null,
                               "epochs": [epochs the values were written at]}}}},
      "profile_traces": ["train", ...],        one entry per exported trace, in order
+     "profiles": [{"run": "train", "step": N, "tag": "batch_N", "batch": b | null}, ...],
+                                               the same traces: the step and tag trace_export
+                                               names, and the `batch` of the train batch hook
+                                               whose end stopped the trace (null: on_train_end)
      "warnings": ["..."],                      skipped histograms, ignored TF 1 arguments, ...
      "error": null | {"line": N, "reason": "<kind>", "message": "..."}}
 "run_metadata" lists the profiled batches: TF 2.0's `_log_trace` calls `trace_export(name=
@@ -473,6 +477,7 @@ class Output:
         self.runs = {}
         self.projector = {}
         self.profile_traces = []
+        self.profiles = []
         self.warnings = []
 
     def run(self, name):
@@ -483,7 +488,8 @@ class Output:
 
     def as_json(self):
         return {"runs": self.runs, "projector": self.projector or None,
-                "profile_traces": self.profile_traces, "warnings": self.warnings, "error": None}
+                "profile_traces": self.profile_traces, "profiles": self.profiles, "warnings": self.warnings,
+                "error": None}
 
 
 class TensorBoardCallback:
@@ -521,7 +527,7 @@ class TensorBoardCallback:
         elif name == "on_train_begin":
             self.on_train_begin()
         elif name in TRAIN_BATCH_END:
-            self.on_batch_end(hook["logs"])
+            self.on_batch_end(hook["logs"], hook.get("batch"))
         elif name == "on_epoch_end":
             self.on_epoch_end(hook["epoch"], hook["logs"])
         elif name == "on_train_end":
@@ -580,7 +586,7 @@ class TensorBoardCallback:
         if self.profile_batch == 1:
             self.is_tracing = True
 
-    def on_batch_end(self, logs):
+    def on_batch_end(self, logs, batch=None):
         # TF 2.0: update_freq counts samples (logs["size"], 1 when missing), not batches; the
         # step is the number of batches seen before this one; tracing starts once
         # total_batches_seen reaches profile_batch - 1 and stops after the next batch.
@@ -591,7 +597,7 @@ class TensorBoardCallback:
             self.samples_seen_at_last_write = self.samples_seen
         self.total_batches_seen += 1
         if self.is_tracing:
-            self.log_trace()
+            self.log_trace(batch)
         elif self.total_batches_seen == self.profile_batch - 1:
             self.is_tracing = True
 
@@ -611,13 +617,16 @@ class TensorBoardCallback:
 
     # writing
 
-    def log_trace(self):
+    def log_trace(self, batch=None):
         # TF 2.0: trace_export writes summary_ops_v2.run_metadata, tag batch_<n> at step n. Its
         # function graph is the model's graph here, so without a model only the trace is written.
+        # `batch` is the train batch whose end stopped the trace (None when on_train_end did).
         if self.has_model:
             run = self.output.run(self.train_run)
             run["run_metadata"].setdefault(f"batch_{self.total_batches_seen}", []).append(self.total_batches_seen)
         self.output.profile_traces.append(self.train_run)
+        self.output.profiles.append({"run": self.train_run, "step": self.total_batches_seen,
+                                     "tag": f"batch_{self.total_batches_seen}", "batch": batch})
         self.is_tracing = False
 
     def log_metrics(self, logs, prefix, step):
@@ -793,7 +802,7 @@ def reference(path, procs=None):
         config, placement, hooks, warnings = load_trace(path)
         return expected_output(config, placement, hooks, warnings, procs), 0
     except TraceError as error:
-        return {"runs": {}, "projector": None, "profile_traces": [], "warnings": [],
+        return {"runs": {}, "projector": None, "profile_traces": [], "profiles": [], "warnings": [],
                 "error": error.as_json()}, 1
 
 

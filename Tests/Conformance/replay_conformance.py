@@ -53,7 +53,11 @@ def main():
         return 1
 
     passed = failed = 0
-    for trace in sorted(glob.glob(os.path.join(traces, "*.jsonl"))):
+    good = sorted(glob.glob(os.path.join(traces, "*.jsonl")))
+    if len(good) != args.count:
+        failed += 1
+        print(f"keras_traces.py wrote {len(good)} traces, not {args.count}")
+    for trace in good:
         name = os.path.splitext(os.path.basename(trace))[0]
         out = os.path.join(args.work, name)
         os.makedirs(out, exist_ok=True)

@@ -120,6 +120,7 @@ def test_hand_samples_update_freq_and_profile():
     # batch. Without a model there is no graph for its run metadata: only the trace is written.
     assert train["run_metadata"] == {}
     assert document["profile_traces"] == ["train"]
+    assert document["profiles"] == [{"run": "train", "step": 2, "tag": "batch_2", "batch": 1}]
     assert train["histograms"] == {} and train["images"] == {} and train["tensors"] == {} and train["graph"] is False
     assert validation["run_metadata"] == {}
     assert document["projector"] is None
@@ -275,6 +276,9 @@ def strip_root(document, root):
 def check_document(document, features, procs):
     policy = features["rank_policy"] or "chief"
     assert document["error"] is None, document["error"]
+    # One profile entry per exported trace, its run metadata tag naming its step.
+    assert [p["run"] for p in document["profiles"]] == document["profile_traces"]
+    assert all(p["tag"] == f"batch_{p['step']}" for p in document["profiles"])
     runs = document["runs"]
     if policy == "per_rank":
         roots = {name.split("/")[0] for name in runs}

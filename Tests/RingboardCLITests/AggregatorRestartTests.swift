@@ -54,7 +54,7 @@ import Testing
         let problems = messages.split(separator: "\n").filter { $0.contains("error") || $0.contains("warning") || $0.contains("ringboard aggregate:") }
         #expect(problems.isEmpty, "the aggregators said: \(problems.prefix(10).joined(separator: "\n"))")
 
-        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-kill-\(policy)\(ringCapacity == nil ? "" : "-spill")",
+        try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "aggregator-kill-\(policy)\(ringCapacity == nil ? "" : "-spill")",
                                             faults: killed)
         // One profile trace per profiled run, as without kills.
         #expect(TrainerHarness.profileRuns(logs) == TrainerHarness.profileRuns(directory.appending("reference/logs")))
@@ -92,7 +92,7 @@ import Testing
         let second = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: true)
         second.waitUntilExit()
         #expect(second.terminationStatus == 0)
-        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-kill-mean-queued", faults: 1)
+        try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "aggregator-kill-mean-queued", faults: 1)
     }
 
     /// A checkpoint made under one log root is not silently applied to another.

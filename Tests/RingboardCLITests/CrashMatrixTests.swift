@@ -17,6 +17,7 @@ import Testing
         let directory = TemporaryDirectory("ringboard-trainer-kill")
         let epochs = 120
         let reference = try TrainerHarness.uninterruptedRun(directory.appending("reference"), policy: "per-rank", procs: 2, epochs: epochs)
+        try TrainerHarness.expectWhole(reference, epochs: epochs)
         var random = SeededGenerator(seed: 20261128)
         for round in 0..<Self.trainerKills {
             let rings = directory.appending("rings-\(round)"), logs = directory.appending("logs-\(round)")
@@ -90,6 +91,6 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        try TrainerHarness.expectSameEvents(logs, as: reference, family: "aggregator-sigstop", faults: 1)
+        try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "aggregator-sigstop", faults: 1)
     }
 }

@@ -36,7 +36,7 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        try TrainerHarness.expectSameEvents(logs, as: reference, family: "log-disk-full", faults: 1)
+        try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "log-disk-full", faults: 1)
         let reports = messages().split(separator: "\n").filter { $0.contains("event files cannot be written") }
         #expect(reports.count == 1, "reported \(reports.count) times, not once: \(reports)")
     }
@@ -107,6 +107,6 @@ import Testing
         while aggregator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!aggregator.isRunning)
         if aggregator.isRunning { aggregator.terminate() }
-        try TrainerHarness.expectSameEvents(logs, as: reference, family: "spill-disk-full", faults: 1)
+        try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "spill-disk-full", faults: 1)
     }
 }

@@ -7,6 +7,8 @@ import Testing
 /// leave, for the fault tests.
 enum TrainerHarness {
     static let ringboard = productsDirectory + "/ringboard"
+    /// Batches per epoch of every `demo-trainer` the tests start.
+    static let steps = 40
 
 
     /// A `demo-trainer` whose run's `log_dir` is `logs`, that starts no aggregator of its own.
@@ -16,7 +18,7 @@ enum TrainerHarness {
     ) throws -> Process {
         let trainer = Process()
         trainer.executableURL = URL(fileURLWithPath: ringboard)
-        trainer.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)", "--steps", "40",
+        trainer.arguments = ["demo-trainer", "--rank", "\(rank)", "--procs", "\(procs)", "--epochs", "\(epochs)", "--steps", "\(steps)",
                              "--ring-dir", rings, "--logdir", logs, "--policy", policy]
             + (ringCapacity.map { ["--ring-capacity", "\($0)"] } ?? []) + (output != nil ? ["--print-epochs"] : [])
         trainer.environment = trainerEnvironment
@@ -130,10 +132,14 @@ extension TrainerHarness {
 
     /// Checks that `logs` holds exactly the event streams of `reference` (run by run, event by
     /// event, naming the first difference), and reports the family's counts for Scripts/soak.sh.
+    ///
+    /// `reference` must be what `epochs` epochs of `demo-trainer` write (`expectWhole`), so that
+    /// two runs that both wrote nothing, or both stopped early, never pass as the same.
     static func expectSameEvents(
-        _ logs: String, as reference: [String: [Event]], family: String, faults: Int,
+        _ logs: String, as reference: [String: [Event]], epochs: Int, family: String, faults: Int,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
+        try expectWhole(reference, epochs: epochs, sourceLocation: sourceLocation)
         let written = try eventStreams(logs)
         let (lost, duplicated) = lostAndDuplicated(expected: flattened(reference), written: flattened(written))
         report(family, faults: faults, sent: flattened(reference).count, written: flattened(written).count, lost: lost, duplicated: duplicated)
@@ -146,6 +152,29 @@ extension TrainerHarness {
                 Issue.record("\(run): event \(first) differs: \(other[first]) vs \(events[first]) without faults", sourceLocation: sourceLocation)
             }
         }
+    }
+
+    /// Checks that `streams` are what `epochs` epochs of `demo-trainer` write: at least one
+    /// `train` run, each with one `epoch_loss` per epoch and at least one event per batch.
+    /// Throws when there is no `train` run at all.
+    static func expectWhole(_ streams: [String: [Event]], epochs: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let train = streams.keys.filter { $0 == "train" || $0.hasSuffix("/train") }.sorted()
+        try #require(!train.isEmpty, "no train run among \(streams.keys.sorted())", sourceLocation: sourceLocation)
+        for run in train {
+            let events = streams[run]!
+            #expect(tagCount(events, "epoch_loss") == epochs, "\(run): \(tagCount(events, "epoch_loss")) epoch_loss events, not \(epochs)",
+                    sourceLocation: sourceLocation)
+            #expect(events.count >= epochs * steps, "\(run): \(events.count) events for \(epochs) epochs of \(steps) batches",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The events among `events` whose summary's first value has `tag`.
+    static func tagCount(_ events: [Event], _ tag: String) -> Int {
+        events.filter { event in
+            if case .summary(let summary) = event.what { return summary.values.first?.tag == tag }
+            return false
+        }.count
     }
 
     /// Every stream's events, run after run in name order.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RingboardTestSupport
 import Testing
 @testable import RingboardFormat
@@ -22,36 +23,38 @@ import Testing
         #expect(mode == 0o644 & ~Self.umask)
     }
 
-    /// Links planted at the names the next writers would take (same host, pid and second, the
-    /// next counters) are skipped, never written through: the file each points to stays as it
-    /// was.
+    /// Links planted at the names a writer tries first (same host, pid and second, its first
+    /// 20 counters) are skipped, never written through: the writer takes the 21st name, and the
+    /// file each link points to stays as it was. The writer draws its counters from its own
+    /// source, so writers that other suites open meanwhile cannot take the planted names from it.
     @Test func plantedLinksAtTheNextNamesAreNeverFollowed() throws {
         let directory = TemporaryDirectory("ringboard-planted")
         let target = directory.appending("target")
         #expect(FileManager.default.createFile(atPath: target, contents: Data("untouched".utf8)))
+        let drawn = Mutex<[Int]>([])
         var options = EventFileWriter.Options()
         options.hostName = "planted"
+        options.createdAt = 1_764_291_845.5
+        options.counter = { drawn.withLock { drawn in drawn.append(drawn.count); return drawn.count - 1 } }
         let train = directory.appending("run/train")
-        let first = try EventFileWriter(directory: train, options: options)
-        try first.close()
-        // events.out.tfevents.<secs>.planted.<pid>.<counter>.v2
-        let parts = URL(fileURLWithPath: first.path).lastPathComponent.split(separator: ".")
-        let seconds = try #require(Int64(parts[3])), counter = try #require(Int(parts[6]))
+        try FileManager.default.createDirectory(atPath: train, withIntermediateDirectories: true)
         var planted: [String] = []
-        for second in seconds...(seconds + 2) {
-            for next in (counter + 1)...(counter + 20) {
-                let name = EventFileName.make(seconds: second, host: "planted", processID: getpid(), counter: next, suffix: ".v2")
-                try FileManager.default.createSymbolicLink(atPath: train + "/" + name, withDestinationPath: target)
-                planted.append(train + "/" + name)
-            }
+        for counter in 0..<20 {
+            let name = EventFileName.make(seconds: 1_764_291_845, host: "planted", processID: getpid(), counter: counter, suffix: ".v2")
+            try FileManager.default.createSymbolicLink(atPath: train + "/" + name, withDestinationPath: target)
+            planted.append(train + "/" + name)
         }
-        let second = try EventFileWriter(directory: train, options: options)
-        try second.appendScalar(tag: "loss", value: 1, step: 0, wallTime: 0)
-        try second.close()
-        #expect(!planted.contains(second.path))
+        let writer = try EventFileWriter(directory: train, options: options)
+        try writer.appendScalar(tag: "loss", value: 1, step: 0, wallTime: 0)
+        try writer.close()
+        #expect(drawn.withLock { $0 } == Array(0...20), "every planted name tried once, then the next")
+        #expect(writer.path == train + "/" + EventFileName.make(seconds: 1_764_291_845, host: "planted", processID: getpid(), counter: 20, suffix: ".v2"))
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "untouched")
-        let attributes = try FileManager.default.attributesOfItem(atPath: second.path)
+        for link in planted {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: writer.path)
         #expect(attributes[.type] as? FileAttributeType == .typeRegular)
-        #expect(try EventFileWriterTests.readAll(second.path).count == 2)
+        #expect(try EventFileWriterTests.readAll(writer.path).count == 2)
     }
 }

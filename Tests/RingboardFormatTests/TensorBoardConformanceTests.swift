@@ -92,7 +92,8 @@ import Testing
         var wrong = expect
         wrong["runs"] = runs
         let wrongResult = try Self.check(logdir: logdir, expect: wrong, in: directory)
-        #expect(wrongResult.status == 1)
+        // The mismatch itself, not any exit status 1 (a Python traceback exits 1 too).
+        Self.expectMismatches(wrongResult, [", scalars 'epoch_loss', step 640: value 0.125"])
 
         let trainFile = try FileManager.default.contentsOfDirectory(atPath: logdir + "/train").first!
         let path = logdir + "/train/" + trainFile
@@ -114,6 +115,25 @@ import Testing
 
         expect = try Self.writeEveryKind(into: directory.appending("unused"))
         let corruptResult = try Self.check(logdir: logdir, expect: expect, in: directory)
-        #expect(corruptResult.status == 1, "\(corruptResult.standardOutput)")
+        Self.expectMismatches(corruptResult, ["file train/\(trainFile): record ", " CRC mismatch"])
+    }
+
+    /// Checks that tensorboard_check.py ran to its end and reported mismatches, one of them a
+    /// line holding each of `parts`, in order.
+    static func expectMismatches(_ result: ProcessOutput, _ parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let output = "\(result.standardOutput)\n\(result.standardError)"
+        #expect(result.status == 1, "\(output)", sourceLocation: sourceLocation)
+        #expect(!result.standardError.contains("Traceback"), "\(output)", sourceLocation: sourceLocation)
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.last?.hasPrefix("tensorboard_check: FAILED, ") == true, "\(output)", sourceLocation: sourceLocation)
+        let matching = lines.filter { line in
+            var rest = Substring(line)
+            for part in parts {
+                guard let range = rest.range(of: part) else { return false }
+                rest = rest[range.upperBound...]
+            }
+            return true
+        }
+        #expect(!matching.isEmpty, "no mismatch line with \(parts): \(output)", sourceLocation: sourceLocation)
     }
 }

@@ -52,11 +52,28 @@ import Testing
         #expect(parsed.map(\.bitPattern) == values.map(\.bitPattern))
     }
 
-    @Test func traceSessionNamesAreLocalTime() {
-        let name = ProfileTrace.sessionName(wallTime: 1_764_291_845)
-        #expect(name.count == 19)
-        #expect(name.split(separator: "_").count == 6)
-        #expect(name.hasPrefix("2025_11_2"))
+    /// 2025-11-28 01:04:05 UTC, named in zones 5:45 ahead of UTC and 9:30 behind it (POSIX `TZ`
+    /// strings, so no zone database is needed). `TZ` is set in a child process: setting it here
+    /// would race with every other thread that reads the environment.
+    @Test func traceSessionNamesAreLocalTime() async throws {
+        let result = try await #require(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            var failures: [String] = []
+            for (zone, expected) in [("<+0545>-5:45", "2025_11_28_06_49_05"), ("<-0930>9:30", "2025_11_27_15_34_05")] {
+                setenv("TZ", zone, 1)
+                tzset()
+                var seconds = time_t(1_764_291_845), parts = tm()
+                localtime_r(&seconds, &parts)
+                // The expectation holds in this zone (the TZ string took effect), and is not UTC's.
+                if parts.tm_hour != Int32(expected.split(separator: "_")[3])! || expected == "2025_11_28_01_04_05" {
+                    failures.append("TZ=\(zone): localtime_r gives hour \(parts.tm_hour), not \(expected)'s")
+                }
+                let name = ProfileTrace.sessionName(wallTime: 1_764_291_845)
+                if name != expected { failures.append("TZ=\(zone): \(name), expected \(expected)") }
+            }
+            // Told on standard error, for the message below.
+            FileHandle.standardError.write(Data(failures.joined(separator: "\n").utf8))
+        }
+        #expect(result.standardErrorContent.isEmpty, "\(String(decoding: result.standardErrorContent, as: UTF8.self))")
     }
 
     /// The trace file is gzip'd Chrome trace-event JSON, as Python's gzip and json read it.
