@@ -18,14 +18,15 @@ sed 's/\x1b\[[0-9;]*m//g' "${1:-/dev/stdin}" | awk '
     }
     $2 == "Test" && $3 == "run" && $4 == "with" { total = $5; closing = 1; next }
     $2 != "Test" { next }
-    / passed after [0-9.]+ seconds/ { passed[name($0)] = 1; next }
-    / failed after [0-9.]+ seconds/ || / recorded an issue/ { failed[name($0)] = 1; next }
+    # Counted by line, not by name: two suites may each have a test of the same name.
+    / passed after [0-9.]+ seconds/ { passedCount++; next }
+    / failed after [0-9.]+ seconds/ { failedCount++; ended[name($0)] = 1; next }
+    / recorded an issue/ { issue[name($0)] = 1; next }
     / skipped(\.$|: ")/ { skipped++; next }
     / cancelled/ { cancelled++ }
     END {
         if (!closing) { print "swift tests: no closing \"Test run with …\" line in the output; counts unknown"; exit 0 }
-        for (test in passed) if (!(test in failed)) passedCount++
-        for (test in failed) failedCount++
+        for (test in issue) if (!(test in ended)) failedCount++
         line = sprintf("swift tests: %d passed, %d skipped, %d failed", passedCount, skipped, failedCount)
         if (cancelled) line = line sprintf(", %d cancelled", cancelled)
         print line sprintf(" (Swift Testing'"'"'s closing line counts %s tests)", total)
