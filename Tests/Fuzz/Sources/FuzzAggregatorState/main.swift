@@ -95,39 +95,6 @@ func writeSeeds(_ directory: String) throws {
     removeTree(logs)
 }
 
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw SeedError(path: path) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return bytes
-}
-
-struct SeedError: Error { var path: String }
-
-/// `rm -rf` without Foundation.
-func removeTree(_ path: String) {
-    var status = stat()
-    guard lstat(path, &status) == 0 else { return }
-    if status.st_mode & S_IFMT == S_IFDIR, let handle = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(handle)
-        for name in names { removeTree(path + "/" + name) }
-        rmdir(path)
-    } else {
-        unlink(path)
-    }
-}
-
 runFuzzer(writeSeeds: writeSeeds) { input in
     removeTree(rings)
     mkdir(rings, 0o700)

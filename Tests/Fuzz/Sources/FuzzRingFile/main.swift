@@ -142,21 +142,6 @@ func writeSeeds(_ directory: String) throws {
     writeFile(directory + "/torn.ring", torn)
 }
 
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw SeedError(path: path) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return bytes
-}
-
-struct SeedError: Error { var path: String }
-
 runFuzzer(writeSeeds: writeSeeds) { input in
     writeFile(ringPath, UnsafeRawBufferPointer(rebasing: input.prefix(ringFileSize)))
     if input.count > ringFileSize {

@@ -71,3 +71,42 @@ public let scratchDirectory: String = {
     precondition(created != nil, "mkdtemp failed")
     return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }()
+
+/// A whole file's bytes (without Foundation), for a target that makes its seeds from files.
+///
+/// - Throws: `SeedError` naming the file when it cannot be opened.
+public func readFile(_ path: String) throws -> [UInt8] {
+    guard let file = fopen(path, "rb") else { throw SeedError(path: path) }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count <= 0 { break }
+        bytes += chunk[0..<count]
+    }
+    return bytes
+}
+
+/// A seed's file could not be read.
+public struct SeedError: Error {
+    public var path: String
+}
+
+/// `rm -rf` without Foundation.
+public func removeTree(_ path: String) {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return }
+    if status.st_mode & S_IFMT == S_IFDIR, let handle = opendir(path) {
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(handle)
+        for name in names { removeTree(path + "/" + name) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
