@@ -52,6 +52,8 @@ final class RunState {
     /// What the last batch hook's slots write.
     private var plan = BatchPlan()
     private var model: Model?
+    /// The graph `graphDef(of:)` worked out for `model`, until `set_model` replaces it.
+    private var runGraph: [UInt8]?
     private var writers: [String: EventFileWriter] = [:] {
         didSet {
             trainWriter = writers["train"]
@@ -540,8 +542,16 @@ final class RunState {
     }
 
     /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from
-    /// the model JSON when there is one (TF 2.0 writes the op graph of the model here).
+    /// the model JSON when there is one (TF 2.0 writes the op graph of the model here). Worked out
+    /// once per `set_model` (`write_graph` and every profiled batch write it).
     private func graphDef(of model: Model) -> [UInt8] {
+        if let runGraph { return runGraph }
+        let graph = makeGraphDef(of: model)
+        runGraph = graph
+        return graph
+    }
+
+    private func makeGraphDef(of model: Model) -> [UInt8] {
         if !model.graphDef.isEmpty {
             do {
                 if try GraphDefCheck.nodeCount(in: model.graphDef) > 0 { return model.graphDef }
@@ -611,6 +621,7 @@ final class RunState {
                  return Model.Weight(name: name, shape: shape, values: [Float](repeating: 0, count: count ?? 0))
              })
         }
+        runGraph = nil
         model = Model(name: object["name"] as? String ?? "model", layers: layers,
                       modelJSON: object["model_json"] as? String, graphDef: graphDef)
         modelVersion += 1

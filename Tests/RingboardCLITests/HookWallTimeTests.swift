@@ -36,6 +36,14 @@ import Testing
     /// 250 Hz); the event's double holds it to well under a microsecond.
     static let tolerance = 0.010
 
+    /// Expects each step's wall time within `tolerance` of when its hook fired (`fired[step]`).
+    static func expectStamped(_ wallTimes: [Int64: Double], firedAt fired: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
+        for (step, wallTime) in wallTimes.sorted(by: { $0.key < $1.key }) {
+            let hook = fired[Int(step)]
+            #expect(abs(wallTime - hook) <= tolerance, "step \(step): \(wallTime) for a hook at \(hook)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func eventsCarryTheTimeTheirHookFired() throws {
         let directory = TemporaryDirectory("ringboard-wall-time")
         let rings = directory.appending("rings"), logs = directory.appending("logs")
@@ -66,10 +74,7 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         let batches = try Self.wallTimes("batch_loss", under: logs + "/run/train")
         #expect(batches.count == 40)
-        for (step, wallTime) in batches {
-            let hook = fired[Int(step)]
-            #expect(wallTime >= hook - Self.tolerance && wallTime <= hook + Self.tolerance, "step \(step): \(wallTime) for a hook at \(hook)")
-        }
+        Self.expectStamped(batches, firedAt: fired)
         // Spread over the second the loop took, all before the aggregator even started.
         let times = batches.values.sorted()
         #expect(times.last! - times.first! >= 0.9)
@@ -114,9 +119,6 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         let merged = try Self.wallTimes("batch_loss", under: logs + "/mean/train")
         #expect(merged.count == 5)
-        for (step, wallTime) in merged {
-            let hook = lastFired[Int(step)]
-            #expect(wallTime >= hook - Self.tolerance && wallTime <= hook + Self.tolerance, "step \(step): \(wallTime) for \(hook)")
-        }
+        Self.expectStamped(merged, firedAt: lastFired)
     }
 }

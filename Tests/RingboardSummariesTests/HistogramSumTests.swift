@@ -153,19 +153,10 @@ func expectSameSumsOnEveryPath(
     _ values: [Float], _ context: String, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let expected = try Histogram.tensorFlowReference(values.span, tag: "t")
+    try expectSameSums(as: expected, count: values.count, context, sourceLocation: sourceLocation) { path, chunkLength in
+        try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)
+    }
     for path in Histogram.VectorPath.available {
-        var results = [("whole", try Histogram.tensorFlow(values.span, tag: "t", path: path))]
-        for chunkLength in HistogramSumTests.chunkLengths where chunkLength < values.count {
-            results.append(("chunks of \(chunkLength)",
-                            try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)))
-        }
-        for (name, histogram) in results {
-            #expect(histogram.sum.bitPattern == expected.sum.bitPattern,
-                    "sum \(histogram.sum) != \(expected.sum): \(context) on \(path), \(name)", sourceLocation: sourceLocation)
-            #expect(histogram.sumSquares.bitPattern == expected.sumSquares.bitPattern,
-                    "sum_squares \(histogram.sumSquares) != \(expected.sumSquares): \(context) on \(path), \(name)",
-                    sourceLocation: sourceLocation)
-        }
         let computed = Histogram.tensorFlowTotals(values.span, path: path)
         let totals = try #require(computed, sourceLocation: sourceLocation)
         #expect(totals.sum.bitPattern == expected.sum.bitPattern && totals.sumSquares.bitPattern == expected.sumSquares.bitPattern,
@@ -178,17 +169,27 @@ func expectSameSumsOnEveryPath(
     _ values: [Double], _ context: String, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let expected = try Histogram.tensorFlowReference(values.span, tag: "t")
+    try expectSameSums(as: expected, count: values.count, context, sourceLocation: sourceLocation) { path, chunkLength in
+        try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)
+    }
+}
+
+/// Expects `histogram(path, chunkLength)` of `count` values to give `expected`'s sums bit for bit
+/// on every path, whole and in chunks.
+private func expectSameSums(
+    as expected: HistogramProto, count: Int, _ context: String, sourceLocation: SourceLocation,
+    _ histogram: (Histogram.VectorPath, Int) throws -> HistogramProto
+) throws {
     for path in Histogram.VectorPath.available {
-        var results = [("whole", try Histogram.tensorFlow(values.span, tag: "t", path: path))]
-        for chunkLength in HistogramSumTests.chunkLengths where chunkLength < values.count {
-            results.append(("chunks of \(chunkLength)",
-                            try Histogram.tensorFlow(values.span, tag: "t", path: path, chunkLength: chunkLength)))
+        var results = [("whole", try histogram(path, Histogram.defaultChunkLength))]
+        for chunkLength in HistogramSumTests.chunkLengths where chunkLength < count {
+            results.append(("chunks of \(chunkLength)", try histogram(path, chunkLength)))
         }
-        for (name, histogram) in results {
-            #expect(histogram.sum.bitPattern == expected.sum.bitPattern,
-                    "sum \(histogram.sum) != \(expected.sum): \(context) on \(path), \(name)", sourceLocation: sourceLocation)
-            #expect(histogram.sumSquares.bitPattern == expected.sumSquares.bitPattern,
-                    "sum_squares \(histogram.sumSquares) != \(expected.sumSquares): \(context) on \(path), \(name)",
+        for (name, result) in results {
+            #expect(result.sum.bitPattern == expected.sum.bitPattern,
+                    "sum \(result.sum) != \(expected.sum): \(context) on \(path), \(name)", sourceLocation: sourceLocation)
+            #expect(result.sumSquares.bitPattern == expected.sumSquares.bitPattern,
+                    "sum_squares \(result.sumSquares) != \(expected.sumSquares): \(context) on \(path), \(name)",
                     sourceLocation: sourceLocation)
         }
     }
