@@ -9,6 +9,14 @@ import PackageDescription
 //   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
 //   Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
 //   → RingboardCLI (the `ringboard` command)
+//
+// The aggregator is a pipeline of four stages, data flowing one way (Sources/RingboardAggregator/):
+//   1-Read       RecordDecoder: ring records → typed hooks (batch hooks into one reused BatchRecord)
+//   2-Contract   RunTable routes each ring's runs under the rank policies to RunMachines (the TF 2.0
+//                callback's state machine; MeanMerger merges `.mean` ranks) → SummaryRequests
+//   3-Summarize  SummaryMaker makes the events; histograms and images on a SummaryPool
+//   4-Write      RunFiles: a run's EventFileWriters frame, checksum and write (on their own threads)
+//   Checkpoint   CheckpointStore saves stage 2's state with the rings' positions after every flush
 // CZlib and CLZ4 are system libraries (zlib1g-dev, liblz4-dev).
 let package = Package(
     name: "ringboard",
@@ -121,6 +129,11 @@ let package = Package(
             name: "RingboardSummariesTests",
             dependencies: ["RingboardSummaries", "RingboardFormat", "RingboardTestSupport"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RingboardAggregatorTests",
+            dependencies: ["RingboardAggregator", "RingboardRecords", "RingboardFormat", "RingboardTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "RingboardCLITests",

@@ -2,7 +2,7 @@
 /// they are decoded, but a value can be in range for its type and still be no count at all (a
 /// batch size of NaN) or more than memory holds (a weight of 2^40 × 2^40 values): such values are
 /// refused here, so that no trainer can make the aggregator trap.
-extension RunState {
+enum RecordLimits {
     /// The most values one weight may hold (8 GiB of Float32).
     static let maximumWeightValues = 1 << 31
 

@@ -29,7 +29,7 @@ final class CheckpointStore {
     private(set) var generation: Int64 = 0
     private var journal: FileDescriptor?
     /// The model file last written for each run, and the model version it holds.
-    private var modelFiles: [ObjectIdentifier: (run: RunState, version: Int, name: String)] = [:]
+    private var modelFiles: [String: (version: Int, name: String)] = [:]
     private var modelSerial = 0
     /// Model files replaced by newer ones: removed once a state no longer names them.
     private var replacedModelFiles: [String] = []
@@ -101,9 +101,10 @@ final class CheckpointStore {
         return removed
     }
 
-    /// Remembers that `run`'s model as of now is in `name` (after a restart).
-    func noteModelFile(_ name: String, of run: RunState) {
-        modelFiles[ObjectIdentifier(run)] = (run, run.modelVersion, name)
+    /// Remembers that the model of the run in directory `run`, at `version`, is in `name`
+    /// (after a restart).
+    func noteModelFile(_ name: String, run: String, version: Int) {
+        modelFiles[run] = (version, name)
     }
 
     /// Notes a new event file in the journal of files created since the last state.
@@ -124,11 +125,12 @@ final class CheckpointStore {
         }
     }
 
-    /// The model file of `run`, written first when its model changed since the last one.
-    func modelFile(for run: RunState) throws(AggregatorError) -> String? {
-        guard let model = run.checkpointModel else { return nil }
-        let key = ObjectIdentifier(run)
-        if let known = modelFiles[key], known.version == run.modelVersion { return known.name }
+    /// The model file of the run in directory `run`, whose model is `model` at `version`:
+    /// written first when the model changed since the last one.
+    func modelFile(for run: String, model: RunModel?, version: Int) throws(AggregatorError) -> String? {
+        guard let model else { return nil }
+        let key = run
+        if let known = modelFiles[key], known.version == version { return known.name }
         modelSerial += 1
         let name = CheckpointStore.modelPrefix + "\(generation + 1).\(modelSerial)"
         // A model holds every weight's values: its buffer is kept for the next model file, and
@@ -146,7 +148,7 @@ final class CheckpointStore {
         spareModelFile = nil
         try replace(directory + "/" + name, reusing: spare, with: header, modelBuffer)
         if let old = modelFiles[key] { replacedModelFiles.append(old.name) }
-        modelFiles[key] = (run, run.modelVersion, name)
+        modelFiles[key] = (version, name)
         return name
     }
 
@@ -154,14 +156,14 @@ final class CheckpointStore {
     ///
     /// - Throws: `AggregatorError.checkpoint` naming the model file when it is damaged, or the
     ///   state when the model file it names is missing.
-    func loadModel(_ name: String) throws(AggregatorError) -> RunState.Model {
+    func loadModel(_ name: String) throws(AggregatorError) -> RunModel {
         guard !name.contains("/"), name.hasPrefix(CheckpointStore.modelPrefix),
               let bytes = try read(directory + "/" + name) else {
             throw .checkpoint(path: statePath, reason: "the model file \(name) it names is missing", stateFile: statePath)
         }
         return try inFile(directory + "/" + name) { () throws(AggregatorError) in
             var decoder = try StateDecoder(file: bytes, magic: CheckpointStore.modelMagic)
-            let model = try RunState.Model(from: &decoder)
+            let model = try RunModel(from: &decoder)
             guard decoder.isAtEnd else { throw .malformed("trailing bytes") }
             return model
         }
@@ -169,7 +171,7 @@ final class CheckpointStore {
 
     /// Saves the next generation's state and starts its journal; model files of runs no longer
     /// in it are removed.
-    func save(_ body: StateEncoder, runs: [RunState]) throws(AggregatorError) {
+    func save(_ body: StateEncoder, liveRuns: Set<String>) throws(AggregatorError) {
         try replace(statePath, with: body.file(magic: CheckpointStore.stateMagic))
         let previous = generation
         generation += 1
@@ -182,8 +184,7 @@ final class CheckpointStore {
             if spareModelFile == nil { spareModelFile = name } else { unlink(directory + "/" + name) }
         }
         replacedModelFiles = []
-        let live = Set(runs.map(ObjectIdentifier.init))
-        for (key, entry) in modelFiles where !live.contains(key) {
+        for (key, entry) in modelFiles where !liveRuns.contains(key) {
             unlink(directory + "/" + entry.name)
             modelFiles[key] = nil
         }

@@ -1,0 +1,98 @@
+import Logging
+import RingboardFormat
+import RingboardSummaries
+
+/// Stage 3: makes the events and files a `SummaryRequest` asks for and hands them to the run's
+/// files (stage 4). Histograms and images are made on the pool, each keeping its place in its
+/// file; the rest is made here.
+struct SummaryMaker {
+    let pool: SummaryPool
+    let host: String
+    let logger: Logger
+
+    /// Makes what `request` asks for in `files`. `tags` is the run's batch scalar tags (staged
+    /// batch scalars are handed over before anything else is written).
+    func make(_ request: SummaryRequest, in files: inout RunFiles, tags: borrowing [ScalarTag]) throws(EventFileError) {
+        switch request {
+        case .epochScalars(let scalars, let step, let wallTime):
+            for scalar in scalars {
+                try files.writer(scalar.validation ? "validation" : "train", wallTime: wallTime, tags: tags)
+                    .appendScalar(tag: scalar.tag, value: scalar.value, step: step, wallTime: wallTime)
+            }
+        case .weights(let model, let epoch, let images, let wallTime):
+            try weights(model, epoch: epoch, images: images, wallTime: wallTime, in: &files, tags: tags)
+        case .graph(let graphDef, let kerasJSON, let wallTime):
+            let writer = try files.writer("train", wallTime: wallTime, tags: tags)
+            try writer.append(Event(wallTime: wallTime, step: 0, what: .graphDef(graphDef)))
+            try writer.append(Event(wallTime: wallTime, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: kerasJSON)]))))
+        case .profile(let spans, let startedAt, let step, let graphDef, let wallTime):
+            let runDirectory = files.directory + "/train"
+            files.fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: startedAt))
+            do {
+                try files.makeDirectory("train/plugins/profile")
+                try ProfileTrace.write(spans: spans, processNames: [0: "trainer"], runDirectory: runDirectory, host: host, wallTime: startedAt)
+            } catch {
+                logger.error("profile trace not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
+            }
+            if let graphDef {
+                try files.writer("train", wallTime: wallTime, tags: tags).append(ProfileTrace.runMetadataEvent(
+                    step: step, spans: spans, graphDef: graphDef, wallTime: wallTime))
+            } else {
+                logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
+                              metadata: ["run": "\(files.directory)", "step": "\(step)"])
+            }
+        case .embeddings(let embeddings):
+            do {
+                try files.makeDirectory("train")
+                try Projector.write(embeddings, logDirectory: files.directory)
+            } catch {
+                logger.error("projector files not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    /// Every weight of every layer as a histogram (and an image with `images`), in `train/`, in
+    /// the order Keras writes them: each weight's histogram, then its images. A weight holding
+    /// NaN or infinity gets no histogram (its image is still written).
+    private func weights(
+        _ model: RunModel, epoch: Int64, images: Bool, wallTime: Double, in files: inout RunFiles, tags: borrowing [ScalarTag]
+    ) throws(EventFileError) {
+        guard model.layers.contains(where: { !$0.weights.isEmpty }) else { return }
+        let writer = try files.writer("train", wallTime: wallTime, tags: tags)
+        let (logger, run) = (self.logger, files.directory)
+        for layer in model.layers {
+            for weight in layer.weights {
+                let tag = ScalarDestination.cleanTag(weight.name.replacingOccurrences(of: ":", with: "_"))
+                let values = weight.values
+                try pool.append(to: writer) {
+                    do {
+                        let histogram = try Histogram.tensorFlow(values, tag: tag)
+                        return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [Summary.Value(tag: tag, kind: .histogram(histogram))])))
+                    } catch {
+                        logger.warning("histogram skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
+                        return nil
+                    }
+                }
+                guard images else { continue }
+                let made: [ImageSummary.Image]?
+                do {
+                    made = try WeightImage.images(name: tag, shape: weight.shape, values: values)
+                } catch {
+                    logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
+                    continue
+                }
+                for image in made ?? [] {
+                    // PNG encoding (filtering and deflate) is most of an image's cost.
+                    try pool.append(to: writer) {
+                        do {
+                            return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [try image.summaryValue()])))
+                        } catch {
+                            logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(image.tag)", "reason": "\(error)"])
+                            return nil
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
