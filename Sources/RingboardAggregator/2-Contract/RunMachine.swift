@@ -108,7 +108,7 @@ struct RunMachine {
     mutating func apply(_ record: borrowing BatchRecord) throws(EventFileError) {
         guard !finished else { return }
         let wallTime = HookClock.seconds(record.wallTime)
-        if record.metrics.elementsEqual(lastMetrics) {
+        if record.metrics == lastMetrics {
             try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch,
                           logs: SlotLogs(slots: lastMetricSlots, values: record.values), wallTime: wallTime)
             return
@@ -223,6 +223,17 @@ struct RunMachine {
     private mutating func request(_ request: SummaryRequest) throws(EventFileError) {
         try summaries.make(request, in: &files, tags: slots.batchTags)
     }
+
+    // MARK: Slots
+
+    /// The slot of metric name `name` in this run, made when it is new.
+    mutating func slot(named name: String) -> Int32 { slots.slot(named: name) }
+
+    /// Logs by name as this run's slots.
+    mutating func slotLogs(_ logs: [(String, Double)]) -> SlotLogs { slots.slotLogs(logs) }
+
+    /// Logs as slots, by name.
+    func namedLogs(_ logs: borrowing SlotLogs) -> [(String, Double)] { slots.namedLogs(logs) }
 
     // MARK: Model
 
@@ -422,14 +433,6 @@ extension RunMachine {
         return run
     }
 
-    /// The slot of metric name `name` in this run, made when it is new.
-    mutating func slot(named name: String) -> Int32 { slots.slot(named: name) }
-
-    /// Logs by name as this run's slots.
-    mutating func slotLogs(_ logs: [(String, Double)]) -> SlotLogs { slots.slotLogs(logs) }
-
-    /// Logs as slots, by name.
-    func namedLogs(_ logs: borrowing SlotLogs) -> [(String, Double)] { slots.namedLogs(logs) }
 }
 
 extension RunModel {
