@@ -58,6 +58,18 @@ else
 fi
 
 PYTHON=.venv/bin/python
+
+# The CPU as lscpu names it, with its family and model numbers (a VM may show a bare "AMD EPYC"
+# or "Intel Xeon": the numbers tell the generation) and its widest vector unit.
+cpu_model() {
+    lscpu | awk -F': *' '
+        $1 == "Model name" && name == "" { name = $2 }
+        $1 == "CPU family" && family == "" { family = $2 }
+        $1 == "Model" && model == "" { model = $2 }
+        $1 == "Flags" { vector = ($2 ~ /avx512f/) ? "AVX-512" : ($2 ~ /avx2/) ? "AVX2" : "no AVX2" }
+        END { printf "%s (family %s, model %s, %s)\n", name, family, model, vector }'
+}
+echo "Machine: $(cpu_model), $(nproc) cores" >&2
 Scripts/setup.sh >&2  # installs what is missing (zlib, liblz4, .venv); fast when all is there
 
 if [ -z "$table_only" ]; then
@@ -121,7 +133,7 @@ if [ -z "$table_only" ]; then
 
     # What the table needs besides the results: the machine, the date, the sizes, the command.
     {
-        echo "meta cpu=$(lscpu | awk -F': *' '$1 == "Model name" && !seen++ {gsub(/ /, "_", $2); print $2}')"
+        echo "meta cpu=$(cpu_model | tr ' ' _)"
         echo "meta cores=$(nproc) memory_gib=$(free -g | awk '/^Mem:/ {print $2}') date=$(date -u +%Y-%m-%d)"
         echo "meta seconds=$(( $(date +%s) - started )) rounds=$rounds peers=${peers// /,}"
         echo "meta rb_w1=$rb_w1 rb_w2=$rb_w2 rb_epochs=$rb_epochs px_w1=$px_w1 px_w2=$px_w2 px_w3=$px_w3 px_w4=$px_w4"
