@@ -477,14 +477,17 @@ final class RunState {
                 try writer.append(Event(wallTime: now, step: epoch, what: .summary(Summary(values: [value]))))
             case .image(let image):
                 // PNG encoding (filtering and deflate) is most of an image's cost: it is done on
-                // the writer's encoding thread while this one goes on to the next hooks.
+                // another thread while this one goes on to the next hooks; the image keeps its
+                // place in the file.
                 let (logger, directory) = (self.logger, self.directory)
-                try writer.appendDeferred {
+                let pending = PendingEvent()
+                try writer.append(pending)
+                DispatchQueue.global(qos: .userInitiated).async {
                     do {
-                        return Event(wallTime: now, step: epoch, what: .summary(Summary(values: [try image.summaryValue()])))
+                        pending.fulfill(Event(wallTime: now, step: epoch, what: .summary(Summary(values: [try image.summaryValue()]))))
                     } catch {
                         logger.warning("weight image skipped", metadata: ["run": "\(directory)", "tag": "\(image.tag)", "reason": "\(error)"])
-                        return nil
+                        pending.fulfill(nil)
                     }
                 }
             }
