@@ -303,19 +303,24 @@ public final class EventFileWriter: Sendable {
         if schedule { encoding.async { self.encodeStaged() } }
     }
 
-    /// The encoding job: what is staged, into the buffer.
+    /// The encoding job: what is staged, into the buffer. While a pending event is not fulfilled
+    /// it leaves everything staged (its `fulfill` queues the job again), so the job never holds a
+    /// thread of `Options.encodingTarget`, or the lock, waiting for the caller's pool.
     private func encodeStaged() {
         staged.withLock { $0.isEncodingScheduled = false }
-        state.withLock { encodeStaged(&$0) }
+        state.withLock { encodeStaged(&$0, waitingForPending: false) }
     }
 
-    /// Encodes the staged records into the buffer (waiting for the pending events among them).
+    /// Encodes the staged records into the buffer.
     ///
-    /// - Parameter closing: Refuse further staging (with `close()` and the like).
-    private func encodeStaged(_ state: inout State, closing: Bool = false) {
+    /// - Parameters:
+    ///   - closing: Refuse further staging (with `close()` and the like).
+    ///   - waitingForPending: Wait for the pending events among them; `false`: encode nothing
+    ///     while one is not fulfilled.
+    private func encodeStaged(_ state: inout State, closing: Bool = false, waitingForPending: Bool = true) {
         var taken = staged.withLock { staged in
             if closing { staged.isClosed = true }
-            return staged.take(reusing: &state.spareScalars)
+            return staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
         }
         defer {
             state.spareScalars = taken.recycle()
@@ -359,7 +364,8 @@ public final class EventFileWriter: Sendable {
     }
 
     /// Writes the buffer when its oldest record has waited `flushDelay`; otherwise re-arms for
-    /// that moment. A failed write is retried one delay later.
+    /// that moment. A failed write is retried one delay later. Staged records are encoded first
+    /// unless a pending event among them is not fulfilled: the timer never waits for one.
     private func timerFired() {
         // Held strongly (a weak reference would put every retain of the writer on the slow
         // path): a writer dropped with a timer armed is closed when the timer has fired.
@@ -368,7 +374,8 @@ public final class EventFileWriter: Sendable {
             let bufferedSince = state.file.isClosed ? nil : state.file.bufferedSince
             guard state.timer.isDue(bufferedSince: bufferedSince, fire) else { return }
             do {
-                try writePending(&state)
+                encodeStaged(&state, waitingForPending: false)
+                try state.file.write()
                 state.timer.written(true, fire)
             } catch {
                 state.timer.written(false, fire)

@@ -63,6 +63,11 @@ public final class PendingEvent: Sendable {
         if isMade { wake() }
     }
 
+    /// Whether it was fulfilled.
+    var isFulfilled: Bool {
+        state.withLock { if case .waiting = $0.outcome { false } else { true } }
+    }
+
     /// The event, once made: waits until it is fulfilled.
     var event: Event? {
         fulfilled.wait()

@@ -60,13 +60,22 @@ struct StagedRecords: ~Copyable {
         events.append((scalars.count, event))
     }
 
+    /// Whether every pending event staged is fulfilled, so that encoding them waits for none.
+    var isReady: Bool {
+        events.allSatisfy { if case .pending(let pending) = $0.event { pending.isFulfilled } else { true } }
+    }
+
     /// Takes everything staged, to be encoded.
     ///
-    /// - Parameter spare: An empty array whose storage takes the place of the staged scalars'.
-    /// - Returns: What was staged; it gives the storage back with `recycle()`.
-    mutating func take(reusing spare: inout [StagedScalar]) -> Taken {
+    /// - Parameters:
+    ///   - spare: An empty array whose storage takes the place of the staged scalars'.
+    ///   - onlyIfReady: Take nothing while a pending event is not fulfilled (`isReady`).
+    /// - Returns: What was staged (nothing, when not ready); it gives the storage back with
+    ///   `recycle()`.
+    mutating func take(reusing spare: inout [StagedScalar], onlyIfReady: Bool = false) -> Taken {
         var taken = Taken(table: table)
         swap(&taken.scalars, &spare)
+        guard !onlyIfReady || isReady else { return taken }
         swap(&taken.scalars, &scalars)
         swap(&taken.events, &events)
         // Appends meanwhile stage behind the pending events, and do not wait for the writer's lock.

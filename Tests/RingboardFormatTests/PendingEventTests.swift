@@ -21,12 +21,23 @@ import Testing
             closed.signal()
         }
         #expect(closed.wait(timeout: .now() + .milliseconds(300)) == .timedOut)
-        #expect(throws: EventFileError.closed(path: writer.path)) {
-            try writer.appendScalar(tag: "late", value: 1, step: 9, wallTime: 1)
+        // Once the close has begun, appends are refused at once, not kept waiting.
+        var accepted = 0
+        let deadline = DispatchTime.now() + 10
+        while DispatchTime.now() < deadline {
+            do {
+                try writer.appendScalar(tag: "late", value: 1, step: 9, wallTime: 1)
+                accepted += 1
+                usleep(1_000)
+            } catch {
+                #expect(error == .closed(path: writer.path))
+                break
+            }
         }
+        #expect(DispatchTime.now() < deadline)
         DispatchQueue.global().async { pending.fulfill(Self.madeEvent(step: 7)) }
         #expect(closed.wait(timeout: .now() + 10) == .success)
-        #expect(try EventFileWriterTests.readAll(writer.path).dropFirst().map(\.step) == [7])
+        #expect(try EventFileWriterTests.readAll(writer.path).dropFirst().map(\.step) == [7] + Array(repeating: 9, count: accepted))
     }
 
     /// Appends behind an event not yet fulfilled return without waiting for it; `flush()`
@@ -89,6 +100,36 @@ import Testing
             waited += 10
         }
         #expect(try EventFileWriterTests.readAll(path).dropFirst().map(\.step) == [3])
+    }
+
+    /// The writer's encoding may run on the very serial queue that makes its events: the encoding
+    /// job never waits there for an event the queue has yet to make.
+    @Test func encodingOnTheQueueThatMakesTheEventsDoesNotDeadlock() throws {
+        let directory = TemporaryDirectory()
+        let pool = DispatchQueue(label: "pool")
+        var options = EventFileWriter.Options()
+        options.encodingTarget = pool
+        options.flushDelay = .milliseconds(5)
+        let writer = try EventFileWriter(directory: directory.path, options: options)
+        let pending = PendingEvent()
+        try writer.append(pending)
+        // Staged behind the pending event: queues the encoding job on `pool`.
+        try writer.appendScalar(tag: "behind", value: 1, step: 2, wallTime: 1)
+        usleep(20_000)
+        pool.async { pending.fulfill(Self.madeEvent(step: 1)) }
+        let written = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            var waited = 0
+            while writer.writtenBytes == 0 || (try? EventFileWriterTests.readAll(writer.path).count) ?? 0 < 3, waited < 10_000 {
+                usleep(10_000)
+                waited += 10
+            }
+            written.signal()
+        }
+        #expect(written.wait(timeout: .now() + 15) == .success)
+        // Written by the encoding job and the timer, without flush().
+        #expect(try EventFileWriterTests.readAll(writer.path).dropFirst().map(\.step) == [1, 2])
+        try writer.close()
     }
 
     @Test func fulfillingTwiceTraps() async {

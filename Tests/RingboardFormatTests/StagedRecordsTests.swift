@@ -52,4 +52,28 @@ import Testing
         let events = try EventFileWriterTests.readAll(file.path).dropFirst()
         #expect(events.map(\.step) == [1, 2, 3, 4, 5])
     }
+
+    /// Taken only if ready: nothing while a pending event is not fulfilled, everything after.
+    @Test func takingOnlyIfReadyLeavesRecordsBehindAnUnfulfilledEvent() {
+        var staged = StagedRecords()
+        var scalars = [StagedScalar(tag: 0, value: 1, step: 1, wallTime: 1)]
+        staged.stage(&scalars, table: [ScalarTag("a")])
+        let pending = PendingEvent()
+        staged.stage(.pending(pending))
+        var spare: [StagedScalar] = []
+        spare.reserveCapacity(16)
+        var taken = staged.take(reusing: &spare, onlyIfReady: true)
+        var isEmpty = taken.isEmpty
+        var count = staged.scalarCount
+        #expect(isEmpty && count == 1)
+        // The spare storage comes back untouched.
+        spare = taken.recycle()
+        #expect(spare.capacity >= 16)
+        pending.fulfill(nil)
+        var second = staged.take(reusing: &spare, onlyIfReady: true)
+        isEmpty = second.isEmpty
+        count = staged.scalarCount
+        #expect(!isEmpty && count == 0)
+        _ = second.recycle()
+    }
 }
