@@ -318,10 +318,13 @@ public final class EventFileWriter: Sendable {
     ///   - waitingForPending: Wait for the pending events among them; `false`: encode nothing
     ///     while one is not fulfilled.
     private func encodeStaged(_ state: inout State, closing: Bool = false, waitingForPending: Bool = true) {
-        var taken = staged.withLock { staged in
+        let work = staged.withLock { staged -> StagedRecords.Taken? in
             if closing { staged.isClosed = true }
+            // Most appends find nothing staged: they return here.
+            guard !staged.isEmpty else { return nil }
             return staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
         }
+        guard var taken = work else { return }
         defer {
             state.spareScalars = taken.recycle()
             if taken.hasEvents { staged.withLock { $0.finishedEncoding() } }

@@ -34,6 +34,9 @@ struct StagedRecords: ~Copyable {
     /// Appends are refused: the writer is closed (or closing).
     var isClosed = false
 
+    /// Whether nothing is staged.
+    var isEmpty: Bool { scalars.isEmpty && events.isEmpty }
+
     /// Scalars staged.
     var scalarCount: Int { scalars.count }
 
