@@ -1,15 +1,16 @@
 import Dispatch
-import Glibc
 import Synchronization
-import SystemPackage
 
 /// Writes one TensorBoard event file: TF 2 file name, the `brain.Event:2` first record, then
 /// TFRecord-framed events.
 ///
-/// Appends go to a buffer in memory. The buffer is written when it passes
+/// Appends go to a buffer in memory (`EventFile`). The buffer is written when it passes
 /// `Options.bufferSize`, on `flush()`, and by a timer at most `Options.flushDelay` (100 ms by
-/// default) after a record entered an empty buffer, so TensorBoard sees every event promptly
-/// even when the writer goes idle. `close()` writes the rest and `fsync`s the file.
+/// default) after a record entered an empty buffer (`FlushTimer`), so TensorBoard sees every event
+/// promptly even when the writer goes idle. `close()` writes the rest and `fsync`s the file.
+/// Scalars from `appendScalars` are encoded on the writer's own serial queue while the caller goes
+/// on (`StagedRecords`), and an event still being made elsewhere (`PendingEvent`) keeps its place,
+/// with the appends after it waiting behind it.
 ///
 /// Write errors never leave a torn record in the file: when a write fails part-way, the file is
 /// cut back to the last whole record and the unwritten bytes stay in memory, so a later `flush()`
@@ -18,7 +19,7 @@ import SystemPackage
 /// over by a new one with `continueInNewFile()`.
 ///
 /// - Warning: Safe to share between threads; appends from several threads are serialised.
-public final class EventFileWriter: @unchecked Sendable {
+public final class EventFileWriter: Sendable {
     /// How a writer buffers and names its file.
     public struct Options: Sendable {
         /// The longest a record stays in memory before it is written to the file.
@@ -40,9 +41,13 @@ public final class EventFileWriter: @unchecked Sendable {
         /// record's wall time. `nil` for now. (TF 2.0 creates a run's file when the first summary
         /// is written to it, so its time is that summary's.)
         public var createdAt: Double? = nil
-        /// Where the `<n>` of file names comes from; `nil` for `EventFileWriter.counter`, the
-        /// count of writers this process opened. Tests give a writer its own counts, so that no
-        /// other writer of the process takes the names they expect it to try.
+        /// Where the writer's encoding runs: each writer encodes on a serial queue of its own
+        /// that targets this queue. `nil` for the global `.userInitiated` queue, so writers
+        /// encode side by side; a serial queue here makes its writers take turns on one thread.
+        public var encodingTarget: DispatchQueue? = nil
+        /// Where the `<n>` of file names comes from; `nil` for the count of event files this
+        /// process opened. Tests give a writer its own counts, so that no other writer of the
+        /// process takes the names they expect it to try.
         var counter: (@Sendable () -> Int)? = nil
 
         /// Default options: 100 ms flush delay, 256 KiB buffer, `.v2` suffix.
@@ -52,91 +57,28 @@ public final class EventFileWriter: @unchecked Sendable {
     /// The file being written.
     public let path: String
     private let options: Options
+    /// The file, its timer and the storage of scalars being encoded. Taken by the threads that
+    /// append (`append`, `appendScalar`, and `appendScalars` past `stagedLimit`), flush, sync,
+    /// close or read the counts, by the encoding job on `encoding`, and by the flush timer's
+    /// firing on a global queue. Lock order: `state`, then `staged`.
     private let state: Mutex<State>
-    /// Scalars from `appendScalars` not yet encoded into the buffer: they are encoded on
-    /// `EventFileWriter.encoding` while the appending thread goes on. Whatever else takes the
-    /// buffer (an append, a write, `close()`) encodes them first, under `state`'s lock, so the
-    /// file keeps the order of the appends. Lock order: `state`, then `staged`.
-    private let staged = Mutex(Staged())
-
-    private struct Staged: ~Copyable {
-        var scalars: [StagedScalar] = []
-        /// Events staged behind a deferred one (`appendDeferred`), each to be encoded after the
-        /// first `at` scalars of `scalars`.
-        var events: [(at: Int, event: StagedEvent)] = []
-        /// The encoding job is waiting for deferred events: appends wait behind them here too.
-        var deferredInFlight = false
-        /// The tags the scalars name (the latest table `appendScalars` was given).
-        var table: [ScalarTag] = []
-        /// An encoding job is queued.
-        var scheduled = false
-        /// As `State.closed`, for `appendScalars`.
-        var closed = false
-    }
-
-    /// An event waiting in `Staged`: being made on `making`, or encoded already.
-    private enum StagedEvent {
-        case deferred(DeferredEvent)
-        case encoded([UInt8])
-    }
-
-    /// An event `appendDeferred` has `making` make.
-    private final class DeferredEvent: @unchecked Sendable {
-        /// Left once `event` is set.
-        private let made = DispatchGroup()
-        private var event: Event?
-
-        init(_ make: @escaping @Sendable () -> Event?, then done: @escaping @Sendable () -> Void) {
-            made.enter()
-            EventFileWriter.making.async {
-                self.event = make()
-                self.made.leave()
-                EventFileWriter.makingSlots.signal()
-                done()
-            }
-        }
-
-        /// The event, once made (waits for it).
-        var result: Event? {
-            made.wait()
-            return event
-        }
-    }
-
-    /// Where deferred events are made, several at a time.
-    private static let making = DispatchQueue(label: "ringboard.event-making", qos: .userInitiated, attributes: .concurrent)
-    /// Deferred events being made (all writers), at most twice the cores: `appendDeferred` waits
-    /// for one to finish beyond that, so a caller faster than the making never piles up events
-    /// (and their inputs) without bound.
-    private static let makingSlots = DispatchSemaphore(value: max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
-
-    fileprivate struct StagedScalar {
-        var tag: Int32
-        var value: Float
-        var step: Int64
-        var wallTime: Double
-    }
-
-    /// Where staged scalars are encoded: one queue for every writer of the process.
-    private static let encoding = DispatchQueue(label: "ringboard.event-file-encoding", qos: .userInitiated)
+    /// Records staged to be encoded off the appending thread. Taken by appending threads
+    /// (briefly: they never wait for `state` while holding it), by the thread fulfilling a
+    /// `PendingEvent` (to queue the encoding job), and by whoever holds `state` to take what is
+    /// staged. Whatever takes the buffer encodes the staged records first, so the file keeps
+    /// the order of the appends.
+    private let staged = Mutex(StagedRecords())
+    /// This writer's encoding jobs, one at a time (targeting `Options.encodingTarget`).
+    private let encoding: DispatchQueue
     /// Staged scalars past which the appending thread encodes them itself, so they never pile up
     /// faster than they are encoded.
     private static let stagedLimit = 1 << 16
 
     private struct State: ~Copyable {
-        var buffer: WireBuffer
-        var descriptor: FileDescriptor?
-        /// After `close()` (or `continueInNewFile()`): appends are refused.
-        var closed = false
-        /// `createWhenWritable`: the file is not created yet.
-        var pendingCreation = false
-        /// Bytes of whole records in the file; where `buffer` goes next.
-        var fileOffset: Int64 = 0
-        /// When the buffer last went from empty to non-empty.
-        var pendingSince: DispatchTime?
-        var timerArmed = false
-        /// Staged scalars being encoded (kept for its capacity).
-        var encoding: [StagedScalar] = []
+        var file: EventFile
+        var timer: FlushTimer
+        /// Storage for the staged scalars, kept for its capacity while none are staged.
+        var spareScalars: [StagedScalar] = []
     }
 
     /// Creates a new event file in `directory` (creating the directory and its parents) and
@@ -150,60 +92,8 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   - directory: The run directory.
     ///   - options: Buffering and naming options.
     /// - Throws: `EventFileError` when the directory or the file cannot be created.
-    public init(directory: String, options: Options = Options()) throws(EventFileError) {
-        self.options = options
-        let host = options.hostName ?? Syscalls.hostName()
-        let createdAt = options.createdAt ?? Syscalls.wallTime()
-        let seconds = Int64(createdAt)
-        if options.createWhenWritable {
-            let name = EventFileName.make(
-                seconds: seconds, host: host, processID: Syscalls.processID(),
-                counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
-            self.path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: nil)
-            state.pendingCreation = true
-            self.state = Mutex(state)
-            try append(Event(wallTime: createdAt, what: .fileVersion(Event.fileVersion2)))
-            try? flush()
-            return
-        }
-        try EventFileWriter.makeDirectories(directory, confinedTo: options.confinedTo)
-        var attempt = 0
-        while true {
-            let name = EventFileName.make(
-                seconds: seconds, host: host, processID: Syscalls.processID(),
-                counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
-            let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            do {
-                let descriptor = try FileDescriptor.open(
-                    FilePath(candidate), .writeOnly,
-                    options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
-                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
-                self.path = candidate
-                self.state = Mutex(State(buffer: WireBuffer(capacity: 64 << 10), descriptor: descriptor))
-                break
-            } catch let error as Errno where error == .fileExists && attempt < 1000 {
-                attempt += 1
-            } catch let error as Errno {
-                throw .systemCall("open", path: candidate, error)
-            } catch {
-                throw .systemCall("open", path: candidate, .ioError)
-            }
-        }
-        do {
-            try append(Event(wallTime: createdAt, what: .fileVersion(Event.fileVersion2)))
-            try flush()
-        } catch {
-            // Leave no empty or partial file behind.
-            state.withLock { state in
-                try? state.descriptor?.close()
-                state.descriptor = nil
-                state.closed = true
-            }
-            staged.withLock { $0.closed = true }
-            _ = Syscalls.unlink(path)
-            throw error
-        }
+    public convenience init(directory: String, options: Options = Options()) throws(EventFileError) {
+        self.init(file: try EventFile.create(in: directory, options: options), options: options)
     }
 
     /// Reopens an event file this or an earlier process wrote, cut back to `length` bytes (the end
@@ -217,49 +107,24 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   - options: Buffering options (the name is kept, so the naming options are unused).
     /// - Throws: `EventFileError.notAnEventFile` when `path` is not a regular file or is shorter
     ///   than `length`; `.systemCall` when it cannot be opened or cut back.
-    public init(resuming path: String, at length: Int64, options: Options = Options()) throws(EventFileError) {
-        self.options = options
-        self.path = path
-        let descriptor: FileDescriptor
-        do {
-            descriptor = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.noFollow, .closeOnExec])
-        } catch {
-            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
-        }
-        func fail(_ error: EventFileError) -> EventFileError {
-            try? descriptor.close()
-            return error
-        }
-        switch Syscalls.linkCountAndSize(descriptor) {
-        case .success(let info) where !info.isRegular:
-            throw fail(.notAnEventFile(path: path, reason: "not a regular file"))
-        case .success(let info) where info.size < length:
-            throw fail(.notAnEventFile(path: path, reason: "\(info.size) bytes, shorter than the \(length) bytes checkpointed"))
-        case .success(let info) where info.size > length:
-            if case .failure(let error) = Syscalls.ftruncate(descriptor, length) {
-                throw fail(.systemCall("ftruncate", path: path, error))
-            }
-        case .success:
-            break
-        case .failure(let error):
-            throw fail(.systemCall("fstat", path: path, error))
-        }
-        var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: descriptor)
-        state.fileOffset = length
-        self.state = Mutex(state)
+    public convenience init(resuming path: String, at length: Int64, options: Options = Options()) throws(EventFileError) {
+        self.init(file: try EventFile(resuming: path, at: length), options: options)
     }
 
-    /// Counts writers opened by this process, for unique file names.
-    private static let counter = Atomic<Int>(0)
-
-    /// The `<n>` for the next name a writer with `options` tries.
-    private static func nextCounter(_ options: Options) -> Int {
-        options.counter?() ?? counter.wrappingAdd(1, ordering: .relaxed).oldValue
+    private init(file: consuming EventFile, options: Options) {
+        self.path = file.path
+        self.options = options
+        self.encoding = DispatchQueue(label: "ringboard.event-file-encoding", qos: .userInitiated, target: options.encodingTarget)
+        self.state = Mutex(State(file: file, timer: FlushTimer(delay: options.flushDelay)))
+        // A file not created yet (`createWhenWritable`), or one continuing another, holds
+        // records already: the timer writes them.
+        state.withLock { buffered(&$0) }
     }
 
     deinit {
         // Best effort: a writer dropped without close() still writes what it holds (a writer
-        // whose flush timer is armed lives until the timer has fired).
+        // whose flush timer is armed, or with an event pending, lives until it has fired or the
+        // event is made).
         try? close()
     }
 
@@ -274,56 +139,25 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError.closed` after `close()`. A failed write of the buffer is not an
     ///   error of the append: the event stays buffered and `flush()` reports the failure.
     public func append(_ event: Event) throws(EventFileError) {
-        if try stageBehindDeferred({ event.encode(into: &$0) }) { return }
+        if try stageBehindPending({ event.encode(into: &$0) }) { return }
         try appendRecord { event.encode(into: &$0) }
     }
 
-    /// Appends the event `make` returns (none when it returns `nil`), made on another thread
-    /// while the caller goes on: for an event that is costly to make (a PNG image, say). Several
-    /// are made at a time (of this writer and others), each keeping its place among the appends,
-    /// which wait behind it until it is made; `flush()`, `sync()`, `close()` and `pendingBytes`
-    /// wait for it. With twice as many events being made as there are cores, it waits for one.
+    /// Appends an event still being made elsewhere: it is written in its place once
+    /// `pending.fulfill(_:)` hands it over, and the appends after it wait behind it (their
+    /// callers do not); `flush()`, `sync()`, `close()` and `pendingBytes` wait for it.
     ///
-    /// - Parameter make: Makes the event, once, on another thread. It must not use this writer.
-    /// - Throws: `EventFileError.closed` after `close()`.
-    public func appendDeferred(_ make: @escaping @Sendable () -> Event?) throws(EventFileError) {
-        EventFileWriter.makingSlots.wait()
-        do {
-            try staged.withLock { (staged: inout Staged) throws(EventFileError) in
-                guard !staged.closed else { throw .closed(path: path) }
-                // Once made, the encoding thread writes it (and what waits behind it).
-                staged.events.append((staged.scalars.count, .deferred(DeferredEvent(make) { self.scheduleEncoding() })))
-            }
-        } catch {
-            EventFileWriter.makingSlots.signal()
-            throw error
+    /// - Parameter pending: The event to come; append it once, and fulfill it once, from any
+    ///   thread.
+    /// - Throws: `EventFileError.closed` after `close()` (the pending event is not kept then).
+    public func append(_ pending: PendingEvent) throws(EventFileError) {
+        try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) in
+            guard !staged.isClosed else { throw .closed(path: path) }
+            staged.stage(.pending(pending))
         }
-    }
-
-    /// Queues an encoding job unless one is queued.
-    private func scheduleEncoding() {
-        let schedule = staged.withLock { staged in
-            guard !staged.scheduled else { return false }
-            staged.scheduled = true
-            return true
-        }
-        if schedule { EventFileWriter.encoding.async { self.encodeStaged() } }
-    }
-
-    /// While a deferred event is staged or being waited for, stages the event `encode` encodes
-    /// behind it, so that the caller need not wait for the writer's lock meanwhile (taking the
-    /// lock would keep it in order too, only later). `false`, staging nothing, otherwise.
-    private func stageBehindDeferred(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) -> Bool {
-        guard staged.withLock({ !$0.events.isEmpty || $0.deferredInFlight }) else { return false }
-        var buffer = WireBuffer(capacity: 256)
-        encode(&buffer)
-        let bytes = buffer.bytes
-        try staged.withLock { (staged: inout Staged) throws(EventFileError) in
-            guard !staged.closed else { throw .closed(path: path) }
-            staged.events.append((staged.scalars.count, .encoded(bytes)))
-        }
-        scheduleEncoding()
-        return true
+        // Once it is made, the encoding job writes it (and what waits behind it). Attached
+        // outside `staged`'s lock: an event made already runs this at once.
+        pending.whenFulfilled { self.scheduleEncoding() }
     }
 
     /// Appends an event holding one `simple_value` scalar. Allocates nothing once the buffer has
@@ -336,45 +170,13 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   - wallTime: Seconds since the Unix epoch.
     /// - Throws: `EventFileError.closed` as `append(_:)` does.
     public func appendScalar(tag: String, value: Float, step: Int64, wallTime: Double) throws(EventFileError) {
-        if try stageBehindDeferred({ Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }) { return }
+        if try stageBehindPending({ Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }) { return }
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
 
-    /// Scalar events collected for `appendScalars(_:_:)` without a lock: many steps' batch
-    /// scalars, handed to the writer in one call.
-    public struct ScalarBatch {
-        fileprivate var scalars: [StagedScalar] = []
-        /// The highest tag index appended (-1: none).
-        fileprivate var highestTag: Int32 = -1
-
-        public init() {}
-
-        public var isEmpty: Bool { scalars.isEmpty }
-        public var count: Int { scalars.count }
-
-        /// Adds one scalar event per tag, all of one step and wall time.
-        ///
-        /// - Parameters:
-        ///   - tags: The tag of each scalar, an index in the table `appendScalars` is given.
-        ///   - values: Values, written as `Float`s.
-        ///   - positions: The value of each scalar, in `values`.
-        ///   - step: The step.
-        ///   - wallTime: Seconds since the Unix epoch.
-        public mutating func append(
-            _ tags: borrowing [Int32], _ values: borrowing [Double], at positions: borrowing [Int32], step: Int64, wallTime: Double
-        ) {
-            precondition(tags.count == positions.count)
-            for index in tags.indices {
-                precondition(tags[index] >= 0)
-                highestTag = max(highestTag, tags[index])
-                scalars.append(StagedScalar(tag: tags[index], value: Float(values[Int(positions[index])]), step: step, wallTime: wallTime))
-            }
-        }
-    }
-
     /// Appends the scalar events of `batch`, in its order, and empties it: the aggregator's batch
-    /// hooks. The events are encoded (tags encoded once, framed, checksummed) on a thread of the
-    /// writer's own while the caller goes on; they keep their place among other appends.
+    /// hooks. The events are encoded (tags encoded once, framed, checksummed) on the writer's own
+    /// queue while the caller goes on; they keep their place among other appends.
     ///
     /// - Parameters:
     ///   - table: Tags. Between calls on one writer it may only grow: an index names the same
@@ -384,22 +186,14 @@ public final class EventFileWriter: @unchecked Sendable {
     public func appendScalars(_ table: borrowing [ScalarTag], _ batch: inout ScalarBatch) throws(EventFileError) {
         guard !batch.isEmpty else { return }
         precondition(Int(batch.highestTag) < table.count, "a scalar's tag is not in the table")
-        defer {
-            batch.scalars.removeAll(keepingCapacity: true)
-            batch.highestTag = -1
-        }
+        defer { batch.removeAll() }
         enum Next { case none, schedule, encodeHere }
-        let next = try staged.withLock { (staged: inout Staged) throws(EventFileError) -> Next in
-            guard !staged.closed else { throw .closed(path: path) }
-            if staged.table.count < table.count { staged.table = copy table }
-            if staged.scalars.isEmpty {
-                swap(&staged.scalars, &batch.scalars)
-            } else {
-                staged.scalars.append(contentsOf: batch.scalars)
-            }
-            if staged.scalars.count >= EventFileWriter.stagedLimit { return .encodeHere }
-            guard !staged.scheduled else { return .none }
-            staged.scheduled = true
+        let next = try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) -> Next in
+            guard !staged.isClosed else { throw .closed(path: path) }
+            staged.stage(&batch.scalars, table: table)
+            if staged.scalarCount >= EventFileWriter.stagedLimit { return .encodeHere }
+            guard !staged.isEncodingScheduled else { return .none }
+            staged.isEncodingScheduled = true
             return .schedule
         }
         switch next {
@@ -407,94 +201,8 @@ public final class EventFileWriter: @unchecked Sendable {
         case .schedule:
             // A little later, so one job encodes many hooks' scalars (a job per hook would cost
             // more in wake-ups than the encoding it moves).
-            EventFileWriter.encoding.asyncAfter(deadline: .now() + .microseconds(500)) { self.encodeStaged() }
+            encoding.asyncAfter(deadline: .now() + .microseconds(500)) { self.encodeStaged() }
         case .encodeHere: state.withLock { encodeStaged(&$0) }
-        }
-    }
-
-    /// The encoding job: what is staged, into the buffer.
-    private func encodeStaged() {
-        staged.withLock { $0.scheduled = false }
-        state.withLock { encodeStaged(&$0) }
-    }
-
-    /// Encodes the staged scalars into the buffer, writing it when it is full.
-    ///
-    /// - Parameter closing: Refuse further `appendScalars` (with `close()` and the like).
-    private func encodeStaged(_ state: inout State, closing: Bool = false) {
-        var scalars = state.encoding
-        state.encoding = []
-        var events: [(at: Int, event: StagedEvent)] = []
-        let table = staged.withLock { staged in
-            swap(&scalars, &staged.scalars)
-            swap(&events, &staged.events)
-            // Appends meanwhile stage behind the events waited for, not wait for the lock.
-            if events.contains(where: { if case .deferred = $0.event { true } else { false } }) { staged.deferredInFlight = true }
-            if closing { staged.closed = true }
-            return staged.table
-        }
-        defer {
-            scalars.removeAll(keepingCapacity: true)
-            state.encoding = scalars
-            if !events.isEmpty { staged.withLock { $0.deferredInFlight = false } }
-        }
-        guard !scalars.isEmpty || !events.isEmpty, !state.closed else { return }
-        if state.buffer.isEmpty {
-            state.pendingSince = .now()
-            if !state.timerArmed {
-                state.timerArmed = true
-                armTimer(after: options.flushDelay)
-            }
-        }
-        var nextEvent = 0
-        // The events due before scalar `position`, in order (waiting for each deferred one).
-        func encodeEvents(before position: Int, _ buffer: inout WireBuffer) {
-            while nextEvent < events.count && events[nextEvent].at <= position {
-                switch events[nextEvent].event {
-                case .encoded(let bytes):
-                    TFRecord.append(to: &buffer) { $0.append(bytes) }
-                case .deferred(let deferred):
-                    if let event = deferred.result { TFRecord.append(to: &buffer) { event.encode(into: &$0) } }
-                }
-                nextEvent += 1
-            }
-        }
-        for (position, scalar) in scalars.enumerated() {
-            if nextEvent < events.count { encodeEvents(before: position, &state.buffer) }
-            TFRecord.append(to: &state.buffer) {
-                ScalarTag.encodeScalar(table[Int(scalar.tag)], value: scalar.value, step: scalar.step, wallTime: scalar.wallTime, into: &$0)
-            }
-        }
-        encodeEvents(before: .max, &state.buffer)
-        if state.buffer.count >= options.bufferSize {
-            try? writeBuffer(&state)
-        }
-    }
-
-    private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
-        try appendRecords { TFRecord.append(to: &$0, encode) }
-    }
-
-    /// Appends what `frame` appends: whole TFRecord-framed records.
-    private func appendRecords(_ frame: (inout WireBuffer) -> Void) throws(EventFileError) {
-        var needsTimer = false
-        defer { if needsTimer { armTimer(after: options.flushDelay) } }
-        try state.withLock { (state: inout State) throws(EventFileError) in
-            guard !state.closed else { throw .closed(path: path) }
-            encodeStaged(&state)
-            if state.buffer.isEmpty {
-                state.pendingSince = .now()
-                if !state.timerArmed {
-                    state.timerArmed = true
-                    needsTimer = true
-                }
-            }
-            frame(&state.buffer)
-            // When this write fails, the records stay buffered: the armed timer retries it and
-            // `flush()` reports it.
-            if state.buffer.count >= options.bufferSize {
-                try? writeBuffer(&state)
-            }
         }
     }
 
@@ -503,7 +211,7 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError` when the write fails; the records stay buffered.
     public func flush() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard !state.closed else { throw .closed(path: path) }
+            guard !state.file.isClosed else { throw .closed(path: path) }
             try writePending(&state)
         }
     }
@@ -513,11 +221,9 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Throws: `EventFileError` when the write or the `fsync` fails.
     public func sync() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard !state.closed else { throw .closed(path: path) }
-            try writePending(&state)
-            if let descriptor = state.descriptor, case .failure(let error) = Syscalls.fsync(descriptor) {
-                throw .systemCall("fsync", path: path, error)
-            }
+            guard !state.file.isClosed else { throw .closed(path: path) }
+            encodeStaged(&state)
+            try state.file.sync()
         }
     }
 
@@ -528,27 +234,8 @@ public final class EventFileWriter: @unchecked Sendable {
     ///   open, holding its records, so `close()` can be tried again.
     public func close() throws(EventFileError) {
         try state.withLock { (state: inout State) throws(EventFileError) in
-            guard !state.closed else { return }
-            encodeStaged(&state, closing: true)
-            do throws(EventFileError) {
-                try writeBuffer(&state)
-            } catch {
-                staged.withLock { $0.closed = false }
-                throw error
-            }
-            state.closed = true
-            guard let descriptor = state.descriptor else { return }  // never created: nothing was appended
-            if case .failure(let error) = Syscalls.fsync(descriptor) {
-                state.closed = false
-                staged.withLock { $0.closed = false }
-                throw .systemCall("fsync", path: path, error)
-            }
-            state.descriptor = nil
-            do {
-                try descriptor.close()
-            } catch {
-                throw .systemCall("close", path: path, error as? Errno ?? .ioError)
-            }
+            guard !state.file.isClosed else { return }
+            try closing(&state) { (file: inout EventFile) throws(EventFileError) in try file.close() }
         }
     }
 
@@ -560,159 +247,142 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Returns: The writer of the new file.
     /// - Throws: `EventFileError` when the directory or the new file cannot be made.
     public func continueInNewFile() throws(EventFileError) -> EventFileWriter {
-        let directory = EventFileWriter.directory(of: path)
-        let successor = try EventFileWriter(directory: directory, options: options)
-        let pending: [UInt8] = state.withLock { state in
-            encodeStaged(&state, closing: true)
-            let bytes = state.buffer.bytes
-            state.buffer.removeAll()
-            state.pendingSince = nil
-            try? state.descriptor?.close()
-            state.descriptor = nil
-            state.closed = true
-            return bytes
+        let successor = try state.withLock { (state: inout State) throws(EventFileError) -> EventFile in
+            try closing(&state) { (file: inout EventFile) throws(EventFileError) in try file.continueInNewFile(options: options) }
         }
-        successor.appendFramed(pending)
-        return successor
-    }
-
-    /// Appends records already framed as TFRecords.
-    private func appendFramed(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        var needsTimer = false
-        state.withLock { state in
-            encodeStaged(&state)
-            if state.buffer.isEmpty {
-                state.pendingSince = .now()
-                if !state.timerArmed {
-                    state.timerArmed = true
-                    needsTimer = true
-                }
-            }
-            state.buffer.append(bytes)
-        }
-        if needsTimer { armTimer(after: options.flushDelay) }
+        return EventFileWriter(file: successor, options: options)
     }
 
     /// Bytes of whole records written to the file so far.
     public var writtenBytes: Int64 {
-        state.withLock { $0.fileOffset }
+        state.withLock { $0.file.writtenBytes }
     }
 
-    /// Bytes appended but not yet written to the file.
+    /// Bytes appended but not yet written to the file (waits for pending events appended before).
     public var pendingBytes: Int {
         state.withLock { state in
             encodeStaged(&state)
-            return state.buffer.count
+            return state.file.pendingBytes
         }
     }
 
-    /// Encodes what is staged and writes the buffer (`writeBuffer`).
+    // MARK: Appending and encoding
+
+    private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
+        try state.withLock { (state: inout State) throws(EventFileError) in
+            guard !state.file.isClosed else { throw .closed(path: path) }
+            encodeStaged(&state)
+            state.file.append { TFRecord.append(to: &$0, encode) }
+            buffered(&state)
+        }
+    }
+
+    /// While a pending event is staged or being waited for, stages the event `encode` encodes
+    /// behind it, so that the caller need not wait for the writer's lock meanwhile (taking the
+    /// lock would keep it in order too, only later). `false`, staging nothing, otherwise.
+    private func stageBehindPending(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) -> Bool {
+        guard staged.withLock({ $0.hasEventsAhead }) else { return false }
+        var buffer = WireBuffer(capacity: 256)
+        encode(&buffer)
+        let bytes = buffer.bytes
+        try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) in
+            guard !staged.isClosed else { throw .closed(path: path) }
+            staged.stage(.encoded(bytes))
+        }
+        scheduleEncoding()
+        return true
+    }
+
+    /// Queues an encoding job unless one is queued.
+    private func scheduleEncoding() {
+        let schedule = staged.withLock { staged in
+            guard !staged.isEncodingScheduled else { return false }
+            staged.isEncodingScheduled = true
+            return true
+        }
+        if schedule { encoding.async { self.encodeStaged() } }
+    }
+
+    /// The encoding job: what is staged, into the buffer. While a pending event is not fulfilled
+    /// it leaves everything staged (its `fulfill` queues the job again), so the job never holds a
+    /// thread of `Options.encodingTarget`, or the lock, waiting for the caller's pool.
+    private func encodeStaged() {
+        staged.withLock { $0.isEncodingScheduled = false }
+        state.withLock { encodeStaged(&$0, waitingForPending: false) }
+    }
+
+    /// Encodes the staged records into the buffer.
+    ///
+    /// - Parameters:
+    ///   - closing: Refuse further staging (with `close()` and the like).
+    ///   - waitingForPending: Wait for the pending events among them; `false`: encode nothing
+    ///     while one is not fulfilled.
+    private func encodeStaged(_ state: inout State, closing: Bool = false, waitingForPending: Bool = true) {
+        let work = staged.withLock { staged -> StagedRecords.Taken? in
+            if closing { staged.isClosed = true }
+            // Most appends find nothing staged: they return here.
+            guard !staged.isEmpty else { return nil }
+            return staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
+        }
+        guard var taken = work else { return }
+        defer {
+            state.spareScalars = taken.recycle()
+            if taken.hasEvents { staged.withLock { $0.finishedEncoding() } }
+        }
+        guard !taken.isEmpty, !state.file.isClosed else { return }
+        taken.encode(into: &state.file)
+        buffered(&state)
+    }
+
+    /// After records entered the buffer: arms the flush timer (the one place it is armed) and
+    /// writes a full buffer. When that write fails, the records stay buffered: the timer retries
+    /// it and `flush()` reports it.
+    private func buffered(_ state: inout State) {
+        if !state.timer.isArmed && state.file.pendingBytes > 0 {
+            state.timer.arm { self.timerFired() }
+        }
+        if state.file.pendingBytes >= options.bufferSize {
+            try? state.file.write()
+        }
+    }
+
+    /// Encodes what is staged and writes the buffer.
     private func writePending(_ state: inout State) throws(EventFileError) {
         encodeStaged(&state)
-        try writeBuffer(&state)
+        try state.file.write()
     }
 
-    /// Writes the buffer at the end of the last whole record. On failure the file is cut back to
-    /// that record boundary and the buffer is kept.
-    private func writeBuffer(_ state: inout State) throws(EventFileError) {
-        guard !state.buffer.isEmpty, !state.closed else { return }
-        if state.pendingCreation {
-            try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path), confinedTo: options.confinedTo)
-            do {
-                state.descriptor = try FileDescriptor.open(
-                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
-                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
-            } catch {
-                throw .systemCall("open", path: path, error as? Errno ?? .ioError)
-            }
-            state.pendingCreation = false
-        }
-        guard let descriptor = state.descriptor else { return }
-        // A file unlinked under us would swallow every write without an error: look first.
-        switch Syscalls.linkCountAndSize(descriptor) {
-        case .success(let info) where info.links == 0:
-            throw .fileRemoved(path: path)
-        case .success:
-            break
-        case .failure(let error):
-            throw .systemCall("fstat", path: path, error)
-        }
-        let start = state.fileOffset
-        let result: Result<Void, Errno> = state.buffer.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                do {
-                    let count = try descriptor.write(
-                        toAbsoluteOffset: start + Int64(written),
-                        UnsafeRawBufferPointer(rebasing: bytes[written...]),
-                        retryOnInterrupt: true)
-                    // A regular file only reports 0 bytes written when it cannot take more.
-                    if count == 0 { return .failure(.noSpace) }
-                    written += count
-                } catch {
-                    return .failure(error as? Errno ?? .ioError)
-                }
-            }
-            return .success(())
-        }
-        switch result {
-        case .success:
-            state.fileOffset += Int64(state.buffer.count)
-            state.buffer.removeAll()
-            state.pendingSince = nil
-        case .failure(let error):
-            // Leave no torn record behind; the bytes stay buffered for the next attempt.
-            _ = Syscalls.ftruncate(descriptor, start)
-            throw .systemCall("write", path: path, error)
-        }
-    }
-
-    private func armTimer(after delay: Duration) {
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        DispatchQueue.global(qos: .utility).asyncAfter(
-            deadline: .now() + .nanoseconds(Int(max(nanoseconds, 1)))
-        ) {
-            // Held strongly (a weak reference would put every retain of the writer on the slow
-            // path): a writer dropped with a timer armed is closed when the timer has fired.
-            self.timerFired()
+    /// Runs `body`, which closes the file, after refusing further staging; when it fails and the
+    /// file stays open, staging is allowed again.
+    private func closing<Result: ~Copyable>(
+        _ state: inout State, _ body: (inout EventFile) throws(EventFileError) -> Result
+    ) throws(EventFileError) -> Result {
+        encodeStaged(&state, closing: true)
+        do {
+            return try body(&state.file)
+        } catch {
+            if !state.file.isClosed { staged.withLock { $0.isClosed = false } }
+            throw error
         }
     }
 
     /// Writes the buffer when its oldest record has waited `flushDelay`; otherwise re-arms for
-    /// that moment. A failed write is retried one delay later.
+    /// that moment. A failed write is retried one delay later. Staged records are encoded first
+    /// unless a pending event among them is not fulfilled: the timer never waits for one.
     private func timerFired() {
-        let delay = options.flushDelay
-        let rearm: Duration? = state.withLock { state in
-            guard !state.closed, let since = state.pendingSince else {
-                state.timerArmed = false
-                return nil
-            }
-            let waited = Duration.nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - since.uptimeNanoseconds))
-            if waited < delay { return delay - waited }
+        // Held strongly (a weak reference would put every retain of the writer on the slow
+        // path): a writer dropped with a timer armed is closed when the timer has fired.
+        let fire: @Sendable () -> Void = { self.timerFired() }
+        state.withLock { state in
+            let bufferedSince = state.file.isClosed ? nil : state.file.bufferedSince
+            guard state.timer.isDue(bufferedSince: bufferedSince, fire) else { return }
             do {
-                try writePending(&state)
-                state.timerArmed = false
-                return nil
+                encodeStaged(&state, waitingForPending: false)
+                try state.file.write()
+                state.timer.written(true, fire)
             } catch {
-                return delay
+                state.timer.written(false, fire)
             }
         }
-        if let rearm { armTimer(after: rearm) }
-    }
-
-    private static func directory(of path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-    }
-
-    private static func makeDirectories(_ directory: String, confinedTo root: String?) throws(EventFileError) {
-        if let root {
-            let prefix = root.hasSuffix("/") ? root : root + "/"
-            if directory.hasPrefix(prefix) {
-                try ConfinedDirectory.create(String(directory.dropFirst(prefix.count)), under: root)
-                return
-            }
-        }
-        try ConfinedDirectory.makeRoot(directory)  // `mkdir -p`
     }
 }

@@ -141,15 +141,17 @@ import Testing
         }
     }
 
-    /// Deferred events are made on other threads, several at a time and in any order, yet each
-    /// keeps its place among scalars batched before and after it and the plain appends behind
-    /// it; one made as `nil` leaves nothing; `close()` waits for those still being made.
-    @Test func deferredEventsKeepTheirPlaceAmongOtherAppends() throws {
+    /// Pending events are fulfilled on other threads, several at a time and in any order, late
+    /// (after the appends behind them), yet each keeps its place among scalars batched before and
+    /// after it and the plain appends behind it; one fulfilled with `nil` leaves nothing;
+    /// `close()` waits for those not yet fulfilled.
+    @Test func pendingEventsKeepTheirPlaceAmongOtherAppends() throws {
         let directory = TemporaryDirectory()
         let writer = try EventFileWriter(directory: directory.path)
         let table = [ScalarTag("loss")]
         var batch = EventFileWriter.ScalarBatch()
         var expected: [(tag: String, step: Int64)] = []
+        let making = DispatchQueue(label: "making", attributes: .concurrent)
         for step in 0..<600 {
             batch.append([0], [Double(step)], at: [0], step: Int64(step), wallTime: 1)
             expected.append(("loss", Int64(step)))
@@ -157,12 +159,14 @@ import Testing
             if step % 10 == 0 {
                 try writer.appendScalars(table, &batch)
                 let made = Int64(step)
-                // Later ones are quicker, so they are made before the earlier ones.
+                let pending = PendingEvent()
+                try writer.append(pending)
+                // Later ones are quicker, so they are fulfilled before the earlier ones.
                 let delay = UInt32(600 - step) * 20
-                try writer.appendDeferred {
+                making.async {
                     usleep(delay)
-                    return made % 20 == 0 ? nil : Event(wallTime: 2, step: made, what: .summary(Summary(values: [
-                        Summary.Value(tag: "made", kind: .simpleValue(1))])))
+                    pending.fulfill(made % 20 == 0 ? nil : Event(wallTime: 2, step: made, what: .summary(Summary(values: [
+                        Summary.Value(tag: "made", kind: .simpleValue(1))]))))
                 }
                 if made % 20 != 0 { expected.append(("made", made)) }
                 try writer.append(Event(wallTime: 3, step: made, what: .summary(Summary(values: [Summary.Value(tag: "plain", kind: .simpleValue(2))]))))
@@ -176,44 +180,21 @@ import Testing
             if step % 101 == 0 { try writer.flush() }
         }
         try writer.appendScalars(table, &batch)
-        try writer.appendDeferred {
+        let last = PendingEvent()
+        try writer.append(last)
+        try writer.appendScalar(tag: "single", value: 3, step: 601, wallTime: 4)
+        making.async {
             usleep(20_000)
-            return Event(wallTime: 2, step: 600, what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))])))
+            last.fulfill(Event(wallTime: 2, step: 600, what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))]))))
         }
-        expected.append(("made", 600))
+        expected += [("made", 600), ("single", 601)]
         try writer.close()
         let events = try Self.summaryValues(writer.path)
         #expect(events.count == expected.count)
         for (event, expected) in zip(events, expected) {
             #expect(event.value.tag == expected.tag && event.step == expected.step)
         }
-        #expect(throws: EventFileError.closed(path: writer.path)) { try writer.appendDeferred { nil } }
-    }
-
-    /// At most twice as many deferred events as there are cores are made at a time: one more
-    /// waits in `appendDeferred` until one of them is made.
-    @Test func deferredEventsBeyondTheLimitWait() throws {
-        let directory = TemporaryDirectory()
-        let writer = try EventFileWriter(directory: directory.path)
-        let limit = max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let gate = DispatchSemaphore(value: 0)
-        for step in 0..<limit {
-            try writer.appendDeferred {
-                gate.wait()
-                return Event(wallTime: 1, step: Int64(step), what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))])))
-            }
-        }
-        let appended = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            try? writer.appendDeferred { Event(wallTime: 1, step: Int64(limit), what: .summary(Summary(values: [Summary.Value(tag: "made", kind: .simpleValue(1))]))) }
-            appended.signal()
-        }
-        #expect(appended.wait(timeout: .now() + .milliseconds(300)) == .timedOut)
-        gate.signal()
-        #expect(appended.wait(timeout: .now() + 10) == .success)
-        for _ in 1..<limit { gate.signal() }
-        try writer.close()
-        #expect(try Self.readAll(writer.path).dropFirst().map(\.step) == (0...limit).map(Int64.init))
+        #expect(throws: EventFileError.closed(path: writer.path)) { try writer.append(PendingEvent()) }
     }
 
     /// Batched scalars reach the file by themselves too.

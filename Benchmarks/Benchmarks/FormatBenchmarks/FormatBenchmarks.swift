@@ -64,21 +64,7 @@ func crc32cBenchmarks() {
 func eventBenchmarks() {
     let directory = NSTemporaryDirectory() + "/ringboard-bench-\(getpid())"
     let bytesPerEvent = BenchmarkMetric.custom("bytes per event", polarity: .prefersSmaller, useScalingFactor: false)
-    Benchmark(
-        "Scalar event encode+frame+write",
-        configuration: .init(
-            metrics: [.throughput, .wallClock, .mallocCountTotal, bytesPerEvent],
-            warmupIterations: 3,
-            scalingFactor: .kilo,
-            maxDuration: .seconds(2),
-            maxIterations: 100_000
-        )
-    ) { benchmark in
-        let writer = try EventFileWriter(directory: directory)
-        defer {
-            try? writer.close()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+    writerBenchmark("Scalar event encode+frame+write", metrics: [bytesPerEvent], in: directory) { benchmark, writer in
         var step: Int64 = 0
         let before = writer.writtenBytes + Int64(writer.pendingBytes)
         benchmark.startMeasurement()
@@ -89,6 +75,28 @@ func eventBenchmarks() {
         benchmark.stopMeasurement()
         let after = writer.writtenBytes + Int64(writer.pendingBytes)
         benchmark.measurement(bytesPerEvent, Int((after - before) / max(step, 1)))
+    }
+
+    // The aggregator's batch hooks: four scalars a step, handed over every 50 steps with
+    // `appendScalars` and encoded on the writer's queue; the closing `flush()` waits for the
+    // encoding, so the time covers it. `.mallocCountTotal` must not grow with the scalars.
+    let table = ["batch_loss", "batch_accuracy", "batch_lr", "batch_grad_norm"].map(ScalarTag.init)
+    let tags: [Int32] = [0, 1, 2, 3]
+    let positions: [Int32] = [0, 1, 2, 3]
+    writerBenchmark("Scalar batch appendScalars, 4 per step", in: directory) { benchmark, writer in
+        var batch = EventFileWriter.ScalarBatch()
+        var values: [Double] = [0.5, 0.25, 0.001, 3]
+        var step: Int64 = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            values[0] = Double(step & 1023) * 0.001
+            batch.append(tags, values, at: positions, step: step, wallTime: 1_764_000_000.125 + Double(step) * 1e-6)
+            step += 1
+            if step % 50 == 0 { try writer.appendScalars(table, &batch) }
+        }
+        try writer.appendScalars(table, &batch)
+        try writer.flush()
+        benchmark.stopMeasurement()
     }
 
     Benchmark(
@@ -128,5 +136,30 @@ func eventBenchmarks() {
             steps &+= try Event(serializedBytes: scalarBytes).step
         }
         blackHole(steps)
+    }
+}
+
+/// A benchmark of appends to a new `EventFileWriter` in `directory`, which is removed afterwards:
+/// throughput, wall clock and malloc counts, plus `metrics`.
+func writerBenchmark(
+    _ name: String, metrics: [BenchmarkMetric] = [], in directory: String,
+    _ body: @escaping (Benchmark, EventFileWriter) throws -> Void
+) {
+    Benchmark(
+        name,
+        configuration: .init(
+            metrics: [.throughput, .wallClock, .mallocCountTotal] + metrics,
+            warmupIterations: 3,
+            scalingFactor: .kilo,
+            maxDuration: .seconds(2),
+            maxIterations: 100_000
+        )
+    ) { benchmark in
+        let writer = try EventFileWriter(directory: directory)
+        defer {
+            try? writer.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        try body(benchmark, writer)
     }
 }
