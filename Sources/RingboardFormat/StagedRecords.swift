@@ -119,10 +119,12 @@ struct StagedRecords: ~Copyable {
                         nextEvent += 1
                     }
                 }
-                for (position, scalar) in scalars.enumerated() {
-                    if nextEvent < events.count { encodeEvents(before: position) }
-                    TFRecord.append(to: &buffer) {
-                        ScalarTag.encodeScalar(table[Int(scalar.tag)], value: scalar.value, step: scalar.step, wallTime: scalar.wallTime, into: &$0)
+                ScalarTag.Prefixes(table).withPrefixes { prefix in
+                    for position in scalars.indices {
+                        if nextEvent < events.count { encodeEvents(before: position) }
+                        let scalar = scalars[position]
+                        ScalarTag.appendRecord(prefix: prefix(Int(scalar.tag)), value: scalar.value, step: scalar.step,
+                                               wallTime: scalar.wallTime, into: &buffer)
                     }
                 }
                 encodeEvents(before: .max)

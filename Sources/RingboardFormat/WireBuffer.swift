@@ -95,6 +95,16 @@ struct WireBuffer: ~Copyable {
         string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Appends `byteCount` bytes that `write` sets, all of them, through a pointer to the first.
+    ///
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    @inline(__always)
+    mutating func append(byteCount: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
+        reserve(byteCount)
+        write(base + count)
+        count += byteCount
+    }
+
     /// Appends `count` bytes whose values are set later with `store(_:at:)`.
     mutating func appendPlaceholder(_ byteCount: Int) -> Int {
         reserve(byteCount)

@@ -89,3 +89,24 @@ import Testing
         #expect(summary.values.first?.kind == .simpleValue(0))
     }
 }
+
+/// The writer's one-pass scalar record against the general encoder it stands in for.
+@Suite struct ScalarRecordTests {
+    @Test(arguments: [Int64(0), 1, 127, 128, 300, 1 << 35, .max, -1, .min])
+    func aScalarRecordIsTheFramedEventByteForByte(step: Int64) {
+        for tag in ["loss", "", "batch_val/a.b-c", String(repeating: "é", count: 100)] {
+            for wallTime in [0.0, 1_765_000_000.123456, -0.0, .nan] {
+                for value in [Float(0), -0, 1.5, .infinity, .nan, .leastNonzeroMagnitude] {
+                    let scalarTag = ScalarTag(tag)
+                    var general = WireBuffer(capacity: 16)
+                    TFRecord.append(to: &general) { ScalarTag.encodeScalar(scalarTag, value: value, step: step, wallTime: wallTime, into: &$0) }
+                    var fast = WireBuffer(capacity: 16)
+                    ScalarTag.Prefixes([ScalarTag("other"), scalarTag]).withPrefixes { prefix in
+                        ScalarTag.appendRecord(prefix: prefix(1), value: value, step: step, wallTime: wallTime, into: &fast)
+                    }
+                    #expect(fast.bytes == general.bytes, "tag \(tag), step \(step), wall time \(wallTime), value \(value)")
+                }
+            }
+        }
+    }
+}
