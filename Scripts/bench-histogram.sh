@@ -87,6 +87,7 @@ for line in open(path):
 
 labels = {
     "tf-buckets": "Ringboard Histogram.tensorFlow, TF default buckets",
+    "tf-buckets-f64": "Ringboard Histogram.tensorFlow on the values as Float64",
     "tf-reductions": "Ringboard sums, min and max only",
     "tf-reference": "Ringboard scalar reference (binary search)",
     "tensorboard-30": "Ringboard Histogram.tensorBoard, 30 buckets",

@@ -280,10 +280,13 @@ static void scalar_lanes_end_block(scalar_lanes *lanes) {
 // Adds a block's slots to the counts: slot k goes to copy k % COPIES. `length` is a multiple of COPIES.
 static inline void add_slots(uint32_t *counts, const uint32_t *slots, size_t length) {
     for (size_t k = 0; k < length; k += COPIES) {
+        // (counts + c)[slot], not counts[slot + c]: the copy's offset then goes in the address
+        // instead of an addition per value (a 32-bit `slot + c` could wrap, so the compiler
+        // can't move it there itself).
         counts[slots[k]] += 1;
-        counts[slots[k + 1] + 1] += 1;
-        counts[slots[k + 2] + 2] += 1;
-        counts[slots[k + 3] + 3] += 1;
+        (counts + 1)[slots[k + 1]] += 1;
+        (counts + 2)[slots[k + 2]] += 1;
+        (counts + 3)[slots[k + 3]] += 1;
     }
 }
 
@@ -558,37 +561,49 @@ AVX512_TARGET INLINE void float_avx512_body(const float *values, size_t count,
     __m512 low = _mm512_set1_ps(INFINITY), high = _mm512_set1_ps(-INFINITY);
     const __m512d zero = _mm512_setzero_pd(), unit = opaque_one512();
     lanes512 sum_low = {zero, zero, zero, zero}, sum_high = sum_low, squares_low = sum_low, squares_high = sum_low;
-    _Alignas(64) uint32_t slots[BLOCK];
+    // Two blocks of slots: one being filled, and the one before, whose counts are incremented
+    // meanwhile (see the top of this file).
+    _Alignas(64) uint32_t slots[2][BLOCK];
+    size_t pending = 0;  // slots of the block before, still to be added to the counts
+    int current = 0;
 
     size_t i = 0;
     while (count - i >= 16) {
         size_t length = count - i < BLOCK ? (count - i) & ~(size_t)15 : BLOCK;
+        uint32_t *filling = slots[current];
+        const uint32_t *previous = slots[current ^ 1];
+        __m512i next_bits = _mm512_loadu_si512((const void *)(values + i));
+        __m512i next_entry = _mm512_setzero_si512();
+        if (with_buckets) {
+            next_entry = _mm512_i32gather_epi32(_mm512_srli_epi32(next_bits, FLOAT_CELL_SHIFT), (const void *)entries, 4);
+        }
         for (size_t j = 0; j < length; j += 16) {
-            __m512i bits = _mm512_loadu_si512((const void *)(values + i + j));
+            __m512i bits = next_bits, entry = next_entry;
+            if (j + 16 < length) {
+                next_bits = _mm512_loadu_si512((const void *)(values + i + j + 16));
+                if (with_buckets) {
+                    next_entry = _mm512_i32gather_epi32(_mm512_srli_epi32(next_bits, FLOAT_CELL_SHIFT),
+                                                        (const void *)entries, 4);
+                }
+            }
             if (with_buckets) {
-                __m512i entry = _mm512_i32gather_epi32(_mm512_srli_epi32(bits, FLOAT_CELL_SHIFT), (const void *)entries, 4);
                 // (bits ^ sign) & remainder_mask: the remainder, complemented for a negative value.
                 __m512i remainder = _mm512_ternarylogic_epi32(bits, _mm512_srai_epi32(bits, 31), remainder_mask, 0x28);
                 __mmask16 step = _mm512_cmpge_epu32_mask(remainder, _mm512_and_si512(entry, remainder_mask));
                 __m512i slot = _mm512_srli_epi32(entry, FLOAT_SLOT_SHIFT);
-                _mm512_store_si512((void *)(slots + j), _mm512_mask_add_epi32(slot, step, slot, next_slot));
+                _mm512_store_si512((void *)(filling + j), _mm512_mask_add_epi32(slot, step, slot, next_slot));
             }
             // Zeros and subnormals (exponent bits 0) become +0.
             __m512 x = _mm512_castsi512_ps(_mm512_maskz_mov_epi32(_mm512_test_epi32_mask(bits, exponent_mask), bits));
             low = _mm512_min_ps(low, x);
             high = _mm512_max_ps(high, x);
-            if (!with_buckets) {
-                float512_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
-            }
+            float512_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
+            if (with_buckets && j < pending) add_slots(counts, previous + j, 16);
         }
         if (with_buckets) {
-            // The sums go with the count increments: vector additions and scalar stores run side by side.
-            for (size_t j = 0; j < length; j += 16) {
-                __m512i bits = _mm512_loadu_si512((const void *)(values + i + j));
-                __m512 x = _mm512_castsi512_ps(_mm512_maskz_mov_epi32(_mm512_test_epi32_mask(bits, exponent_mask), bits));
-                float512_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
-                add_slots(counts, slots + j, 16);
-            }
+            if (length < pending) add_slots(counts, previous + length, pending - length);
+            pending = length;
+            current ^= 1;
         }
         lanes512_end_block(&sum_low);
         lanes512_end_block(&sum_high);
@@ -596,6 +611,7 @@ AVX512_TARGET INLINE void float_avx512_body(const float *values, size_t count,
         lanes512_end_block(&squares_high);
         i += length;
     }
+    if (with_buckets) add_slots(counts, slots[current ^ 1], pending);
 
     double vector_min = (double)_mm512_reduce_min_ps(low), vector_max = (double)_mm512_reduce_max_ps(high);
     acc->min = vector_min < acc->min ? vector_min : acc->min;
@@ -735,40 +751,47 @@ AVX2_TARGET INLINE void float_avx2_body(const float *values, size_t count,
     const __m256d zero_value = _mm256_setzero_pd(), unit = opaque_one256();
     lanes256 sum_low = {zero_value, zero_value, zero_value, zero_value};
     lanes256 sum_high = sum_low, squares_low = sum_low, squares_high = sum_low;
-    _Alignas(32) uint32_t slots[BLOCK];
+    // As in float_avx512_body: slots of this block, and of the block before being counted.
+    _Alignas(32) uint32_t slots[2][BLOCK];
+    size_t pending = 0;
+    int current = 0;
 
     size_t i = 0;
     while (count - i >= 8) {
         size_t length = count - i < BLOCK ? (count - i) & ~(size_t)7 : BLOCK;
+        uint32_t *filling = slots[current];
+        const uint32_t *previous = slots[current ^ 1];
+        __m256i next_bits = _mm256_loadu_si256((const __m256i *)(values + i));
+        __m256i next_entry = zero;
+        if (with_buckets) next_entry = _mm256_i32gather_epi32(entries, _mm256_srli_epi32(next_bits, FLOAT_CELL_SHIFT), 4);
         for (size_t j = 0; j < length; j += 8) {
-            __m256i bits = _mm256_loadu_si256((const __m256i *)(values + i + j));
+            __m256i bits = next_bits, entry = next_entry;
+            if (j + 8 < length) {
+                next_bits = _mm256_loadu_si256((const __m256i *)(values + i + j + 8));
+                if (with_buckets) {
+                    next_entry = _mm256_i32gather_epi32(entries, _mm256_srli_epi32(next_bits, FLOAT_CELL_SHIFT), 4);
+                }
+            }
             if (with_buckets) {
-                __m256i entry = _mm256_i32gather_epi32(entries, _mm256_srli_epi32(bits, FLOAT_CELL_SHIFT), 4);
                 __m256i remainder = _mm256_and_si256(_mm256_xor_si256(bits, _mm256_srai_epi32(bits, 31)), remainder_mask);
                 // remainder >= threshold, as max(remainder, threshold) == remainder.
                 __m256i threshold = _mm256_and_si256(entry, remainder_mask);
                 __m256i step = _mm256_cmpeq_epi32(_mm256_max_epu32(remainder, threshold), remainder);
                 __m256i slot = _mm256_add_epi32(_mm256_srli_epi32(entry, FLOAT_SLOT_SHIFT), _mm256_and_si256(step, next_slot));
-                _mm256_store_si256((__m256i *)(slots + j), slot);
+                _mm256_store_si256((__m256i *)(filling + j), slot);
             }
             // Zeros and subnormals (exponent bits 0) become +0.
             __m256i subnormal = _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent_mask), zero);
             __m256 x = _mm256_castsi256_ps(_mm256_andnot_si256(subnormal, bits));
             low = _mm256_min_ps(low, x);
             high = _mm256_max_ps(high, x);
-            if (!with_buckets) {
-                float256_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
-            }
+            float256_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
+            if (with_buckets && j < pending) add_slots(counts, previous + j, 8);
         }
         if (with_buckets) {
-            // The sums go with the count increments: vector additions and scalar stores run side by side.
-            for (size_t j = 0; j < length; j += 8) {
-                __m256i bits = _mm256_loadu_si256((const __m256i *)(values + i + j));
-                __m256i subnormal = _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent_mask), zero);
-                __m256 x = _mm256_castsi256_ps(_mm256_andnot_si256(subnormal, bits));
-                float256_sums(x, &sum_low, &sum_high, &squares_low, &squares_high, unit);
-                add_slots(counts, slots + j, 8);
-            }
+            if (length < pending) add_slots(counts, previous + length, pending - length);
+            pending = length;
+            current ^= 1;
         }
         lanes256_end_block(&sum_low);
         lanes256_end_block(&sum_high);
@@ -776,6 +799,7 @@ AVX2_TARGET INLINE void float_avx2_body(const float *values, size_t count,
         lanes256_end_block(&squares_high);
         i += length;
     }
+    if (with_buckets) add_slots(counts, slots[current ^ 1], pending);
 
     double vector_min = horizontal_min256(low), vector_max = horizontal_max256(high);
     acc->min = vector_min < acc->min ? vector_min : acc->min;

@@ -183,6 +183,21 @@ func expectPathsMatchReference(_ values: [Double], _ context: String, chunkLengt
             HistogramInputs.sample(pool, count: 4099, seed: 7), "adversarial doubles, 4099 values", chunkLengths: [1, 5, 16, 1000])
     }
 
+    /// Lengths around the kernels' blocks of 512 values. The vector paths count a block's values
+    /// while they bin the next, and flush the last block after the loop: each block here lands in
+    /// buckets of its own (values scaled by the block's index), so that a block counted twice, or
+    /// not at all, shows in the buckets.
+    @Test func lengthsAroundBlocks() throws {
+        for count in [496, 511, 512, 513, 527, 1024, 1040, 1535, 1536, 1543, 2560 + 9] {
+            let gaussian = HistogramInputs.gaussian(count: count, scale: 1, seed: UInt64(count))
+            let floats = gaussian.enumerated().map { index, value in Float(value * 1e-3 * Double(1 << (2 * (index / 512)))) }
+            try expectPathsMatchReference(floats, "\(count) floats, a scale per block")
+            try expectPathsMatchReference(
+                floats, "\(count) floats, a scale per block, cut into calls", chunkLengths: [17, 512, 600])
+            try expectPathsMatchReference(floats.map { Double($0) }, "\(count) doubles, a scale per block")
+        }
+    }
+
     @Test func randomFloats() throws {
         for (seed, count) in [(1, 1000), (2, 1023), (3, 10_001)] as [(UInt64, Int)] {
             for scale in [1e-3, 1, 1e3] {

@@ -7,7 +7,7 @@
 // Prints one line per measurement, for example
 //     histogram kind=tf-buckets path=avx512 values=1048576 calls=812 seconds=0.501 values_per_second=1700000000
 // Kinds: `tf-buckets` (Histogram.tensorFlow, TensorFlow's default buckets, on each vector path this
-// CPU runs), `tf-reference` (the scalar reference: a binary search per value, exact sums),
+// CPU runs), `tf-buckets-f64` (the same values as Float64, on each path), `tf-reference` (the scalar reference: a binary search per value, exact sums),
 // `tf-reductions` (sum, sum of squares, min and max only), `tensorboard-30` (Histogram.tensorBoard,
 // 30 equal-width buckets, what numpy.histogram(values, bins=30) also computes) and `memcpy` (copying
 // the 4 MiB of values, for the memory bandwidth they are read at).
@@ -77,6 +77,10 @@ var sink = 0.0
 
 for path in Histogram.VectorPath.available.reversed() {
     measure("tf-buckets", path: "\(path)") { try! Histogram.tensorFlow(values.span, tag: "w", path: path).sum }
+}
+let doubles = values.map { Double($0) }
+for path in Histogram.VectorPath.available.reversed() {
+    measure("tf-buckets-f64", path: "\(path)") { try! Histogram.tensorFlow(doubles.span, tag: "w", path: path).sum }
 }
 for path in Histogram.VectorPath.available.reversed() {
     measure("tf-reductions", path: "\(path)") { Histogram.tensorFlowTotals(values.span, path: path)!.sum }
