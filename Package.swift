@@ -2,13 +2,16 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files)
-//   CRingboard, CLZ4 → RingboardRing (mmap rings, spill segments, the consumer)
+//   swift-system → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError,
+//     directory listing, confined directory creation, atomic file replace, Duration conversions;
+//     `package` declarations only, so none of it reaches a library's public API)
+//   CRingboard (C: CRC32C, futex), RingboardSystem → RingboardFormat (protobuf wire, TFRecord, event files)
+//   CRingboard, CLZ4, RingboardSystem → RingboardRing (mmap rings, spill segments, the consumer)
 //   RingboardRecords (hook records; no dependencies)
-//   CRingboardSIMD (C: vector kernels), CZlib → RingboardSummaries (histograms, images, traces, projector)
+//   CRingboardSIMD (C: vector kernels), CZlib, RingboardSystem → RingboardSummaries (histograms, images, traces, projector)
 //   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
-//   Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
-//   → RingboardCLI (the `ringboard` command)
+//   System, Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
+//   → RingboardCLI (the `ringboard` command; it also uses RingboardSystem)
 // CZlib and CLZ4 are system libraries (zlib1g-dev, liblz4-dev).
 let package = Package(
     name: "ringboard",
@@ -47,16 +50,22 @@ let package = Package(
             providers: [.apt(["liblz4-dev"])]
         ),
         .target(
+            name: "RingboardSystem",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
             name: "RingboardFormat",
             dependencies: [
-                "CRingboard",
+                "CRingboard", "RingboardSystem",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
             name: "RingboardRing",
             dependencies: [
-                "CRingboard", "CLZ4",
+                "CRingboard", "CLZ4", "RingboardSystem",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -71,14 +80,14 @@ let package = Package(
         .target(
             name: "RingboardSummaries",
             dependencies: [
-                "RingboardFormat", "CRingboardSIMD", "CZlib",
+                "RingboardFormat", "RingboardSystem", "CRingboardSIMD", "CZlib",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
             name: "RingboardAggregator",
             dependencies: [
-                "CRingboard", "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
+                "CRingboard", "RingboardSystem", "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -91,6 +100,7 @@ let package = Package(
                 "Ringboard",
                 "RingboardAggregator",
                 "RingboardRecords",
+                "RingboardSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -99,6 +109,10 @@ let package = Package(
         .target(
             name: "RingboardTestSupport",
             path: "Tests/RingboardTestSupport"
+        ),
+        .testTarget(
+            name: "RingboardSystemTests",
+            dependencies: ["RingboardSystem", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "RingboardFormatTests",

@@ -4,6 +4,7 @@ import Logging
 import RingboardFormat
 import RingboardRecords
 import RingboardRing
+internal import RingboardSystem
 
 /// The one consumer of a node's rings: decodes every hook record, routes it to the run it
 /// belongs to under the run's rank policy, and lets each run's state machine write its event
@@ -167,7 +168,7 @@ public final class Aggregator: @unchecked Sendable {
         if writesBlocked {
             // Retry the writes every flush interval; read nothing more meanwhile.
             if ContinuousClock.now - lastFlush >= max(options.flushInterval, .milliseconds(100)) { flushAndCommit() }
-            if writesBlocked { usleep(UInt32(min(timeout, .milliseconds(100)).components.attoseconds / 1_000_000_000_000)) }
+            if writesBlocked { usleep(UInt32(clamping: min(timeout, .milliseconds(100)).inMicroseconds)) }
             return 0
         }
         // Batch records are decoded into one storage through the whole poll.

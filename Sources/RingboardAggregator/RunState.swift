@@ -3,6 +3,7 @@ import Logging
 import RingboardFormat
 import RingboardRecords
 import RingboardSummaries
+internal import RingboardSystem
 
 /// The TF 2.0 `TensorBoard` callback's state machine for one output run directory (DESIGN §2):
 /// it turns the hooks of the rank that drives the run into event files, exactly as the callback
@@ -679,7 +680,11 @@ final class RunState {
     private func makeDirectory(_ subpath: String) throws(EventFileError) {
         let path = directory + "/" + subpath
         let relative = root == "/" ? String(path.dropFirst()) : String(path.dropFirst(root.count + 1))
-        try ConfinedDirectory.create(relative, under: root)
+        do {
+            try ConfinedDirectory.create(relative, under: root)
+        } catch {
+            throw EventFileError(error)
+        }
     }
 
     /// Writes everything buffered. A file removed meanwhile (its directory perhaps with it) is

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+internal import RingboardSystem
 import Synchronization
 import SystemPackage
 
@@ -157,7 +158,7 @@ public final class EventFileWriter: @unchecked Sendable {
         let seconds = Int64(createdAt)
         if options.createWhenWritable {
             let name = EventFileName.make(
-                seconds: seconds, host: host, processID: Syscalls.processID(),
+                seconds: seconds, host: host, processID: Syscalls.processID,
                 counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
             self.path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var state = State(buffer: WireBuffer(capacity: 64 << 10), descriptor: nil)
@@ -167,11 +168,15 @@ public final class EventFileWriter: @unchecked Sendable {
             try? flush()
             return
         }
-        try EventFileWriter.makeDirectories(directory, confinedTo: options.confinedTo)
+        do {
+            try ConfinedDirectory.create(directory, confinedTo: options.confinedTo)
+        } catch {
+            throw EventFileError(error)
+        }
         var attempt = 0
         while true {
             let name = EventFileName.make(
-                seconds: seconds, host: host, processID: Syscalls.processID(),
+                seconds: seconds, host: host, processID: Syscalls.processID,
                 counter: EventFileWriter.nextCounter(options), suffix: options.fileSuffix)
             let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             do {
@@ -230,13 +235,13 @@ public final class EventFileWriter: @unchecked Sendable {
             try? descriptor.close()
             return error
         }
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info) where !info.isRegular:
             throw fail(.notAnEventFile(path: path, reason: "not a regular file"))
         case .success(let info) where info.size < length:
             throw fail(.notAnEventFile(path: path, reason: "\(info.size) bytes, shorter than the \(length) bytes checkpointed"))
         case .success(let info) where info.size > length:
-            if case .failure(let error) = Syscalls.ftruncate(descriptor, length) {
+            if case .failure(let error) = Syscalls.truncate(descriptor, Int(length)) {
                 throw fail(.systemCall("ftruncate", path: path, error))
             }
         case .success:
@@ -560,7 +565,7 @@ public final class EventFileWriter: @unchecked Sendable {
     /// - Returns: The writer of the new file.
     /// - Throws: `EventFileError` when the directory or the new file cannot be made.
     public func continueInNewFile() throws(EventFileError) -> EventFileWriter {
-        let directory = EventFileWriter.directory(of: path)
+        let directory = Paths.directory(of: path)
         let successor = try EventFileWriter(directory: directory, options: options)
         let pending: [UInt8] = state.withLock { state in
             encodeStaged(&state, closing: true)
@@ -618,7 +623,11 @@ public final class EventFileWriter: @unchecked Sendable {
     private func writeBuffer(_ state: inout State) throws(EventFileError) {
         guard !state.buffer.isEmpty, !state.closed else { return }
         if state.pendingCreation {
-            try EventFileWriter.makeDirectories(EventFileWriter.directory(of: path), confinedTo: options.confinedTo)
+            do {
+                try ConfinedDirectory.create(Paths.directory(of: path), confinedTo: options.confinedTo)
+            } catch {
+                throw EventFileError(error)
+            }
             do {
                 state.descriptor = try FileDescriptor.open(
                     FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -630,7 +639,7 @@ public final class EventFileWriter: @unchecked Sendable {
         }
         guard let descriptor = state.descriptor else { return }
         // A file unlinked under us would swallow every write without an error: look first.
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info) where info.links == 0:
             throw .fileRemoved(path: path)
         case .success:
@@ -663,15 +672,14 @@ public final class EventFileWriter: @unchecked Sendable {
             state.pendingSince = nil
         case .failure(let error):
             // Leave no torn record behind; the bytes stay buffered for the next attempt.
-            _ = Syscalls.ftruncate(descriptor, start)
+            _ = Syscalls.truncate(descriptor, Int(start))
             throw .systemCall("write", path: path, error)
         }
     }
 
     private func armTimer(after delay: Duration) {
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
         DispatchQueue.global(qos: .utility).asyncAfter(
-            deadline: .now() + .nanoseconds(Int(max(nanoseconds, 1)))
+            deadline: .now() + .nanoseconds(Int(max(delay.inNanoseconds, 1)))
         ) {
             // Held strongly (a weak reference would put every retain of the writer on the slow
             // path): a writer dropped with a timer armed is closed when the timer has fired.
@@ -699,20 +707,5 @@ public final class EventFileWriter: @unchecked Sendable {
             }
         }
         if let rearm { armTimer(after: rearm) }
-    }
-
-    private static func directory(of path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-    }
-
-    private static func makeDirectories(_ directory: String, confinedTo root: String?) throws(EventFileError) {
-        if let root {
-            let prefix = root.hasSuffix("/") ? root : root + "/"
-            if directory.hasPrefix(prefix) {
-                try ConfinedDirectory.create(String(directory.dropFirst(prefix.count)), under: root)
-                return
-            }
-        }
-        try ConfinedDirectory.makeRoot(directory)  // `mkdir -p`
     }
 }
