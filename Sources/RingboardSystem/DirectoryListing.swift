@@ -10,11 +10,6 @@ package enum DirectoryListing {
         package var name: String
         /// Whether it is a directory; a symbolic link to one is not.
         package var isDirectory: Bool
-
-        package init(name: String, isDirectory: Bool) {
-            self.name = name
-            self.isDirectory = isDirectory
-        }
     }
 
     /// The entries of `directory`, without `.` and `..`, in the order `readdir` gives them.
