@@ -2,13 +2,16 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   CRingboard (C: CRC32C, futex) → RingboardFormat (protobuf wire, TFRecord, event files)
-//   CRingboard, CLZ4 → RingboardRing (mmap rings, spill segments, the consumer)
+//   swift-system → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError,
+//     directory listing, confined directory creation, atomic file replace, Duration conversions;
+//     `package` declarations only, so none of it reaches a library's public API)
+//   CRingboard (C: CRC32C, futex), RingboardSystem → RingboardFormat (protobuf wire, TFRecord, event files)
+//   CRingboard, CLZ4, RingboardSystem → RingboardRing (mmap rings, spill segments, the consumer)
 //   RingboardRecords (hook records; no dependencies)
-//   CRingboardSIMD (C: vector kernels), CZlib → RingboardSummaries (histograms, images, traces, projector)
+//   CRingboardSIMD (C: vector kernels), CZlib, RingboardSystem → RingboardSummaries (histograms, images, traces, projector)
 //   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
-//   Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
-//   → RingboardCLI (the `ringboard` command)
+//   System, Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
+//   → RingboardCLI (the `ringboard` command; it also uses RingboardSystem)
 //
 // The aggregator is a pipeline of four stages, data flowing one way (Sources/RingboardAggregator/):
 //   1-Read       RecordDecoder: ring records → typed hooks (batch hooks into one reused BatchRecord)
@@ -55,16 +58,22 @@ let package = Package(
             providers: [.apt(["liblz4-dev"])]
         ),
         .target(
+            name: "RingboardSystem",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
             name: "RingboardFormat",
             dependencies: [
-                "CRingboard",
+                "CRingboard", "RingboardSystem",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
             name: "RingboardRing",
             dependencies: [
-                "CRingboard", "CLZ4",
+                "CRingboard", "CLZ4", "RingboardSystem",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -79,14 +88,14 @@ let package = Package(
         .target(
             name: "RingboardSummaries",
             dependencies: [
-                "RingboardFormat", "CRingboardSIMD", "CZlib",
+                "RingboardFormat", "RingboardSystem", "CRingboardSIMD", "CZlib",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
             name: "RingboardAggregator",
             dependencies: [
-                "CRingboard", "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
+                "CRingboard", "RingboardSystem", "RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSummaries",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -99,6 +108,7 @@ let package = Package(
                 "Ringboard",
                 "RingboardAggregator",
                 "RingboardRecords",
+                "RingboardSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -107,6 +117,10 @@ let package = Package(
         .target(
             name: "RingboardTestSupport",
             path: "Tests/RingboardTestSupport"
+        ),
+        .testTarget(
+            name: "RingboardSystemTests",
+            dependencies: ["RingboardSystem", "RingboardTestSupport"]
         ),
         .testTarget(
             name: "RingboardFormatTests",

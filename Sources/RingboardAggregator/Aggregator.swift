@@ -4,6 +4,7 @@ import Logging
 import RingboardFormat
 import RingboardRecords
 import RingboardRing
+internal import RingboardSystem
 
 /// The one consumer of a node's rings, a pipeline of four stages with data flowing one way:
 ///
@@ -136,7 +137,7 @@ public final class Aggregator: @unchecked Sendable {
         if writesBlocked {
             // Retry the writes every flush interval; read nothing more meanwhile.
             if ContinuousClock.now - lastFlush >= max(options.flushInterval, .milliseconds(100)) { flushAndCommit() }
-            if writesBlocked { usleep(UInt32(min(timeout, .milliseconds(100)).components.attoseconds / 1_000_000_000_000)) }
+            if writesBlocked { usleep(UInt32(clamping: min(timeout, .milliseconds(100)).inMicroseconds)) }
             return 0
         }
         let count = decoder.drain(consumer, into: &table)

@@ -6,6 +6,7 @@ import Logging
 import Ringboard
 import RingboardAggregator
 import RingboardRing
+internal import RingboardSystem
 
 extension RingboardCommand {
     /// `ringboard aggregate`: the per-node daemon that turns the trainers' rings into event files.
@@ -282,15 +283,9 @@ enum Detached {
 
 /// Closes every open file descriptor numbered `lowest` or above.
 private func closeDescriptors(from lowest: Int32) {
-    guard let directory = opendir("/proc/self/fd") else { return }
-    var open: [Int32] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if let descriptor = Int32(name), descriptor >= lowest { open.append(descriptor) }
-    }
-    let own = dirfd(directory)
-    closedir(directory)
-    for descriptor in open where descriptor != own { close(descriptor) }
+    // The listing's own descriptor is among the names, and closed by the time they are back.
+    guard let names = try? DirectoryListing.names(in: "/proc/self/fd") else { return }
+    for descriptor in names.compactMap({ Int32($0) }) where descriptor >= lowest { close(descriptor) }
 }
 
 /// SIGTERM or SIGINT arrived; the aggregator's loop looks at this between steps.

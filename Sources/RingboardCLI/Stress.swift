@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RingboardRing
+internal import RingboardSystem
 
 extension RingboardCommand {
     /// `ringboard stress`: real producer processes against one consumer, checking that every
@@ -97,7 +98,7 @@ extension RingboardCommand {
                 var standardError = StandardError()
                 print("\r\u{1B}[K", terminator: "", to: &standardError)
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let sent = producers * threads * records
             // Each producer's last line: "spilled S dropped D".
             var spilled = 0

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import SystemPackage
+internal import RingboardSystem
 
 /// One TensorBoard event file on disk, and the TFRecord-framed records appended to it but not yet
 /// written.
@@ -50,7 +51,7 @@ struct EventFile: ~Copyable {
         let createdAt = options.createdAt ?? Syscalls.wallTime()
         func candidate() -> String {
             let name = EventFileName.make(
-                seconds: Int64(createdAt), host: host, processID: Syscalls.processID(),
+                seconds: Int64(createdAt), host: host, processID: Syscalls.processID,
                 counter: EventFile.nextCounter(options), suffix: options.fileSuffix)
             return directory.hasSuffix("/") ? directory + name : directory + "/" + name
         }
@@ -113,13 +114,13 @@ struct EventFile: ~Copyable {
             try? descriptor.close()
             return error
         }
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info) where !info.isRegular:
             throw fail(.notAnEventFile(path: path, reason: "not a regular file"))
         case .success(let info) where info.size < length:
             throw fail(.notAnEventFile(path: path, reason: "\(info.size) bytes, shorter than the \(length) bytes checkpointed"))
         case .success(let info) where info.size > length:
-            if case .failure(let error) = Syscalls.ftruncate(descriptor, length) {
+            if case .failure(let error) = Syscalls.truncate(descriptor, Int(length)) {
                 throw fail(.systemCall("ftruncate", path: path, error))
             }
         case .success:
@@ -168,7 +169,7 @@ struct EventFile: ~Copyable {
         }
         guard let descriptor else { return }
         // A file unlinked under us would swallow every write without an error: look first.
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info) where info.links == 0:
             throw .fileRemoved(path: path)
         case .success:
@@ -201,7 +202,7 @@ struct EventFile: ~Copyable {
             bufferedSince = nil
         case .failure(let error):
             // Leave no torn record behind; the bytes stay buffered for the next attempt.
-            _ = Syscalls.ftruncate(descriptor, start)
+            _ = Syscalls.truncate(descriptor, Int(start))
             throw .systemCall("write", path: path, error)
         }
     }
@@ -267,18 +268,17 @@ struct EventFile: ~Copyable {
     }
 
     private static func directory(of path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        Paths.directory(of: path)
     }
 
+    /// Makes `directory` (and its parents), below `root` without following a symbolic link
+    /// planted there (`ConfinedDirectory`); without a root, as `mkdir -p`.
     private static func makeDirectories(_ directory: String, confinedTo root: String?) throws(EventFileError) {
-        if let root {
-            let prefix = root.hasSuffix("/") ? root : root + "/"
-            if directory.hasPrefix(prefix) {
-                try ConfinedDirectory.create(String(directory.dropFirst(prefix.count)), under: root)
-                return
-            }
+        do {
+            try ConfinedDirectory.create(directory, confinedTo: root)
+        } catch {
+            throw EventFileError(error)
         }
-        try ConfinedDirectory.makeRoot(directory)  // `mkdir -p`
     }
 }
 

@@ -1,3 +1,4 @@
+package import RingboardSystem
 import SystemPackage
 
 /// What went wrong writing or reading an event file. Every case names the path.
@@ -16,7 +17,7 @@ public enum EventFileError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .systemCall(let call, let path, let errno):
-            "\(path): \(call) failed: \(errno.description) (errno \(errno.rawValue))"
+            SystemCallError(call, path: path, errno).description
         case .fileRemoved(let path):
             "\(path): the file or its directory was removed while being written"
         case .closed(let path):
@@ -24,5 +25,14 @@ public enum EventFileError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notAnEventFile(let path, let reason):
             "\(path): not an event file: \(reason)"
         }
+    }
+}
+
+extension EventFileError {
+    /// A failed system call, as an event file error (the same call, path and error number).
+    ///
+    /// - Parameter error: The failure.
+    package init(_ error: SystemCallError) {
+        self = .systemCall(error.call, path: error.path ?? "", error.errno)
     }
 }

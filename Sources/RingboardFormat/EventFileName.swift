@@ -1,3 +1,5 @@
+internal import RingboardSystem
+
 /// TensorFlow's event file names: `events.out.tfevents.<10-digit seconds>.<host>.<pid>.<n><suffix>`
 /// (TF 2's `tf.summary.create_file_writer` uses the suffix `.v2`).
 public enum EventFileName {

@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import SystemPackage
 
 /// Reads an event file record by record, checking both CRCs of every record.
@@ -62,7 +63,7 @@ public final class EventFileReader {
         } catch {
             throw .systemCall("open", path: path, error as? Errno ?? .ioError)
         }
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info) where !info.isRegular:
             try? descriptor.close()
             throw .notAnEventFile(path: path, reason: "not a regular file")
@@ -143,7 +144,7 @@ public final class EventFileReader {
         if bufferStart + Int64(buffer.count) >= needEnd { return true }
         // Read only what the file holds, so a huge claimed length is never allocated.
         let fileSize: Int64
-        switch Syscalls.linkCountAndSize(descriptor) {
+        switch Syscalls.status(descriptor) {
         case .success(let info): fileSize = info.size
         case .failure(let error): throw .systemCall("fstat", path: path, error)
         }

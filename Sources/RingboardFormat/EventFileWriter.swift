@@ -1,4 +1,5 @@
 import Dispatch
+internal import RingboardSystem
 import Synchronization
 
 /// Writes one TensorBoard event file: TF 2 file name, the `brain.Event:2` first record, then

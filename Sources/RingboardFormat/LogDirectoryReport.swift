@@ -126,12 +126,12 @@ extension LogDirectoryReport {
     ) throws(EventFileError) -> LogDirectoryReport {
         let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         let files: [(run: String, name: String, path: String)]
-        switch try DirectoryListing.kind(of: root) {
+        switch try fileKind(of: root) {
         case .regularFile:
             let name = root.split(separator: "/").last.map(String.init) ?? root
             files = [(".", name, root)]
         case .directory:
-            files = try DirectoryListing.eventFiles(under: root)
+            files = try eventFiles(under: root)
         case .other:
             throw .notAnEventFile(path: root, reason: "neither a directory nor a regular file")
         }
@@ -182,7 +182,7 @@ extension LogDirectoryReport {
                 break reading
             }
         }
-        file.bytes = (try? DirectoryListing.size(of: path)) ?? reader.offset
+        file.bytes = (try? size(of: path)) ?? reader.offset
         file.tags = tags.tags
         return file
     }

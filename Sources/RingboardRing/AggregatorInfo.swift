@@ -1,5 +1,6 @@
 import Glibc
 import SystemPackage
+internal import RingboardSystem
 
 /// What the aggregator serving a ring directory tells trainers and `ringboard status` about
 /// itself, in `aggregator.info` there: its process, its log root (runs outside it are refused,
@@ -47,20 +48,10 @@ public struct AggregatorInfo: Sendable, Equatable {
         if let logFile { fields.append("log_file=\(logFile)") }
         // NUL-separated: a path holds any byte but NUL.
         let bytes = Array(fields.joined(separator: "\0").utf8) + [0]
-        let path = directory + "/" + AggregatorInfo.fileName
-        let temporary = directory + "/." + AggregatorInfo.fileName + ".\(processID).tmp"
         do {
-            let descriptor = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec],
-                permissions: [.ownerReadWrite])
-            try descriptor.closeAfter { _ = try descriptor.writeAll(bytes) }
+            try AtomicFile.replace(AggregatorInfo.fileName, under: directory, with: [bytes], permissions: [.ownerReadWrite])
         } catch {
-            _ = Syscalls.unlink(temporary)
-            throw .systemCall("write", path: temporary, error as? Errno ?? .ioError)
-        }
-        if case .failure(let error) = Syscalls.rename(temporary, path) {
-            _ = Syscalls.unlink(temporary)
-            throw .systemCall("rename", path: path, error)
+            throw RingError(error)
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+internal import RingboardSystem
 
 /// Ring files appearing in a directory, as the kernel reports them (inotify): the consumer finds
 /// a new producer's ring at once instead of at its next scan, and sleeps on this when it has no
@@ -54,8 +55,7 @@ final class DirectoryWatch {
 
     /// Sleeps until something appears in the directory or `timeout` passes.
     func wait(timeout: Duration) {
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
         var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&request, 1, Int32(clamping: max(1, milliseconds)))
+        _ = poll(&request, 1, Int32(clamping: max(1, timeout.inMilliseconds)))
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import SystemPackage
+internal import RingboardSystem
 
 /// The single consumer of a ring directory: finds the producers' ring files, drains them fairly
 /// in batches, sleeps on their doorbells when all are empty, and retires the rings of producers
@@ -212,9 +213,9 @@ public final class RingConsumer {
     public func scan() {
         let names: [String]
         do {
-            names = try DirectoryEntries.names(in: directory)
+            names = try DirectoryListing.names(in: directory)
         } catch {
-            pendingNotices.append(.refused(path: directory, reason: error.description))
+            pendingNotices.append(.refused(path: directory, reason: RingError(error).description))
             return
         }
         for name in names where name.hasSuffix(RingDirectory.ringSuffix) && !name.hasPrefix(".") {
@@ -291,7 +292,7 @@ public final class RingConsumer {
     private func quarantineFile(_ path: String, reason: String) {
         let moved = path + ".corrupt"
         _ = Syscalls.rename(path, moved)
-        refused.insert(String(path.split(separator: "/").last ?? ""))
+        refused.insert(Paths.lastComponent(of: path))
         pendingNotices.append(.quarantined(path: path, quarantinedPath: moved, reason: reason))
     }
 }

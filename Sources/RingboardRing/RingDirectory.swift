@@ -1,5 +1,5 @@
-import Glibc
 import SystemPackage
+internal import RingboardSystem
 
 /// The per-user directory that holds the ring files of one node: created 0700, and refused when
 /// it belongs to someone else or others can write it.
@@ -20,14 +20,10 @@ public enum RingDirectory {
     ///   or a symbolic link; `RingError.systemCall` when it cannot be created.
     public static func prepare(_ path: String) throws(RingError) {
         // Parents as needed (0755, as mkdir -p makes them); the ring directory itself 0700.
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/").dropLast() {
-            prefix += component
-            switch Syscalls.makeDirectory(prefix, mode: 0o755) {
-            case .success, .failure(.fileExists): break
-            case .failure(let error): throw .systemCall("mkdir", path: prefix, error)
-            }
-            prefix += "/"
+        do {
+            try ConfinedDirectory.makeRoot(Paths.directory(of: path))
+        } catch {
+            throw RingError(error)
         }
         switch Syscalls.makeDirectory(path, mode: 0o700) {
         case .success, .failure(.fileExists): break
@@ -45,27 +41,5 @@ public enum RingDirectory {
         guard status.mode & 0o022 == 0 else {
             throw .notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))")
         }
-    }
-}
-
-/// Lists a directory's entry names.
-public enum DirectoryEntries {
-    /// The names in `directory`, without `.` and `..`, in the order `readdir` gives them.
-    ///
-    /// - Parameter directory: The directory.
-    /// - Throws: `RingError.systemCall` when it cannot be opened.
-    public static func names(in directory: String) throws(RingError) -> [String] {
-        guard let handle = opendir(directory) else {
-            throw .systemCall("opendir", path: directory, Errno(rawValue: errno))
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 }

@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import SystemPackage
 
 /// What went wrong creating, opening or reading a ring.
@@ -24,7 +25,7 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A one-line description.
     public var description: String {
         switch self {
-        case .systemCall(let call, let path, let errno): "\(path): \(call) failed: \(errno.description) (errno \(errno.rawValue))"
+        case .systemCall(let call, let path, let errno): SystemCallError(call, path: path, errno).description
         case .notOwned(let path, let reason): "\(path): refused: \(reason)"
         case .invalidHeader(let path, let reason): "\(path): not a usable ring: \(reason)"
         case .corruptRecord(let path, let position, let reason): "\(path): corrupt record at position \(position): \(reason)"
@@ -34,5 +35,14 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .consumerRunning(let directory): "another consumer is already serving \(directory)"
         case .checkpointTooLarge(let length, let maximum): "checkpoint of \(length) bytes exceeds the maximum of \(maximum)"
         }
+    }
+}
+
+extension RingError {
+    /// A failed system call, as a ring error (the same call, path and error number).
+    ///
+    /// - Parameter error: The failure.
+    init(_ error: SystemCallError) {
+        self = .systemCall(error.call, path: error.path ?? "", error.errno)
     }
 }

@@ -2,6 +2,7 @@ import Atomics
 import Glibc
 import SystemPackage
 internal import CRingboard
+internal import RingboardSystem
 
 /// The memory map of one ring file: the only type in this module that holds a pointer into it.
 /// `RingWriter` and `RingReader` reach the shared words only through the named atomics and the
@@ -184,7 +185,7 @@ final class RingMapping: @unchecked Sendable {
         where mapping.tail.load(ordering: .sequentiallyConsistent) > position {
             return
         }
-        let nanoseconds = max(1, timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let nanoseconds = max(1, timeout.inNanoseconds)
         // futex_waitv takes at most 128 words: with more rings, the first 128 ring the doorbell
         // and the rest are seen on the next wake-up or timeout.
         let batch = mappings.prefix(128)
@@ -199,7 +200,7 @@ final class RingMapping: @unchecked Sendable {
 
     private static func sleep(_ duration: Duration) {
         var word: UInt32 = 0
-        let nanoseconds = max(1, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let nanoseconds = max(1, duration.inNanoseconds)
         _ = CRingboard_futex_wait(&word, 0, nanoseconds)
     }
 

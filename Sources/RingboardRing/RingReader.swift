@@ -1,5 +1,6 @@
 import Atomics
 import SystemPackage
+internal import RingboardSystem
 
 /// One record as the consumer sees it.
 public struct RingRecord {
@@ -391,10 +392,8 @@ public final class RingReader {
 
     /// Indexes of this ring's spill segment files, ascending.
     private func unmarkedSegmentIndexes() -> [Int64] {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".spill."
-        let names = (try? DirectoryEntries.names(in: directory)) ?? []
+        let prefix = Paths.lastComponent(of: path) + ".spill."
+        let names = (try? DirectoryListing.names(in: Paths.directory(of: path))) ?? []
         return names.compactMap { name in name.hasPrefix(prefix) ? Int64(name.dropFirst(prefix.count)) : nil }.sorted()
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import SystemPackage
+internal import RingboardSystem
 
 /// What a ring's header says, read without changing anything (for `ringboard status`).
 public struct RingStatus: Sendable, Equatable {
@@ -37,8 +38,13 @@ public struct RingStatus: Sendable, Equatable {
     /// - Returns: One status per ring.
     /// - Throws: `RingError` when the directory cannot be listed.
     public static func all(in directory: String) throws(RingError) -> [RingStatus] {
-        try DirectoryEntries.names(in: directory).filter { $0.hasSuffix(RingDirectory.ringSuffix) && !$0.hasPrefix(".") }
-            .sorted().compactMap { read(directory + "/" + $0) }
+        let names: [String]
+        do {
+            names = try DirectoryListing.names(in: directory)
+        } catch {
+            throw RingError(error)
+        }
+        return names.filter { $0.hasSuffix(RingDirectory.ringSuffix) && !$0.hasPrefix(".") }.sorted().compactMap { read(directory + "/" + $0) }
     }
 
     /// Reads one ring's header (the first 4 KiB) with `pread`; `nil` if it is not a ring (not a

@@ -2,6 +2,7 @@ import Atomics
 import Glibc
 import Synchronization
 import SystemPackage
+internal import RingboardSystem
 
 /// The producer side of a ring: one per process, shared by its threads.
 ///

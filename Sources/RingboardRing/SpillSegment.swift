@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import SystemPackage
 internal import CLZ4
+internal import RingboardSystem
 
 /// Spill segments: where a producer's records go, in order, while its ring is full.
 ///

@@ -1,6 +1,7 @@
 import Glibc
 import RingboardFormat
 internal import CZlib
+internal import RingboardSystem
 
 /// The trace of a profiled batch (`profile_batch`): Chrome trace-event JSON, gzip-compressed, at
 /// `<run>/plugins/profile/<YYYY_MM_DD_HH_MM_SS>/<host>.trace.json.gz` (the layout TensorFlow's
@@ -106,8 +107,12 @@ public enum ProfileTrace {
     ) throws(SummaryFileError) -> String {
         let path = tracePath(runDirectory: runDirectory, host: host, wallTime: wallTime)
         let compressed = try gzip(Array(json(spans: spans, processNames: processNames).utf8), path: path)
-        try AtomicFile.write(compressed, to: path)
-        return path
+        do {
+            // The session directory is made below the run directory, following no link.
+            return try AtomicFile.replace(traceRelativePath(host: host, wallTime: wallTime), under: runDirectory, with: [compressed])
+        } catch {
+            throw SummaryFileError(error)
+        }
     }
 
     /// Where `write` puts a trace: `<run>/plugins/profile/<session>/<host>.trace.json.gz`.
@@ -118,7 +123,12 @@ public enum ProfileTrace {
     ///   - wallTime: When the trace was taken; names the session directory.
     /// - Returns: The path.
     public static func tracePath(runDirectory: String, host: String, wallTime: Double) -> String {
-        "\(runDirectory)/plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
+        runDirectory + "/" + traceRelativePath(host: host, wallTime: wallTime)
+    }
+
+    /// `tracePath` relative to the run directory.
+    private static func traceRelativePath(host: String, wallTime: Double) -> String {
+        "plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
     }
 
     /// The plugin TF 2.0's `summary_ops_v2.run_metadata` names (`trace_export` with the profiler

@@ -1,3 +1,5 @@
+internal import RingboardSystem
+
 /// The embedding projector's files (`embeddings_freq`): `<log_dir>/projector_config.pbtxt` naming
 /// each Embedding layer's tensor, and the tensor's values as TSV under `<log_dir>/train/`, a form
 /// TensorBoard's projector reads without TensorFlow (`tensor_path`, resolved relative to the
@@ -86,11 +88,16 @@ public enum Projector {
     ///   - logDirectory: The callback's `log_dir`.
     /// - Throws: `SummaryFileError` when a file cannot be written.
     public static func write(_ embeddings: [(Embedding, [Float])], logDirectory: String) throws(SummaryFileError) {
-        for (embedding, values) in embeddings {
-            precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
-            try AtomicFile.write(Array(tsv(values, columns: embedding.columns).utf8), to: logDirectory + "/" + embedding.tensorPath)
+        do {
+            // Directories (`train`) are made below `logDirectory`, following no link.
+            for (embedding, values) in embeddings {
+                precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
+                try AtomicFile.replace(embedding.tensorPath, under: logDirectory, with: [Array(tsv(values, columns: embedding.columns).utf8)])
+            }
+            try AtomicFile.replace(configFileName, under: logDirectory, with: [Array(configText(embeddings.map(\.0)).utf8)])
+        } catch {
+            throw SummaryFileError(error)
         }
-        try AtomicFile.write(Array(configText(embeddings.map(\.0)).utf8), to: logDirectory + "/" + configFileName)
     }
 
     /// A protobuf text-format string literal (C-style escapes, as `text_format` reads them).

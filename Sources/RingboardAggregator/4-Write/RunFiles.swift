@@ -1,5 +1,6 @@
 import Logging
 import RingboardFormat
+internal import RingboardSystem
 
 /// Stage 4: one run's event files, one per subdirectory (`train`, `validation`), each made when
 /// it first has something to write, in directories made below the run's root without following a
@@ -108,7 +109,11 @@ struct RunFiles {
     func makeDirectory(_ subpath: String) throws(EventFileError) {
         let path = directory + "/" + subpath
         let relative = root == "/" ? String(path.dropFirst()) : String(path.dropFirst(root.count + 1))
-        try ConfinedDirectory.create(relative, under: root)
+        do {
+            _ = try ConfinedDirectory.create(relative, under: root)
+        } catch {
+            throw EventFileError(error)
+        }
     }
 
     /// Writes everything buffered. A file removed meanwhile (its directory perhaps with it) is

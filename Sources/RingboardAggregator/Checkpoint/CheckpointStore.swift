@@ -1,5 +1,6 @@
 import Glibc
 import RingboardRing
+internal import RingboardSystem
 import SystemPackage
 
 /// The aggregator's checkpoint in the ring directory, beside the rings it describes:
@@ -89,12 +90,12 @@ final class CheckpointStore {
                 guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
                 if unlink(path) == 0 { removed.append(path) }
                 // A trace's session directory holds only that trace.
-                if isTrace, let slash = path.lastIndex(of: "/") { rmdir(String(path[..<slash])) }
+                if isTrace { rmdir(Paths.directory(of: path)) }
             }
         }
         for name in names {
             if name.hasPrefix(CheckpointStore.journalPrefix) || (name.hasPrefix(CheckpointStore.modelPrefix) && !modelFilesInUse.contains(name))
-                || name.hasPrefix(CheckpointStore.stateName + ".tmp") {
+                || CheckpointStore.isLeftoverStateFile(name) {
                 unlink(directory + "/" + name)
             }
         }
@@ -144,9 +145,9 @@ final class CheckpointStore {
         model.encode(into: &encoder)
         let header = encoder.fileHeader(magic: CheckpointStore.modelMagic)
         modelBuffer = encoder.storage()
-        let spare = spareModelFile.map { directory + "/" + $0 }
+        let spare = spareModelFile
         spareModelFile = nil
-        try replace(directory + "/" + name, reusing: spare, with: header, modelBuffer)
+        try replace(name, reusing: spare, with: header, modelBuffer)
         if let old = modelFiles[key] { replacedModelFiles.append(old.name) }
         modelFiles[key] = (version, name)
         return name
@@ -172,7 +173,7 @@ final class CheckpointStore {
     /// Saves the next generation's state and starts its journal; model files of runs no longer
     /// in it are removed.
     func save(_ body: StateEncoder, liveRuns: Set<String>) throws(AggregatorError) {
-        try replace(statePath, with: body.file(magic: CheckpointStore.stateMagic))
+        try replace(CheckpointStore.stateName, with: body.file(magic: CheckpointStore.stateMagic))
         let previous = generation
         generation += 1
         if let descriptor = journal {
@@ -196,7 +197,7 @@ final class CheckpointStore {
     /// restart would trust. A restart before the next `save` starts its runs afresh.
     func abandon() {
         for name in directoryNames() where name == CheckpointStore.stateName || name.hasPrefix(CheckpointStore.journalPrefix)
-            || name.hasPrefix(CheckpointStore.modelPrefix) || name.hasPrefix(CheckpointStore.stateName + ".tmp") {
+            || name.hasPrefix(CheckpointStore.modelPrefix) || CheckpointStore.isLeftoverStateFile(name) {
             unlink(directory + "/" + name)
         }
         if let descriptor = journal {
@@ -216,7 +217,13 @@ final class CheckpointStore {
     }
 
     private func directoryNames() -> [String] {
-        (try? DirectoryEntries.names(in: directory)) ?? []
+        (try? DirectoryListing.names(in: directory)) ?? []
+    }
+
+    /// A state file written aside and never renamed into place (the aggregator died first):
+    /// `aggregator.state.<pid>.tmp` (`AtomicFile`), or `aggregator.state.tmp` from earlier versions.
+    private static func isLeftoverStateFile(_ name: String) -> Bool {
+        name.hasPrefix(stateName + ".") && name.hasSuffix(".tmp")
     }
 
     /// A whole file, or `nil` when it does not exist.
@@ -244,30 +251,17 @@ final class CheckpointStore {
         }
     }
 
-    /// Writes `bytes` (its parts one after another) beside `path` and renames it over `path`, so
-    /// a reader sees the old file or the new one, never a part.
+    /// Writes `bytes` (its parts one after another) beside `name` in the ring directory and
+    /// renames it over `name`, so a reader sees the old file or the new, never a part. Not
+    /// `fsync`ed (see the type's comment).
     ///
-    /// - Parameter reusing: A file no longer needed, overwritten (moved beside `path` first)
-    ///   instead of making a new one.
-    private func replace(_ path: String, reusing spare: String? = nil, with bytes: [UInt8]...) throws(AggregatorError) {
-        let temporary = path + ".tmp"
-        let reused = spare.map { rename($0, temporary) == 0 } ?? false
+    /// - Parameter spare: The name of a file no longer needed, overwritten instead of making a
+    ///   new one.
+    private func replace(_ name: String, reusing spare: String? = nil, with bytes: [UInt8]...) throws(AggregatorError) {
         do {
-            let descriptor = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly, options: reused ? [.noFollow, .closeOnExec] : [.create, .truncate, .noFollow, .closeOnExec],
-                permissions: [.ownerReadWrite])
-            try descriptor.closeAfter {
-                for part in bytes { _ = try descriptor.writeAll(part) }
-                if reused { try descriptor.resize(to: Int64(bytes.reduce(0) { $0 + $1.count })) }
-            }
+            try AtomicFile.replace(name, under: directory, with: bytes, permissions: [.ownerReadWrite], durable: false, reusing: spare)
         } catch {
-            unlink(temporary)
-            throw .io(path: temporary, reason: "cannot write: \(error)")
-        }
-        if rename(temporary, path) != 0 {
-            let error = Errno(rawValue: errno)
-            unlink(temporary)
-            throw .io(path: path, reason: "cannot rename into place: \(error)")
+            throw .io(path: error.path ?? directory + "/" + name, reason: error.reason)
         }
     }
 }
