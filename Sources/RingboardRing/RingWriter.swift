@@ -135,9 +135,16 @@ public final class RingWriter: @unchecked Sendable {
         mapping.storeHeader(options.policy.rawValue, at: RingLayout.policyOffset)
         self.path = finalPath
         self.mapping = mapping
-        self.ownership = RingOwnership(enabled: options.ownedAppends && Membarrier.ownedAppendsAvailable)
+        self.ownership = RingOwnership(enabled: options.ownedAppends && Membarrier.ownedAppendsAvailable && !RingWriter.ownedAppendsTurnedOff)
         self.policy = options.policy
         self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
+    }
+
+    /// `RINGBOARD_OWNED_APPENDS=off` in the environment: every thread claims with a
+    /// compare-and-swap, owner or not (to compare the two paths on a machine).
+    static var ownedAppendsTurnedOff: Bool {
+        guard let value = getenv("RINGBOARD_OWNED_APPENDS") else { return false }
+        return ["off", "0", "no", "false"].contains(String(cString: value).lowercased())
     }
 
     /// Claims room for a record of `length` payload bytes, lets `write` fill the payload in place
