@@ -249,6 +249,11 @@ print()
 if memcpy:
     print(f"Ceilings: memcpy of 64 KiB on one core {memcpy:.1f} GB/s; bare ring, 64 KiB records (append + drain + commit,"
           f" one thread) {ring64:.1f} GB/s = {memcpy / ring64:.2f}× below memcpy; bare ring, empty records {empty:.0f} M/s.")
+spilled = [(name, median(workload, "ringboard", "spilled_share"))
+           for name, workload in (("16 MiB ring", "W1"), ("128 MiB ring", "W1-ring128"))]
+if any(share is not None for _, share in spilled):
+    print("W1 records spilled (ring full, so the call wrote them to a spill segment instead): "
+          + ", ".join(f"{share:.1%} with the {name}" for name, share in spilled if share is not None) + ".")
 print(f"Sizes: Ringboard W1 {int(rb_w1):,} batches, W2 {int(rb_w2):,} batches per process, W3/W4 {rb_epochs} epochs;"
       f" tensorboardX and TB writer W1 {int(px_w1):,}, W2 {int(px_w2):,} per process, W3 {px_w3} epochs, W4 {px_w4} epochs"
       + (f"; tf.summary W1 {int(tf_w1):,}, W2 {int(tf_w2):,} per process, W3 {tf_w3} epochs, W4 {tf_w4} epochs" if "tf" in peers else "") + ".")

@@ -44,6 +44,11 @@ public struct BatchLogs: Sendable {
     }
 
     /// The value of the `index`-th metric.
+    ///
+    /// Inlinable: the hot loop sets every value each batch, and inlined into it the array's
+    /// uniqueness check can leave the loop (out of line, a call per value cost as much as the
+    /// batch hook's append).
+    @inlinable
     public subscript(index: Int) -> Double {
         get { values[index] }
         set { values[index] = newValue }

@@ -171,8 +171,13 @@ final class RingMapping: @unchecked Sendable {
     /// when a ring already has records past `positions` (the consumer's read positions).
     ///
     /// Each doorbell is set (sequentially consistent) before the ring's tail is looked at; a
-    /// producer claims (sequentially consistent) before it looks at the doorbell. So either the
-    /// consumer sees the claim and stays awake, or the producer sees the doorbell and wakes it.
+    /// producer claims with a compare-and-swap (sequentially consistent) before it looks at the
+    /// doorbell. So either the consumer sees the claim and stays awake, or the producer sees the
+    /// doorbell and wakes it. A producer thread that owns its ring claims with a plain store and
+    /// no fence (RingWriter.claim): for it, membarrier between the doorbell stores and the tail
+    /// loads here puts a full barrier on the producer's CPU, with the same outcome. Where this
+    /// process cannot run membarrier, such a producer may miss the doorbell: its record is not
+    /// lost, and is seen when this wait times out.
     static func waitForRecords(_ mappings: [RingMapping], after positions: [Int64], timeout: Duration) {
         precondition(mappings.count == positions.count)
         guard !mappings.isEmpty else {
@@ -181,6 +186,9 @@ final class RingMapping: @unchecked Sendable {
         }
         for mapping in mappings { mapping.doorbell.store(1, ordering: .sequentiallyConsistent) }
         defer { for mapping in mappings { mapping.doorbell.store(0, ordering: .relaxed) } }
+        // The slow side of the owners' asymmetric fence: pairs with the compiler-only fence
+        // between the store of tail and the doorbell load in RingWriter.claim.
+        Membarrier.fenceProducers()
         for (mapping, position) in zip(mappings, positions)
         where mapping.tail.load(ordering: .sequentiallyConsistent) > position {
             return

@@ -6,13 +6,16 @@ internal import RingboardSystem
 
 /// The producer side of a ring: one per process, shared by its threads.
 ///
-/// Appending claims space with a compare-and-swap on the tail, as Aeron's MPSC ring buffer does
-/// (a CAS rather than a fetch-add, so that a full ring is seen before anything is claimed and a
-/// claim never has to be undone), writes the record, and publishes it with a release store of its
-/// length. No lock, no system call and no allocation.
+/// Appending claims space at the tail, writes the record, and publishes it with a release store of
+/// its length. No lock, no system call and no allocation. The thread that owns the ring (the one
+/// that appends, while no other does: `RingOwnership`) claims with a plain store of tail; once
+/// several threads append, each claims with a compare-and-swap on tail, as Aeron's MPSC ring
+/// buffer does (a CAS rather than a fetch-add, so that a full ring is seen before anything is
+/// claimed and a claim never has to be undone).
 ///
-/// - Warning: Safe to use from any number of threads of one process. A record is visible to the
-///   consumer only once the call that appends it has returned.
+/// - Warning: Safe to use from any number of threads of one process, but not from a signal
+///   handler that interrupts an append. A record is visible to the consumer only once the call
+///   that appends it has returned.
 public final class RingWriter: @unchecked Sendable {
     /// How a ring is made.
     public struct Options: Sendable {
@@ -20,6 +23,9 @@ public final class RingWriter: @unchecked Sendable {
         public var capacity: Int = 16 << 20
         /// What `append` does when the ring is full.
         public var policy: RingPolicy = .spill
+        /// Whether a thread may own the ring and claim without a compare-and-swap (where
+        /// membarrier is available); off, every append takes the compare-and-swap path.
+        var ownedAppends = true
 
         /// 16 MiB of data area, spilling when full.
         public init() {}
@@ -46,6 +52,8 @@ public final class RingWriter: @unchecked Sendable {
     /// The ring file.
     public let path: String
     @usableFromInline let mapping: RingMapping
+    /// Which thread may claim without a compare-and-swap.
+    @usableFromInline let ownership: RingOwnership
     /// What `append` does on a full ring.
     public let policy: RingPolicy
     /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
@@ -128,8 +136,16 @@ public final class RingWriter: @unchecked Sendable {
         mapping.storeHeader(options.policy.rawValue, at: RingLayout.policyOffset)
         self.path = finalPath
         self.mapping = mapping
+        self.ownership = RingOwnership(enabled: options.ownedAppends && Membarrier.ownedAppendsAvailable && !RingWriter.ownedAppendsTurnedOff)
         self.policy = options.policy
         self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
+    }
+
+    /// `RINGBOARD_OWNED_APPENDS=off` in the environment: every thread claims with a
+    /// compare-and-swap, owner or not (to compare the two paths on a machine).
+    static var ownedAppendsTurnedOff: Bool {
+        guard let value = getenv("RINGBOARD_OWNED_APPENDS") else { return false }
+        return ["off", "0", "no", "false"].contains(String(cString: value).lowercased())
     }
 
     /// Claims room for a record of `length` payload bytes, lets `write` fill the payload in place
@@ -155,12 +171,66 @@ public final class RingWriter: @unchecked Sendable {
         type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendResult {
         precondition(length >= 0 && length <= maximumPayloadLength, "payload of \(length) bytes exceeds \(maximumPayloadLength)")
+        // relaxed: only the owner itself stores its own word (a stale one is caught in tryClaimOwned).
+        let word = ownership.owner.load(ordering: .relaxed)
+        if RingOwnership.names(word, RingOwnership.currentThread),
+           let result = tryClaimOwned(word, type: type, flags: flags, length: length, write) {
+            return result
+        }
+        return tryClaimUnowned(type: type, flags: flags, length: length, write)
+    }
+
+    /// The owner's append: claims with plain stores, inside its generation's "in append" flag.
+    /// `nil` when the ring was taken over since `word` was read.
+    @inlinable @inline(__always)
+    func tryClaimOwned(
+        _ word: UInt, type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendResult? {
+        let generation = Int(word & RingOwnership.generationMask)
+        // relaxed, then a compiler-only barrier (no instruction on x86): the Dekker pair with the
+        // taker's store of `taking`, membarrier and acquiring load of this flag in
+        // RingOwnership.settle; the membarrier orders this store before the load below.
+        ownership.inAppend[generation].store(true, ordering: .relaxed)
+        Synchronization.atomicMemoryFence(ordering: .acquiringAndReleasing)
+        guard ownership.owner.load(ordering: .relaxed) == word else {
+            // Taken over: the taker waits for this flag only if it saw it set.
+            ownership.inAppend[generation].store(false, ordering: .relaxed)
+            return nil
+        }
+        let result = claim(owned: true, type: type, flags: flags, length: length, write)
+        // releasing: pairs with the acquiring load of this flag in RingOwnership.settle; hands
+        // this append's stores of tail to the thread that takes the ring over.
+        ownership.inAppend[generation].store(false, ordering: .releasing)
+        return result
+    }
+
+    /// The append of a thread that does not own the ring: settles ownership (claiming the ring,
+    /// taking it over or finding it shared), then claims as the owner or with a compare-and-swap.
+    @usableFromInline @inline(never)
+    func tryClaimUnowned(
+        type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendResult {
+        let thread = RingOwnership.currentThread
+        while true {
+            let word = ownership.settle(thread: thread)
+            if word == RingOwnership.shared { return claim(owned: false, type: type, flags: flags, length: length, write) }
+            if let result = tryClaimOwned(word, type: type, flags: flags, length: length, write) { return result }
+        }
+    }
+
+    /// Claims room, writes the record and publishes it: with plain stores of tail when `owned`
+    /// (the caller is inside its "in append" flag), else with a compare-and-swap.
+    @inlinable @inline(__always)
+    func claim(
+        owned: Bool, type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendResult {
         let recordLength = RingLayout.recordHeaderSize + length
         let aligned = RingLayout.aligned(recordLength)
         let capacity = mapping.capacity
         var tail: Int64
         var padding: Int
         while true {
+            // relaxed: the owner is the only thread storing tail; a compare-and-swap checks it.
             tail = mapping.tail.load(ordering: .relaxed)
             let index = Int(tail) & mapping.mask
             let toEnd = capacity - index
@@ -174,6 +244,13 @@ public final class RingWriter: @unchecked Sendable {
                 head = mapping.head.load(ordering: .acquiring)
                 if tail + required - head > Int64(capacity) { return .full }
                 mapping.headCache.store(head, ordering: .relaxed)
+            }
+            if owned {
+                // The claim, by the owner: no other thread moves tail while it owns the ring.
+                // releasing: pairs with the acquiring load of tail in RingReader.poll (a bound
+                // only: each record is published by its length below).
+                mapping.tail.store(tail + required, ordering: .releasing)
+                break
             }
             // The claim: whoever moves tail first owns [tail, tail + required). Sequentially
             // consistent (a locked instruction on x86 in any case): with the doorbell load below it
@@ -198,11 +275,23 @@ public final class RingWriter: @unchecked Sendable {
         // releasing: pairs with the acquiring load of length in RingReader.poll; publishes the
         // type and payload written above.
         lengthWord.store(Int32(recordLength), ordering: .releasing)
-        // Pairs with the sequentially consistent doorbell store and tail load of a consumer going
-        // to sleep: either it sees our claim, or we see its doorbell and wake it.
-        if mapping.doorbell.load(ordering: .sequentiallyConsistent) != 0 {
-            mapping.ringDoorbell()
+        let doorbell: UInt32
+        if owned {
+            // The owner's side of the doorbell pair: its store of tail is plain, so nothing here
+            // keeps the CPU from loading the doorbell first. The consumer going to sleep stores
+            // the doorbell, then runs membarrier on every registered producer (Membarrier
+            // .fenceProducers in RingMapping.waitForRecords), then loads tail: either this load
+            // comes after the barrier on this CPU and sees the doorbell, or the store of tail came
+            // before it and the consumer sees the claim. The fence only keeps the compiler from
+            // moving this load above the store (no instruction on x86).
+            Synchronization.atomicMemoryFence(ordering: .acquiringAndReleasing)
+            doorbell = mapping.doorbell.load(ordering: .relaxed)
+        } else {
+            // Pairs with the sequentially consistent doorbell store and tail load of a consumer going
+            // to sleep: either it sees our claim, or we see its doorbell and wake it.
+            doorbell = mapping.doorbell.load(ordering: .sequentiallyConsistent)
         }
+        if doorbell != 0 { mapping.ringDoorbell() }
         return .appended(position: tail + Int64(padding))
     }
 

@@ -10,7 +10,7 @@
 //                      [--ring-mib R] [--workload NAME]
 //   PeersSideBySide w3 --ringboard BIN --work DIR [--epochs E] [--layers L] [--values V] [--ring-mib R]
 //   PeersSideBySide w4 --ringboard BIN --work DIR [--epochs E] [--side S] [--ring-mib R]
-//   PeersSideBySide hook-cost [--metrics M] [--batches N]          (the trainer alone, for bench-plot.sh)
+//   PeersSideBySide hook-cost [--metrics M] [--batches N] [--ring-kib K]   (the trainer alone, for bench-plot.sh)
 //   PeersSideBySide runs --ringboard BIN --work DIR --runs R [--batches N]   (memory, for bench-plot.sh)
 //   (`trainer` is one W2 rank, started by `w2`.)
 //
@@ -20,7 +20,8 @@
 // `call_p99_ns`, `seconds` (first hook until the aggregator has retired every ring, every event in
 // the files), `scalars_per_second`, `hooks_per_second`, `histograms_per_second`,
 // `images_per_second`, `epoch_end_ms` (the trainer's epoch-end call), `events` (counted back from
-// the files); for `reference` `memcpy_gbps`, `ring64k_gbps` and `ring_empty_mrps`; for `runs`
+// the files), `spilled_share` (W1: the share of its batch-end records that went to spill
+// segments because the ring was full); for `reference` `memcpy_gbps`, `ring64k_gbps` and `ring_empty_mrps`; for `runs`
 // `trainer_rss_mib` (growth), `aggregator_rss_mib` and `aggregator_peak_mib`.
 //
 // Timing starts once the aggregator runs and the trainers have made their callbacks (a node's
@@ -317,11 +318,17 @@ case "w1":
     let start = clock.now
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
     let trainerSeconds = seconds(start.duration(to: clock.now))
+    // Read before closing: the aggregator removes the ring once it has drained a closed one.
+    let ring = (try? RingStatus.all(in: aggregator.ringDirectory))?.first { $0.producerID == getpid() }
     _ = TensorBoard.closeRing(directory: aggregator.ringDirectory)
     let elapsed = seconds(start.duration(to: aggregator.waitUntilDone()))
     let counted = countEvents(under: aggregator.logs)
     guard counted.scalars == batches * metrics else { fail("expected \(batches * metrics) scalars, found \(counted.scalars)") }
+    guard let ring else { fail("no ring of this process in \(aggregator.ringDirectory)") }
     report(workload, "call_ns", median)
+    // The batch-end records that went to spill segments because the ring was full (the hot
+    // loop's few other hooks are not counted).
+    report(workload, "spilled_share", Double(ring.spilledRecords) / Double(batches))
     report(workload, "call_p99_ns", p99)
     report(workload, "trainer_seconds", trainerSeconds)
     report(workload, "seconds", elapsed)
@@ -450,6 +457,8 @@ case "hook-cost":
     var options = RingWriter.Options()
     let needed = batches * (8 + HookRecord.batchLength(metricCount: metrics)) + (1 << 20)  // 8: the ring's record header
     while options.capacity < needed { options.capacity *= 2 }
+    // `--ring-kib K`: a ring of K KiB instead, which fills at once: the spill path's cost.
+    if let kibibytes = option("ring-kib").flatMap(Int.init) { options.capacity = kibibytes << 10 }
     let callback = try TensorBoard(logDir: directory + "/run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
                                    ringDirectory: directory, ringOptions: options, startAggregator: false)
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "CRingboard_futex.h"
+#include "CRingboard_membarrier.h"
 
 #ifdef __cplusplus
 extern "C" {
