@@ -26,10 +26,17 @@ extension EventFileWriter {
             _ tags: borrowing [Int32], _ values: borrowing [Double], at positions: borrowing [Int32], step: Int64, wallTime: Double
         ) {
             precondition(tags.count == positions.count)
-            for index in tags.indices {
-                precondition(tags[index] >= 0)
-                highestTag = max(highestTag, tags[index])
-                scalars.append(StagedScalar(tag: tags[index], value: Float(values[Int(positions[index])]), step: step, wallTime: wallTime))
+            tags.withUnsafeBufferPointer { tags in
+                positions.withUnsafeBufferPointer { positions in
+                    values.withUnsafeBufferPointer { values in
+                        for index in 0..<tags.count {
+                            let tag = tags[index], position = Int(positions[index])
+                            precondition(tag >= 0 && position >= 0 && position < values.count, "a scalar outside its tags or values")
+                            highestTag = max(highestTag, tag)
+                            scalars.append(StagedScalar(tag: tag, value: Float(values[position]), step: step, wallTime: wallTime))
+                        }
+                    }
+                }
             }
         }
 

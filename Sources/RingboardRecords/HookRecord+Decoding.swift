@@ -318,6 +318,11 @@ struct RecordCursor {
         if metrics.count != count { metrics = Array(repeating: 0, count: count) }
         if values.count != count { values = Array(repeating: 0, count: count) }
         let payload = self.payload, idsStart = offset
+        #if _endian(little)
+        // The payload's little-endian words are the host's: copied as they are, in two moves.
+        metrics.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: payload[idsStart..<(idsStart + 4 * count)])) }
+        values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: payload[valuesStart..<(valuesStart + 8 * count)])) }
+        #else
         metrics.withUnsafeMutableBufferPointer { metrics in
             for k in 0..<count {
                 metrics[k] = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: idsStart + 4 * k, as: UInt32.self))
@@ -328,6 +333,7 @@ struct RecordCursor {
                 values[k] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: valuesStart + 8 * k, as: UInt64.self)))
             }
         }
+        #endif
         offset = valuesStart + 8 * count
     }
 

@@ -14,24 +14,30 @@ struct RecordDecoder {
     /// - Returns: The number of records read.
     mutating func drain(_ consumer: RingConsumer, into table: inout RunTable) -> Int {
         consumer.poll { source, record in
-            if record.type == RecordType.batch {
-                do throws(RecordError) {
-                    try batch.decode(record.payload)
-                } catch {
-                    table.refused(source.name, error)
-                    return
-                }
-                table.deliver(batch, from: source.name)
-            } else {
-                let decoded: HookRecord
-                do throws(RecordError) {
-                    decoded = try HookRecord(type: record.type, payload: record.payload)
-                } catch {
-                    table.refused(source.name, error)
-                    return
-                }
-                table.deliver(decoded, from: source.name)
+            RecordDecoder.decode(record, from: source.name, batch: &batch, into: &table)
+        }
+    }
+
+    /// One record of ring `source` into `table`; a batch hook decoded into `batch`, which the
+    /// table borrows (as a parameter of its own, it is lent without a copy).
+    private static func decode(_ record: RingRecord, from source: String, batch: inout BatchRecord, into table: inout RunTable) {
+        if record.type == RecordType.batch {
+            do throws(RecordError) {
+                try batch.decode(record.payload)
+            } catch {
+                table.refused(source, error)
+                return
             }
+            table.deliver(batch, from: source)
+        } else {
+            let decoded: HookRecord
+            do throws(RecordError) {
+                decoded = try HookRecord(type: record.type, payload: record.payload)
+            } catch {
+                table.refused(source, error)
+                return
+            }
+            table.deliver(decoded, from: source)
         }
     }
 }

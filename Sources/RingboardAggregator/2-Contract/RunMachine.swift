@@ -107,26 +107,27 @@ struct RunMachine {
     /// allocating while hooks repeat their metrics. A metric never named is left out.
     mutating func apply(_ record: borrowing BatchRecord) throws(EventFileError) {
         guard !finished else { return }
+        // The fields once each: reading a field of the borrowed record copies the whole record.
+        let (metrics, values, phase, isEnd, batch) = (record.metrics, record.values, record.phase, record.isEnd, record.batch)
         let wallTime = HookClock.seconds(record.wallTime)
-        if record.metrics == lastMetrics {
-            try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch,
-                          logs: SlotLogs(slots: lastMetricSlots, values: record.values), wallTime: wallTime)
+        if metrics == lastMetrics {
+            try batchHook(phase, isEnd: isEnd, batch: batch, logs: SlotLogs(slots: lastMetricSlots, values: values), wallTime: wallTime)
             return
         }
         var logs = scratchLogs
         scratchLogs = SlotLogs()
         logs.removeAll()
         var allNamed = true
-        for index in 0..<record.count {
-            let slot = numbering.slot(of: record.metrics[index], in: slots)
-            if slot >= 0 { logs.append(slot, record.values[index]) } else { allNamed = false }
+        for index in metrics.indices {
+            let slot = numbering.slot(of: metrics[index], in: slots)
+            if slot >= 0 { logs.append(slot, values[index]) } else { allNamed = false }
         }
         if allNamed {
             // Hook after hook the producer sends the same metrics: their slots are looked up once.
-            lastMetrics = record.metrics
+            lastMetrics = metrics
             lastMetricSlots = logs.slots
         }
-        try batchHook(record.phase, isEnd: record.isEnd, batch: record.batch, logs: logs, wallTime: wallTime)
+        try batchHook(phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: wallTime)
         scratchLogs = logs
     }
 
