@@ -20,8 +20,6 @@ struct MeanMerger {
     /// Each rank's queue: rank 0's records in order (records to apply, and hooks that wait for
     /// the other ranks); the other ranks' hooks, in order.
     private var queues: [RankQueue]
-    /// Each rank's metric numbers.
-    private var numberings: [MetricNumbering]
     private var gone: [Bool]
     private var goneCount = 0
     /// Ranks that announced themselves.
@@ -50,7 +48,6 @@ struct MeanMerger {
         self.worldSize = worldSize
         self.logger = logger
         self.queues = Array(repeating: RankQueue(), count: worldSize)
-        self.numberings = Array(repeating: MetricNumbering(), count: worldSize)
         self.gone = Array(repeating: false, count: worldSize)
         self.seen = Array(repeating: false, count: worldSize)
     }
@@ -60,16 +57,16 @@ struct MeanMerger {
         see(rank)
         switch record {
         case .metricName(_, let metric, let name):
-            numberings[rank].name(metric, name, slot: target.slot(named: name))
+            queues[rank].numbering.name(metric, name, slot: target.slot(named: name))
         case .hook(_, let kind, let index, let logs, let wallTime):
             queues[rank].beginHook()
             for entry in logs {
-                let slot = numberings[rank].slot(of: entry.metric, in: target.slots)
+                let slot = queues[rank].numbering.slot(of: entry.metric)
                 if slot >= 0 { queues[rank].appendLog(slot, entry.value) }
             }
             queues[rank].endHook(.other(kind, index: index), wallTime: wallTime)
         case .runAnnouncement, .batch:
-            break  // batch hooks come to `queue(rank:_:slots:)` as `BatchRecord`s
+            break  // batch hooks come to `queue(rank:_:)` as `BatchRecord`s
         case .parameters, .model, .weightValues, .span:
             if rank == 0 { queues[0].append(record) }
         }
@@ -80,14 +77,14 @@ struct MeanMerger {
     /// `drain(into:)`, so that many hooks are merged in one go.
     ///
     /// - Returns: Whether nothing was queued since the last drain.
-    mutating func queue(rank: Int, _ record: borrowing BatchRecord, slots: borrowing MetricSlots) -> Bool {
+    mutating func queue(rank: Int, _ record: borrowing BatchRecord) -> Bool {
         if seenCount < worldSize { see(rank) }
-        queues[rank].appendHook(record, numbering: numberings[rank], slots: slots)
+        queues[rank].appendHook(record)
         queuedSinceDrain += 1
         return queuedSinceDrain == 1
     }
 
-    /// `queue(rank:_:slots:)` has queued enough since the last drain that the caller should drain
+    /// `queue(rank:_:)` has queued enough since the last drain that the caller should drain
     /// now rather than at the end of its poll (a spill segment delivers many thousands of records
     /// at once; merged in slices, the steps reach their files, and the encoding thread, sooner).
     var shouldDrain: Bool { queuedSinceDrain >= MeanMerger.drainSlice }
@@ -214,20 +211,26 @@ struct MeanMerger {
         // Each rank's weight is its size, or 1 without one; summed in rank order, as `merge` sums.
         var totalWeight = 0.0
         for rank in participants { totalWeight += sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1 }
-        for index in 0..<count {
-            if index == sizeIndex {
-                merged.setValue(totalWeight, at: index)
-            } else if layout.isBatch[index] {
-                merged.setValue(queues[0].firstValue(index), at: index)
-            } else {
-                var total = 0.0
-                for rank in participants {
-                    total += (sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1) * queues[rank].firstValue(index)
+        // Written in storage taken out of `merged` (so it is not checked for sharing value by
+        // value), then given back.
+        var values = merged.takeValues()
+        values.withUnsafeMutableBufferPointer { values in
+            for index in 0..<count {
+                if index == sizeIndex {
+                    values[index] = totalWeight
+                } else if layout.isBatch[index] {
+                    values[index] = queues[0].firstValue(index)
+                } else {
+                    var total = 0.0
+                    for rank in participants {
+                        total += (sizeIndex >= 0 ? queues[rank].firstValue(sizeIndex) : 1) * queues[rank].firstValue(index)
+                    }
+                    values[index] = total / totalWeight
                 }
-                merged.setValue(total / totalWeight, at: index)
             }
+            if addsSize { values[count] = totalWeight }
         }
-        if addsSize { merged.setValue(totalWeight, at: count) }
+        merged.restoreValues(values)
         return true
     }
 
@@ -276,9 +279,9 @@ extension MeanMerger {
             state.int(rank)
             queues[rank].encode(into: &state)
         }
-        state.array(numberings.indices.filter { !numberings[$0].names.isEmpty }) { state, rank in
+        state.array(queues.indices.filter { !queues[$0].numbering.names.isEmpty }) { state, rank in
             state.int(rank)
-            state.array(numberings[rank].names.sorted { $0.key < $1.key }) { state, name in
+            state.array(queues[rank].numbering.names.sorted { $0.key < $1.key }) { state, name in
                 state.integer(name.key)
                 state.string(name.value)
             }
@@ -315,7 +318,7 @@ extension MeanMerger {
             (try state.int(), try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) })
         }) {
             guard rank >= 0, rank < worldSize else { throw .malformed("metric names of rank \(rank) of \(worldSize)") }
-            for (metric, name) in names { group.numberings[rank].name(metric, name, slot: target.slot(named: name)) }
+            for (metric, name) in names { group.queues[rank].numbering.name(metric, name, slot: target.slot(named: name)) }
         }
         for rank in try state.array({ (state: inout StateDecoder) throws(AggregatorError) in try state.int() }) {
             guard rank >= 0, rank < worldSize else { throw .malformed("gone rank \(rank) of \(worldSize)") }

@@ -57,8 +57,8 @@ struct MetricSlots {
 }
 
 /// One producer's metric numbers (`HookRecord.metricName`) and the run's slots they stand for.
-/// Numbers below `tableSize` are looked up in a table; larger ones (rare: producers number from
-/// 0) by name.
+/// Numbers below `tableSize` are looked up in a table, larger ones (rare: producers number from
+/// 0) in a dictionary.
 struct MetricNumbering {
     static let tableSize: UInt32 = 4096
 
@@ -66,19 +66,25 @@ struct MetricNumbering {
     private(set) var names: [UInt32: String] = [:]
     /// Slots of the numbers below `tableSize` (-1: not named).
     private var table: [Int32] = []
+    /// Slots of the numbers from `tableSize` up.
+    private var largeNumbers: [UInt32: Int32] = [:]
 
     /// Records that the producer calls `name` number `metric`, which is run slot `slot`.
     mutating func name(_ metric: UInt32, _ name: String, slot: Int32) {
         names[metric] = name
-        guard metric < MetricNumbering.tableSize else { return }
+        guard metric < MetricNumbering.tableSize else {
+            largeNumbers[metric] = slot
+            return
+        }
         if Int(metric) >= table.count { table += repeatElement(-1, count: Int(metric) + 1 - table.count) }
         table[Int(metric)] = slot
     }
 
     /// The slot of `metric` (-1: never named).
-    func slot(of metric: UInt32, in slots: borrowing MetricSlots) -> Int32 {
+    @inline(__always)
+    func slot(of metric: UInt32) -> Int32 {
         if Int(metric) < table.count { return table[Int(metric)] }
-        return names[metric].flatMap { slots.existingSlot(named: $0) } ?? -1
+        return metric < MetricNumbering.tableSize ? -1 : largeNumbers[metric] ?? -1
     }
 }
 
@@ -102,9 +108,18 @@ struct SlotLogs {
         values.append(value)
     }
 
-    /// Sets entry `index`'s value (its slot stays).
-    mutating func setValue(_ value: Double, at index: Int) {
-        values[index] = value
+    /// The values, taken out (the logs are left without values until `restoreValues`), so that
+    /// the caller sets them in storage no one else holds.
+    mutating func takeValues() -> [Double] {
+        var taken: [Double] = []
+        swap(&taken, &values)
+        return taken
+    }
+
+    /// Gives back values `takeValues` took, as many as there are slots.
+    mutating func restoreValues(_ restored: [Double]) {
+        precondition(restored.count == slots.count)
+        values = restored
     }
 
     /// Forgets the entries, keeping the storage.

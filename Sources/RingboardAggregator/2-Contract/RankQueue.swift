@@ -9,6 +9,8 @@ struct RankQueue {
     private var records = Queue<HookRecord>()
     private var slots: [Int32] = []
     private var values: [Double] = []
+    /// The rank's metric numbers, as the run's slots.
+    var numbering = MetricNumbering()
     /// Where the first queued hook's logs start.
     private var logsHead = 0
     /// Where the hook being queued (`beginHook`) starts.
@@ -174,7 +176,7 @@ struct RankQueue {
 
     /// Queues a batch hook, its metric numbers mapped to the run's slots by `numbering` (a
     /// metric never named is left out).
-    mutating func appendHook(_ record: borrowing BatchRecord, numbering: borrowing MetricNumbering, slots table: borrowing MetricSlots) {
+    mutating func appendHook(_ record: borrowing BatchRecord) {
         let count = record.count
         if logsCount + count > slots.count {
             // Grown by half at a time, not a hook's worth: a rank running ahead queues thousands.
@@ -184,7 +186,7 @@ struct RankQueue {
         }
         var end = logsCount
         for index in 0..<count {
-            let slot = numbering.slot(of: record.metrics[index], in: table)
+            let slot = numbering.slot(of: record.metrics[index])
             guard slot >= 0 else { continue }
             slots[end] = slot
             values[end] = record.values[index]

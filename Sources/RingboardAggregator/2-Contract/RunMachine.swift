@@ -119,7 +119,7 @@ struct RunMachine {
         logs.removeAll()
         var allNamed = true
         for index in metrics.indices {
-            let slot = numbering.slot(of: metrics[index], in: slots)
+            let slot = numbering.slot(of: metrics[index])
             if slot >= 0 { logs.append(slot, values[index]) } else { allNamed = false }
         }
         if allNamed {

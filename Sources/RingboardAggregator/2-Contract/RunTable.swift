@@ -98,7 +98,7 @@ struct RunTable {
                 try runs[run].apply(record)
             case .mean(let group, let rank):
                 let run = groups[group].run
-                if groups[group].queue(rank: rank, record, slots: runs[run].slots) { queuedGroups.append(group) }
+                if groups[group].queue(rank: rank, record) { queuedGroups.append(group) }
                 if groups[group].shouldDrain { try groups[group].drain(into: &runs[run]) }
             }
         } catch {
