@@ -3,11 +3,19 @@ import RingboardRing
 
 /// Stage 1: reads what the rings hold and decodes each record into a typed hook for stage 2.
 /// Batch hooks, the most frequent records, are decoded into one `BatchRecord` whose storage is
-/// kept from record to record, so a batch hook's way through allocates nothing; every other
-/// record becomes a `HookRecord`. A record that does not decode is refused (counted and
-/// reported), never passed on.
+/// kept from record to record, so a batch hook's way through allocates nothing; a weight segment
+/// record becomes the values it names, mapped in place (`WeightSegments`); every other record
+/// becomes a `HookRecord`. A record that does not decode, or names a segment that cannot be
+/// used, is refused (counted and reported), never passed on.
 struct RecordDecoder {
     private var batch = BatchRecord()
+    /// The weight segments records name.
+    var segments: WeightSegments
+
+    /// - Parameter directory: The ring directory, where weight segments are.
+    init(directory: String) {
+        segments = WeightSegments(directory: directory)
+    }
 
     /// Decodes every record the rings hold now into `table`.
     ///
@@ -30,8 +38,34 @@ struct RecordDecoder {
                     table.refused(source.name, error)
                     return
                 }
-                table.deliver(decoded, from: source.name)
+                if case .weightSegment(let run, let weight, let version, let sequence, let offset, let count) = decoded {
+                    deliverWeight(run: run, weight: weight, version: version, sequence: sequence, offset: offset, count: count,
+                                  from: source.name, into: &table)
+                } else {
+                    table.deliver(decoded, from: source.name)
+                }
             }
         }
+    }
+
+    /// Maps the segment a weight segment record names and hands its values to stage 2.
+    private mutating func deliverWeight(
+        run: UInt32, weight: UInt32, version: UInt64, sequence: Int64, offset: UInt64, count: UInt64, from ring: String,
+        into table: inout RunTable
+    ) {
+        let segment: WeightSegment
+        do {
+            segment = try segments.named(ring: ring, sequence: sequence)
+        } catch {
+            table.refused(ring, reason: error.description)
+            return
+        }
+        guard offset <= UInt64(Int.max), count <= UInt64(Int.max),
+              let values = WeightValues.inSegment(segment, offset: Int(offset), count: Int(count))
+        else {
+            table.refused(ring, reason: "weight \(weight): values \(offset) + \(count) outside weight segment \(segment.path)")
+            return
+        }
+        table.deliverWeight(run: run, weight: weight, version: version, values: values, from: ring)
     }
 }
