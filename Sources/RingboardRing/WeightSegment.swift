@@ -132,12 +132,7 @@ public final class WeightSegment: @unchecked Sendable {
         case .failure(let error): throw .systemCall("fstat", path: path, error)
         }
         guard status.isRegular else { throw .notOwned(path: path, reason: "not a regular file") }
-        guard status.owner == Syscalls.effectiveUserID else {
-            throw .notOwned(path: path, reason: "owned by uid \(status.owner), not \(Syscalls.effectiveUserID)")
-        }
-        guard status.mode & 0o022 == 0 else {
-            throw .notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))")
-        }
+        if let problem = status.ownershipProblem { throw .notOwned(path: path, reason: problem) }
         guard status.size >= Int64(WeightSegment.headerSize) else {
             throw .weightSegment(path: path, reason: "\(status.size) bytes is shorter than a segment's header")
         }
