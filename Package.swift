@@ -146,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardAggregatorTests",
-            dependencies: ["RingboardAggregator", "RingboardRecords", "RingboardFormat", "RingboardTestSupport",
+            dependencies: ["RingboardAggregator", "RingboardRecords", "RingboardFormat", "RingboardRing", "RingboardTestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(

@@ -297,7 +297,9 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         return number
     }
 
-    /// Sends every weight's current values, in pieces that fit the ring.
+    /// Sends every weight's current values: into a weight segment beside the ring (the one
+    /// copy), named by a small record per weight; or, when no segment can be made (a full disk,
+    /// say), in records that fit the ring, as before segments were, so weights are never lost.
     private func sendWeights() {
         guard !announcesOnly else { return }
         let (model, version) = state.withLock { state -> (ModelDescription?, UInt64) in
@@ -305,27 +307,63 @@ public final class TensorBoard: Callback, @unchecked Sendable {
             return (state.model, state.weightsVersion)
         }
         guard let model else { return }
+        // The model's own arrays (shared, not copied).
+        let weights = model.layers.flatMap { layer in layer.weights.map(\.values) }
+        guard !weights.isEmpty else { return }
+        if sendWeightSegment(weights, version: version) { return }
         let piece = max(1, (writer.maximumPayloadLength - 64) / 4)
-        var number: UInt32 = 0
-        for layer in model.layers {
-            for weight in layer.weights {
-                let total = weight.values.count
-                var offset = 0
-                let values = weight.values.span
-                repeat {
-                    let end = min(total, offset + piece)
-                    // Straight from the model's storage into the ring (or spill segment).
-                    let slice = values.extracting(offset..<end)
-                    _ = writer.append(type: RecordType.weightValues, length: HookRecord.weightValuesLength(count: end - offset)) { payload in
-                        HookRecord.encodeWeightValues(into: payload, run: run, weight: number, version: version, offset: UInt64(offset),
-                                                      total: UInt64(total), values: slice)
-                    }
-                    offset = end
-                } while offset < total
-                number += 1
-            }
+        for (number, weight) in weights.enumerated() {
+            let total = weight.count
+            var offset = 0
+            let values = weight.span
+            repeat {
+                let end = min(total, offset + piece)
+                // Straight from the model's storage into the ring (or spill segment).
+                let slice = values.extracting(offset..<end)
+                _ = writer.append(type: RecordType.weightValues, length: HookRecord.weightValuesLength(count: end - offset)) { payload in
+                    HookRecord.encodeWeightValues(into: payload, run: run, weight: UInt32(number), version: version, offset: UInt64(offset),
+                                                  total: UInt64(total), values: slice)
+                }
+                offset = end
+            } while offset < total
         }
     }
+
+    /// Writes `weights` into the ring's next weight segment, then appends the records naming
+    /// it: the aggregator reads the values where they are, so they cost the trainer one copy and
+    /// the ring a few dozen bytes each (and a large model no longer overflows the ring into
+    /// spill segments at every histogram epoch). The records are appended only once every value
+    /// is in the file.
+    ///
+    /// - Returns: Whether the segment was made and named; `false` (reported once per process)
+    ///   when it could not be made, and nothing was appended.
+    private func sendWeightSegment(_ weights: [[Float]], version: UInt64) -> Bool {
+        let segments = SharedRing.segmentWriter(for: writer)
+        do {
+            try segments.write(
+                valueCounts: weights.map(\.count),
+                fill: { (index, write) throws(RingError) in
+                    let values = weights[index]
+                    try write(values.span)
+                },
+                publish: { sequence, offsets in
+                    for (number, values) in weights.enumerated() {
+                        send(.weightSegment(run: run, weight: UInt32(number), version: version, segment: sequence,
+                                            offset: UInt64(offsets[number]), count: UInt64(values.count)))
+                    }
+                })
+            return true
+        } catch {
+            if !TensorBoard.reportedSegmentFallback.exchange(true, ordering: .relaxed) {
+                let message = Array("ringboard: cannot write a weight segment (\(error)); weights go through the ring instead\n".utf8)
+                _ = message.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            }
+            return false
+        }
+    }
+
+    /// Whether a failed weight segment has been reported (once per process).
+    private static let reportedSegmentFallback = Atomic<Bool>(false)
 
     private func send(_ record: HookRecord) {
         guard !announcesOnly || record.type == RecordType.runAnnouncement else { return }
@@ -354,6 +392,18 @@ extension TensorBoard {
 /// One ring writer per ring directory per process, shared by every callback in it.
 enum SharedRing {
     private static let writers = Mutex<[String: RingWriter]>([:])
+    /// Each ring's weight segment writer, by ring path: one per ring, so its segments are
+    /// numbered in the order the ring names them.
+    private static let segmentWriters = Mutex<[String: WeightSegment.Writer]>([:])
+
+    static func segmentWriter(for writer: RingWriter) -> WeightSegment.Writer {
+        segmentWriters.withLock { writers in
+            if let segments = writers[writer.path] { return segments }
+            let segments = WeightSegment.Writer(ringPath: writer.path)
+            writers[writer.path] = segments
+            return segments
+        }
+    }
 
     static func writer(directory: String, options: RingWriter.Options) throws(ConfigurationError) -> RingWriter {
         let result: Result<RingWriter, ConfigurationError> = writers.withLock { writers in
@@ -372,6 +422,7 @@ enum SharedRing {
     static func close(directory: String) -> String? {
         writers.withLock { writers in
             guard let writer = writers.removeValue(forKey: directory) else { return nil }
+            _ = segmentWriters.withLock { $0.removeValue(forKey: writer.path) }
             writer.close()
             return writer.path
         }

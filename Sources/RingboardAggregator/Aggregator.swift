@@ -62,8 +62,8 @@ public final class Aggregator: @unchecked Sendable {
     /// The log root as an absolute, normalized path, so a restart from another directory finds
     /// the files; `nil` for none.
     public let logRoot: String?
-    /// Stage 1: the records' decoding.
-    private var decoder = RecordDecoder()
+    /// Stage 1: the records' decoding (and the weight segments records name).
+    var decoder: RecordDecoder
     /// Stages 2 to 4: the runs, their state machines and their files.
     var table: RunTable
     /// Whether anything changed since the last checkpoint.
@@ -105,6 +105,7 @@ public final class Aggregator: @unchecked Sendable {
         } catch {
             throw .ring(error)
         }
+        self.decoder = RecordDecoder(directory: options.ringDirectory)
         let checkpoints = CheckpointStore(directory: options.ringDirectory)
         self.checkpoints = checkpoints
         let logRoot = try options.logRoot.map { (root: String) throws(AggregatorError) -> String in

@@ -123,6 +123,19 @@ extension HookRecord {
             let values = try input.floats(count: count)
             try input.finish()
             self = .weightValues(run: run, weight: weight, version: version, offset: offset, total: total, values: values)
+        case RecordType.weightSegment:
+            let run = try input.u32()
+            let weight = try input.u32()
+            let version = try input.u64()
+            let segment = try input.i64()
+            guard segment >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: segment) }
+            let offset = try input.u64()
+            guard offset % 4 == 0 else {
+                throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
+            }
+            let count = try input.u64()
+            try input.finish()
+            self = .weightSegment(run: run, weight: weight, version: version, segment: segment, offset: offset, count: count)
         case RecordType.span:
             let run = try input.u32()
             _ = try input.u32()

@@ -186,6 +186,13 @@ extension HookRecord {
             out.u64(total)
             out.u64(UInt64(values.count))
             out.floats(values)
+        case .weightSegment(let run, let weight, let version, let segment, let offset, let count):
+            out.u32(run)
+            out.u32(weight)
+            out.u64(version)
+            out.i64(segment)
+            out.u64(offset)
+            out.u64(count)
         case .span(let run, let name, let start, let duration, let thread):
             out.u32(run)
             out.u32(0)

@@ -125,6 +125,10 @@ public enum HookRecord: Equatable, Sendable {
     /// A span for the profiler: a name, its start (ns since the Unix epoch), its duration (ns), and
     /// the thread it ran on.
     case span(run: UInt32, name: String, start: Int64, duration: Int64, thread: UInt64)
+    /// All `count` values of weight `weight`, as of `version`, in weight segment `segment` of
+    /// the record's ring, from byte `offset` of the segment file: written whole before this
+    /// record was appended.
+    case weightSegment(run: UInt32, weight: UInt32, version: UInt64, segment: Int64, offset: UInt64, count: UInt64)
 
     /// The ring record type that carries this record.
     public var type: UInt16 {
@@ -137,6 +141,7 @@ public enum HookRecord: Equatable, Sendable {
         case .model: RecordType.model
         case .weightValues: RecordType.weightValues
         case .span: RecordType.span
+        case .weightSegment: RecordType.weightSegment
         }
     }
 

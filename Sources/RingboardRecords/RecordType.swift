@@ -3,8 +3,8 @@
 /// The layouts are little-endian and versioned by `RecordType.version`, which the run
 /// announcement carries. Any change to a layout bumps it.
 public enum RecordType {
-    /// The layout version of every record type below.
-    public static let version: UInt16 = 2
+    /// The layout version of every record type below (3: `weightSegment`).
+    public static let version: UInt16 = 3
 
     /// A trainer process announces a run: its log directory, TensorBoard arguments, rank.
     public static let runAnnouncement: UInt16 = 16
@@ -22,6 +22,8 @@ public enum RecordType {
     public static let weightValues: UInt16 = 22
     /// A span the trainer recorded for the profiler.
     public static let span: UInt16 = 23
+    /// A weight's values in a weight segment beside the ring (`RingboardRing.WeightSegment`).
+    public static let weightSegment: UInt16 = 24
 
-    static let all: ClosedRange<UInt16> = runAnnouncement...span
+    static let all: ClosedRange<UInt16> = runAnnouncement...weightSegment
 }

@@ -35,11 +35,16 @@ public enum RingDirectory {
         case .failure(let error): throw .systemCall("lstat", path: path, error)
         }
         guard status.isDirectory else { throw .notOwned(path: path, reason: "not a directory (a symbolic link?)") }
-        guard status.owner == Syscalls.effectiveUserID else {
-            throw .notOwned(path: path, reason: "owned by uid \(status.owner), not \(Syscalls.effectiveUserID)")
-        }
-        guard status.mode & 0o022 == 0 else {
-            throw .notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))")
-        }
+        if let problem = status.ownershipProblem { throw .notOwned(path: path, reason: problem) }
+    }
+}
+
+extension Syscalls.FileStatus {
+    /// Why a file of the ring directory (or the directory) is not to be trusted: another user's,
+    /// or writable by others; `nil` when it is this user's alone.
+    var ownershipProblem: String? {
+        if owner != Syscalls.effectiveUserID { return "owned by uid \(owner), not \(Syscalls.effectiveUserID)" }
+        if mode & 0o022 != 0 { return "group or others can write it (mode \(String(mode, radix: 8)))" }
+        return nil
     }
 }

@@ -17,6 +17,9 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
     case recordTooLarge(length: Int, maximum: Int)
     /// A spill segment could not be written or read.
     case spill(path: String, reason: String)
+    /// A weight segment that cannot be used: truncated, unsealed, or not a segment of this
+    /// layout and sequence number.
+    case weightSegment(path: String, reason: String)
     /// Another consumer holds the directory's lock.
     case consumerRunning(directory: String)
     /// A checkpoint larger than a checkpoint slot holds.
@@ -32,6 +35,7 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidCapacity(let capacity): "ring capacity \(capacity) is not a power of two between 4 KiB and 16 GiB"
         case .recordTooLarge(let length, let maximum): "record of \(length) bytes exceeds the ring's maximum of \(maximum)"
         case .spill(let path, let reason): "\(path): spill segment: \(reason)"
+        case .weightSegment(let path, let reason): "\(path): weight segment refused: \(reason)"
         case .consumerRunning(let directory): "another consumer is already serving \(directory)"
         case .checkpointTooLarge(let length, let maximum): "checkpoint of \(length) bytes exceeds the maximum of \(maximum)"
         }

@@ -77,12 +77,7 @@ public final class RingReader {
             return error
         }
         guard status.isRegular else { throw refuse(.notOwned(path: path, reason: "not a regular file")) }
-        guard status.owner == Syscalls.effectiveUserID else {
-            throw refuse(.notOwned(path: path, reason: "owned by uid \(status.owner), not \(Syscalls.effectiveUserID)"))
-        }
-        guard status.mode & 0o022 == 0 else {
-            throw refuse(.notOwned(path: path, reason: "group or others can write it (mode \(String(status.mode, radix: 8)))"))
-        }
+        if let problem = status.ownershipProblem { throw refuse(.notOwned(path: path, reason: problem)) }
         guard status.size > Int64(RingLayout.headerSize) else {
             throw refuse(.invalidHeader(path: path, reason: "\(status.size) bytes is smaller than a ring"))
         }

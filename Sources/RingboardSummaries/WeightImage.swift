@@ -87,6 +87,23 @@ public enum WeightImage {
     public static func images(
         name: String, shape: [Int], values: [Float], maxImages: Int = ImageSummary.defaultMaxImages
     ) throws(SummaryError) -> [ImageSummary.Image]? {
+        try images(name: name, shape: shape, values: values.span, maxImages: maxImages)
+    }
+
+    /// The images the callback writes for a weight, of values read in place (a mapped weight
+    /// segment, say); see ``images(name:shape:values:maxImages:)`` for `[Float]`.
+    ///
+    /// - Parameters:
+    ///   - name: The summary name: the weight's name with `:` replaced by `_`, e.g. `dense/kernel_0`.
+    ///   - shape: The weight's shape.
+    ///   - values: The weight's values, row-major.
+    ///   - maxImages: How many images to write at most, at least 1 (the callback uses 3).
+    /// - Returns: The images, or `nil` when the callback skips this weight.
+    /// - Throws: `SummaryError.unsupportedShape` when the shape does not match the values, or
+    ///   the image tensor is one TensorFlow cannot write (see ``ImageSummary``).
+    public static func images(
+        name: String, shape: [Int], values: Span<Float>, maxImages: Int = ImageSummary.defaultMaxImages
+    ) throws(SummaryError) -> [ImageSummary.Image]? {
         guard shape.allSatisfy({ $0 >= 0 }), let count = ImageSummary.product(of: shape), count == values.count else {
             throw .unsupportedShape(tag: name, shape: shape, reason: "does not match the \(values.count) values given")
         }
@@ -95,12 +112,12 @@ public enum WeightImage {
         let badColor = ImageSummary.defaultBadColor
         switch arrangement {
         case .asIs:
-            return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: values.span, badColor: badColor)
+            return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: values, badColor: badColor)
         case .transposed:
-            let transposed = transpose(values.span, rows: geometry.width, columns: geometry.height)
+            let transposed = transpose(values, rows: geometry.width, columns: geometry.height)
             return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: transposed.span, badColor: badColor)
         case .channelsFirst:
-            let planes = channelPlanes(values.span, pixels: geometry.height * geometry.width, channels: geometry.batch, count: geometry.imageCount)
+            let planes = channelPlanes(values, pixels: geometry.height * geometry.width, channels: geometry.batch, count: geometry.imageCount)
             return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: planes.span, badColor: badColor)
         }
     }

@@ -76,6 +76,15 @@ package enum Syscalls {
         return .success(address)
     }
 
+    /// Maps the first `length` bytes of the file read-only and shared.
+    ///
+    /// - Warning: The caller owns the mapping and must `unmap` it.
+    package static func mapReadOnly(_ fd: FileDescriptor, length: Int) -> Result<UnsafeRawPointer, Errno> {
+        let address = mmap(nil, length, PROT_READ, MAP_SHARED, fd.rawValue, 0)
+        guard let address, address != MAP_FAILED else { return .failure(Errno(rawValue: errno)) }
+        return .success(UnsafeRawPointer(address))
+    }
+
     /// Allocates the file's blocks up to `length` (growing it), so that stores into a mapping of
     /// them cannot fail for want of space.
     package static func allocate(_ fd: FileDescriptor, length: Int) -> Result<Void, Errno> {

@@ -3,7 +3,9 @@ import Logging
 @testable import RingboardAggregator
 import RingboardFormat
 import RingboardRecords
+import RingboardRing
 import RingboardTestSupport
+import Testing
 
 /// Drives a `RunTable` (stage 2 and what follows it) in-process, as stage 1 would: hook records
 /// by ring name, batch hooks decoded into `BatchRecord`s, the clock given by the test. What the
@@ -69,6 +71,39 @@ final class RunTableHarness {
     func hook(_ ring: String, run: UInt32 = 0, _ kind: HookKind, _ index: Int64 = 0, _ values: [Double?] = [], at wallTime: Int64) {
         let logs = values.enumerated().compactMap { entry in entry.element.map { MetricValue(metric: UInt32(entry.offset), value: $0) } }
         table.deliver(.hook(run: run, kind: kind, index: index, logs: logs, wallTime: wallTime), from: ring)
+    }
+
+    /// Where weight segments go (a ring directory of the harness).
+    var rings: String { directory.path + "/rings" }
+    /// Stage 1's weight segments.
+    lazy var segments = WeightSegments(directory: rings)
+
+    /// Every weight of run `run` of ring `ring` (a ring file name) as of `version`, in a weight
+    /// segment beside the ring, delivered as stage 1 delivers the records that name it.
+    func weightsBySegment(_ ring: String, run: UInt32 = 0, version: UInt64, _ weights: [[Float]]) throws {
+        try? FileManager.default.createDirectory(atPath: rings, withIntermediateDirectories: true)
+        let writer = segmentWriters[ring] ?? WeightSegment.Writer(ringPath: rings + "/" + ring)
+        segmentWriters[ring] = writer
+        var named: (Int64, [Int]) = (0, [])
+        try writer.write(valueCounts: weights.map(\.count), fill: { (index, write) throws(RingError) in
+            let values = weights[index]
+            try write(values.span)
+        }, publish: { named = ($0, $1) })
+        for (weight, values) in weights.enumerated() {
+            let segment = try segments.named(ring: ring, sequence: named.0)
+            let mapped = try #require(WeightValues.inSegment(segment, offset: named.1[weight], count: values.count))
+            table.deliverWeight(run: run, weight: UInt32(weight), version: version, values: mapped, from: ring)
+        }
+    }
+
+    private var segmentWriters: [String: WeightSegment.Writer] = [:]
+
+    /// Every weight of run `run` of ring `ring` as of `version`, in `weightValues` records.
+    func weightsByRecords(_ ring: String, run: UInt32 = 0, version: UInt64, _ weights: [[Float]]) {
+        for (weight, values) in weights.enumerated() {
+            table.deliver(.weightValues(run: run, weight: UInt32(weight), version: version, offset: 0, total: UInt64(values.count), values: values),
+                          from: ring)
+        }
     }
 
     /// The end of a poll, then a flush.

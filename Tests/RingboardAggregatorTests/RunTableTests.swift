@@ -148,4 +148,43 @@ import Testing
     @Test func restartOfAMeanGroupKeepsTheHooksItHeld() throws {
         try expectRestartChangesNothing(policy: .mean, steps: 12, cut: 6, subdirectory: "run/train")
     }
+
+    /// Weights in a weight segment, read where the trainer wrote them, give the same histogram
+    /// and image events as the same weights in `weightValues` records; under `.mean` too, whose
+    /// queue holds them as a record.
+    @Test(arguments: [RankPolicy.chief, .mean])
+    func weightsBySegmentWriteWhatWeightsByRecordsWrite(policy: RankPolicy) throws {
+        let ring = "1-1.ring"
+        func events(bySegment: Bool) throws -> [Event] {
+            let harness = H()
+            var arguments = harness.arguments("run", updateFrequency: .epoch, histogramFrequency: 1)
+            arguments.writeImages = true
+            harness.announce(ring, policy: policy, arguments)
+            let model = #"{"name":"m","layers":[{"name":"dense","class_name":"Dense","weights":[{"name":"dense/kernel:0","shape":[4,6]},{"name":"dense/bias:0","shape":[6]}]}]}"#
+            harness.table.deliver(.model(run: 0, json: model, graphDef: [], wallTime: H.wallTime(0)), from: ring)
+            for epoch in 0..<3 {
+                let weights: [[Float]] = [(0..<24).map { Float($0 * (epoch + 1)) / 7 - 1 }, (0..<6).map { Float(epoch - $0) }]
+                if bySegment {
+                    try harness.weightsBySegment(ring, version: UInt64(epoch + 1), weights)
+                } else {
+                    harness.weightsByRecords(ring, version: UInt64(epoch + 1), weights)
+                }
+                harness.hook(ring, .epochEnd, Int64(epoch), at: H.wallTime(epoch + 1))
+            }
+            harness.flush()
+            return harness.events("run/train")
+        }
+        let byRecords = try events(bySegment: false)
+        let kinds = byRecords.compactMap { event -> String? in
+            guard case .summary(let summary) = event.what else { return nil }
+            return switch summary.values[0].kind {
+            case .histogram: "histogram"
+            case .image: "image"
+            default: nil
+            }
+        }
+        // Each epoch: the kernel's histogram and image, then the bias's histogram and image.
+        #expect(kinds == Array(repeating: ["histogram", "image", "histogram", "image"], count: 3).flatMap { $0 })
+        #expect(try events(bySegment: true) == byRecords)
+    }
 }

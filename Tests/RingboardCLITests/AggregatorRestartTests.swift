@@ -1,5 +1,7 @@
 import Foundation
+import Ringboard
 import RingboardFormat
+import RingboardRing
 import RingboardTestSupport
 import Testing
 
@@ -93,6 +95,121 @@ import Testing
         second.waitUntilExit()
         #expect(second.terminationStatus == 0)
         try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "aggregator-kill-mean-queued", faults: 1)
+    }
+
+    /// The aggregator killed once it has read a histogram epoch's weight segment (it maps it:
+    /// `/proc/<pid>/maps` shows it) and before a checkpoint names it: the restart resumes from
+    /// the previous checkpoint, whose model names the previous segment (still there), reads the
+    /// epoch's records again and maps the segment again. The events are those of an
+    /// uninterrupted aggregator, and once the ring is retired every segment is gone.
+    @Test func killedAfterReadingWeightSegmentsBeforeTheirCheckpoint() throws {
+        let directory = TemporaryDirectory("ringboard-restart")
+        let epochs = 10
+        let reference = directory.appending("reference")
+        try Self.trainWithWeights(rings: reference + "/rings", logs: reference + "/logs", epochs: epochs)
+        let first = try TrainerHarness.startAggregator(logs: reference + "/logs", rings: reference + "/rings", exitWhenIdle: true)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        let expected = try TrainerHarness.eventStreams(reference + "/logs")
+        let histograms = expected["run/train"]?.filter { event in
+            if case .summary(let summary) = event.what, case .histogram = summary.values[0].kind { true } else { false }
+        }.count
+        #expect(histograms == epochs * Self.layers)
+
+        let rings = directory.appending("rings"), logs = directory.appending("logs")
+        var aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
+        var killedBeforeCheckpoint = 0, kills = 0
+        try Self.trainWithWeights(rings: rings, logs: logs, epochs: epochs, around: { epoch, train in
+            guard epoch > 0, killedBeforeCheckpoint < 3 else { return train() }
+            // The epoch's records wait in the ring until the aggregator is let go.
+            kill(aggregator.processIdentifier, SIGSTOP)
+            train()
+            let ring = try #require(try FileManager.default.contentsOfDirectory(atPath: rings).first { $0.hasSuffix(".ring") })
+            let segment = WeightSegment.fileName(ring: ring, sequence: Int64(epoch))
+            kill(aggregator.processIdentifier, SIGCONT)
+            let deadline = Date().addingTimeInterval(30)
+            while !Self.maps(aggregator.processIdentifier, segment) && Date() < deadline { usleep(200) }
+            kill(aggregator.processIdentifier, SIGKILL)
+            aggregator.waitUntilExit()
+            kills += 1
+            if try !Self.checkpointNames(rings, ring: ring, sequence: Int64(epoch)) {
+                killedBeforeCheckpoint += 1
+                // The segment of the checkpoint's model, which the restart maps again.
+                #expect(FileManager.default.fileExists(atPath: rings + "/" + WeightSegment.fileName(ring: ring, sequence: Int64(epoch - 1))))
+            }
+            aggregator = try TrainerHarness.startAggregator(logs: logs, rings: rings, exitWhenIdle: false)
+        })
+        #expect(killedBeforeCheckpoint > 0, "no kill of \(kills) came between reading a segment and the checkpoint naming it")
+        let deadline = Date().addingTimeInterval(60)
+        while (TrainerHarness.ringFiles(rings) > 0 || Self.segmentFiles(rings) > 0) && Date() < deadline { usleep(20_000) }
+        #expect(TrainerHarness.ringFiles(rings) == 0, "the ring was not retired")
+        #expect(Self.segmentFiles(rings) == 0, "weight segments left after their ring retired")
+        aggregator.terminate()
+        aggregator.waitUntilExit()
+        #expect(aggregator.terminationStatus == 0)
+        let written = try TrainerHarness.eventStreams(logs)
+        #expect(written.keys.sorted() == expected.keys.sorted())
+        for (run, events) in expected {
+            let other = written[run] ?? []
+            #expect(other.count == events.count, "\(run): \(other.count) events after \(kills) kills, \(events.count) without")
+            if let first = zip(events, other).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                Issue.record("\(run): event \(first) differs after \(kills) kills")
+            }
+        }
+    }
+
+    static let layers = 4
+
+    /// A trainer in this process: `layers` weights of 256 Ki values, a histogram of each every
+    /// epoch; `around` is handed each epoch's work (its batches, weights and epoch end).
+    static func trainWithWeights(
+        rings: String, logs: String, epochs: Int, around: (Int, () -> Void) throws -> Void = { $1() }
+    ) throws {
+        let callback = try TensorBoard(logDir: logs + "/run", histogramFreq: 1, writeGraph: false, profileBatch: 0,
+                                       ringDirectory: rings, startAggregator: false)
+        func layers(_ epoch: Int) -> [ModelDescription.Layer] {
+            (0..<Self.layers).map { layer in
+                ModelDescription.Layer(name: "dense_\(layer)", className: "Dense", weights: [.init(
+                    name: "dense_\(layer)/kernel:0", shape: [256, 1024],
+                    values: (0..<(256 << 10)).map { Float(($0 * (layer + 3) + epoch * 17) % 1013) / 1013 - 0.5 })])
+            }
+        }
+        try callback.setParams(TrainingParameters(batchSize: 8, epochs: epochs, steps: 4, doValidation: true, metrics: ["loss"]))
+        try callback.setModel(ModelDescription(name: "model", layers: layers(0)))
+        callback.onTrainBegin(logs: [:])
+        for epoch in 0..<epochs {
+            let weights = layers(epoch + 1)
+            try around(epoch) {
+                callback.onEpochBegin(epoch, logs: [:])
+                for batch in 0..<4 { callback.onTrainBatchEnd(batch, logs: ["loss": Double(epoch * 4 + batch)]) }
+                callback.setWeights(weights)
+                callback.onEpochEnd(epoch, logs: ["loss": Double(epoch), "val_loss": Double(epoch) / 2])
+            }
+        }
+        callback.onTrainEnd(logs: [:])
+        _ = TensorBoard.closeRing(directory: rings)
+    }
+
+    /// Whether process `pid` maps a file whose name is `name`.
+    static func maps(_ pid: Int32, _ name: String) -> Bool {
+        guard let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) else { return false }
+        return maps.split(separator: "\n").contains { $0.hasSuffix("/" + name) }
+    }
+
+    /// Whether a model file of the aggregator's checkpoint names segment `sequence` of `ring`.
+    static func checkpointNames(_ rings: String, ring: String, sequence: Int64) throws -> Bool {
+        let reference = Array(ring.utf8) + withUnsafeBytes(of: sequence.littleEndian) { Array($0) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: rings) where name.hasPrefix("aggregator.model.") {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: rings + "/" + name)))
+            if bytes.count >= reference.count, (0...(bytes.count - reference.count)).contains(where: { bytes[$0..<($0 + reference.count)].elementsEqual(reference) }) {
+                return true
+            }
+        }
+        return false
+    }
+
+    static func segmentFiles(_ rings: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: rings)) ?? []).filter { $0.contains(WeightSegment.nameInfix) }.count
     }
 
     /// A checkpoint made under one log root is not silently applied to another.

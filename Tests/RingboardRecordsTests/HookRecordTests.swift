@@ -27,6 +27,7 @@ import Testing
         .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
         .weightValues(run: 0, weight: 0, version: 0, offset: 0, total: 0, values: []),
         .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
+        .weightSegment(run: 2, weight: 7, version: 3, segment: 11, offset: 128, count: 1 << 20),
     ]
 
     @Test func everyRecordRoundTrips() throws {
@@ -181,6 +182,15 @@ import Testing
                 .invalidValue(type: RecordType.weightValues, field: "values 2 + 2 of", value: 3))
         refuses(RecordType.weightValues, "00000000 00000000 0000000000000000 0000000000000000 ffffffffffffffff ffffffffffffffff",
                 .truncated(type: RecordType.weightValues, offset: 40))
+        // A weight segment record (record layout 3): its golden bytes, then a negative segment and an offset
+        // between values.
+        #expect(RecordType.version == 3 && RecordType.weightSegment == 24)
+        #expect(HookRecord.weightSegment(run: 1, weight: 2, version: 3, segment: 4, offset: 64, count: 5).encoded == bytes(hex:
+            "01000000 02000000 0300000000000000 0400000000000000 4000000000000000 0500000000000000"))
+        refuses(RecordType.weightSegment, "00000000 00000000 0000000000000000 ffffffffffffffff 4000000000000000 0100000000000000",
+                .invalidValue(type: RecordType.weightSegment, field: "weight segment", value: -1))
+        refuses(RecordType.weightSegment, "00000000 00000000 0000000000000000 0000000000000000 4200000000000000 0100000000000000",
+                .invalidValue(type: RecordType.weightSegment, field: "weight segment offset", value: 66))
         refuses(99, "", .unknownType(99))
     }
 

@@ -108,7 +108,7 @@ import Testing
                 #expect(records.count == 1)
             } else {
                 #expect(records.count > 6)
-                #expect(records.contains { if case .weightValues = $0 { true } else { false } })
+                #expect(records.contains { if case .weightSegment = $0 { true } else { false } })
             }
         }
     }
@@ -132,13 +132,20 @@ import Testing
         for pair in stride(from: 0, to: 6, by: 2) { #expect(batches[pair] == batches[pair + 1]) }
     }
 
+    /// Weights go into a weight segment beside the ring, named by a record per weight; when the
+    /// segment cannot be made (here its name is taken), they go through the ring in pieces
+    /// instead, and the next histogram epoch tries a segment again.
     @Test func weightsGoOutBeforeTheEpochsThatUseThem() throws {
         let directory = TemporaryDirectory("ringboard-callback")
         let rings = directory.appending("rings")
-        // A small ring: the 300-value kernel travels in pieces.
+        // A small ring: the 1200-value kernel travels in pieces when it goes through the ring.
         var small = RingWriter.Options()
         small.capacity = 1 << 14
         let callback = try TensorBoard(histogramFreq: 2, ringDirectory: rings, ringOptions: small, startAggregator: false)
+        let ring = try #require(try FileManager.default.contentsOfDirectory(atPath: rings).first { $0.hasSuffix(".ring") })
+        // Segment 0's name taken: the first histogram epoch falls back to records.
+        try FileManager.default.createDirectory(atPath: rings + "/" + WeightSegment.fileName(ring: ring, sequence: 0),
+                                                withIntermediateDirectories: false)
         try callback.setParams(TrainingParameters(batchSize: 4, epochs: 3, doValidation: true))
         let kernel = (0..<1200).map { Float($0) }
         try callback.setModel(ModelDescription(name: "m", layers: [
@@ -151,16 +158,29 @@ import Testing
         let kinds: [String] = records.compactMap { record in
             switch record {
             case .weightValues(_, let weight, let version, _, _, _): "w\(weight)v\(version)"
+            case .weightSegment(_, let weight, let version, let segment, _, _): "s\(segment)w\(weight)v\(version)"
             case .hook(_, .epochEnd, let epoch, _, _): "epoch\(epoch)"
             default: nil
             }
         }
-        // histogram_freq 2: weights before epochs 0 and 2 only.
+        // histogram_freq 2: weights before epochs 0 and 2 only; epoch 2's in segment 1.
         #expect(kinds.first == "w0v1")
         #expect(kinds.contains("epoch0") && kinds.contains("epoch2"))
         #expect(kinds.firstIndex(of: "epoch0")! < kinds.firstIndex(of: "epoch1")!)
         let between = kinds[kinds.firstIndex(of: "epoch0")!..<kinds.firstIndex(of: "epoch1")!]
-        #expect(!between.contains { $0.hasPrefix("w") })
+        #expect(!between.contains { $0.hasPrefix("w") || $0.hasPrefix("s") })
+        #expect(Array(kinds.suffix(3)) == ["s1w0v2", "s1w1v2", "epoch2"])
+        let segment = try WeightSegment(directory: rings, ring: ring, sequence: 1)
+        var segmentValues: [[Float]] = []
+        for case .weightSegment(_, _, 2, 1, let offset, let count) in records {
+            #expect(Int(offset) % WeightSegment.valueAlignment == 0)
+            segmentValues.append(segment.withValues(offset: Int(offset), count: Int(count)) { span in
+                var values: [Float] = []
+                for index in span.indices { values.append(span[index]) }
+                return values
+            })
+        }
+        #expect(segmentValues == [kernel, [1, 2, 3]])
         var kernelValues: [Float] = []
         var bias: [Float] = []
         var pieces = 0

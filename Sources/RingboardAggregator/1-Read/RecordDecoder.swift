@@ -3,24 +3,34 @@ import RingboardRing
 
 /// Stage 1: reads what the rings hold and decodes each record into a typed hook for stage 2.
 /// Batch hooks, the most frequent records, are decoded into one `BatchRecord` whose storage is
-/// kept from record to record, so a batch hook's way through allocates nothing; every other
-/// record becomes a `HookRecord`. A record that does not decode is refused (counted and
-/// reported), never passed on.
+/// kept from record to record, so a batch hook's way through allocates nothing; a weight segment
+/// record becomes the values it names, mapped in place (`WeightSegments`); every other record
+/// becomes a `HookRecord`. A record that does not decode, or names a segment that cannot be
+/// used, is refused (counted and reported), never passed on.
 struct RecordDecoder {
     private var batch = BatchRecord()
+    /// The weight segments records name.
+    var segments: WeightSegments
+
+    /// - Parameter directory: The ring directory, where weight segments are.
+    init(directory: String) {
+        segments = WeightSegments(directory: directory)
+    }
 
     /// Decodes every record the rings hold now into `table`.
     ///
     /// - Returns: The number of records read.
     mutating func drain(_ consumer: RingConsumer, into table: inout RunTable) -> Int {
         consumer.poll { source, record in
-            RecordDecoder.decode(record, from: source.name, batch: &batch, into: &table)
+            RecordDecoder.decode(record, from: source.name, batch: &batch, segments: &segments, into: &table)
         }
     }
 
     /// One record of ring `source` into `table`; a batch hook decoded into `batch`, which the
     /// table borrows (as a parameter of its own, it is lent without a copy).
-    private static func decode(_ record: RingRecord, from source: String, batch: inout BatchRecord, into table: inout RunTable) {
+    private static func decode(
+        _ record: RingRecord, from source: String, batch: inout BatchRecord, segments: inout WeightSegments, into table: inout RunTable
+    ) {
         if record.type == RecordType.batch {
             do throws(RecordError) {
                 try batch.decode(record.payload)
@@ -29,15 +39,41 @@ struct RecordDecoder {
                 return
             }
             table.deliver(batch, from: source)
+            return
+        }
+        let decoded: HookRecord
+        do throws(RecordError) {
+            decoded = try HookRecord(type: record.type, payload: record.payload)
+        } catch {
+            table.refused(source, error)
+            return
+        }
+        if case .weightSegment(let run, let weight, let version, let sequence, let offset, let count) = decoded {
+            deliverWeight(run: run, weight: weight, version: version, sequence: sequence, offset: offset, count: count,
+                          from: source, segments: &segments, into: &table)
         } else {
-            let decoded: HookRecord
-            do throws(RecordError) {
-                decoded = try HookRecord(type: record.type, payload: record.payload)
-            } catch {
-                table.refused(source, error)
-                return
-            }
             table.deliver(decoded, from: source)
         }
+    }
+
+    /// Maps the segment a weight segment record names and hands its values to stage 2.
+    private static func deliverWeight(
+        run: UInt32, weight: UInt32, version: UInt64, sequence: Int64, offset: UInt64, count: UInt64, from ring: String,
+        segments: inout WeightSegments, into table: inout RunTable
+    ) {
+        let segment: WeightSegment
+        do {
+            segment = try segments.named(ring: ring, sequence: sequence)
+        } catch {
+            table.refused(ring, reason: error.description)
+            return
+        }
+        guard offset <= UInt64(Int.max), count <= UInt64(Int.max),
+              let values = WeightValues.inSegment(segment, offset: Int(offset), count: Int(count))
+        else {
+            table.refused(ring, reason: "weight \(weight): values \(offset) + \(count) outside weight segment \(segment.path)")
+            return
+        }
+        table.deliverWeight(run: run, weight: weight, version: version, values: values, from: ring)
     }
 }

@@ -65,8 +65,8 @@ struct MeanMerger {
                 if slot >= 0 { queues[rank].appendLog(slot, entry.value) }
             }
             queues[rank].endHook(.other(kind, index: index), wallTime: wallTime)
-        case .runAnnouncement, .batch:
-            break  // batch hooks come to `queue(rank:_:)` as `BatchRecord`s
+        case .runAnnouncement, .batch, .weightSegment:
+            break  // batch hooks come to `queue(rank:_:)` as `BatchRecord`s; weights in segments as `.weightValues`
         case .parameters, .model, .weightValues, .span:
             if rank == 0 { queues[0].append(record) }
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RingboardFormat
 import RingboardRecords
+import RingboardRing
 import RingboardSummaries
 
 /// Stage 2: the TF 2.0 `TensorBoard` callback's state machine for one output run directory
@@ -93,6 +94,10 @@ struct RunMachine {
             if arguments.embeddingsFrequency > 0 { try writeEmbeddings() }
         case .weightValues(_, let weight, _, let offset, _, let values):
             if model?.setValues(weight: Int(weight), offset: Int(clamping: offset), values) == true { modelVersion += 1 }
+        case .weightSegment:
+            // Never sent here: stage 1 maps the segment a record names and hands the values to
+            // `setWeight(_:_:)`.
+            break
         case .span(_, let name, let start, let duration, let thread):
             trace?.spans.append(ProfileTrace.Span(
                 name: name, category: "user", startMicroseconds: Double(start) / 1000,
@@ -101,6 +106,14 @@ struct RunMachine {
             try hook(kind, index: index, logs: logs.compactMap { entry in numbering.names[entry.metric].map { ($0, entry.value) } },
                      wallTime: HookClock.seconds(wallTime))
         }
+    }
+
+    /// Every value of weight `number` (counting every layer's weights in order), mapped where the
+    /// trainer wrote them: kept as they are, not copied. Values that are not as many as the
+    /// weight holds are ignored, as a record's that do not fit it are.
+    mutating func setWeight(_ number: Int, _ values: WeightValues) {
+        guard !finished else { return }
+        if model?.setValues(weight: number, values) == true { modelVersion += 1 }
     }
 
     /// A batch hook of this run's driving producer: its metric numbers as slots, without
@@ -268,7 +281,7 @@ struct RunMachine {
             case .perLayer(let files): files[layer.name]
             }
             embeddings.append((Projector.Embedding(tensorName: weight.name, rows: weight.shape[0], columns: weight.shape[1],
-                                                   metadataPath: metadata), weight.values))
+                                                   metadataPath: metadata), weight.values.array))
         }
         try request(.embeddings(embeddings))
     }
@@ -448,20 +461,68 @@ extension RunModel {
             state.array(layer.weights) { state, weight in
                 state.string(weight.name)
                 state.array(weight.shape) { $0.int($1) }
-                state.floats(weight.values)
+                state.weightValues(weight.values)
             }
         }
     }
 
-    init(from state: inout StateDecoder) throws(AggregatorError) {
+    /// A model as `encode` saved it.
+    ///
+    /// - Parameter segment: Maps a weight segment the model names, by ring file name and
+    ///   sequence number.
+    init(from state: inout StateDecoder, segment: (String, Int64) throws(AggregatorError) -> WeightSegment) throws(AggregatorError) {
         self.init(
             name: try state.string(), layers: [], modelJSON: try state.optionalString(), graphDef: try state.data())
         layers = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
             Layer(name: try state.string(), className: try state.string(), configJSON: try state.optionalString(),
                   weights: try state.array { (state: inout StateDecoder) throws(AggregatorError) in
                       Weight(name: try state.string(), shape: try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() },
-                             values: try state.floats())
+                             values: try state.weightValues(segment: segment))
                   })
+        }
+    }
+}
+
+extension StateEncoder {
+    /// A weight's values: its own (tag 0, the values), or mapped (tag 1: the segment's ring file
+    /// name and sequence number, the byte offset and the count), so that a model file names the
+    /// segments it needs instead of holding their values again.
+    mutating func weightValues(_ values: WeightValues) {
+        switch values {
+        case .owned(let values):
+            integer(UInt8(0))
+            floats(values)
+        case .mapped(let segment, let offset, let count):
+            integer(UInt8(1))
+            string(segment.ring)
+            integer(segment.sequence)
+            int(offset)
+            int(count)
+        }
+    }
+}
+
+extension StateDecoder {
+    /// A weight's values as `StateEncoder.weightValues` saved them.
+    ///
+    /// - Parameter segment: Maps a weight segment, by ring file name and sequence number.
+    mutating func weightValues(segment: (String, Int64) throws(AggregatorError) -> WeightSegment) throws(AggregatorError) -> WeightValues {
+        let tag: UInt8 = try integer()
+        switch tag {
+        case 0:
+            return .owned(try floats())
+        case 1:
+            let ring = try string()
+            let sequence: Int64 = try integer()
+            let offset = try int()
+            let count = try int()
+            let mapped = try segment(ring, sequence)
+            guard let values = WeightValues.inSegment(mapped, offset: offset, count: count) else {
+                throw .malformed("values \(offset) + \(count) outside weight segment \(mapped.path)")
+            }
+            return values
+        default:
+            throw .malformed("weight values tag \(tag)")
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 
-/// A run's model as `set_model` described it, with the latest weight values `set_weights` sent.
+/// A run's model as `set_model` described it, with the latest weight values the trainer sent
+/// (in records, or in weight segments read in place: `WeightValues`).
 struct RunModel {
     var name: String
     var layers: [Layer]
@@ -20,7 +21,7 @@ struct RunModel {
     struct Weight {
         var name: String
         var shape: [Int]
-        var values: [Float]
+        var values: WeightValues
     }
 
     /// The model a `set_model` record's JSON describes, every weight zero until its values come;
@@ -44,7 +45,7 @@ struct RunModel {
                           logger.error("weight shape is negative or too large to hold: its values are dropped", metadata: [
                               "run": "\(run)", "weight": "\(name)", "shape": "\(shape)"])
                       }
-                      return Weight(name: name, shape: shape, values: [Float](repeating: 0, count: count ?? 0))
+                      return Weight(name: name, shape: shape, values: .owned([Float](repeating: 0, count: count ?? 0)))
                   })
         }
     }
@@ -61,17 +62,40 @@ struct RunModel {
     ///
     /// - Returns: Whether they fit the weight (else nothing changes).
     mutating func setValues(weight number: Int, offset: Int, _ values: [Float]) -> Bool {
+        guard let (layer, slot) = position(ofWeight: number) else { return false }
+        let target = layers[layer].weights[slot].values.count
+        guard offset >= 0, offset <= target, values.count <= target - offset else { return false }
+        layers[layer].weights[slot].values.update { $0.replaceSubrange(offset..<(offset + values.count), with: values) }
+        return true
+    }
+
+    /// Sets every value of weight `number` at once (values mapped in a weight segment).
+    ///
+    /// - Returns: Whether they are as many as the weight holds (else nothing changes).
+    mutating func setValues(weight number: Int, _ values: WeightValues) -> Bool {
+        guard let (layer, slot) = position(ofWeight: number), layers[layer].weights[slot].values.count == values.count else { return false }
+        layers[layer].weights[slot].values = values
+        return true
+    }
+
+    /// The layer and the place in it of weight `number`, counting every layer's weights in order.
+    private func position(ofWeight number: Int) -> (layer: Int, slot: Int)? {
+        guard number >= 0 else { return nil }
         var remaining = number
         for layerIndex in layers.indices {
             let count = layers[layerIndex].weights.count
-            if remaining < count {
-                let target = layers[layerIndex].weights[remaining].values.count
-                guard offset >= 0, offset <= target, values.count <= target - offset else { return false }
-                layers[layerIndex].weights[remaining].values.replaceSubrange(offset..<(offset + values.count), with: values)
-                return true
-            }
+            if remaining < count { return (layerIndex, remaining) }
             remaining -= count
         }
-        return false
+        return nil
+    }
+
+    /// The file names of the weight segments its values are mapped from.
+    var segmentFileNames: Set<String> {
+        var names: Set<String> = []
+        for layer in layers {
+            for weight in layer.weights { if let segment = weight.values.segment { names.insert(segment.fileName) } }
+        }
+        return names
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import RingboardFormat
 import RingboardRecords
+import RingboardRing
 
 /// Where a producer's run goes: an index in the `RunTable`'s runs or `.mean` groups.
 enum Route: Equatable {
@@ -86,6 +87,23 @@ struct RunTable {
         }
     }
 
+    /// Hands every value of weight `weight` of run `number` of ring `source`, as of `version`
+    /// (from a weight segment stage 1 mapped), to where its run goes: kept mapped, except in a
+    /// `.mean` group, whose queue of rank 0's records (checkpointed with it) holds them as a
+    /// `weightValues` record, a copy.
+    mutating func deliverWeight(run number: UInt32, weight: UInt32, version: UInt64, values: WeightValues, from source: String) {
+        guard let route = route(source: source, number: number) else { return }
+        switch route {
+        case .ignored:
+            break
+        case .run(let run):
+            runs[run].setWeight(Int(weight), values)
+        case .mean:
+            deliver(.weightValues(run: number, weight: weight, version: version, offset: 0, total: UInt64(values.count), values: values.array),
+                    from: source)
+        }
+    }
+
     /// Hands a batch hook of ring `source` to where its run goes: the most frequent record, and
     /// its one path from the ring to the run's files.
     mutating func deliver(_ record: borrowing BatchRecord, from source: String) {
@@ -108,8 +126,13 @@ struct RunTable {
 
     /// Counts and reports a record stage 1 could not decode.
     mutating func refused(_ source: String, _ error: RecordError) {
+        refused(source, reason: error.description)
+    }
+
+    /// Counts and reports a record stage 1 could not use, and why.
+    mutating func refused(_ source: String, reason: String) {
         invalidRecords += 1
-        logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(error)"])
+        logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(reason)"])
     }
 
     /// Merges what batch hooks queued in `.mean` groups, then hands the batch scalars runs
@@ -274,7 +297,7 @@ extension HookRecord {
         switch record {
         case .runAnnouncement(let run, _, _, _, _), .metricName(let run, _, _), .batch(let run, _, _, _, _, _),
              .hook(let run, _, _, _, _), .parameters(let run, _), .model(let run, _, _, _), .weightValues(let run, _, _, _, _, _),
-             .span(let run, _, _, _, _):
+             .span(let run, _, _, _, _), .weightSegment(let run, _, _, _, _, _):
             run
         }
     }

@@ -63,10 +63,11 @@ struct SummaryMaker {
         for layer in model.layers {
             for weight in layer.weights {
                 let tag = ScalarDestination.cleanTag(weight.name.replacingOccurrences(of: ":", with: "_"))
+                // Mapped values keep their segment mapped until the closure is done with them.
                 let values = weight.values
                 try pool.append(to: writer) {
                     do {
-                        let histogram = try Histogram.tensorFlow(values, tag: tag)
+                        let histogram = try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorFlow(values, tag: tag) }
                         return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [Summary.Value(tag: tag, kind: .histogram(histogram))])))
                     } catch {
                         logger.warning("histogram skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
@@ -76,7 +77,7 @@ struct SummaryMaker {
                 guard images else { continue }
                 let made: [ImageSummary.Image]?
                 do {
-                    made = try WeightImage.images(name: tag, shape: weight.shape, values: values)
+                    made = try values.withSpan { (values) throws(SummaryError) in try WeightImage.images(name: tag, shape: weight.shape, values: values) }
                 } catch {
                     logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
                     continue

@@ -19,11 +19,19 @@ extension Aggregator {
             state.string(source.name)
             state.integer(reader?.readPosition ?? 0)
             state.integer(reader?.spillSegmentsDelivered ?? 0)
+            state.integer(decoder.segments.highestNamed[source.name] ?? -1)
         }
         try table.encode(into: &state) { [checkpoints] (run: RunMachine) throws(AggregatorError) -> String? in
             try checkpoints.modelFile(for: run.directory, model: run.model, version: run.modelVersion)
         }
-        try checkpoints.save(state, liveRuns: Set(table.liveRuns.map { table.runs[$0].directory }))
+        let live = table.liveRuns
+        try checkpoints.save(state, liveRuns: Set(live.map { table.runs[$0].directory }))
+        // Only once the new state is in place: until then a restart resumes from the previous
+        // one, whose segments are all still there.
+        let named = live.reduce(into: Set<String>()) { names, run in names.formUnion(table.runs[run].model?.segmentFileNames ?? []) }
+        for name in decoder.segments.removeUnneeded(keeping: named) {
+            logger.debug("weight segment removed: no checkpoint names it, and no record still to be read can", metadata: ["segment": "\(name)"])
+        }
     }
 
     /// Restores the runs, groups and routes of the checkpoint in the ring directory, cuts their
@@ -40,7 +48,8 @@ extension Aggregator {
         let generation: Int64 = try state.integer()
         let savedRoot = try state.optionalString()
         let savedRings = try state.array { (state: inout StateDecoder) throws(AggregatorError) in
-            (name: try state.string(), position: try state.integer(Int64.self), spill: try state.integer(Int64.self))
+            (name: try state.string(), position: try state.integer(Int64.self), spill: try state.integer(Int64.self),
+             highestSegment: try state.integer(Int64.self))
         }
         var ahead = state
         if try ahead.count() > 0 && savedRoot != logRoot {
@@ -48,8 +57,8 @@ extension Aggregator {
         }
         var modelsInUse: Set<String> = []
         let runCount = try table.restore(
-            from: &state, now: .now, logger: logger, loadModel: { [checkpoints] (name: String) throws(AggregatorError) -> RunModel in
-                try checkpoints.loadModel(name)
+            from: &state, now: .now, logger: logger, loadModel: { [checkpoints, decoder] (name: String) throws(AggregatorError) -> RunModel in
+                try checkpoints.loadModel(name) { (ring, sequence) throws(RingError) in try decoder.segments.open(ring: ring, sequence: sequence) }
             },
             restored: { [checkpoints] run, modelFile in
                 guard let modelFile else { return }
@@ -64,6 +73,7 @@ extension Aggregator {
         }
         // Each ring from where the checkpoint left it; rings gone since were retired after it.
         let present = Set(rings.sources.map(\.name))
+        for ring in savedRings where ring.highestSegment >= 0 { decoder.segments.highestNamed[ring.name] = ring.highestSegment }
         for ring in savedRings {
             guard present.contains(ring.name), let reader = rings.reader(named: ring.name) else {
                 table.retire(ring: ring.name, now: .now)

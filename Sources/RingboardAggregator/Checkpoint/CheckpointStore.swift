@@ -9,7 +9,9 @@ import SystemPackage
 ///   state (counters, names, routes, `.mean` queues, event file paths and lengths); replaced
 ///   whole (written aside, then renamed) after each flush and before the rings are committed.
 /// - `aggregator.model.<generation>.<n>`: a run's model and latest weights, written only when
-///   they changed, so that a large model is not rewritten every flush.
+///   they changed, so that a large model is not rewritten every flush. Weights mapped from weight
+///   segments are named (ring, sequence number, offset, count), not copied: the aggregator keeps
+///   every segment a saved state's model files name (`WeightSegments.removeUnneeded`).
 /// - `aggregator.files.<generation>`: the event files (and profile traces) created since that
 ///   generation's state, one path per line, written before anything but the file-version record
 ///   goes into them. A restart removes them: what they held is written again from the rings.
@@ -140,7 +142,9 @@ final class CheckpointStore {
         swap(&storage, &modelBuffer)
         var encoder = StateEncoder(reusing: consume storage)
         encoder.reserveCapacity(model.graphDef.count + model.layers.reduce(4096) { total, layer in
-            layer.weights.reduce(total + 4096) { $0 + 4 * $1.values.count + 256 }
+            layer.weights.reduce(total + 4096) { total, weight in
+                if case .owned(let values) = weight.values { total + 4 * values.count + 256 } else { total + 256 }
+            }
         })
         model.encode(into: &encoder)
         let header = encoder.fileHeader(magic: CheckpointStore.modelMagic)
@@ -155,16 +159,25 @@ final class CheckpointStore {
 
     /// Reads a model file the state names.
     ///
-    /// - Throws: `AggregatorError.checkpoint` naming the model file when it is damaged, or the
-    ///   state when the model file it names is missing.
-    func loadModel(_ name: String) throws(AggregatorError) -> RunModel {
+    /// - Parameter segment: Maps a weight segment the model names, by ring file name and
+    ///   sequence number.
+    /// - Throws: `AggregatorError.checkpoint` naming the model file when it is damaged or a
+    ///   weight segment it names cannot be mapped, or the state when the model file it names is
+    ///   missing.
+    func loadModel(_ name: String, segment: (String, Int64) throws(RingError) -> WeightSegment) throws(AggregatorError) -> RunModel {
         guard !name.contains("/"), name.hasPrefix(CheckpointStore.modelPrefix),
               let bytes = try read(directory + "/" + name) else {
             throw .checkpoint(path: statePath, reason: "the model file \(name) it names is missing", stateFile: statePath)
         }
         return try inFile(directory + "/" + name) { () throws(AggregatorError) in
             var decoder = try StateDecoder(file: bytes, magic: CheckpointStore.modelMagic)
-            let model = try RunModel(from: &decoder)
+            let model = try RunModel(from: &decoder) { (ring, sequence) throws(AggregatorError) in
+                do {
+                    return try segment(ring, sequence)
+                } catch {
+                    throw .malformed("a weight segment it names: \(error)")
+                }
+            }
             guard decoder.isAtEnd else { throw .malformed("trailing bytes") }
             return model
         }
