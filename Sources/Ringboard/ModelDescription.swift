@@ -1,3 +1,5 @@
+import RingboardRecords
+
 /// A model as the callback sees it: layers holding named weights, and optionally the Keras model
 /// JSON (for the `keras` graph summary) and a serialized GraphDef.
 public struct ModelDescription: Sendable, Equatable {
@@ -92,15 +94,7 @@ public struct ModelDescription: Sendable, Equatable {
     /// The number of values a shape holds (1 for a scalar), or `nil` when a dimension is negative
     /// or the product does not fit in an `Int`.
     static func elementCount(_ shape: [Int]) -> Int? {
-        guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
-        if shape.contains(0) { return 0 }
-        var count = 1
-        for dimension in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow else { return nil }
-            count = product
-        }
-        return count
+        WeightShape.elementCount(shape)
     }
 }
 

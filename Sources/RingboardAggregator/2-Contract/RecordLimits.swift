@@ -1,3 +1,5 @@
+import RingboardRecords
+
 /// What a record may ask of a run's state machine. Records are validated field by field when
 /// they are decoded, but a value can be in range for its type and still be no count at all (a
 /// batch size of NaN) or more than memory holds (a weight of 2^40 × 2^40 values): such values are
@@ -16,14 +18,6 @@ enum RecordLimits {
     /// The number of values a weight of `shape` holds, or `nil` when a dimension is negative or
     /// the product overflows or passes `maximumWeightValues`.
     static func valueCount(_ shape: [Int]) -> Int? {
-        guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
-        if shape.contains(0) { return 0 }
-        var count = 1
-        for dimension in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= maximumWeightValues else { return nil }
-            count = product
-        }
-        return count
+        WeightShape.elementCount(shape, limit: maximumWeightValues)
     }
 }
