@@ -78,6 +78,19 @@ public final class RingWriter: @unchecked Sendable {
         var reportedFallback = false
         /// Whether an append to the open segment failed.
         var segmentFailed = false
+        /// The last `SpillSegment.spareCount` closed segments, oldest first, whose files (and
+        /// mappings) are kept for reuse once the consumer has committed them: the same ones the
+        /// consumer keeps once it has caught up.
+        var kept: [SpillSegment.Writer] = []
+        /// Head when the markers last found no room in the ring (-1: not since they last did).
+        var headWithoutRoom: Int64 = -1
+
+        /// Keeps a closed segment's file for reuse, letting the oldest kept one go.
+        mutating func keep(_ segment: SpillSegment.Writer) {
+            guard segment.isClosed else { return }
+            kept.append(segment)
+            if kept.count > SpillSegment.spareCount { kept.removeFirst() }
+        }
     }
     /// The largest payload one record may carry.
     public let maximumPayloadLength: Int
@@ -331,59 +344,7 @@ public final class RingWriter: @unchecked Sendable {
         case .block:
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
         case .spill:
-            let spilled = withSpillState { state -> AppendOutcome? in
-                if state.segment != nil || !state.sealed.isEmpty { endSegmentIfRoom(&state) }
-                // Sealed before a record would take it past `sealedSize` (with the frame's end):
-                // the file is allocated in doublings up to that size, and one byte more would
-                // double it again, faulting in pages that sealing cuts off at once.
-                if let segment = state.segment, segment.records > 0,
-                   segment.bytes + Int64(SpillSegment.storedSize(payload: length) + SpillSegment.frameEndSize) > RingWriter.sealedSize {
-                    // A long spell of a full ring goes into segments of bounded size, so that the
-                    // consumer takes them one at a time, in turn with other rings.
-                    do {
-                        try segment.seal()
-                    } catch {
-                        state.lastError = error as? RingError
-                        return nil
-                    }
-                    state.sealed.append((state.nextIndex - 1, segment.records, segment.bytes))
-                    state.segment = nil
-                }
-                if state.segment == nil {
-                    if state.sealed.isEmpty, case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
-                        return .ring(position: position)
-                    }
-                    do {
-                        let index = state.nextIndex
-                        let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
-                        state.buffers = buffers
-                        // Named before the file exists, for a consumer reading it after this process
-                        // died: it reads as many bytes of it as the header says were written.
-                        mapping.openSpillSize.store(0, ordering: .releasing)
-                        mapping.openSpill.store(index + 1, ordering: .releasing)
-                        state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
-                        state.nextIndex += 1
-                        state.segmentFailed = false
-                        spilling.store(true, ordering: .relaxed)
-                    } catch {
-                        state.lastError = error as? RingError
-                        return nil
-                    }
-                }
-                do {
-                    try state.segment!.append(type: type, flags: flags, length: length, write)
-                    mapping.openSpillSize.store(state.segment!.bytes, ordering: .releasing)
-                    // Only ever changed here, under the lock: no read-modify-write needed.
-                    mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-                    return .spilled
-                } catch {
-                    // The segment cannot take it (a full disk, say): the records already in it
-                    // keep their place; this one and later ones wait for room in the ring.
-                    state.lastError = error as? RingError
-                    state.segmentFailed = true
-                    return nil
-                }
-            }
+            let spilled = withSpillState { state in spillAppend(&state, type: type, flags: flags, length: length, write) }
             if let spilled { return spilled }
             reportSpillFallback()
             // Keep the order: the open segment's marker must be in the ring before this record.
@@ -397,6 +358,98 @@ public final class RingWriter: @unchecked Sendable {
             }
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
         }
+    }
+
+    /// The spill path under the lock: ends the spilled run with its markers once the consumer
+    /// made room, else appends to the open segment (sealing a full one, reusing or making the
+    /// next). `nil` when the segment cannot take the record (`lastError` says why).
+    @inline(__always)
+    private func spillAppend(
+        _ state: inout SpillState, type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendOutcome? {
+        if state.segment != nil || !state.sealed.isEmpty {
+            // Markers wait for room, and only the consumer moving head makes room (tail only
+            // grows): while head stays where it was when they last found none, they are not
+            // tried again. relaxed: a hint only; the marker's claim loads head itself (acquiring).
+            let head = mapping.head.load(ordering: .relaxed)
+            if head != state.headWithoutRoom { state.headWithoutRoom = endSegmentIfRoom(&state) ? -1 : head }
+        }
+        // Sealed before a record would take it past `sealedSize` (with the frame's end):
+        // the file is allocated in doublings up to that size, and one byte more would
+        // double it again, faulting in pages that sealing cuts off at once.
+        if let segment = state.segment, segment.records > 0,
+           segment.bytes + Int64(SpillSegment.storedSize(payload: length) + SpillSegment.frameEndSize) > RingWriter.sealedSize {
+            // A long spell of a full ring goes into segments of bounded size, so that the
+            // consumer takes them one at a time, in turn with other rings.
+            do {
+                try segment.seal()
+            } catch {
+                state.lastError = error
+                return nil
+            }
+            state.sealed.append((segment.index, segment.records, segment.bytes))
+            state.keep(segment)
+            state.segment = nil
+        }
+        if state.segment == nil {
+            if state.sealed.isEmpty, case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
+                return .ring(position: position)
+            }
+            do {
+                try openSegment(&state)
+            } catch {
+                state.lastError = error
+                return nil
+            }
+        }
+        let segment = state.segment!
+        do {
+            try segment.append(type: type, flags: flags, length: length, write)
+        } catch {
+            // The segment cannot take it (a full disk, say): the records already in it
+            // keep their place; this one and later ones wait for room in the ring.
+            state.lastError = error
+            state.segmentFailed = true
+            return nil
+        }
+        // releasing: pairs with the acquiring load of open spill size in
+        // RingReader.pollUnmarkedSpill; the record's bytes are in the file before it counts them.
+        mapping.openSpillSize.store(segment.bytes, ordering: .releasing)
+        // Only ever changed here, under the lock: no read-modify-write needed.
+        mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        return .spilled
+    }
+
+    /// Begins segment `nextIndex`: in the file of a closed segment the consumer is done with,
+    /// renamed, when there is one, else in a new file.
+    private func openSegment(_ state: inout SpillState) throws(RingError) {
+        let index = state.nextIndex
+        let segmentPath = SpillSegment.path(ring: path, index: index)
+        // Named before the file exists (under this name), for a consumer reading it after this
+        // process died: it reads as many bytes of it as the header says were written. releasing:
+        // pairs with the acquiring loads of both in RingReader.pollUnmarkedSpill.
+        mapping.openSpillSize.store(0, ordering: .releasing)
+        mapping.openSpill.store(index + 1, ordering: .releasing)
+        // acquiring: pairs with the releasing store of spill committed in RingReader.commit: the
+        // consumer's reads of a segment below it are over before it is written again.
+        let committed = mapping.spillCommitted.load(ordering: .acquiring)
+        var segment: SpillSegment.Writer?
+        while segment == nil, let oldest = state.kept.first, oldest.index < committed {
+            state.kept.removeFirst()
+            // The consumer removes a committed segment's file once `spareCount` later ones are
+            // committed: one that far behind may be gone already, and is let go.
+            guard oldest.index + SpillSegment.spareCount >= committed else { continue }
+            if (try? oldest.reuse(path: segmentPath, index: index)) != nil { segment = oldest }
+        }
+        if segment == nil {
+            let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
+            state.buffers = buffers
+            segment = try SpillSegment.Writer(path: segmentPath, index: index, buffers: buffers)
+        }
+        state.segment = segment
+        state.nextIndex += 1
+        state.segmentFailed = false
+        spilling.store(true, ordering: .relaxed)
     }
 
     /// Says once, on standard error, that spilling failed and appends now wait for room: the
@@ -419,20 +472,24 @@ public final class RingWriter: @unchecked Sendable {
 
     /// Puts the markers of the sealed segments, then of the open one (ending it), into the ring,
     /// in order, as far as the ring has room for them.
-    private func endSegmentIfRoom(_ state: inout SpillState) {
+    ///
+    /// - Returns: Whether every marker is in (the ring takes records again).
+    @discardableResult
+    private func endSegmentIfRoom(_ state: inout SpillState) -> Bool {
         while let first = state.sealed.first {
-            guard mark(first.index, records: first.records, bytes: first.bytes) else { return }
+            guard mark(first.index, records: first.records, bytes: first.bytes) else { return false }
             state.sealed.removeFirst()
         }
         guard let segment = state.segment else {
             spilling.store(false, ordering: .relaxed)
-            return
+            return true
         }
-        guard mark(state.nextIndex - 1, records: segment.records, bytes: segment.bytes) else { return }
-        try? segment.finish()
+        guard mark(segment.index, records: segment.records, bytes: segment.bytes) else { return false }
+        if (try? segment.finish()) != nil, !state.segmentFailed { state.keep(segment) }
         state.segment = nil
         if !state.segmentFailed { state.reportedFallback = false }
         spilling.store(false, ordering: .relaxed)
+        return true
     }
 
     /// A marker record for segment `index`, if the ring has room for it.
@@ -511,7 +568,7 @@ public final class RingWriter: @unchecked Sendable {
     /// An open spill segment is ended with its marker when the ring has room; otherwise the
     /// consumer reads it after the ring.
     public func close() {
-        withSpillState { endSegmentIfRoom(&$0) }
+        withSpillState { _ = endSegmentIfRoom(&$0) }
         mapping.producerState.store(1, ordering: .releasing)
     }
 

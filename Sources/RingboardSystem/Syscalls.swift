@@ -76,6 +76,17 @@ package enum Syscalls {
         return .success(address)
     }
 
+    /// Maps the first `length` bytes of the file read-only, shared, with its pages faulted in up
+    /// front (`MAP_POPULATE`).
+    ///
+    /// - Warning: The caller owns the mapping and must `unmap` it. A load past the file's end
+    ///   (a file cut while mapped) raises `SIGBUS`.
+    package static func mapForReading(_ fd: FileDescriptor, length: Int) -> Result<UnsafeRawPointer, Errno> {
+        let address = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd.rawValue, 0)
+        guard let address, address != MAP_FAILED else { return .failure(Errno(rawValue: errno)) }
+        return .success(UnsafeRawPointer(address))
+    }
+
     /// Allocates the file's blocks up to `length` (growing it), so that stores into a mapping of
     /// them cannot fail for want of space.
     package static func allocate(_ fd: FileDescriptor, length: Int) -> Result<Void, Errno> {
@@ -93,6 +104,10 @@ package enum Syscalls {
 
     package static func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
         munmap(address, length)
+    }
+
+    package static func unmap(_ address: UnsafeRawPointer, length: Int) {
+        munmap(UnsafeMutableRawPointer(mutating: address), length)
     }
 
     /// Makes one directory (`mkdir`); its parent must exist. Fails with `.fileExists` when
