@@ -71,6 +71,8 @@ enum SpillSegment {
         private let descriptor: FileDescriptor
         private var context: OpaquePointer?
         private let buffers: Buffers
+        /// The longest record (its header included).
+        private let maximumRecordLength: Int
         private(set) var records: Int64 = 0
         /// Bytes of whole records (and the frame's header and end) in the file.
         private(set) var bytes: Int64 = 0
@@ -96,6 +98,7 @@ enum SpillSegment {
             self.path = path
             self.index = index
             self.buffers = buffers
+            self.maximumRecordLength = buffers.maximumRecordLength
             do {
                 descriptor = try FileDescriptor.open(
                     FilePath(path), .readWrite, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -126,9 +129,33 @@ enum SpillSegment {
         }
 
         /// Appends one record; it is in the file when this returns, and `bytes` counts it.
+        @inline(__always)
         func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
             let total = SpillSegment.recordHeaderSize + length
-            precondition(total <= buffers.maximumRecordLength, "record of \(total) bytes exceeds \(buffers.maximumRecordLength)")
+            let end = Int(bytes) + 4 + total
+            // The common case, kept small enough to inline: the frame is begun, the file allocated
+            // past the record, and the record fits in one stored block.
+            if frameOpen, end <= allocated, total <= SpillSegment.storedBlockSize, let mapped {
+                precondition(total <= maximumRecordLength, "record of \(total) bytes exceeds \(maximumRecordLength)")
+                let destination = UnsafeMutableRawBufferPointer(start: mapped + Int(bytes), count: 4 + total)
+                // One uncompressed block (its length with the top bit set), the record written in place.
+                destination.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, as: UInt32.self)
+                Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: destination[4...]), type: type, flags: flags, write)
+                // Counted once every byte is in: a producer that dies before this never appended it.
+                bytes = Int64(end)
+                records += 1
+                return
+            }
+            try appendBeginningOrGrowing(type: type, flags: flags, length: length, write)
+        }
+
+        /// `append` when the frame is to begin, the file to grow, or the record spans blocks.
+        @inline(never)
+        private func appendBeginningOrGrowing(
+            type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+        ) throws(RingError) {
+            let total = SpillSegment.recordHeaderSize + length
+            precondition(total <= maximumRecordLength, "record of \(total) bytes exceeds \(maximumRecordLength)")
             if !frameOpen {
                 var preferences = Writer.preferences
                 let begun = buffers.output.withUnsafeMutableBytes { LZ4F_compressBegin(context, $0.baseAddress!, $0.count, &preferences) }
@@ -201,6 +228,7 @@ enum SpillSegment {
         }
 
         /// A record's header, then its payload from `write`.
+        @inline(__always)
         private static func frameRecord(
             into bytes: UnsafeMutableRawBufferPointer, type: UInt16, flags: UInt16, _ write: (UnsafeMutableRawBufferPointer) -> Void
         ) {
