@@ -420,9 +420,7 @@ public final class RingWriter: @unchecked Sendable {
                 return nil
             }
         }
-        // Not retained for the call: the state holds it throughout, and nothing in the call
-        // changes the state.
-        unowned(unsafe) let segment = state.segment!
+        let segment = state.segment!
         do {
             try segment.append(type: type, flags: flags, length: length, write)
         } catch {
