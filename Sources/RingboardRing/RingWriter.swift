@@ -420,9 +420,9 @@ public final class RingWriter: @unchecked Sendable {
                 return nil
             }
         }
-        let segment = state.segment!
+        let bytes: Int64
         do {
-            try segment.append(type: type, flags: flags, length: length, write)
+            bytes = try state.segment!.append(type: type, flags: flags, length: length, write)
         } catch {
             // The segment cannot take it (a full disk, say): the records already in it
             // keep their place; this one and later ones wait for room in the ring.
@@ -432,7 +432,7 @@ public final class RingWriter: @unchecked Sendable {
         }
         // releasing: pairs with the acquiring load of open spill size in
         // RingReader.pollUnmarkedSpill; the record's bytes are in the file before it counts them.
-        mapping.openSpillSize.store(segment.bytes, ordering: .releasing)
+        mapping.openSpillSize.store(bytes, ordering: .releasing)
         // Only ever changed here, by one thread at a time: no read-modify-write needed.
         mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         return .spilled

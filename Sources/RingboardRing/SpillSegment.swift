@@ -129,8 +129,10 @@ enum SpillSegment {
         }
 
         /// Appends one record; it is in the file when this returns, and `bytes` counts it.
-        @inline(__always)
-        func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
+        ///
+        /// - Returns: `bytes`, counting the record.
+        @inline(__always) @discardableResult
+        func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) -> Int64 {
             let total = SpillSegment.recordHeaderSize + length
             let end = Int(bytes) + 4 + total
             // The common case, kept small enough to inline: the frame is begun, the file allocated
@@ -144,9 +146,10 @@ enum SpillSegment {
                 // Counted once every byte is in: a producer that dies before this never appended it.
                 bytes = Int64(end)
                 records += 1
-                return
+                return bytes
             }
             try appendBeginningOrGrowing(type: type, flags: flags, length: length, write)
+            return bytes
         }
 
         /// `append` when the frame is to begin, the file to grow, or the record spans blocks.
