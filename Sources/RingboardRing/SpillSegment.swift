@@ -290,6 +290,15 @@ enum SpillSegment {
         }
     }
 
+    /// Opens a segment file read-only (not through a symbolic link).
+    private static func openForReading(_ path: String) throws(RingError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
+        } catch {
+            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
+        }
+    }
+
     /// The frame header layout 3 writers begin each frame with: the magic, then FLG (version 1,
     /// independent blocks, no checksums, no content size, no dictionary) and BD (4 MiB blocks); its
     /// seventh byte is the header checksum, which covers only these two.
@@ -313,12 +322,7 @@ enum SpillSegment {
         path: String, maximumRecordLength: Int, length: Int64?, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
     ) throws(RingError) -> Int64 {
         if length == 0 { return 0 }
-        let descriptor: FileDescriptor
-        do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
-        } catch {
-            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
-        }
+        let descriptor = try openForReading(path)
         defer { try? descriptor.close() }
         let size: Int64
         switch Syscalls.status(descriptor) {
@@ -458,12 +462,7 @@ enum SpillSegment {
             // Not kept when it grew for huge records: those are rare, and their memory is better given back.
             if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.withLock { $0 = buffers } }
         }
-        let descriptor: FileDescriptor
-        do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
-        } catch {
-            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
-        }
+        let descriptor = try openForReading(path)
         defer { try? descriptor.close() }
         var context: OpaquePointer?
         guard LZ4F_isError(LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))) == 0 else {

@@ -14,6 +14,19 @@ import Testing
         try #require(FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64)
     }
 
+    /// A consumer (restarted: a new one) drains the ring of a dead producer, segments included,
+    /// and retires it. Returns whether it did.
+    static func drainUntilRetired(_ directory: TemporaryDirectory, into values: inout [UInt32]) throws -> Bool {
+        let consumer = try RingConsumer(directory: directory.appending("rings"))
+        for _ in 0..<50 {
+            consumer.poll { _, record in values.append(record.payload.loadUnaligned(as: UInt32.self)) }
+            try consumer.commitAll()
+            consumer.scan()
+            if consumer.sources.isEmpty { return true }
+        }
+        return false
+    }
+
     /// Fills a 4 KiB ring (85 records of 40 bytes) and spills `count - 85` more, numbered from `first`.
     static func fill(_ writer: RingWriter, from first: UInt32, count: Int) -> UInt32 {
         for value in first..<(first + UInt32(count)) { _ = SpillTests.append(writer, value) }
@@ -70,14 +83,7 @@ import Testing
         next = Self.fill(writer, from: next, count: 85 + 10)
         #expect(try Self.inode(writer.path + ".spill.1") == first)
         writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)  // it "dies"
-        let consumer = try RingConsumer(directory: directory.appending("rings"))
-        for _ in 0..<50 {
-            consumer.poll { _, record in values.append(record.payload.loadUnaligned(as: UInt32.self)) }
-            try consumer.commitAll()
-            consumer.scan()
-            if consumer.sources.isEmpty { break }
-        }
-        #expect(consumer.sources.isEmpty)
+        #expect(try Self.drainUntilRetired(directory, into: &values))
         #expect(values == Array(0..<next))
         #expect(try Self.segmentNames(directory).isEmpty)
     }
@@ -107,13 +113,7 @@ import Testing
             }
             writer.mapping.storeHeader(UInt64(1), at: RingLayout.producerStartTimeOffset)
             // A consumer restarted from the last commit, then retiring the dead producer's ring.
-            let consumer = try RingConsumer(directory: directory.appending("rings"))
-            for _ in 0..<50 {
-                consumer.poll { _, record in values.append(record.payload.loadUnaligned(as: UInt32.self)) }
-                try consumer.commitAll()
-                consumer.scan()
-                if consumer.sources.isEmpty { break }
-            }
+            #expect(try Self.drainUntilRetired(directory, into: &values))
             #expect(values == Array(0..<next), "renamed: \(renamed)")
             #expect(try Self.segmentNames(directory).isEmpty, "renamed: \(renamed)")
         }
