@@ -10,7 +10,9 @@ public struct RingRecord {
     public var flags: UInt16
     /// Its position in the ring: bytes claimed before it.
     public var position: Int64
-    /// The payload, valid only during the call that delivers the record.
+    /// The payload, valid only during the call that delivers the record. A record read from a
+    /// spill segment is handed out where it lies in the segment file: its payload need not be
+    /// aligned (read it with `loadUnaligned`).
     ///
     /// - Warning: Do not keep the pointer after the handler returns: the consumer zeroes and
     ///   reuses the memory once the record is committed.
@@ -239,11 +241,20 @@ public final class RingReader {
         mapping.head.store(target, ordering: .sequentiallyConsistent)
         mapping.wakeWaitingProducers()
         // Spill segments whose records are now committed: noted first, then removed, so a crash
-        // in between never delivers them again.
+        // in between never delivers them again. The files of the last `SpillSegment.spareCount`
+        // stay, for the producer to reuse (renamed); a segment's file goes once that many later
+        // ones are committed too, unless the producer took it first (then there is nothing to
+        // remove). No segment below "spill committed" is read again, so neither a name the
+        // producer reuses nor one removed here is ever a live segment's.
         let done = deliveredSegments.filter { $0.position <= target }
         if let highest = done.map(\.index).max() {
+            // releasing: pairs with the acquiring load of spill committed in RingWriter's
+            // reuseOrMakeSegment: this consumer's reads of those segments come before the
+            // producer writes over them.
             mapping.spillCommitted.store(max(mapping.spillCommitted.load(ordering: .relaxed), highest + 1), ordering: .releasing)
-            for segment in done { _ = Syscalls.unlink(segment.path) }
+            for segment in done where segment.index >= SpillSegment.spareCount {
+                _ = Syscalls.unlink(SpillSegment.path(ring: path, index: segment.index - SpillSegment.spareCount))
+            }
             deliveredSegments.removeAll { $0.position <= target }
         }
         mapping.consumed.store(recordsRead, ordering: .relaxed)
@@ -396,16 +407,18 @@ public final class RingReader {
         _ segmentPath: String, position: Int64, length: Int64?, _ handler: (RingRecord) -> Void
     ) throws(RingError) -> Int64 {
         var badType: UInt16?
-        let read = try SpillSegment.read(
-            path: segmentPath, maximumRecordLength: RingLayout.maximumRecordLength(capacity: mapping.capacity), length: length
-        ) {
-            type, flags, payload in
+        let maximumRecordLength = RingLayout.maximumRecordLength(capacity: mapping.capacity)
+        func deliver(_ type: UInt16, _ flags: UInt16, _ payload: UnsafeRawBufferPointer) {
             guard type >= RingRecordType.firstUser else {
                 badType = type
                 return
             }
             handler(RingRecord(type: type, flags: flags, position: position, payload: payload))
         }
+        // Layout 3 segments hold stored blocks only: read in place. Earlier ones may be compressed.
+        let read = version >= 3
+            ? try SpillSegment.readStored(path: segmentPath, maximumRecordLength: maximumRecordLength, length: length, deliver)
+            : try SpillSegment.read(path: segmentPath, maximumRecordLength: maximumRecordLength, length: length, deliver)
         if let badType {
             throw .spill(path: segmentPath, reason: "reserved record type \(badType)")
         }

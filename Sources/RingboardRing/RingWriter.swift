@@ -58,11 +58,30 @@ public final class RingWriter: @unchecked Sendable {
     public let policy: RingPolicy
     /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
     @usableFromInline let spilling = Atomic<Bool>(false)
-    /// The spill path's state, under a lock (the spill path is the slow path). Held in the lock
-    /// itself, not in a property beside it, so reaching it costs no exclusivity check.
-    private let spill = Mutex(SpillState())
+    /// The spill path's state: held by one thread at a time, the ring's owner inside its "in
+    /// append" flag, or any thread under `spillLock` once the ring is shared (`withSpillState`).
+    private let spill = SpillStorage()
+    /// Guards `spill` once the ring is shared; never taken while a thread owns the ring.
+    private let spillLock = Mutex(())
+    /// Why spilling last failed, and whether that was said: read by any thread, so under a lock
+    /// of its own (taken only when a spill fails or a spilled run ends).
+    private let spillReport = Mutex(SpillReport())
 
-    /// Sendable only as far as `spill`'s lock makes it: nothing of it leaves the lock.
+    private struct SpillReport: Sendable {
+        var lastError: RingError?
+        /// Whether the current fall-back to waiting has been reported. Said again only after a
+        /// spill has gone through whole since (a disk that stays full is reported once, not at
+        /// every segment that fails on it).
+        var reportedFallback = false
+    }
+
+    /// Where the spill state lives. Its exclusivity is not checked at run time: `withSpillState`
+    /// is the only way in, and it lets one thread in at a time.
+    private final class SpillStorage: @unchecked Sendable {
+        @exclusivity(unchecked) var state = SpillState()
+    }
+
+    /// Sendable only as far as `withSpillState` makes it: nothing of it leaves that call.
     private struct SpillState: @unchecked Sendable {
         var segment: SpillSegment.Writer?
         /// Segments sealed (cut to their records) at `sealedSize` while the ring stayed full,
@@ -71,13 +90,21 @@ public final class RingWriter: @unchecked Sendable {
         /// The segment writers' memory, made at the first spill and kept.
         var buffers: SpillSegment.Buffers?
         var nextIndex: Int64 = 0
-        var lastError: RingError?
-        /// Whether the current fall-back to waiting has been reported. Said again only after a
-        /// spill has gone through whole since (a disk that stays full is reported once, not at
-        /// every segment that fails on it).
-        var reportedFallback = false
         /// Whether an append to the open segment failed.
         var segmentFailed = false
+        /// The last `SpillSegment.spareCount` closed segments, oldest first, whose files (and
+        /// mappings) are kept for reuse once the consumer has committed them: the same ones the
+        /// consumer keeps once it has caught up.
+        var kept: [SpillSegment.Writer] = []
+        /// Head when the markers last found no room in the ring (-1: not since they last did).
+        var headWithoutRoom: Int64 = -1
+
+        /// Keeps a closed segment's file for reuse, letting the oldest kept one go.
+        mutating func keep(_ segment: SpillSegment.Writer) {
+            guard segment.isClosed else { return }
+            kept.append(segment)
+            if kept.count > SpillSegment.spareCount { kept.removeFirst() }
+        }
     }
     /// The largest payload one record may carry.
     public let maximumPayloadLength: Int
@@ -331,65 +358,14 @@ public final class RingWriter: @unchecked Sendable {
         case .block:
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
         case .spill:
-            let spilled = withSpillState { state -> AppendOutcome? in
-                if state.segment != nil || !state.sealed.isEmpty { endSegmentIfRoom(&state) }
-                // Sealed before a record would take it past `sealedSize` (with the frame's end):
-                // the file is allocated in doublings up to that size, and one byte more would
-                // double it again, faulting in pages that sealing cuts off at once.
-                if let segment = state.segment, segment.records > 0,
-                   segment.bytes + Int64(SpillSegment.storedSize(payload: length) + SpillSegment.frameEndSize) > RingWriter.sealedSize {
-                    // A long spell of a full ring goes into segments of bounded size, so that the
-                    // consumer takes them one at a time, in turn with other rings.
-                    do {
-                        try segment.seal()
-                    } catch {
-                        state.lastError = error as? RingError
-                        return nil
-                    }
-                    state.sealed.append((state.nextIndex - 1, segment.records, segment.bytes))
-                    state.segment = nil
-                }
-                if state.segment == nil {
-                    if state.sealed.isEmpty, case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
-                        return .ring(position: position)
-                    }
-                    do {
-                        let index = state.nextIndex
-                        let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
-                        state.buffers = buffers
-                        // Named before the file exists, for a consumer reading it after this process
-                        // died: it reads as many bytes of it as the header says were written.
-                        mapping.openSpillSize.store(0, ordering: .releasing)
-                        mapping.openSpill.store(index + 1, ordering: .releasing)
-                        state.segment = try SpillSegment.Writer(path: SpillSegment.path(ring: path, index: index), buffers: buffers)
-                        state.nextIndex += 1
-                        state.segmentFailed = false
-                        spilling.store(true, ordering: .relaxed)
-                    } catch {
-                        state.lastError = error as? RingError
-                        return nil
-                    }
-                }
-                do {
-                    try state.segment!.append(type: type, flags: flags, length: length, write)
-                    mapping.openSpillSize.store(state.segment!.bytes, ordering: .releasing)
-                    // Only ever changed here, under the lock: no read-modify-write needed.
-                    mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-                    return .spilled
-                } catch {
-                    // The segment cannot take it (a full disk, say): the records already in it
-                    // keep their place; this one and later ones wait for room in the ring.
-                    state.lastError = error as? RingError
-                    state.segmentFailed = true
-                    return nil
-                }
-            }
+            precondition(type >= RingRecordType.firstUser, "record types below \(RingRecordType.firstUser) belong to the ring")
+            let spilled = withSpillState { state, owned in spillAppend(&state, owned: owned, type: type, flags: flags, length: length, write) }
             if let spilled { return spilled }
             reportSpillFallback()
             // Keep the order: the open segment's marker must be in the ring before this record.
             var attempt = 0
-            while withSpillState({ state in
-                endSegmentIfRoom(&state)
+            while withSpillState({ state, owned in
+                endSegmentIfRoom(&state, owned: owned)
                 return state.segment != nil || !state.sealed.isEmpty
             }) {
                 attempt += 1
@@ -399,12 +375,107 @@ public final class RingWriter: @unchecked Sendable {
         }
     }
 
+    /// The spill path under the lock: ends the spilled run with its markers once the consumer
+    /// made room, else appends to the open segment (sealing a full one, reusing or making the
+    /// next). `nil` when the segment cannot take the record (`lastError` says why).
+    ///
+    /// - Parameter owned: Whether the caller owns the ring (inside its "in append" flag): ring
+    ///   space is then claimed as the owner claims it, else with a compare-and-swap.
+    @inline(__always)
+    private func spillAppend(
+        _ state: inout SpillState, owned: Bool, type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendOutcome? {
+        if state.segment != nil || !state.sealed.isEmpty {
+            // Markers wait for room, and only the consumer moving head makes room (tail only
+            // grows): while head stays where it was when they last found none, they are not
+            // tried again. relaxed: a hint only; the marker's claim loads head itself (acquiring).
+            let head = mapping.head.load(ordering: .relaxed)
+            if head != state.headWithoutRoom { state.headWithoutRoom = endSegmentIfRoom(&state, owned: owned) ? -1 : head }
+        }
+        // Sealed before a record would take it past `sealedSize` (with the frame's end):
+        // the file is allocated in doublings up to that size, and one byte more would
+        // double it again, faulting in pages that sealing cuts off at once.
+        if let segment = state.segment, segment.records > 0,
+           segment.bytes + Int64(SpillSegment.storedSize(payload: length) + SpillSegment.frameEndSize) > RingWriter.sealedSize {
+            // A long spell of a full ring goes into segments of bounded size, so that the
+            // consumer takes them one at a time, in turn with other rings.
+            do {
+                try segment.seal()
+            } catch {
+                noteSpillError(error)
+                return nil
+            }
+            state.sealed.append((segment.index, segment.records, segment.bytes))
+            state.keep(segment)
+            state.segment = nil
+        }
+        if state.segment == nil {
+            if state.sealed.isEmpty, case .appended(let position) = claim(owned: owned, type: type, flags: flags, length: length, write) {
+                return .ring(position: position)
+            }
+            do {
+                try openSegment(&state)
+            } catch {
+                noteSpillError(error)
+                return nil
+            }
+        }
+        let bytes: Int64
+        do {
+            bytes = try state.segment!.append(type: type, flags: flags, length: length, write)
+        } catch {
+            // The segment cannot take it (a full disk, say): the records already in it
+            // keep their place; this one and later ones wait for room in the ring.
+            noteSpillError(error)
+            state.segmentFailed = true
+            return nil
+        }
+        // releasing: pairs with the acquiring load of open spill size in
+        // RingReader.pollUnmarkedSpill; the record's bytes are in the file before it counts them.
+        mapping.openSpillSize.store(bytes, ordering: .releasing)
+        // Only ever changed here, by one thread at a time: no read-modify-write needed.
+        mapping.spilled.store(mapping.spilled.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        return .spilled
+    }
+
+    /// Begins segment `nextIndex`: in the file of a closed segment the consumer is done with,
+    /// renamed, when there is one, else in a new file.
+    private func openSegment(_ state: inout SpillState) throws(RingError) {
+        let index = state.nextIndex
+        let segmentPath = SpillSegment.path(ring: path, index: index)
+        // Named before the file exists (under this name), for a consumer reading it after this
+        // process died: it reads as many bytes of it as the header says were written. releasing:
+        // pairs with the acquiring loads of both in RingReader.pollUnmarkedSpill.
+        mapping.openSpillSize.store(0, ordering: .releasing)
+        mapping.openSpill.store(index + 1, ordering: .releasing)
+        // acquiring: pairs with the releasing store of spill committed in RingReader.commit: the
+        // consumer's reads of a segment below it are over before it is written again.
+        let committed = mapping.spillCommitted.load(ordering: .acquiring)
+        var segment: SpillSegment.Writer?
+        while segment == nil, let oldest = state.kept.first, oldest.index < committed {
+            state.kept.removeFirst()
+            // The consumer removes a committed segment's file once `spareCount` later ones are
+            // committed: one that far behind may be gone already, and is let go.
+            guard oldest.index + SpillSegment.spareCount >= committed else { continue }
+            if (try? oldest.reuse(path: segmentPath, index: index)) != nil { segment = oldest }
+        }
+        if segment == nil {
+            let buffers = state.buffers ?? SpillSegment.Buffers(maximumRecordLength: maximumPayloadLength + SpillSegment.recordHeaderSize)
+            state.buffers = buffers
+            segment = try SpillSegment.Writer(path: segmentPath, index: index, buffers: buffers)
+        }
+        state.segment = segment
+        state.nextIndex += 1
+        state.segmentFailed = false
+        spilling.store(true, ordering: .relaxed)
+    }
+
     /// Says once, on standard error, that spilling failed and appends now wait for room: the
     /// trainer slows down rather than lose a record, and its user should know why.
     private func reportSpillFallback() {
-        let error: RingError? = withSpillState { state in
-            guard !state.reportedFallback, let error = state.lastError else { return nil }
-            state.reportedFallback = true
+        let error: RingError? = spillReport.withLock { report in
+            guard !report.reportedFallback, let error = report.lastError else { return nil }
+            report.reportedFallback = true
             return error
         }
         if let error {
@@ -413,31 +484,79 @@ public final class RingWriter: @unchecked Sendable {
         }
     }
 
-    private func withSpillState<R>(_ body: (inout SpillState) -> R) -> R {
-        spill.withLock { body(&$0) }
+    private func noteSpillError(_ error: RingError) {
+        spillReport.withLock { $0.lastError = error }
+    }
+
+    /// Runs `body` with the spill state, no other thread holding it: as the ring's owner, inside
+    /// its "in append" flag (no lock and no locked instruction: a thread taking the ring over
+    /// waits for the flag, in `RingOwnership.settle`), or under `spillLock` once the ring is
+    /// shared. A thread that does not own the ring settles ownership first, so the two never
+    /// overlap: the ring becomes shared only once its last owner is out of its last append, and
+    /// after that nobody owns it.
+    ///
+    /// - Parameter body: Gets the state, and whether the caller owns the ring (see `spillAppend`).
+    @inline(__always)
+    private func withSpillState<R>(_ body: (inout SpillState, _ owned: Bool) -> R) -> R {
+        let thread = RingOwnership.currentThread
+        // relaxed: only the owner itself stores its own word (a stale one is caught below).
+        var word = ownership.owner.load(ordering: .relaxed)
+        while true {
+            if RingOwnership.names(word, thread), let result = withOwnedSpillState(word, body) { return result }
+            word = ownership.settle(thread: thread)
+            if word == RingOwnership.shared {
+                return spillLock.withLock { _ in body(&spill.state, false) }
+            }
+        }
+    }
+
+    /// `body` run as the owner named by `word`, inside its generation's "in append" flag, as
+    /// `tryClaimOwned` claims; `nil` when the ring was taken over since `word` was read. (The
+    /// same steps as there, written out again: one generic helper for both cost a spilled
+    /// append 2 ns more, measured.)
+    @inline(__always)
+    private func withOwnedSpillState<R>(_ word: UInt, _ body: (inout SpillState, Bool) -> R) -> R? {
+        let generation = Int(word & RingOwnership.generationMask)
+        // relaxed, then a compiler-only barrier: the Dekker pair with the taker's store of
+        // `taking`, membarrier and acquiring load of this flag in RingOwnership.settle.
+        ownership.inAppend[generation].store(true, ordering: .relaxed)
+        Synchronization.atomicMemoryFence(ordering: .acquiringAndReleasing)
+        guard ownership.owner.load(ordering: .relaxed) == word else {
+            ownership.inAppend[generation].store(false, ordering: .relaxed)
+            return nil
+        }
+        let result = body(&spill.state, true)
+        // releasing: pairs with the acquiring load of this flag in RingOwnership.settle; hands
+        // the spill state, and this thread's stores of tail, to the thread that takes over.
+        ownership.inAppend[generation].store(false, ordering: .releasing)
+        return result
     }
 
     /// Puts the markers of the sealed segments, then of the open one (ending it), into the ring,
     /// in order, as far as the ring has room for them.
-    private func endSegmentIfRoom(_ state: inout SpillState) {
+    ///
+    /// - Returns: Whether every marker is in (the ring takes records again).
+    @discardableResult
+    private func endSegmentIfRoom(_ state: inout SpillState, owned: Bool) -> Bool {
         while let first = state.sealed.first {
-            guard mark(first.index, records: first.records, bytes: first.bytes) else { return }
+            guard mark(first.index, records: first.records, bytes: first.bytes, owned: owned) else { return false }
             state.sealed.removeFirst()
         }
         guard let segment = state.segment else {
             spilling.store(false, ordering: .relaxed)
-            return
+            return true
         }
-        guard mark(state.nextIndex - 1, records: segment.records, bytes: segment.bytes) else { return }
-        try? segment.finish()
+        guard mark(segment.index, records: segment.records, bytes: segment.bytes, owned: owned) else { return false }
+        if (try? segment.finish()) != nil, !state.segmentFailed { state.keep(segment) }
         state.segment = nil
-        if !state.segmentFailed { state.reportedFallback = false }
+        if !state.segmentFailed { spillReport.withLock { $0.reportedFallback = false } }
         spilling.store(false, ordering: .relaxed)
+        return true
     }
 
     /// A marker record for segment `index`, if the ring has room for it.
-    private func mark(_ index: Int64, records: Int64, bytes: Int64) -> Bool {
-        let marked = tryClaimRing(type: RingRecordType.spillMarker, flags: 0, length: 24) { payload in
+    private func mark(_ index: Int64, records: Int64, bytes: Int64, owned: Bool) -> Bool {
+        let marked = claim(owned: owned, type: RingRecordType.spillMarker, flags: 0, length: 24) { payload in
             payload.storeBytes(of: index.littleEndian, as: Int64.self)
             payload.storeBytes(of: records.littleEndian, toByteOffset: 8, as: Int64.self)
             payload.storeBytes(of: bytes.littleEndian, toByteOffset: 16, as: Int64.self)
@@ -475,7 +594,7 @@ public final class RingWriter: @unchecked Sendable {
 
     /// The error that made the spill path fall back to waiting, if any.
     public var lastSpillError: RingError? {
-        withSpillState { $0.lastError }
+        spillReport.withLock { $0.lastError }
     }
 
     /// Records spilled so far.
@@ -511,7 +630,7 @@ public final class RingWriter: @unchecked Sendable {
     /// An open spill segment is ended with its marker when the ring has room; otherwise the
     /// consumer reads it after the ring.
     public func close() {
-        withSpillState { endSegmentIfRoom(&$0) }
+        withSpillState { state, owned in _ = endSegmentIfRoom(&state, owned: owned) }
         mapping.producerState.store(1, ordering: .releasing)
     }
 

@@ -55,12 +55,24 @@ enum SpillSegment {
         }
     }
 
+    /// How many consumed segments each side keeps for reuse: the producer keeps the files (and its
+    /// mappings) of this many closed segments, and the consumer removes a committed segment's file
+    /// only once this many later segments are committed too, so that the producer can take it back
+    /// (renamed to its next segment's name) instead of making a new file. Either side may act first:
+    /// a rename of a file the consumer removed fails, and the producer makes a new one.
+    static let spareCount: Int64 = 4
+
     /// Appends records to one segment file, through a mapping of it.
     final class Writer {
-        let path: String
+        /// The file, named for `index`.
+        private(set) var path: String
+        /// The segment's index in the producer's order.
+        private(set) var index: Int64
         private let descriptor: FileDescriptor
         private var context: OpaquePointer?
         private let buffers: Buffers
+        /// The longest record (its header included).
+        private let maximumRecordLength: Int
         private(set) var records: Int64 = 0
         /// Bytes of whole records (and the frame's header and end) in the file.
         private(set) var bytes: Int64 = 0
@@ -76,10 +88,17 @@ enum SpillSegment {
         static let largestGrowth = 64 << 20
         /// The frame is begun (its header written) and not yet ended.
         private var frameOpen = false
+        /// Whether its frame is ended (or was never begun): it takes no more records until reused.
+        var isClosed: Bool { !frameOpen }
+        /// Where sealing cut the file (to its records): it is allocated again before it is reused.
+        private var cut: Int?
+        private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-        init(path: String, buffers: Buffers) throws(RingError) {
+        init(path: String, index: Int64, buffers: Buffers) throws(RingError) {
             self.path = path
+            self.index = index
             self.buffers = buffers
+            self.maximumRecordLength = buffers.maximumRecordLength
             do {
                 descriptor = try FileDescriptor.open(
                     FilePath(path), .readWrite, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
@@ -110,9 +129,36 @@ enum SpillSegment {
         }
 
         /// Appends one record; it is in the file when this returns, and `bytes` counts it.
-        func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) {
+        ///
+        /// - Returns: `bytes`, counting the record.
+        @inline(__always) @discardableResult
+        func append(type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws(RingError) -> Int64 {
             let total = SpillSegment.recordHeaderSize + length
-            precondition(total <= buffers.maximumRecordLength, "record of \(total) bytes exceeds \(buffers.maximumRecordLength)")
+            let end = Int(bytes) + 4 + total
+            // The common case, kept small enough to inline: the frame is begun, the file allocated
+            // past the record, and the record fits in one stored block.
+            if frameOpen, end <= allocated, total <= SpillSegment.storedBlockSize, let mapped {
+                precondition(total <= maximumRecordLength, "record of \(total) bytes exceeds \(maximumRecordLength)")
+                let destination = UnsafeMutableRawBufferPointer(start: mapped + Int(bytes), count: 4 + total)
+                // One uncompressed block (its length with the top bit set), the record written in place.
+                destination.storeBytes(of: (UInt32(total) | 0x8000_0000).littleEndian, as: UInt32.self)
+                Writer.frameRecord(into: UnsafeMutableRawBufferPointer(rebasing: destination[4...]), type: type, flags: flags, write)
+                // Counted once every byte is in: a producer that dies before this never appended it.
+                bytes = Int64(end)
+                records += 1
+                return bytes
+            }
+            try appendBeginningOrGrowing(type: type, flags: flags, length: length, write)
+            return bytes
+        }
+
+        /// `append` when the frame is to begin, the file to grow, or the record spans blocks.
+        @inline(never)
+        private func appendBeginningOrGrowing(
+            type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+        ) throws(RingError) {
+            let total = SpillSegment.recordHeaderSize + length
+            precondition(total <= maximumRecordLength, "record of \(total) bytes exceeds \(maximumRecordLength)")
             if !frameOpen {
                 var preferences = Writer.preferences
                 let begun = buffers.output.withUnsafeMutableBytes { LZ4F_compressBegin(context, $0.baseAddress!, $0.count, &preferences) }
@@ -140,14 +186,39 @@ enum SpillSegment {
         }
 
         /// Ends the frame and cuts the file to what it holds, so that it reads whole to its end
-        /// without a length: a segment sealed before its marker is in the ring.
+        /// without a length: a segment sealed before its marker is in the ring. The mapping stays,
+        /// for `reuse`; nothing past the new end is touched until then.
         func seal() throws(RingError) {
             try finish()
             if case .failure(let error) = Syscalls.truncate(descriptor, Int(bytes)) {
                 throw .systemCall("ftruncate", path: path, error)
             }
-            if let mapped { Syscalls.unmap(mapped, length: window) }
-            (mapped, window, allocated) = (nil, 0, 0)
+            cut = Int(bytes)
+        }
+
+        /// Makes this closed segment's file segment `index`, at `path`, empty: renames the file
+        /// (the consumer is done with it: its index is below the ring's "spill committed") and
+        /// starts over at its beginning, keeping its allocation and mapping. Its old bytes stay
+        /// until written over; no reader looks past the lengths the producer publishes.
+        ///
+        /// - Throws: `RingError.systemCall` when the file is gone (the consumer removed it) or
+        ///   cannot be allocated again; the caller then makes a new segment.
+        func reuse(path newPath: String, index newIndex: Int64) throws(RingError) {
+            precondition(!frameOpen, "a segment is reused only once it is closed")
+            if let cut {
+                // Sealing freed the whole pages past its cut: allocate them again and fault them
+                // in (before the rename, so that a failure leaves no file under the new name).
+                if case .failure(let error) = Syscalls.allocate(descriptor, length: allocated) {
+                    throw .systemCall("fallocate", path: path, error)
+                }
+                let kept = cut & ~(Writer.pageSize - 1)
+                if let mapped, kept < allocated { Syscalls.populateForWriting(mapped + kept, length: allocated - kept) }
+                self.cut = nil
+            }
+            if case .failure(let error) = Syscalls.rename(path, newPath) {
+                throw .systemCall("rename", path: path, error)
+            }
+            (path, index, records, bytes) = (newPath, newIndex, 0, 0)
         }
 
         /// Ends the frame (its end mark).
@@ -160,6 +231,7 @@ enum SpillSegment {
         }
 
         /// A record's header, then its payload from `write`.
+        @inline(__always)
         private static func frameRecord(
             into bytes: UnsafeMutableRawBufferPointer, type: UInt16, flags: UInt16, _ write: (UnsafeMutableRawBufferPointer) -> Void
         ) {
@@ -218,6 +290,159 @@ enum SpillSegment {
         }
     }
 
+    /// Opens a segment file read-only (not through a symbolic link).
+    private static func openForReading(_ path: String) throws(RingError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
+        } catch {
+            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
+        }
+    }
+
+    /// The frame header layout 3 writers begin each frame with: the magic, then FLG (version 1,
+    /// independent blocks, no checksums, no content size, no dictionary) and BD (4 MiB blocks); its
+    /// seventh byte is the header checksum, which covers only these two.
+    static let frameMagic: UInt32 = 0x184D_2204
+    static let frameFlags: UInt8 = 0x60
+    static let frameBlockDescriptor: UInt8 = 0x70
+    static let frameHeaderSize = 7
+
+    /// Reads every whole record of a layout 3 segment in place, through a read-only mapping: its
+    /// frames hold only stored blocks (the writer never compresses), so each record is handed out
+    /// where it lies in the file, and only one longer than a block is put together in a buffer.
+    /// Reads as `read` does: the first `length` bytes (all of the file for `nil`), the records
+    /// before a block that `length` cuts, and an error for damage.
+    ///
+    /// - Warning: The file must not shrink while it is read (its producer is done with it: the
+    ///   consumer reads a segment after its marker, or after its producer closed or died).
+    /// - Returns: The number of records delivered.
+    /// - Throws: `RingError.spill` for a damaged segment, one shorter than `length`, or one with a
+    ///   compressed block.
+    static func readStored(
+        path: String, maximumRecordLength: Int, length: Int64?, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
+    ) throws(RingError) -> Int64 {
+        if length == 0 { return 0 }
+        let descriptor = try openForReading(path)
+        defer { try? descriptor.close() }
+        let size: Int64
+        switch Syscalls.status(descriptor) {
+        case .success(let status): size = status.size
+        case .failure(let error): throw .systemCall("fstat", path: path, error)
+        }
+        if let length, length > size {
+            throw .spill(path: path, reason: "the segment ends \(length - size) bytes before its \(length)")
+        }
+        let end = Int(length ?? size)
+        if end == 0 { return 0 }
+        let base: UnsafeRawPointer
+        switch Syscalls.mapReadOnly(descriptor, length: end, populate: true) {
+        case .success(let address): base = address
+        case .failure(let error): throw .systemCall("mmap", path: path, error)
+        }
+        defer { Syscalls.unmap(base, length: end) }
+        var reader = StoredRecords(path: path, bytes: UnsafeRawBufferPointer(start: base, count: end), maximumRecordLength: maximumRecordLength)
+        return try reader.deliver(handler)
+    }
+
+    /// Walks the stored frames of a mapped segment, handing out whole records.
+    private struct StoredRecords {
+        let path: String
+        let bytes: UnsafeRawBufferPointer
+        let maximumRecordLength: Int
+        /// A record longer than its block, put together from the blocks it spans.
+        var pending: [UInt8] = []
+        var pendingLength = 0
+
+        init(path: String, bytes: UnsafeRawBufferPointer, maximumRecordLength: Int) {
+            self.path = path
+            self.bytes = bytes
+            self.maximumRecordLength = maximumRecordLength
+        }
+
+        func word(at offset: Int) -> UInt32 {
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        }
+
+        func recordLength(at offset: Int) throws(RingError) -> Int {
+            let length = Int(word(at: offset))
+            guard length >= recordHeaderSize, length <= maximumRecordLength else {
+                throw .spill(path: path, reason: "record length \(length) out of range")
+            }
+            return length
+        }
+
+        mutating func deliver(_ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void) throws(RingError) -> Int64 {
+            let end = bytes.count
+            var delivered: Int64 = 0
+            var offset = 0
+            func hand(_ record: UnsafeRawBufferPointer) {
+                let type = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+                let flags = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+                handler(type, flags, UnsafeRawBufferPointer(rebasing: record[recordHeaderSize...]))
+                delivered += 1
+            }
+            frames: while offset < end {
+                // A frame's header; a segment cut inside it (its producer died there) holds no more.
+                guard end - offset >= frameHeaderSize else { break }
+                guard word(at: offset) == frameMagic, bytes[offset + 4] == frameFlags, bytes[offset + 5] == frameBlockDescriptor else {
+                    throw .spill(path: path, reason: "not a stored LZ4 frame at byte \(offset)")
+                }
+                offset += frameHeaderSize
+                while true {
+                    guard end - offset >= 4 else { break frames }
+                    let block = word(at: offset)
+                    if block == 0 {
+                        // The frame's end: a record never spans two frames.
+                        guard pendingLength == 0 else {
+                            throw .spill(path: path, reason: "a record of the segment is cut by the end of its frame")
+                        }
+                        offset += 4
+                        continue frames
+                    }
+                    guard block & 0x8000_0000 != 0 else {
+                        throw .spill(path: path, reason: "a compressed block at byte \(offset) of a stored segment")
+                    }
+                    let count = Int(block & 0x7FFF_FFFF)
+                    guard count <= storedBlockSize else { throw .spill(path: path, reason: "block of \(count) bytes") }
+                    // A block cut by the segment's end: its records were never counted.
+                    guard end - offset - 4 >= count else { break frames }
+                    var position = offset + 4
+                    let blockEnd = position + count
+                    offset = blockEnd
+                    while position < blockEnd {
+                        if pendingLength > 0 {
+                            let take = min(pendingLength - pending.count, blockEnd - position)
+                            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)]))
+                            position += take
+                            if pending.count == pendingLength {
+                                pending.withUnsafeBytes { hand($0) }
+                                (pending, pendingLength) = ([], 0)
+                            }
+                            continue
+                        }
+                        // A record begins in a block with its whole header (the writer's blocks
+                        // are whole records, or a long record's 4 MiB pieces).
+                        let available = blockEnd - position
+                        guard available >= recordHeaderSize else {
+                            throw .spill(path: path, reason: "a record header split across blocks at byte \(position)")
+                        }
+                        let length = try recordLength(at: position)
+                        if length <= available {
+                            hand(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)]))
+                            position += length
+                            continue
+                        }
+                        pendingLength = length
+                        pending = Array(UnsafeRawBufferPointer(rebasing: bytes[position..<blockEnd]))
+                        pending.reserveCapacity(length)
+                        position = blockEnd
+                    }
+                }
+            }
+            return delivered
+        }
+    }
+
     /// Reads every whole record of a segment. A segment whose producer died while writing it may
     /// end inside a block: the records before that block are delivered, the partial one is not
     /// (its append never returned).
@@ -237,12 +462,7 @@ enum SpillSegment {
             // Not kept when it grew for huge records: those are rare, and their memory is better given back.
             if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.withLock { $0 = buffers } }
         }
-        let descriptor: FileDescriptor
-        do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec])
-        } catch {
-            throw .systemCall("open", path: path, error as? Errno ?? .ioError)
-        }
+        let descriptor = try openForReading(path)
         defer { try? descriptor.close() }
         var context: OpaquePointer?
         guard LZ4F_isError(LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))) == 0 else {

@@ -76,11 +76,13 @@ package enum Syscalls {
         return .success(address)
     }
 
-    /// Maps the first `length` bytes of the file read-only and shared.
+    /// Maps the first `length` bytes of the file read-only and shared, with its pages faulted in
+    /// up front (`MAP_POPULATE`) when `populate`.
     ///
-    /// - Warning: The caller owns the mapping and must `unmap` it.
-    package static func mapReadOnly(_ fd: FileDescriptor, length: Int) -> Result<UnsafeRawPointer, Errno> {
-        let address = mmap(nil, length, PROT_READ, MAP_SHARED, fd.rawValue, 0)
+    /// - Warning: The caller owns the mapping and must `unmap` it. A load past the file's end
+    ///   (a file cut while mapped) raises `SIGBUS`.
+    package static func mapReadOnly(_ fd: FileDescriptor, length: Int, populate: Bool = false) -> Result<UnsafeRawPointer, Errno> {
+        let address = mmap(nil, length, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd.rawValue, 0)
         guard let address, address != MAP_FAILED else { return .failure(Errno(rawValue: errno)) }
         return .success(UnsafeRawPointer(address))
     }
@@ -102,6 +104,10 @@ package enum Syscalls {
 
     package static func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
         munmap(address, length)
+    }
+
+    package static func unmap(_ address: UnsafeRawPointer, length: Int) {
+        munmap(UnsafeMutableRawPointer(mutating: address), length)
     }
 
     /// Makes one directory (`mkdir`); its parent must exist. Fails with `.fileExists` when

@@ -41,7 +41,7 @@ import Testing
             let count = try reader.poll { record in
                 let payload = record.payload
                 guard payload.count >= 8 else { problems.append("short record of \(payload.count) bytes"); return }
-                let thread = Int(payload.load(as: UInt32.self))
+                let thread = Int(payload.loadUnaligned(as: UInt32.self))
                 let sequence = Int(payload.load(fromByteOffset: 4, as: UInt32.self))
                 guard thread < threads else { problems.append("thread \(thread)"); return }
                 if sequence != next[thread] { problems.append("thread \(thread): \(sequence) after \(next[thread] - 1)") }
