@@ -57,7 +57,8 @@ public final class Aggregator: @unchecked Sendable {
 
     private let options: Options
     let logger: Logger
-    private let consumer: RingConsumer
+    /// The rings' consumer (its read positions go into the checkpoint).
+    let consumer: RingConsumer
     let checkpoints: CheckpointStore
     /// The log root as an absolute, normalized path, so a restart from another directory finds
     /// the files; `nil` for none.
@@ -216,7 +217,4 @@ public final class Aggregator: @unchecked Sendable {
             }
         }
     }
-
-    /// The ring consumer, for the checkpoint.
-    var rings: RingConsumer { consumer }
 }

@@ -14,8 +14,8 @@ extension Aggregator {
         var state = StateEncoder()
         state.integer(checkpoints.nextGeneration)
         state.optionalString(logRoot)
-        state.array(rings.sources) { state, source in
-            let reader = rings.reader(named: source.name)
+        state.array(consumer.sources) { state, source in
+            let reader = consumer.reader(named: source.name)
             state.string(source.name)
             state.integer(reader?.readPosition ?? 0)
             state.integer(reader?.spillSegmentsDelivered ?? 0)
@@ -72,10 +72,10 @@ extension Aggregator {
             logger.info("removed an event file written after the last checkpoint; its events are written again", metadata: ["file": "\(path)"])
         }
         // Each ring from where the checkpoint left it; rings gone since were retired after it.
-        let present = Set(rings.sources.map(\.name))
+        let present = Set(consumer.sources.map(\.name))
         for ring in savedRings where ring.highestSegment >= 0 { decoder.segments.highestNamed[ring.name] = ring.highestSegment }
         for ring in savedRings {
-            guard present.contains(ring.name), let reader = rings.reader(named: ring.name) else {
+            guard present.contains(ring.name), let reader = consumer.reader(named: ring.name) else {
                 table.retire(ring: ring.name, now: .now)
                 continue
             }
