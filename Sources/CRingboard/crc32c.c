@@ -378,3 +378,62 @@ uint32_t CRingboard_crc32c_extend(uint32_t crc, const void *data, size_t length)
 #endif
     return CRingboard_crc32c_extend_portable(crc, data, length);
 }
+
+// MARK: - TFRecord checksums
+
+// TFRecord's mask (tensorflow/core/lib/hash/crc32c.h `Mask`): rotate right by 15, add a constant.
+static inline uint32_t crc32c_tfrecord_mask(uint32_t crc) {
+    return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
+
+static inline void crc32c_store32(unsigned char *p, uint32_t value) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    value = __builtin_bswap32(value);
+#endif
+    memcpy(p, &value, sizeof value);
+}
+
+// Fills one record's checksums and moves `p` past it; returns -1 when its length runs past `end`.
+// `dataCRC(data, length)` is the unmasked CRC32C of its data.
+#define CRC32C_TFRECORD_FILL(p, end, lengthCRC, dataCRC)                                          \
+    do {                                                                                          \
+        if ((size_t)((end) - (p)) < 16) return -1;                                                \
+        uint64_t dataLength = crc32c_load64(p);                                                   \
+        if (dataLength > (size_t)((end) - (p)) - 16) return -1;                                   \
+        unsigned char *data = (p) + 12;                                                           \
+        crc32c_store32((p) + 8, crc32c_tfrecord_mask(lengthCRC));                                 \
+        crc32c_store32(data + dataLength, crc32c_tfrecord_mask(dataCRC(data, (size_t)dataLength))); \
+        (p) = data + dataLength + 4;                                                              \
+    } while (0)
+
+#define CRC32C_PORTABLE_DATA(data, length) CRingboard_crc32c_extend_portable(0, data, length)
+
+#if defined(CRC32C_HARDWARE_TARGET)
+// Scalar events are about fifty bytes: no dispatch per record below the length where
+// `CRingboard_crc32c_extend` could choose the folding path.
+#define CRC32C_TFRECORD_HARDWARE_BYTES 128
+#define CRC32C_HARDWARE_DATA(data, length) \
+    ((length) < CRC32C_TFRECORD_HARDWARE_BYTES ? crc32c_hardware(0, data, length) : CRingboard_crc32c_extend(0, data, length))
+
+CRC32C_HARDWARE_TARGET
+static int crc32c_tfrecord_fill_hardware(unsigned char *p, unsigned char *end) {
+    while (p != end) {
+        CRC32C_TFRECORD_FILL(p, end, ~crc32c_hardware_u64(~0u, crc32c_load64(p)), CRC32C_HARDWARE_DATA);
+    }
+    return 0;
+}
+#endif
+
+int CRingboard_tfrecord_fill_checksums(void *records, size_t length) {
+    unsigned char *p = records;
+    unsigned char *end = p + length;
+#if defined(CRC32C_HARDWARE_TARGET)
+    if (CRingboard_crc32c_hardware_available()) {
+        return crc32c_tfrecord_fill_hardware(p, end);
+    }
+#endif
+    while (p != end) {
+        CRC32C_TFRECORD_FILL(p, end, CRingboard_crc32c_extend_portable(0, p, 8), CRC32C_PORTABLE_DATA);
+    }
+    return 0;
+}

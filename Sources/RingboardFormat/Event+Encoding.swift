@@ -64,10 +64,17 @@ public struct ScalarTag: Sendable, Equatable {
     }
 
     /// Appends a TFRecord holding the scalar event of a tag whose `summaryPrefix` bytes are
-    /// `prefix`: the bytes `TFRecord.append` around `encodeScalar` writes, in one pass (the
-    /// event-file writer's hot path, scalar after scalar).
-    @inline(__always)
+    /// `prefix`: the bytes `TFRecord.append` around `encodeScalar` writes.
     static func appendRecord(prefix: UnsafeRawBufferPointer, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer) {
+        let start = buffer.count
+        appendUnchecksummedRecord(prefix: prefix, value: value, step: step, wallTime: wallTime, into: &buffer)
+        TFRecord.fillChecksums(in: &buffer, from: start)
+    }
+
+    /// `appendRecord` with both checksums left to `TFRecord.fillChecksums(in:from:)`, in one pass
+    /// (the event-file writer's hot path, scalar after scalar, checksummed a batch at a time).
+    @inline(__always)
+    static func appendUnchecksummedRecord(prefix: UnsafeRawBufferPointer, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer) {
         let wallTimeBits = wallTime.bitPattern
         let stepBits = UInt64(bitPattern: step)
         // Fields left out at their default, as `appendDoubleField` and `appendInt64Field` leave them.
@@ -76,8 +83,6 @@ public struct ScalarTag: Sendable, Equatable {
         let dataLength = wallTimeLength + stepLength + prefix.count + 4
         buffer.append(byteCount: TFRecord.overhead + dataLength) { record in
             record.storeBytes(of: UInt64(dataLength).littleEndian, as: UInt64.self)
-            let lengthCRC = CRC32C.extend(0, UnsafeRawBufferPointer(start: record, count: 8))
-            record.storeBytes(of: CRC32C.mask(lengthCRC).littleEndian, toByteOffset: 8, as: UInt32.self)
             let data = record + TFRecord.headerSize
             var at = 0
             if wallTimeLength > 0 {
@@ -100,8 +105,6 @@ public struct ScalarTag: Sendable, Equatable {
             if let source = prefix.baseAddress { (data + at).copyMemory(from: source, byteCount: prefix.count) }
             at += prefix.count
             data.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: at, as: UInt32.self)
-            let dataCRC = CRC32C.extend(0, UnsafeRawBufferPointer(start: data, count: dataLength))
-            data.storeBytes(of: CRC32C.mask(dataCRC).littleEndian, toByteOffset: dataLength, as: UInt32.self)
         }
     }
 

@@ -71,9 +71,13 @@ public final class EventFileWriter: Sendable {
     private let staged = Mutex(StagedRecords())
     /// This writer's encoding jobs, one at a time (targeting `Options.encodingTarget`).
     private let encoding: DispatchQueue
-    /// Staged scalars past which the appending thread encodes them itself, so they never pile up
-    /// faster than they are encoded.
+    /// Staged scalars past which the appending thread waits for the encoding job to take them,
+    /// so they never pile up faster than they are encoded.
     private static let stagedLimit = 1 << 16
+    /// Signalled when the encoding job took the staged scalars an appending thread waits for
+    /// (`StagedRecords.isWaitingForRoom`). A semaphore, not the lock: a thread waiting for a
+    /// contended `Mutex` spins while its holder runs, and the holder encodes for a long while.
+    private let room = DispatchSemaphore(value: 0)
 
     private struct State: ~Copyable {
         var file: EventFile
@@ -188,11 +192,14 @@ public final class EventFileWriter: Sendable {
         guard !batch.isEmpty else { return }
         precondition(Int(batch.highestTag) < table.count, "a scalar's tag is not in the table")
         defer { batch.removeAll() }
-        enum Next { case none, schedule, encodeHere }
+        enum Next { case none, schedule, waitForRoom }
         let next = try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) -> Next in
             guard !staged.isClosed else { throw .closed(path: path) }
             staged.stage(&batch.scalars, table: table)
-            if staged.scalarCount >= EventFileWriter.stagedLimit { return .encodeHere }
+            if staged.scalarCount >= EventFileWriter.stagedLimit {
+                staged.isWaitingForRoom = true
+                return .waitForRoom
+            }
             guard !staged.isEncodingScheduled else { return .none }
             staged.isEncodingScheduled = true
             return .schedule
@@ -203,7 +210,13 @@ public final class EventFileWriter: Sendable {
             // A little later, so one job encodes many hooks' scalars (a job per hook would cost
             // more in wake-ups than the encoding it moves).
             encoding.asyncAfter(deadline: .now() + .microseconds(500)) { self.encodeStaged() }
-        case .encodeHere: state.withLock { encodeStaged(&$0) }
+        case .waitForRoom:
+            // A job queued now (one may be queued for later), and the caller waits for it instead
+            // of encoding here: the file takes one encoding at a time, so encoding here would
+            // only wait for the job's lock. Bounded, so a caller never waits on a job that cannot
+            // run; it then goes on, and waits again at its next call.
+            encoding.async { self.encodeStaged() }
+            _ = room.wait(timeout: .now() + .milliseconds(100))
         }
     }
 
@@ -319,12 +332,17 @@ public final class EventFileWriter: Sendable {
     ///   - waitingForPending: Wait for the pending events among them; `false`: encode nothing
     ///     while one is not fulfilled.
     private func encodeStaged(_ state: inout State, closing: Bool = false, waitingForPending: Bool = true) {
+        var roomMade = false
         let work = staged.withLock { staged -> StagedRecords.Taken? in
             if closing { staged.isClosed = true }
             // Most appends find nothing staged: they return here.
             guard !staged.isEmpty else { return nil }
-            return staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
+            let taken = staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
+            roomMade = staged.isWaitingForRoom && staged.scalarCount < EventFileWriter.stagedLimit
+            if roomMade { staged.isWaitingForRoom = false }
+            return taken
         }
+        if roomMade { room.signal() }
         guard var taken = work else { return }
         defer {
             state.spareScalars = taken.recycle()

@@ -31,6 +31,8 @@ struct StagedRecords: ~Copyable {
     private var isWaitingForPending = false
     /// An encoding job is queued.
     var isEncodingScheduled = false
+    /// An appending thread waits for the staged scalars to be taken (`EventFileWriter.room`).
+    var isWaitingForRoom = false
     /// Appends are refused: the writer is closed (or closing).
     var isClosed = false
 
@@ -99,6 +101,11 @@ struct StagedRecords: ~Copyable {
         fileprivate var events: [(at: Int, event: StagedEvent)] = []
         fileprivate let table: [ScalarTag]
 
+        /// Scalar records written before their checksums are computed: enough that the CPU has
+        /// stored the first one's bytes by the time they are read back, few enough to stay in
+        /// its first-level cache (about 50 bytes each).
+        static let checksumBatch = 64
+
         var isEmpty: Bool { scalars.isEmpty && events.isEmpty }
         var hasEvents: Bool { !events.isEmpty }
 
@@ -120,12 +127,23 @@ struct StagedRecords: ~Copyable {
                     }
                 }
                 ScalarTag.Prefixes(table).withPrefixes { prefix in
+                    // Checksummed `checksumBatch` records at a time, once their bytes are stored.
+                    var unchecksummed = buffer.count
                     for position in scalars.indices {
-                        if nextEvent < events.count { encodeEvents(before: position) }
+                        if nextEvent < events.count && events[nextEvent].at <= position {
+                            TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
+                            encodeEvents(before: position)
+                            unchecksummed = buffer.count
+                        }
                         let scalar = scalars[position]
-                        ScalarTag.appendRecord(prefix: prefix(Int(scalar.tag)), value: scalar.value, step: scalar.step,
-                                               wallTime: scalar.wallTime, into: &buffer)
+                        ScalarTag.appendUnchecksummedRecord(prefix: prefix(Int(scalar.tag)), value: scalar.value, step: scalar.step,
+                                                            wallTime: scalar.wallTime, into: &buffer)
+                        if position % Taken.checksumBatch == Taken.checksumBatch - 1 {
+                            TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
+                            unchecksummed = buffer.count
+                        }
                     }
+                    TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
                 }
                 encodeEvents(before: .max)
             }

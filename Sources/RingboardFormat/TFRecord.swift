@@ -1,3 +1,5 @@
+internal import CRingboard
+
 /// TFRecord framing (tensorflow/core/lib/io/record_writer.cc): every record is
 /// `uint64 length (LE) · uint32 masked_crc32c(length bytes) · data · uint32 masked_crc32c(data)`.
 enum TFRecord {
@@ -20,6 +22,17 @@ enum TFRecord {
         buffer.store(CRC32C.mask(lengthCRC), at: header + 8)
         let dataCRC = buffer.withUnsafeBytes(in: dataStart..<buffer.count) { CRC32C.checksum($0) }
         buffer.appendLittleEndian(CRC32C.mask(dataCRC))
+    }
+
+    /// Fills in the checksums of the records in `buffer` from `start` on, which are framed with
+    /// their lengths but not their checksums (`ScalarTag.appendUnchecksummedRecord`). Done for a
+    /// batch of records at once, the checksums read bytes stored long before, not bytes still in
+    /// the CPU's store buffer (see `CRingboard_tfrecord_fill_checksums`).
+    static func fillChecksums(in buffer: inout WireBuffer, from start: Int) {
+        let filled = buffer.withUnsafeMutableBytes(in: start..<buffer.count) {
+            CRingboard_tfrecord_fill_checksums($0.baseAddress, $0.count)
+        }
+        precondition(filled == 0, "a record's length runs past the records")
     }
 
     /// One framed record holding `data`.

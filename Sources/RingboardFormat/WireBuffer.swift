@@ -158,6 +158,14 @@ struct WireBuffer: ~Copyable {
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 
+    /// Calls `body` with the bytes in `range`, to change them in place.
+    ///
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    mutating func withUnsafeMutableBytes<R>(in range: Range<Int>, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        return body(UnsafeMutableRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
     /// Calls `body` with all bytes written so far.
     ///
     /// - Warning: Do not escape the pointer from the closure for later use.

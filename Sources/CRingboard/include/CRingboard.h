@@ -36,6 +36,15 @@ uint32_t CRingboard_crc32c_extend_folding(uint32_t crc, const void *data, size_t
 /// saves the AVX-512 registers), which the folding path needs; 0 otherwise.
 int CRingboard_crc32c_folding_available(void);
 
+/// Fills in the two masked CRC32Cs of every TFRecord in `length` bytes at `records`: records back
+/// to back, each `uint64 length · uint32 masked_crc32c(length) · data · uint32 masked_crc32c(data)`
+/// with its length written and its checksums left to this (tensorflow/core/lib/io/record_writer.cc).
+/// Checksumming a batch of records after they are all written reads bytes the CPU has stored
+/// long since, where checksumming each record as soon as it is written reads bytes its store
+/// buffer still holds in pieces, which stalls every load. Returns 0, or -1 when a length runs
+/// past the end (the records before it are filled in).
+int CRingboard_tfrecord_fill_checksums(void *records, size_t length);
+
 /// Has glibc's malloc serve blocks below `bytes` from its heap and keep up to `2 * bytes` free at
 /// the heap's top (`M_MMAP_THRESHOLD`, `M_TRIM_THRESHOLD`), instead of mapping each large block
 /// afresh (its pages faulted in and zeroed) and unmapping it when freed. Returns 1 when set, 0
