@@ -42,6 +42,12 @@ public struct BatchRecord: Sendable {
         try input.finish()
     }
 
+    /// Exchanges the values with `other`: lends them out, and takes them back, without a copy or
+    /// a reference count (the hot path reads them through another type's storage).
+    public mutating func swapValues(with other: inout [Double]) {
+        swap(&values, &other)
+    }
+
     /// The record as a `HookRecord`.
     public var record: HookRecord {
         .batch(run: run, phase: phase, isEnd: isEnd, batch: batch,

@@ -406,11 +406,14 @@ public final class RingReader {
     private func deliverSegment(
         _ segmentPath: String, position: Int64, length: Int64?, _ handler: (RingRecord) -> Void
     ) throws(RingError) -> Int64 {
-        var badType: UInt16?
+        // Found by the handler, and reported once the segment is read. A class's property, not a
+        // local variable: the handler capturing a variable costs an exclusivity check per record.
+        final class BadType { var type: UInt16? }
+        let found = BadType()
         let maximumRecordLength = RingLayout.maximumRecordLength(capacity: mapping.capacity)
         func deliver(_ type: UInt16, _ flags: UInt16, _ payload: UnsafeRawBufferPointer) {
             guard type >= RingRecordType.firstUser else {
-                badType = type
+                found.type = type
                 return
             }
             handler(RingRecord(type: type, flags: flags, position: position, payload: payload))
@@ -419,7 +422,7 @@ public final class RingReader {
         let read = version >= 3
             ? try SpillSegment.readStored(path: segmentPath, maximumRecordLength: maximumRecordLength, length: length, deliver)
             : try SpillSegment.read(path: segmentPath, maximumRecordLength: maximumRecordLength, length: length, deliver)
-        if let badType {
+        if let badType = found.type {
             throw .spill(path: segmentPath, reason: "reserved record type \(badType)")
         }
         return read

@@ -371,16 +371,19 @@ enum SpillSegment {
             return length
         }
 
+        /// Hands a whole record to `handler`: its type, flags and payload. (Not a closure over
+        /// `deliver`'s count: a captured variable costs an exclusivity check per record.)
+        @inline(__always)
+        static func hand(_ record: UnsafeRawBufferPointer, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void) {
+            let type = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+            let flags = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+            handler(type, flags, UnsafeRawBufferPointer(rebasing: record[recordHeaderSize...]))
+        }
+
         mutating func deliver(_ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void) throws(RingError) -> Int64 {
             let end = bytes.count
             var delivered: Int64 = 0
             var offset = 0
-            func hand(_ record: UnsafeRawBufferPointer) {
-                let type = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
-                let flags = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
-                handler(type, flags, UnsafeRawBufferPointer(rebasing: record[recordHeaderSize...]))
-                delivered += 1
-            }
             frames: while offset < end {
                 // A frame's header; a segment cut inside it (its producer died there) holds no more.
                 guard end - offset >= frameHeaderSize else { break }
@@ -415,7 +418,8 @@ enum SpillSegment {
                             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)]))
                             position += take
                             if pending.count == pendingLength {
-                                pending.withUnsafeBytes { hand($0) }
+                                pending.withUnsafeBytes { StoredRecords.hand($0, handler) }
+                                delivered += 1
                                 (pending, pendingLength) = ([], 0)
                             }
                             continue
@@ -428,7 +432,8 @@ enum SpillSegment {
                         }
                         let length = try recordLength(at: position)
                         if length <= available {
-                            hand(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)]))
+                            StoredRecords.hand(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)]), handler)
+                            delivered += 1
                             position += length
                             continue
                         }

@@ -64,7 +64,7 @@ final class RunTableHarness {
                                       wallTime: wallTime)
         let payload = record.encoded
         payload.withUnsafeBytes { try! decoded.decode($0) }
-        table.deliver(decoded, from: ring)
+        table.deliver(&decoded, from: ring)
     }
 
     /// Any other hook, with logs of the named metrics 0, 1, … (`nil` leaves a metric out).

@@ -38,7 +38,7 @@ struct RecordDecoder {
                 table.refused(source, error)
                 return
             }
-            table.deliver(batch, from: source)
+            table.deliver(&batch, from: source)
             return
         }
         let decoded: HookRecord

@@ -103,6 +103,14 @@ struct SlotLogs {
 
     var count: Int { slots.count }
 
+    /// Exchanges the storage with `slots` and `values`, as many of each: lends arrays to the
+    /// logs and takes them back, without a copy or a reference count.
+    mutating func exchange(slots: inout [Int32], values: inout [Double]) {
+        swap(&self.slots, &slots)
+        swap(&self.values, &values)
+        precondition(self.slots.count == self.values.count)
+    }
+
     mutating func append(_ slot: Int32, _ value: Double) {
         slots.append(slot)
         values.append(value)

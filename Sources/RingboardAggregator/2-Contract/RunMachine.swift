@@ -118,15 +118,24 @@ struct RunMachine {
 
     /// A batch hook of this run's driving producer: its metric numbers as slots, without
     /// allocating while hooks repeat their metrics. A metric never named is left out.
-    mutating func apply(_ record: borrowing BatchRecord) throws(EventFileError) {
+    /// The record's values are lent to the logs and given back, so the hook counts no reference.
+    mutating func apply(_ record: inout BatchRecord) throws(EventFileError) {
         guard !finished else { return }
-        // The fields once each: reading a field of the borrowed record copies the whole record.
-        let (metrics, values, phase, isEnd, batch) = (record.metrics, record.values, record.phase, record.isEnd, record.batch)
+        let (phase, isEnd, batch) = (record.phase, record.isEnd, record.batch)
         let wallTime = HookClock.seconds(record.wallTime)
-        if metrics == lastMetrics {
-            try batchHook(phase, isEnd: isEnd, batch: batch, logs: SlotLogs(slots: lastMetricSlots, values: values), wallTime: wallTime)
+        if record.metrics == lastMetrics {
+            var values: [Double] = []
+            record.swapValues(with: &values)
+            var logs = SlotLogs()
+            logs.exchange(slots: &lastMetricSlots, values: &values)
+            defer {
+                logs.exchange(slots: &lastMetricSlots, values: &values)
+                record.swapValues(with: &values)
+            }
+            try batchHook(phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: wallTime)
             return
         }
+        let (metrics, values) = (record.metrics, record.values)
         var logs = scratchLogs
         scratchLogs = SlotLogs()
         logs.removeAll()

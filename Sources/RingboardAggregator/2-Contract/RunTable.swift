@@ -38,7 +38,10 @@ struct RunTable {
     var routes: [String: [UInt32: Route]] = [:]
     /// The route of the last record delivered (routes change only with announcements and
     /// retirement), so record after record of one ring and run skip the lookup.
-    private var lastRoute: (source: String, number: UInt32, route: Route)?
+    /// (Three fields, not a tuple: copying a tuple out to compare it counts a reference.)
+    private var lastSource = ""
+    private var lastNumber: UInt32 = 0
+    private var lastRoute: Route?
     /// Groups with batch hooks queued since the last `finishPoll()`.
     private var queuedGroups: [Int] = []
     /// Runs whose event files cannot be written now (a full disk, say), reported once each.
@@ -106,14 +109,14 @@ struct RunTable {
 
     /// Hands a batch hook of ring `source` to where its run goes: the most frequent record, and
     /// its one path from the ring to the run's files.
-    mutating func deliver(_ record: borrowing BatchRecord, from source: String) {
+    mutating func deliver(_ record: inout BatchRecord, from source: String) {
         guard let route = route(source: source, number: record.run) else { return }
         do {
             switch route {
             case .ignored:
                 break
             case .run(let run):
-                try runs[run].apply(record)
+                try runs[run].apply(&record)
             case .mean(let group, let rank):
                 let run = groups[group].run
                 if groups[group].queue(rank: rank, record) { queuedGroups.append(group) }
@@ -162,9 +165,9 @@ struct RunTable {
     /// Where run `number` of ring `source` goes, or `nil` (counted and reported) when it was
     /// never announced.
     private mutating func route(source: String, number: UInt32) -> Route? {
-        if let last = lastRoute, last.number == number, last.source == source { return last.route }
+        if lastRoute != nil && lastNumber == number && lastSource == source { return lastRoute }
         if let found = routes[source]?[number] {
-            lastRoute = (source, number, found)
+            (lastSource, lastNumber, lastRoute) = (source, number, found)
             return found
         }
         invalidRecords += 1
