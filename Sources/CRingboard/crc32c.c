@@ -409,11 +409,22 @@ static inline void crc32c_store32(unsigned char *p, uint32_t value) {
 #define CRC32C_PORTABLE_DATA(data, length) CRingboard_crc32c_extend_portable(0, data, length)
 
 #if defined(CRC32C_HARDWARE_TARGET)
-// Scalar events are about fifty bytes: no dispatch per record below the length where
-// `CRingboard_crc32c_extend` could choose the folding path.
-#define CRC32C_TFRECORD_HARDWARE_BYTES 128
+// Scalar events are about fifty bytes: one stream inline below the length where
+// `crc32c_hardware` would take three (and `CRingboard_crc32c_extend` could fold), no call.
+#define CRC32C_TFRECORD_SHORT_BYTES 96
+
+CRC32C_HARDWARE_TARGET
+static inline uint32_t crc32c_hardware_short(const unsigned char *p, size_t length) {
+    uint32_t c = ~0u;
+    for (; length >= 8; length -= 8, p += 8) c = crc32c_hardware_u64(c, crc32c_load64(p));
+    if (length & 4) { c = crc32c_hardware_u32(c, crc32c_load32(p)); p += 4; }
+    if (length & 2) { c = crc32c_hardware_u16(c, crc32c_load16(p)); p += 2; }
+    if (length & 1) c = crc32c_hardware_u8(c, *p);
+    return ~c;
+}
+
 #define CRC32C_HARDWARE_DATA(data, length) \
-    ((length) < CRC32C_TFRECORD_HARDWARE_BYTES ? crc32c_hardware(0, data, length) : CRingboard_crc32c_extend(0, data, length))
+    ((length) < CRC32C_TFRECORD_SHORT_BYTES ? crc32c_hardware_short(data, length) : CRingboard_crc32c_extend(0, data, length))
 
 CRC32C_HARDWARE_TARGET
 static int crc32c_tfrecord_fill_hardware(unsigned char *p, unsigned char *end) {

@@ -63,71 +63,106 @@ public struct ScalarTag: Sendable, Equatable {
         summaryPrefix = Array(buffer.bytes.dropLast(4))
     }
 
-    /// Appends a TFRecord holding the scalar event of a tag whose `summaryPrefix` bytes are
-    /// `prefix`: the bytes `TFRecord.append` around `encodeScalar` writes.
-    static func appendRecord(prefix: UnsafeRawBufferPointer, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer) {
-        let start = buffer.count
-        appendUnchecksummedRecord(prefix: prefix, value: value, step: step, wallTime: wallTime, into: &buffer)
-        TFRecord.fillChecksums(in: &buffer, from: start)
-    }
-
-    /// `appendRecord` with both checksums left to `TFRecord.fillChecksums(in:from:)`, in one pass
-    /// (the event-file writer's hot path, scalar after scalar, checksummed a batch at a time).
+    /// Writes, at `record`, a TFRecord holding the scalar event of a tag whose `summaryPrefix`
+    /// bytes are the `prefixCount` at `prefix`: the bytes `TFRecord.append` around `encodeScalar`
+    /// writes, except both checksums, left to `TFRecord.fillChecksums(in:from:)`.
+    ///
+    /// The prefix is copied eight bytes at a time, up to eight bytes past its end (the value and
+    /// the data checksum overwrite them): `prefix` must be readable, and `record` writable, that
+    /// far (`Prefixes.maximumRecordSize`).
+    ///
+    /// - Returns: The record's length.
     @inline(__always)
-    static func appendUnchecksummedRecord(prefix: UnsafeRawBufferPointer, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer) {
+    static func writeUnchecksummedRecord(
+        prefix: UnsafeRawPointer, prefixCount: Int, value: Float, step: Int64, wallTime: Double, at record: UnsafeMutableRawPointer
+    ) -> Int {
         let wallTimeBits = wallTime.bitPattern
         let stepBits = UInt64(bitPattern: step)
         // Fields left out at their default, as `appendDoubleField` and `appendInt64Field` leave them.
         let wallTimeLength = wallTimeBits == 0 ? 0 : 9
         let stepLength = stepBits == 0 ? 0 : 1 + WireBuffer.varintSize(stepBits)
-        let dataLength = wallTimeLength + stepLength + prefix.count + 4
-        buffer.append(byteCount: TFRecord.overhead + dataLength) { record in
-            record.storeBytes(of: UInt64(dataLength).littleEndian, as: UInt64.self)
-            let data = record + TFRecord.headerSize
-            var at = 0
-            if wallTimeLength > 0 {
-                data.storeBytes(of: UInt8(Event.wallTimeField << 3 | Int(WireType.fixed64.rawValue)), toByteOffset: 0, as: UInt8.self)
-                data.storeBytes(of: wallTimeBits.littleEndian, toByteOffset: 1, as: UInt64.self)
-                at = 9
-            }
-            if stepLength > 0 {
-                data.storeBytes(of: UInt8(Event.stepField << 3 | Int(WireType.varint.rawValue)), toByteOffset: at, as: UInt8.self)
-                at += 1
-                var remaining = stepBits
-                while remaining >= 0x80 {
-                    data.storeBytes(of: UInt8(truncatingIfNeeded: remaining) | 0x80, toByteOffset: at, as: UInt8.self)
-                    remaining >>= 7
-                    at += 1
-                }
-                data.storeBytes(of: UInt8(remaining), toByteOffset: at, as: UInt8.self)
-                at += 1
-            }
-            if let source = prefix.baseAddress { (data + at).copyMemory(from: source, byteCount: prefix.count) }
-            at += prefix.count
-            data.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: at, as: UInt32.self)
+        let dataLength = wallTimeLength + stepLength + prefixCount + 4
+        record.storeBytes(of: UInt64(dataLength).littleEndian, as: UInt64.self)
+        let data = record + TFRecord.headerSize
+        var at = 0
+        if wallTimeLength > 0 {
+            data.storeBytes(of: UInt8(Event.wallTimeField << 3 | Int(WireType.fixed64.rawValue)), toByteOffset: 0, as: UInt8.self)
+            data.storeBytes(of: wallTimeBits.littleEndian, toByteOffset: 1, as: UInt64.self)
+            at = 9
         }
+        if stepLength > 0 {
+            data.storeBytes(of: UInt8(Event.stepField << 3 | Int(WireType.varint.rawValue)), toByteOffset: at, as: UInt8.self)
+            at += 1
+            var remaining = stepBits
+            while remaining >= 0x80 {
+                data.storeBytes(of: UInt8(truncatingIfNeeded: remaining) | 0x80, toByteOffset: at, as: UInt8.self)
+                remaining >>= 7
+                at += 1
+            }
+            data.storeBytes(of: UInt8(remaining), toByteOffset: at, as: UInt8.self)
+            at += 1
+        }
+        var copied = 0
+        while copied < prefixCount {
+            (data + at + copied).storeBytes(of: prefix.loadUnaligned(fromByteOffset: copied, as: UInt64.self), as: UInt64.self)
+            copied += 8
+        }
+        at += prefixCount
+        data.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: at, as: UInt32.self)
+        return TFRecord.overhead + dataLength
     }
 
-    /// Every tag's `summaryPrefix` in one buffer, for `appendRecord`: tag `i`'s bytes are
-    /// `bytes[starts[i]..<starts[i + 1]]`.
+    /// Every tag's `summaryPrefix` in one buffer, each padded to a multiple of eight bytes, and
+    /// the records of scalars of those tags: the event-file writer's hot path.
     struct Prefixes {
         private var bytes: [UInt8] = []
-        private var starts: [Int] = [0]
+        private var starts: [Int] = []
+        private var counts: [Int] = []
+        /// The most bytes one record takes, with the eight the prefix copy may write past it.
+        let maximumRecordSize: Int
+        /// Records written before their checksums are computed: enough that the CPU has stored
+        /// the first one's bytes by the time they are read back (checksumming each record as
+        /// soon as it is written reads bytes the store buffer still holds in pieces, which stalls
+        /// every load), few enough to stay in its first-level cache.
+        static let checksumBatch = 64
 
         init(_ table: borrowing [ScalarTag]) {
+            var longest = 0
             for index in table.indices {
-                bytes += table[index].summaryPrefix
+                let prefix = table[index].summaryPrefix
                 starts.append(bytes.count)
+                counts.append(prefix.count)
+                bytes += prefix
+                bytes += repeatElement(0, count: (8 - prefix.count % 8) % 8)
+                longest = max(longest, prefix.count)
             }
+            maximumRecordSize = TFRecord.overhead + 9 + 11 + longest + 4 + 8
         }
 
-        /// Calls `body` with a function giving tag `i`'s prefix bytes.
-        ///
-        /// - Warning: Do not escape the buffers from the closure for later use.
-        func withPrefixes<R>(_ body: ((Int) -> UnsafeRawBufferPointer) -> R) -> R {
+        /// Appends the TFRecords of `scalars`, in order, checksummed.
+        func appendRecords(_ scalars: UnsafeBufferPointer<StagedScalar>, into buffer: inout WireBuffer) {
             bytes.withUnsafeBytes { bytes in
                 starts.withUnsafeBufferPointer { starts in
-                    body { UnsafeRawBufferPointer(rebasing: bytes[starts[$0]..<starts[$0 + 1]]) }
+                    counts.withUnsafeBufferPointer { counts in
+                        var next = 0
+                        while next < scalars.count {
+                            let group = min(Prefixes.checksumBatch, scalars.count - next)
+                            let start = buffer.count
+                            buffer.append(upTo: group * maximumRecordSize) { out in
+                                var written = 0
+                                for index in next..<(next + group) {
+                                    let scalar = scalars[index], tag = Int(scalar.tag)
+                                    precondition(tag >= 0 && tag < counts.count, "a scalar's tag is not in the table")
+                                    written += ScalarTag.writeUnchecksummedRecord(
+                                        prefix: bytes.baseAddress.unsafelyUnwrapped + starts[tag], prefixCount: counts[tag],
+                                        value: scalar.value, step: scalar.step, wallTime: scalar.wallTime, at: out + written)
+                                }
+                                return written
+                            }
+                            TFRecord.fillChecksums(in: &buffer, from: start)
+                            next += group
+                        }
+                    }
                 }
             }
         }

@@ -82,8 +82,6 @@ public final class EventFileWriter: Sendable {
     private struct State: ~Copyable {
         var file: EventFile
         var timer: FlushTimer
-        /// Storage for the staged scalars, kept for its capacity while none are staged.
-        var spareScalars: [StagedScalar] = []
     }
 
     /// Creates a new event file in `directory` (creating the directory and its parents) and
@@ -337,20 +335,23 @@ public final class EventFileWriter: Sendable {
             if closing { staged.isClosed = true }
             // Most appends find nothing staged: they return here.
             guard !staged.isEmpty else { return nil }
-            let taken = staged.take(reusing: &state.spareScalars, onlyIfReady: !waitingForPending)
+            let taken = staged.take(onlyIfReady: !waitingForPending)
             roomMade = staged.isWaitingForRoom && staged.scalarCount < EventFileWriter.stagedLimit
             if roomMade { staged.isWaitingForRoom = false }
             return taken
         }
         if roomMade { room.signal() }
-        guard var taken = work else { return }
-        defer {
-            state.spareScalars = taken.recycle()
-            if taken.hasEvents { staged.withLock { $0.finishedEncoding() } }
+        guard let taken = work else { return }
+        if !taken.isEmpty && !state.file.isClosed {
+            taken.encode(into: &state.file)
+            buffered(&state)
         }
-        guard !taken.isEmpty, !state.file.isClosed else { return }
-        taken.encode(into: &state.file)
-        buffered(&state)
+        let hadEvents = taken.hasEvents
+        var storage = taken.emptied()
+        staged.withLock { staged in
+            staged.recycle(&storage)
+            if hadEvents { staged.finishedEncoding() }
+        }
     }
 
     /// After records entered the buffer: arms the flush timer (the one place it is armed) and

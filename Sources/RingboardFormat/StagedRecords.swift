@@ -21,7 +21,14 @@ struct StagedRecords: ~Copyable {
         case encoded([UInt8])
     }
 
-    private var scalars: [StagedScalar] = []
+    /// The scalars, in the arrays `stage` was handed (moved in, not copied), oldest first.
+    private var chunks: [[StagedScalar]] = []
+    /// Scalars in `chunks`.
+    private(set) var scalarCount = 0
+    /// Emptied arrays, with their storage, to hand back to `stage`'s callers.
+    private var spareChunks: [[StagedScalar]] = []
+    /// An emptied list of chunks, for the next `take`.
+    private var spareList: [[StagedScalar]] = []
     /// Events staged behind a pending one, each to be encoded after the first `at` scalars.
     private var events: [(at: Int, event: StagedEvent)] = []
     /// The tags the scalars name (the latest table `stage(_:table:)` was given).
@@ -37,32 +44,30 @@ struct StagedRecords: ~Copyable {
     var isClosed = false
 
     /// Whether nothing is staged.
-    var isEmpty: Bool { scalars.isEmpty && events.isEmpty }
-
-    /// Scalars staged.
-    var scalarCount: Int { scalars.count }
+    var isEmpty: Bool { scalarCount == 0 && events.isEmpty }
 
     /// Whether an event appended now must be staged to keep its place: events are staged, or
     /// taken ones wait for a pending event.
     var hasEventsAhead: Bool { !events.isEmpty || isWaitingForPending }
 
-    /// Stages the scalars of `batch`, leaving it empty (with storage for more).
+    /// Stages the scalars of `batch` by taking its storage, and leaves it empty, with the storage
+    /// of an array encoded earlier when there is one.
     ///
     /// - Parameters:
     ///   - batch: Scalars naming tags of `table` by index.
     ///   - table: The tags; it may only grow from one call to the next.
     mutating func stage(_ batch: inout [StagedScalar], table: borrowing [ScalarTag]) {
         if self.table.count < table.count { self.table = copy table }
-        if scalars.isEmpty {
-            swap(&scalars, &batch)
-        } else {
-            scalars.append(contentsOf: batch)
-        }
+        guard !batch.isEmpty else { return }
+        scalarCount += batch.count
+        var chunk = spareChunks.popLast() ?? []
+        swap(&chunk, &batch)
+        chunks.append(chunk)
     }
 
     /// Stages an event behind the scalars staged so far.
     mutating func stage(_ event: StagedEvent) {
-        events.append((scalars.count, event))
+        events.append((scalarCount, event))
     }
 
     /// Whether every pending event staged is fulfilled, so that encoding them waits for none.
@@ -72,22 +77,32 @@ struct StagedRecords: ~Copyable {
 
     /// Takes everything staged, to be encoded.
     ///
-    /// - Parameters:
-    ///   - spare: An empty array whose storage takes the place of the staged scalars'.
-    ///   - onlyIfReady: Take nothing while a pending event is not fulfilled (`isReady`).
-    /// - Returns: What was staged (nothing, when not ready); it gives the storage back with
-    ///   `recycle()`.
-    mutating func take(reusing spare: inout [StagedScalar], onlyIfReady: Bool = false) -> Taken {
+    /// - Parameter onlyIfReady: Take nothing while a pending event is not fulfilled (`isReady`).
+    /// - Returns: What was staged (nothing, when not ready); its storage comes back with
+    ///   `recycle(_:)`.
+    mutating func take(onlyIfReady: Bool = false) -> Taken {
         var taken = Taken(table: table)
-        swap(&taken.scalars, &spare)
         guard !onlyIfReady || isReady else { return taken }
-        swap(&taken.scalars, &scalars)
+        swap(&taken.chunks, &spareList)
+        swap(&taken.chunks, &chunks)
+        scalarCount = 0
         swap(&taken.events, &events)
         // Appends meanwhile stage behind the pending events, and do not wait for the writer's lock.
         if taken.events.contains(where: { if case .pending = $0.event { true } else { false } }) {
             isWaitingForPending = true
         }
         return taken
+    }
+
+    /// Keeps the storage of encoded records (`Taken.emptied()`) for the next `stage` and `take`.
+    mutating func recycle(_ list: inout [[StagedScalar]]) {
+        // As many as a few encodings take; more would only hold memory.
+        while spareChunks.count < 64, var chunk = list.popLast() {
+            chunk.removeAll(keepingCapacity: true)
+            spareChunks.append(chunk)
+        }
+        list.removeAll(keepingCapacity: true)
+        if spareList.capacity < list.capacity { swap(&spareList, &list) }
     }
 
     /// The events `take` took are encoded: appends need no longer stage behind them.
@@ -97,16 +112,11 @@ struct StagedRecords: ~Copyable {
 
     /// Staged records taken out of `StagedRecords`.
     struct Taken: ~Copyable {
-        fileprivate var scalars: [StagedScalar] = []
+        fileprivate var chunks: [[StagedScalar]] = []
         fileprivate var events: [(at: Int, event: StagedEvent)] = []
         fileprivate let table: [ScalarTag]
 
-        /// Scalar records written before their checksums are computed: enough that the CPU has
-        /// stored the first one's bytes by the time they are read back, few enough to stay in
-        /// its first-level cache (about 50 bytes each).
-        static let checksumBatch = 64
-
-        var isEmpty: Bool { scalars.isEmpty && events.isEmpty }
+        var isEmpty: Bool { chunks.isEmpty && events.isEmpty }
         var hasEvents: Bool { !events.isEmpty }
 
         /// Appends the records to `file`'s buffer, in order, each framed as a TFRecord. Waits for
@@ -126,35 +136,30 @@ struct StagedRecords: ~Copyable {
                         nextEvent += 1
                     }
                 }
-                ScalarTag.Prefixes(table).withPrefixes { prefix in
-                    // Checksummed `checksumBatch` records at a time, once their bytes are stored.
-                    var unchecksummed = buffer.count
-                    for position in scalars.indices {
-                        if nextEvent < events.count && events[nextEvent].at <= position {
-                            TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
-                            encodeEvents(before: position)
-                            unchecksummed = buffer.count
-                        }
-                        let scalar = scalars[position]
-                        ScalarTag.appendUnchecksummedRecord(prefix: prefix(Int(scalar.tag)), value: scalar.value, step: scalar.step,
-                                                            wallTime: scalar.wallTime, into: &buffer)
-                        if position % Taken.checksumBatch == Taken.checksumBatch - 1 {
-                            TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
-                            unchecksummed = buffer.count
+                let prefixes = ScalarTag.Prefixes(table)
+                var position = 0
+                for chunk in chunks {
+                    chunk.withUnsafeBufferPointer { scalars in
+                        var next = 0
+                        while next < scalars.count {
+                            // The scalars up to the next event due among them, then the event.
+                            if nextEvent < events.count { encodeEvents(before: position + next) }
+                            let end = nextEvent < events.count ? min(scalars.count, events[nextEvent].at - position) : scalars.count
+                            prefixes.appendRecords(UnsafeBufferPointer(rebasing: scalars[next..<end]), into: &buffer)
+                            next = end
                         }
                     }
-                    TFRecord.fillChecksums(in: &buffer, from: unchecksummed)
+                    position += chunk.count
                 }
                 encodeEvents(before: .max)
             }
         }
 
-        /// The scalars' storage, emptied, for the next `take`.
-        mutating func recycle() -> [StagedScalar] {
-            var storage: [StagedScalar] = []
-            swap(&storage, &scalars)
-            storage.removeAll(keepingCapacity: true)
-            return storage
+        /// The scalars' arrays (not emptied yet), for `StagedRecords.recycle(_:)`.
+        consuming func emptied() -> [[StagedScalar]] {
+            var list: [[StagedScalar]] = []
+            swap(&list, &chunks)
+            return list
         }
     }
 }

@@ -25,7 +25,7 @@ enum TFRecord {
     }
 
     /// Fills in the checksums of the records in `buffer` from `start` on, which are framed with
-    /// their lengths but not their checksums (`ScalarTag.appendUnchecksummedRecord`). Done for a
+    /// their lengths but not their checksums (`ScalarTag.writeUnchecksummedRecord`). Done for a
     /// batch of records at once, the checksums read bytes stored long before, not bytes still in
     /// the CPU's store buffer (see `CRingboard_tfrecord_fill_checksums`).
     static func fillChecksums(in buffer: inout WireBuffer, from start: Int) {

@@ -105,6 +105,18 @@ struct WireBuffer: ~Copyable {
         count += byteCount
     }
 
+    /// Appends the bytes `write` writes through a pointer to the first, at most `maximum`; it
+    /// returns how many it wrote.
+    ///
+    /// - Warning: Do not escape the pointer from the closure for later use.
+    @inline(__always)
+    mutating func append(upTo maximum: Int, _ write: (UnsafeMutableRawPointer) -> Int) {
+        reserve(maximum)
+        let written = write(base + count)
+        precondition(written >= 0 && written <= maximum, "more bytes written than reserved")
+        count += written
+    }
+
     /// Appends `count` bytes whose values are set later with `store(_:at:)`.
     mutating func appendPlaceholder(_ byteCount: Int) -> Int {
         reserve(byteCount)

@@ -101,8 +101,9 @@ import Testing
                     var general = WireBuffer(capacity: 16)
                     TFRecord.append(to: &general) { ScalarTag.encodeScalar(scalarTag, value: value, step: step, wallTime: wallTime, into: &$0) }
                     var fast = WireBuffer(capacity: 16)
-                    ScalarTag.Prefixes([ScalarTag("other"), scalarTag]).withPrefixes { prefix in
-                        ScalarTag.appendRecord(prefix: prefix(1), value: value, step: step, wallTime: wallTime, into: &fast)
+                    let scalars = [StagedScalar(tag: 1, value: value, step: step, wallTime: wallTime)]
+                    scalars.withUnsafeBufferPointer {
+                        ScalarTag.Prefixes([ScalarTag("other"), scalarTag]).appendRecords($0, into: &fast)
                     }
                     #expect(fast.bytes == general.bytes, "tag \(tag), step \(step), wall time \(wallTime), value \(value)")
                 }

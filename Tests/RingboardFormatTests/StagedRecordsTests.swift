@@ -33,8 +33,7 @@ import Testing
         var count = staged.scalarCount
         #expect(ahead && count == 3)
 
-        var spare: [StagedScalar] = []
-        var taken = staged.take(reusing: &spare)
+        let taken = staged.take()
         count = staged.scalarCount
         ahead = staged.hasEventsAhead
         // Still ahead: taken, and waiting for the pending events.
@@ -45,9 +44,12 @@ import Testing
         staged.finishedEncoding()
         ahead = staged.hasEventsAhead
         #expect(!ahead)
-        // The storage goes back for the next staging.
-        let capacity = taken.recycle().capacity
-        #expect(capacity >= 3)
+        // The arrays go back, emptied, to the next staging's callers.
+        var storage = taken.emptied()
+        staged.recycle(&storage)
+        var next = [StagedScalar(tag: 0, value: 1, step: 6, wallTime: 1)]
+        staged.stage(&next, table: table)
+        #expect(next.isEmpty && next.capacity >= 2)
         try file.close()
         let events = try EventFileWriterTests.readAll(file.path).dropFirst()
         #expect(events.map(\.step) == [1, 2, 3, 4, 5])
@@ -60,20 +62,16 @@ import Testing
         staged.stage(&scalars, table: [ScalarTag("a")])
         let pending = PendingEvent()
         staged.stage(.pending(pending))
-        var spare: [StagedScalar] = []
-        spare.reserveCapacity(16)
-        var taken = staged.take(reusing: &spare, onlyIfReady: true)
+        let taken = staged.take(onlyIfReady: true)
         var isEmpty = taken.isEmpty
         var count = staged.scalarCount
         #expect(isEmpty && count == 1)
-        // The spare storage comes back untouched.
-        spare = taken.recycle()
-        #expect(spare.capacity >= 16)
+        _ = taken.emptied()
         pending.fulfill(nil)
-        var second = staged.take(reusing: &spare, onlyIfReady: true)
+        let second = staged.take(onlyIfReady: true)
         isEmpty = second.isEmpty
         count = staged.scalarCount
         #expect(!isEmpty && count == 0)
-        _ = second.recycle()
+        _ = second.emptied()
     }
 }
