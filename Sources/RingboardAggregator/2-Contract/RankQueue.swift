@@ -10,7 +10,13 @@ struct RankQueue {
     private var slots: [Int32] = []
     private var values: [Double] = []
     /// The rank's metric numbers, as the run's slots.
-    var numbering = MetricNumbering()
+    var numbering = MetricNumbering() {
+        didSet { (lastMetrics, lastSlots) = ([], []) }
+    }
+    /// The metric numbers of the last batch hook queued whose metrics were all named, and their
+    /// slots: hook after hook a producer sends the same metrics, which are looked up once.
+    private var lastMetrics: [UInt32] = []
+    private var lastSlots: [Int32] = []
     /// Where the first queued hook's logs start.
     private var logsHead = 0
     /// Where the hook being queued (`beginHook`) starts.
@@ -164,13 +170,9 @@ struct RankQueue {
     }
 
     mutating func appendLog(_ slot: Int32, _ value: Double) {
-        if logsCount < slots.count {
-            slots[logsCount] = slot
-            values[logsCount] = value
-        } else {
-            slots.append(slot)
-            values.append(value)
-        }
+        if logsCount == slots.count { makeRoom(for: 1) }
+        slots[logsCount] = slot
+        values[logsCount] = value
         logsCount += 1
     }
 
@@ -178,23 +180,53 @@ struct RankQueue {
     /// metric never named is left out).
     mutating func appendHook(_ record: borrowing BatchRecord) {
         let count = record.count
-        if logsCount + count > slots.count {
-            // Grown by half at a time, not a hook's worth: a rank running ahead queues thousands.
-            let grown = max(logsCount + count, slots.count + slots.count / 2, 64)
-            slots.append(contentsOf: repeatElement(0, count: grown - slots.count))
-            values.append(contentsOf: repeatElement(0, count: grown - values.count))
-        }
+        if logsCount + count > slots.count { makeRoom(for: count) }
         var end = logsCount
-        for index in 0..<count {
-            let slot = numbering.slot(of: record.metrics[index])
-            guard slot >= 0 else { continue }
-            slots[end] = slot
-            values[end] = record.values[index]
-            end += 1
+        if record.metrics == lastMetrics {
+            let start = logsCount
+            slots.withUnsafeMutableBufferPointer { slots in
+                lastSlots.withUnsafeBufferPointer { lastSlots in
+                    for index in 0..<count { slots[start + index] = lastSlots[index] }
+                }
+            }
+            values.withUnsafeMutableBufferPointer { values in
+                record.values.withUnsafeBufferPointer { recorded in
+                    for index in 0..<count { values[start + index] = recorded[index] }
+                }
+            }
+            end += count
+        } else {
+            for index in 0..<count {
+                let slot = numbering.slot(of: record.metrics[index])
+                guard slot >= 0 else { continue }
+                slots[end] = slot
+                values[end] = record.values[index]
+                end += 1
+            }
+            if end - logsCount == count {
+                lastMetrics = record.metrics
+                lastSlots = Array(slots[logsCount..<end])
+            }
         }
         items.append(Head(kind: .batch(record.phase, isEnd: record.isEnd, batch: record.batch), count: end - logsCount,
                           wallTime: record.wallTime))
         logsCount = end
+    }
+
+    /// Room for `count` more log entries: the entries of removed hooks are reclaimed first, by
+    /// moving the queued ones to the front, and the storage grows only when that is not enough.
+    private mutating func makeRoom(for count: Int) {
+        if logsHead > 0 {
+            let live = logsHead..<logsCount
+            slots.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: $0.baseAddress! + live.lowerBound, count: live.count) }
+            values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: $0.baseAddress! + live.lowerBound, count: live.count) }
+            (logsHead, logsCount, openedAt) = (0, logsCount - live.lowerBound, openedAt - live.lowerBound)
+        }
+        guard logsCount + count > slots.count else { return }
+        // Grown by half at a time, not a hook's worth: a rank running ahead queues thousands.
+        let grown = max(logsCount + count, slots.count + slots.count / 2, 64)
+        slots.append(contentsOf: repeatElement(0, count: grown - slots.count))
+        values.append(contentsOf: repeatElement(0, count: grown - values.count))
     }
 
     mutating func endHook(_ kind: MeanMerger.Kind, wallTime: Int64) {
@@ -211,11 +243,7 @@ struct RankQueue {
         if items.isEmpty {
             logsCount = 0
             logsHead = 0
-        } else if logsHead >= 4096 && logsHead * 2 >= logsCount {
-            slots.removeFirst(logsHead)
-            values.removeFirst(logsHead)
-            logsCount -= logsHead
-            logsHead = 0
+            openedAt = 0
         }
     }
 }
