@@ -26,7 +26,10 @@ internal import RingboardSystem
 /// A segment is immutable once sealed. Its lifetime (DESIGN §4): the producer never removes it;
 /// the aggregator removes it once no checkpoint names it and no ring position it may read again
 /// can (`RingboardAggregator`'s weight segment collection), and a retired ring's segments once
-/// nothing names them.
+/// nothing names them. Instead of removing it, the aggregator may rename it a spare
+/// (`<ring>.weights.spare.<sequence>`, at most `sparesPerRing` a ring): nothing names a spare, and
+/// the producer takes one (renaming it to its next segment's name) to write that segment into
+/// pages the file holds already, instead of a new file's fresh ones.
 public final class WeightSegment: @unchecked Sendable {
     // @unchecked: every stored property is immutable, and the mapping is read-only.
 
@@ -56,6 +59,40 @@ public final class WeightSegment: @unchecked Sendable {
     /// The path of segment `sequence` of the ring file at `ring`: beside it.
     public static func path(ring: String, sequence: Int64) -> String {
         ring + nameInfix + String(sequence)
+    }
+
+    /// The infix between a ring's file name and a spare's former sequence number.
+    public static let spareInfix = ".weights.spare."
+    /// Spares the aggregator keeps for each ring: as many segments as a trainer writes while the
+    /// aggregator reads the one before.
+    public static let sparesPerRing = 2
+
+    /// The file name of a spare of the ring whose file is named `ring`, once segment `sequence`.
+    public static func spareFileName(ring: String, sequence: Int64) -> String {
+        ring + spareInfix + String(sequence)
+    }
+
+    /// The ring file name a spare's file name holds, or `nil` when `name` is not a spare's
+    /// (`<name>.ring.weights.spare.<n>`, `n` ≥ 0).
+    public static func parseSpare(fileName name: String) -> String? {
+        guard let cut = name.lastIndex(of: ".") else { return nil }
+        let head = name[..<cut], digits = name[name.index(after: cut)...]
+        let marker = RingDirectory.ringSuffix + spareInfix.dropLast()
+        guard head.hasSuffix(marker), head.count > marker.count, !head.hasPrefix("."),
+              !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return String(head.dropLast(spareInfix.count - 1))
+    }
+
+    /// Renames segment `sequence` of ring `ring` in `directory`, which nothing needs any more, a
+    /// spare of that ring.
+    ///
+    /// - Returns: Whether it was renamed (not when it is gone).
+    public static func makeSpare(directory: String, ring: String, sequence: Int64) -> Bool {
+        if case .success = Syscalls.rename(directory + "/" + fileName(ring: ring, sequence: sequence),
+                                           directory + "/" + spareFileName(ring: ring, sequence: sequence)) {
+            return true
+        }
+        return false
     }
 
     /// The ring file name and sequence number a segment file name holds, or `nil` when `name`
@@ -236,10 +273,11 @@ extension WeightSegment {
         /// Writes the next segment, holding `valueCounts[i]` values of weight `i` that `fill`
         /// writes, and once it is whole and sealed, lets `publish` append the records naming it.
         ///
-        /// The file is allocated whole first (`fallocate`), so a full disk fails here, before
-        /// any record names it; then each weight's values are written with one `pwrite` (the
-        /// one copy; no mapping, so no page faults in the trainer), then the header's sealed
-        /// word. A producer killed before `publish` leaves a segment no record names, which the
+        /// The file is a spare of the ring when the aggregator left one (its pages allocated
+        /// already), else a new one. It is allocated whole first (`fallocate`), so a full disk
+        /// fails here, before any record names it; then each weight's values are written with
+        /// one `pwrite` (the one copy; no mapping, so no page faults in the trainer), then the
+        /// header's sealed word. A producer killed before `publish` leaves a segment no record names, which the
         /// aggregator removes when its ring retires; one killed while writing leaves it unsealed
         /// as well, which the aggregator would refuse.
         ///
@@ -269,19 +307,33 @@ extension WeightSegment {
                 let sequence = next
                 next += 1
                 let path = WeightSegment.path(ring: ringPath, sequence: sequence)
-                try Writer.make(path: path, sequence: sequence, size: size, offsets: offsets, valueCounts: valueCounts, fill: fill)
+                let spare = Writer.takeSpare(ringPath: ringPath, as: path)
+                try Writer.make(path: path, spare: spare, sequence: sequence, size: size, offsets: offsets, valueCounts: valueCounts, fill: fill)
                 publish(sequence, offsets)
             }
         }
 
+        /// Renames a spare of the ring at `ringPath` to `path`, when there is one.
+        ///
+        /// - Returns: Whether `path` is now a spare's file.
+        private static func takeSpare(ringPath: String, as path: String) -> Bool {
+            let directory = Paths.directory(of: ringPath), ring = Paths.lastComponent(of: ringPath)
+            guard let names = try? DirectoryListing.names(in: directory) else { return false }
+            for name in names where WeightSegment.parseSpare(fileName: name) == ring {
+                // The aggregator may remove it meanwhile: the rename then fails, and the next is tried.
+                if case .success = Syscalls.rename(directory + "/" + name, path) { return true }
+            }
+            return false
+        }
+
         private static func make(
-            path: String, sequence: Int64, size: Int, offsets: [Int], valueCounts: [Int],
+            path: String, spare: Bool, sequence: Int64, size: Int, offsets: [Int], valueCounts: [Int],
             fill: (Int, (Span<Float>) throws(RingError) -> Void) throws(RingError) -> Void
         ) throws(RingError) {
             let descriptor: FileDescriptor
             do {
                 descriptor = try FileDescriptor.open(
-                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                    FilePath(path), .writeOnly, options: spare ? [.noFollow, .closeOnExec] : [.create, .exclusiveCreate, .noFollow, .closeOnExec],
                     permissions: [.ownerReadWrite])
             } catch {
                 throw .systemCall("open", path: path, error as? Errno ?? .ioError)
@@ -290,6 +342,10 @@ extension WeightSegment {
             defer {
                 try? descriptor.close()
                 if !done { _ = Syscalls.unlink(path) }
+            }
+            // A spare keeps its pages up to `size` (its header is written again, unsealed, first).
+            if spare, case .failure(let error) = Syscalls.truncate(descriptor, size) {
+                throw .systemCall("ftruncate", path: path, error)
             }
             if case .failure(let error) = Syscalls.allocate(descriptor, length: size) {
                 throw .systemCall("fallocate", path: path, error)

@@ -63,6 +63,36 @@ import Testing
         #expect(files.allSatisfy { $0.ring == Self.ring })
     }
 
+    /// The writer puts its next segment into a spare of its ring, when there is one: the spare's
+    /// file, under the new name, holds the new segment whole; another ring's spare is not taken.
+    @Test func theNextSegmentTakesASpare() throws {
+        let directory = TemporaryDirectory("ringboard-weights")
+        let writer = WeightSegment.Writer(ringPath: directory.appending(Self.ring))
+        _ = try Self.make(directory.path, [Array(repeating: 7, count: 1000)], writer: writer)
+        #expect(WeightSegment.makeSpare(directory: directory.path, ring: Self.ring, sequence: 0))
+        let other = WeightSegment.spareFileName(ring: "9-9.ring", sequence: 3)
+        FileManager.default.createFile(atPath: directory.appending(other), contents: Data())
+        let spare = directory.appending(WeightSegment.spareFileName(ring: Self.ring, sequence: 0))
+        let inode = try FileManager.default.attributesOfItem(atPath: spare)[.systemFileNumber] as? Int
+        let (sequence, offsets) = try Self.make(directory.path, [[1, 2, 3]], writer: writer)
+        #expect(sequence == 1)
+        #expect(!FileManager.default.fileExists(atPath: spare) && FileManager.default.fileExists(atPath: directory.appending(other)))
+        let path = directory.appending(WeightSegment.fileName(ring: Self.ring, sequence: 1))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int == inode)
+        let segment = try WeightSegment(directory: directory.path, ring: Self.ring, sequence: 1)
+        #expect(Self.values(segment, offset: offsets[0], count: 3) == [1, 2, 3])
+        #expect(segment.valueByteCount == 12)
+    }
+
+    @Test func spareNamesParseOnlyWhenTheyAreASpares() {
+        #expect(WeightSegment.parseSpare(fileName: "1-2.ring.weights.spare.12") == "1-2.ring")
+        for name in ["1-2.ring.weights.12", "1-2.ring.weights.spare.", "1-2.ring.weights.spare.x", ".ring.weights.spare.1",
+                     ".1-2.ring.weights.spare.1", "1-2.ringweights.spare.1", "aggregator.state"] {
+            #expect(WeightSegment.parseSpare(fileName: name) == nil, "\(name)")
+            #expect(WeightSegment.parse(fileName: "1-2.ring.weights.spare.12") == nil)
+        }
+    }
+
     @Test func namesParseOnlyWhenTheyAreASegments() {
         let parsed = WeightSegment.parse(fileName: "1-2.ring.weights.12")
         #expect(parsed?.ring == "1-2.ring" && parsed?.sequence == 12)

@@ -48,22 +48,40 @@ struct WeightSegments {
     /// A segment its producer made and never named (it was killed before appending the records)
     /// goes with its ring, or when a later segment of the ring is named.
     ///
-    /// Removing a segment that is still mapped (a histogram being made of it) is safe: the
-    /// mapping keeps its pages until it goes.
+    /// A segment of a ring that is still there is made a spare instead (renamed, up to
+    /// `WeightSegment.sparesPerRing` a ring), for its producer to write a later segment into: no
+    /// summary reads it any more (they were all made before the checkpoint's flush), and no
+    /// model names it. Spares of a ring that is gone are removed.
     ///
-    /// - Returns: The segment files removed.
+    /// Removing a segment that is still mapped (the last one a record named is kept mapped for
+    /// the next record) is safe: the mapping keeps its pages until it goes.
+    ///
+    /// - Returns: The segment files removed (or made spares).
     @discardableResult
     mutating func removeUnneeded(keeping named: Set<String>) -> [String] {
         guard let names = try? DirectoryListing.names(in: directory) else { return [] }
         let present = Set(names)
+        var spares: [String: Int] = [:]
+        for name in names { if let ring = WeightSegment.parseSpare(fileName: name) { spares[ring, default: 0] += 1 } }
         var removed: [String] = []
         for name in names where !named.contains(name) {
+            if let ring = WeightSegment.parseSpare(fileName: name) {
+                if !present.contains(ring) {
+                    WeightSegment.remove(directory + "/" + name)
+                    removed.append(name)
+                }
+                continue
+            }
             guard let (ring, sequence) = WeightSegment.parse(fileName: name) else { continue }
             let unneeded = if present.contains(ring) { highestNamed[ring].map { sequence < $0 } ?? false } else { true }
-            if unneeded {
+            guard unneeded else { continue }
+            if present.contains(ring), spares[ring, default: 0] < WeightSegment.sparesPerRing,
+               WeightSegment.makeSpare(directory: directory, ring: ring, sequence: sequence) {
+                spares[ring, default: 0] += 1
+            } else {
                 WeightSegment.remove(directory + "/" + name)
-                removed.append(name)
             }
+            removed.append(name)
         }
         // Rings gone are forgotten once their segments are.
         for ring in highestNamed.keys where !present.contains(ring) { highestNamed[ring] = nil }
