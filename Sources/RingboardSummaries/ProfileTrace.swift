@@ -99,17 +99,22 @@ public enum ProfileTrace {
     ///   - runDirectory: The run's directory (the `train` run).
     ///   - host: The host name in the file name.
     ///   - wallTime: When the trace was taken; names the session directory.
+    ///   - root: A directory `runDirectory` lies below (or is), the log root: the directories
+    ///     from it down are made, or opened, one by one, following no symbolic link. `nil` for
+    ///     `runDirectory` itself.
     /// - Returns: The path of the written `.trace.json.gz`.
-    /// - Throws: `SummaryFileError` when the file cannot be written.
+    /// - Throws: `SummaryFileError` when the file cannot be written (`.outsideRoot` when
+    ///   `runDirectory` is not below `root`).
     @discardableResult
     public static func write(
-        spans: [Span], processNames: [Int: String] = [:], runDirectory: String, host: String, wallTime: Double
+        spans: [Span], processNames: [Int: String] = [:], runDirectory: String, host: String, wallTime: Double,
+        confinedTo root: String? = nil
     ) throws(SummaryFileError) -> String {
         let path = tracePath(runDirectory: runDirectory, host: host, wallTime: wallTime)
+        let relative = try SummaryFileError.path(traceRelativePath(host: host, wallTime: wallTime), in: runDirectory, confinedTo: root ?? runDirectory)
         let compressed = try gzip(Array(json(spans: spans, processNames: processNames).utf8), path: path)
         do {
-            // The session directory is made below the run directory, following no link.
-            return try AtomicFile.replace(traceRelativePath(host: host, wallTime: wallTime), under: runDirectory, with: [compressed])
+            return try AtomicFile.replace(relative, under: root ?? runDirectory, with: [compressed])
         } catch {
             throw SummaryFileError(error)
         }

@@ -86,15 +86,23 @@ public enum Projector {
     /// - Parameters:
     ///   - embeddings: Each embedding with its row-major values.
     ///   - logDirectory: The callback's `log_dir`.
-    /// - Throws: `SummaryFileError` when a file cannot be written.
-    public static func write(_ embeddings: [(Embedding, [Float])], logDirectory: String) throws(SummaryFileError) {
+    ///   - root: A directory `logDirectory` lies below (or is), the log root: the directories
+    ///     from it down are made, or opened, one by one, following no symbolic link. `nil` for
+    ///     `logDirectory` itself.
+    /// - Throws: `SummaryFileError` when a file cannot be written (`.outsideRoot` when
+    ///   `logDirectory` is not below `root`).
+    public static func write(_ embeddings: [(Embedding, [Float])], logDirectory: String, confinedTo root: String? = nil) throws(SummaryFileError) {
+        let root = root ?? logDirectory
+        let tensorPaths = try embeddings.map { (embedding, _) throws(SummaryFileError) in
+            try SummaryFileError.path(embedding.tensorPath, in: logDirectory, confinedTo: root)
+        }
+        let configPath = try SummaryFileError.path(configFileName, in: logDirectory, confinedTo: root)
         do {
-            // Directories (`train`) are made below `logDirectory`, following no link.
-            for (embedding, values) in embeddings {
+            for ((embedding, values), path) in zip(embeddings, tensorPaths) {
                 precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
-                try AtomicFile.replace(embedding.tensorPath, under: logDirectory, with: [Array(tsv(values, columns: embedding.columns).utf8)])
+                try AtomicFile.replace(path, under: root, with: [Array(tsv(values, columns: embedding.columns).utf8)])
             }
-            try AtomicFile.replace(configFileName, under: logDirectory, with: [Array(configText(embeddings.map(\.0)).utf8)])
+            try AtomicFile.replace(configPath, under: root, with: [Array(configText(embeddings.map(\.0)).utf8)])
         } catch {
             throw SummaryFileError(error)
         }

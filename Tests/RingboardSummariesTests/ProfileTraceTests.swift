@@ -40,4 +40,35 @@ import Testing
         // ... then RunMetadata.function_graphs (4) { pre_optimization_graph (2): the graph }.
         #expect(bytes == Self.stepStats + [0x22, 0x09, 0x12, 0x07] + graph)
     }
+
+    /// Confined to a log root, the trace and the projector's files are written through the
+    /// directories from the root down, never through a symbolic link planted below it, and a
+    /// directory outside the root is refused.
+    @Test func filesConfinedToARootFollowNoLinkBelowIt() throws {
+        let directory = TemporaryDirectory()
+        let root = directory.appending("logs"), outside = directory.appending("outside")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        // Confined and below the root: written where asked.
+        let path = try ProfileTrace.write(spans: [Self.span], runDirectory: root + "/run/train", host: "h", wallTime: 1_764_291_845,
+                                          confinedTo: root)
+        #expect(path.hasPrefix(root + "/run/train/plugins/profile/") && FileManager.default.fileExists(atPath: path))
+        try Projector.write([(Projector.Embedding(tensorName: "e:0", rows: 1, columns: 1, metadataPath: nil), [1])],
+                            logDirectory: root + "/run", confinedTo: root)
+        #expect(FileManager.default.fileExists(atPath: root + "/run/" + Projector.configFileName))
+        // A link planted below the root is not followed.
+        try FileManager.default.createSymbolicLink(atPath: root + "/planted", withDestinationPath: outside)
+        #expect(throws: SummaryFileError.self) {
+            try ProfileTrace.write(spans: [Self.span], runDirectory: root + "/planted/train", host: "h", wallTime: 1_764_291_845, confinedTo: root)
+        }
+        #expect(throws: SummaryFileError.self) {
+            try Projector.write([(Projector.Embedding(tensorName: "e:0", rows: 1, columns: 1, metadataPath: nil), [1])],
+                                logDirectory: root + "/planted", confinedTo: root)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        // A directory outside the root.
+        #expect(throws: SummaryFileError.outsideRoot(path: outside, root: root)) {
+            try ProfileTrace.write(spans: [Self.span], runDirectory: outside, host: "h", wallTime: 1_764_291_845, confinedTo: root)
+        }
+    }
 }

@@ -30,7 +30,8 @@ struct SummaryMaker {
             files.fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: startedAt))
             do {
                 try files.makeDirectory("train/plugins/profile")
-                try ProfileTrace.write(spans: spans, processNames: [0: "trainer"], runDirectory: runDirectory, host: host, wallTime: startedAt)
+                try ProfileTrace.write(spans: spans, processNames: [0: "trainer"], runDirectory: runDirectory, host: host, wallTime: startedAt,
+                                       confinedTo: files.root)
             } catch {
                 logger.error("profile trace not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
             }
@@ -44,7 +45,7 @@ struct SummaryMaker {
         case .embeddings(let embeddings):
             do {
                 try files.makeDirectory("train")
-                try Projector.write(embeddings, logDirectory: files.directory)
+                try Projector.write(embeddings, logDirectory: files.directory, confinedTo: files.root)
             } catch {
                 logger.error("projector files not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
             }
