@@ -6,7 +6,7 @@ extension RingboardCommand {
     /// `ringboard status`: the live rings of a ring directory.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops, or why a ring is damaged."
+            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops, or why a ring is damaged; and the weight segments beside them."
         )
 
         @Option(help: "The ring directory.")
@@ -54,6 +54,27 @@ extension RingboardCommand {
                       + String(ring.consumedRecords).padding(toLength: 11, withPad: " ", startingAt: 0)
                       + String(ring.spilledRecords).padding(toLength: 9, withPad: " ", startingAt: 0)
                       + String(ring.droppedRecords))
+            }
+            for line in Status.weightSegmentLines(ringDir) { print(line) }
+        }
+
+        /// Per ring with weight segments beside it: how many, and their bytes, and its spares'.
+        static func weightSegmentLines(_ ringDir: String) -> [String] {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: ringDir) else { return [] }
+            var segments: [String: (count: Int, bytes: Int64)] = [:], spares: [String: (count: Int, bytes: Int64)] = [:]
+            for name in names {
+                let size = ((try? FileManager.default.attributesOfItem(atPath: ringDir + "/" + name))?[.size] as? NSNumber)?.int64Value ?? 0
+                if let (ring, _) = WeightSegment.parse(fileName: name) {
+                    segments[ring, default: (0, 0)].count += 1
+                    segments[ring, default: (0, 0)].bytes += size
+                } else if let ring = WeightSegment.parseSpare(fileName: name) {
+                    spares[ring, default: (0, 0)].count += 1
+                    spares[ring, default: (0, 0)].bytes += size
+                }
+            }
+            return Set(segments.keys).union(spares.keys).sorted().map { ring in
+                let (count, bytes) = segments[ring] ?? (0, 0), (spareCount, spareBytes) = spares[ring] ?? (0, 0)
+                return "weight segments of \(ring): \(count) (\(InspectText.bytes(bytes))), spares \(spareCount) (\(InspectText.bytes(spareBytes)))"
             }
         }
 

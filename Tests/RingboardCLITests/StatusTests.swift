@@ -24,6 +24,19 @@ import Testing
         #expect(fields[2] == "live")
         #expect(fields[3] == "4.0" && fields[4] == "KiB")
         #expect(fields[8] == "36")  // 64 records of 64 bytes fill 4 KiB; 36 dropped
+        #expect(!result.standardOutput.contains("weight segments"))
+        // Weight segments beside the ring, and a spare, are counted with their bytes.
+        let segments = WeightSegment.Writer(ringPath: writer.path)
+        for _ in 0..<3 {
+            try segments.write(valueCounts: [240], fill: { (_, write) throws(RingError) in
+                let values = [Float](repeating: 1, count: 240)
+                try write(values.span)
+            }, publish: { _, _ in })
+        }
+        #expect(WeightSegment.makeSpare(directory: rings, ring: name, sequence: 0))
+        let withSegments = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", rings, "--interval", "0.05"])
+        #expect(withSegments.standardOutput.contains("weight segments of \(name): 2 (2.0 KiB), spares 1 (1.0 KiB)\n"),
+                "\(withSegments.standardOutput)")
         writer.close()
         let closed = try run(productsDirectory + "/ringboard", ["status", "--ring-dir", rings, "--interval", "0.05"])
         #expect(closed.standardOutput.contains(" closed "))
