@@ -369,7 +369,9 @@ public final class RingReader {
             // made. Segments before it were sealed: cut to their records, read to their end.
             var length: Int64?
             if version >= 3 {
-                let open = mapping.openSpill.load(ordering: .acquiring) - 1
+                // Index + 1, 0 for none; a header of any other value (a damaged or crafted
+                // file) names none either.
+                let open = max(mapping.openSpill.load(ordering: .acquiring), 0) - 1
                 if index == open {
                     length = mapping.openSpillSize.load(ordering: .acquiring)
                 } else if index > open {

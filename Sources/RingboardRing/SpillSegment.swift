@@ -322,6 +322,7 @@ enum SpillSegment {
         path: String, maximumRecordLength: Int, length: Int64?, _ handler: (UInt16, UInt16, UnsafeRawBufferPointer) -> Void
     ) throws(RingError) -> Int64 {
         if length == 0 { return 0 }
+        if let length, length < 0 { throw .spill(path: path, reason: "a length of \(length) bytes") }
         let descriptor = try openForReading(path)
         defer { try? descriptor.close() }
         let size: Int64
