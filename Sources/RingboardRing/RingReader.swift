@@ -316,7 +316,9 @@ public final class RingReader {
 
     /// Bytes claimed by the producer but not yet read.
     public var lag: Int64 {
-        mapping.tail.load(ordering: .acquiring) - readPosition
+        // Saturating: the tail is the producer's word, whatever a damaged file holds.
+        let (difference, overflow) = mapping.tail.load(ordering: .acquiring).subtractingReportingOverflow(readPosition)
+        return overflow ? .max : max(difference, 0)
     }
 
     /// Records the producer counted as dropped.
