@@ -239,6 +239,7 @@ struct RecordCursor {
     @inline(__always) mutating func u64() throws(RecordError) -> UInt64 { try take(UInt64.self) }
     @inline(__always) mutating func i64() throws(RecordError) -> Int64 { try take(Int64.self) }
 
+    @inline(__always)
     mutating func bool(_ field: String) throws(RecordError) -> Bool {
         let value = try u8()
         guard value <= 1 else { throw .invalidValue(type: type, field: field, value: Int64(value)) }
