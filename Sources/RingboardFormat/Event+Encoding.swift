@@ -136,6 +136,8 @@ public struct ScalarTag: Sendable, Equatable {
                 bytes += repeatElement(0, count: (8 - prefix.count % 8) % 8)
                 longest = max(longest, prefix.count)
             }
+            // The wall time's key and 8 bytes, the step's key and 10-byte varint at most, the
+            // prefix, the value's 4 bytes, and the prefix copy's overrun.
             maximumRecordSize = TFRecord.overhead + 9 + 11 + longest + 4 + 8
         }
 

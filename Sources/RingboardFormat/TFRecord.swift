@@ -10,24 +10,20 @@ enum TFRecord {
     /// Bytes a record adds around its data.
     static let overhead = headerSize + footerSize
 
-    /// Appends one record whose data `encodeData` appends, computing both checksums in place.
+    /// Appends one record whose data `encodeData` appends, then its length and both checksums.
     @inline(__always)
     static func append(to buffer: inout WireBuffer, _ encodeData: (inout WireBuffer) -> Void) {
         let header = buffer.appendPlaceholder(headerSize)
         encodeData(&buffer)
-        let dataStart = header + headerSize
-        let length = UInt64(buffer.count - dataStart)
-        buffer.store(length, at: header)
-        let lengthCRC = buffer.withUnsafeBytes(in: header..<(header + 8)) { CRC32C.checksum($0) }
-        buffer.store(CRC32C.mask(lengthCRC), at: header + 8)
-        let dataCRC = buffer.withUnsafeBytes(in: dataStart..<buffer.count) { CRC32C.checksum($0) }
-        buffer.appendLittleEndian(CRC32C.mask(dataCRC))
+        buffer.store(UInt64(buffer.count - header - headerSize), at: header)
+        _ = buffer.appendPlaceholder(footerSize)
+        fillChecksums(in: &buffer, from: header)
     }
 
     /// Fills in the checksums of the records in `buffer` from `start` on, which are framed with
-    /// their lengths but not their checksums (`ScalarTag.writeUnchecksummedRecord`). Done for a
-    /// batch of records at once, the checksums read bytes stored long before, not bytes still in
-    /// the CPU's store buffer (see `CRingboard_tfrecord_fill_checksums`).
+    /// their lengths but not their checksums (`append`, `ScalarTag.writeUnchecksummedRecord`).
+    /// Done for a batch of records at once, the checksums read bytes stored long before, not
+    /// bytes still in the CPU's store buffer (see `CRingboard_tfrecord_fill_checksums`).
     static func fillChecksums(in buffer: inout WireBuffer, from start: Int) {
         let filled = buffer.withUnsafeMutableBytes(in: start..<buffer.count) {
             CRingboard_tfrecord_fill_checksums($0.baseAddress, $0.count)
