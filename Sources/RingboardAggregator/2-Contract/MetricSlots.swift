@@ -68,9 +68,15 @@ struct MetricNumbering {
     private var table: [Int32] = []
     /// Slots of the numbers from `tableSize` up.
     private var largeNumbers: [UInt32: Int32] = [:]
+    /// The last metric numbers `remember` was given, every one named, and their slots: hook after
+    /// hook a producer sends the same metrics, whose slots are then looked up once. Forgotten
+    /// whenever a number is named. `lastSlots` may be lent out by swapping, and given back.
+    private(set) var lastMetrics: [UInt32] = []
+    var lastSlots: [Int32] = []
 
     /// Records that the producer calls `name` number `metric`, which is run slot `slot`.
     mutating func name(_ metric: UInt32, _ name: String, slot: Int32) {
+        (lastMetrics, lastSlots) = ([], [])
         names[metric] = name
         guard metric < MetricNumbering.tableSize else {
             largeNumbers[metric] = slot
@@ -78,6 +84,12 @@ struct MetricNumbering {
         }
         if Int(metric) >= table.count { table += repeatElement(-1, count: Int(metric) + 1 - table.count) }
         table[Int(metric)] = slot
+    }
+
+    /// Remembers the slots of `metrics`, every one of them named (`lastMetrics`, `lastSlots`).
+    mutating func remember(_ metrics: [UInt32], slots: [Int32]) {
+        precondition(metrics.count == slots.count)
+        (lastMetrics, lastSlots) = (metrics, slots)
     }
 
     /// The slot of `metric` (-1: never named).

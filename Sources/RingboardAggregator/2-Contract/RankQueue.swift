@@ -10,13 +10,7 @@ struct RankQueue {
     private var slots: [Int32] = []
     private var values: [Double] = []
     /// The rank's metric numbers, as the run's slots.
-    var numbering = MetricNumbering() {
-        didSet { (lastMetrics, lastSlots) = ([], []) }
-    }
-    /// The metric numbers of the last batch hook queued whose metrics were all named, and their
-    /// slots: hook after hook a producer sends the same metrics, which are looked up once.
-    private var lastMetrics: [UInt32] = []
-    private var lastSlots: [Int32] = []
+    var numbering = MetricNumbering()
     /// Where the first queued hook's logs start.
     private var logsHead = 0
     /// Where the hook being queued (`beginHook`) starts.
@@ -182,10 +176,10 @@ struct RankQueue {
         let count = record.count
         if logsCount + count > slots.count { makeRoom(for: count) }
         var end = logsCount
-        if record.metrics == lastMetrics {
+        if record.metrics == numbering.lastMetrics {
             let start = logsCount
             slots.withUnsafeMutableBufferPointer { slots in
-                lastSlots.withUnsafeBufferPointer { lastSlots in
+                numbering.lastSlots.withUnsafeBufferPointer { lastSlots in
                     for index in 0..<count { slots[start + index] = lastSlots[index] }
                 }
             }
@@ -203,10 +197,7 @@ struct RankQueue {
                 values[end] = record.values[index]
                 end += 1
             }
-            if end - logsCount == count {
-                lastMetrics = record.metrics
-                lastSlots = Array(slots[logsCount..<end])
-            }
+            if end - logsCount == count { numbering.remember(record.metrics, slots: Array(slots[logsCount..<end])) }
         }
         items.append(Head(kind: .batch(record.phase, isEnd: record.isEnd, batch: record.batch), count: end - logsCount,
                           wallTime: record.wallTime))

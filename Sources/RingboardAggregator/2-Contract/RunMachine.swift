@@ -38,9 +38,6 @@ struct RunMachine {
     private(set) var numbering = MetricNumbering()
     /// Epoch scalar destinations by metric name.
     private var epochScalars: [String: ScalarDestination] = [:]
-    /// The last batch record's metric numbers, all named, and their slots.
-    private var lastMetrics: [UInt32] = []
-    private var lastMetricSlots: [Int32] = []
     /// What the last batch hook's slots write.
     private var plan = BatchPlan()
     /// Logs storage reused hook after hook.
@@ -85,8 +82,6 @@ struct RunMachine {
             break
         case .metricName(_, let metric, let name):
             numbering.name(metric, name, slot: slots.slot(named: name))
-            lastMetrics = []
-            lastMetricSlots = []
         case .model(_, let json, let graphDef, let wallTime):
             setModel(json: json, graphDef: graphDef)
             try writeGraph(wallTime: HookClock.seconds(wallTime))
@@ -123,13 +118,13 @@ struct RunMachine {
         guard !finished else { return }
         let (phase, isEnd, batch) = (record.phase, record.isEnd, record.batch)
         let wallTime = HookClock.seconds(record.wallTime)
-        if record.metrics == lastMetrics {
+        if record.metrics == numbering.lastMetrics {
             var values: [Double] = []
             record.swapValues(with: &values)
             var logs = SlotLogs()
-            logs.exchange(slots: &lastMetricSlots, values: &values)
+            logs.exchange(slots: &numbering.lastSlots, values: &values)
             defer {
-                logs.exchange(slots: &lastMetricSlots, values: &values)
+                logs.exchange(slots: &numbering.lastSlots, values: &values)
                 record.swapValues(with: &values)
             }
             try batchHook(phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: wallTime)
@@ -144,11 +139,8 @@ struct RunMachine {
             let slot = numbering.slot(of: metrics[index])
             if slot >= 0 { logs.append(slot, values[index]) } else { allNamed = false }
         }
-        if allNamed {
-            // Hook after hook the producer sends the same metrics: their slots are looked up once.
-            lastMetrics = metrics
-            lastMetricSlots = logs.slots
-        }
+        // Hook after hook the producer sends the same metrics: their slots are looked up once.
+        if allNamed { numbering.remember(metrics, slots: logs.slots) }
         try batchHook(phase, isEnd: isEnd, batch: batch, logs: logs, wallTime: wallTime)
         scratchLogs = logs
     }
