@@ -12,6 +12,8 @@ import PackageDescription
 //   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
 //   System, Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
 //   → RingboardCLI (the `ringboard` command; it also uses RingboardSystem)
+//   CRingboardABI (C: ringboard.h, the per-thread error), Ringboard → RingboardC (the C interface,
+//     the dynamic library libringboard.so that the Python package loads)
 //
 // The aggregator is a pipeline of four stages, data flowing one way (Sources/RingboardAggregator/):
 //   1-Read       RecordDecoder: ring records → typed hooks (batch hooks into one reused BatchRecord)
@@ -31,6 +33,8 @@ let package = Package(
         .library(name: "RingboardRecords", targets: ["RingboardRecords"]),
         .library(name: "Ringboard", targets: ["Ringboard"]),
         .library(name: "RingboardAggregator", targets: ["RingboardAggregator"]),
+        // libRingboardC.so: the C interface (ringboard.h), shipped as libringboard.so (Scripts/build-native.sh).
+        .library(name: "RingboardC", type: .dynamic, targets: ["RingboardC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -99,6 +103,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
+        ),
+        .target(
+            name: "CRingboardABI"
+        ),
+        .target(
+            name: "RingboardC",
+            dependencies: ["CRingboardABI", "Ringboard", "RingboardRecords", "RingboardRing"]
         ),
         .executableTarget(
             name: "RingboardCLI",

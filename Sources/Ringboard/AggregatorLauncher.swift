@@ -36,14 +36,18 @@ enum AggregatorLauncher {
     /// - Parameters:
     ///   - ringDirectory: The ring directory, prepared.
     ///   - start: Whether to start one.
+    ///   - executable: The `ringboard` executable to start; `nil` to look for one (`executable()`).
     /// - Returns: `nil`, or why none serves the directory and none was started.
-    static func startIfUnserved(ringDirectory: String, start: Bool) -> String? {
+    static func startIfUnserved(ringDirectory: String, start: Bool, executable given: String? = nil) -> String? {
         guard start, ProcessInfo.processInfo.environment["RINGBOARD_AGGREGATE"] != "off",
               !RingDirectory.isServed(ringDirectory)
         else { return nil }
         return started.withLock { started -> String? in
             if let last = started[ringDirectory], ContinuousClock.now - last < startingTime { return nil }
-            guard let executable = executable() else {
+            if let given, access(given, X_OK) != 0 {
+                return "\(given) is not an executable file"
+            }
+            guard let executable = given ?? executable() else {
                 return "no `ringboard` executable: set RINGBOARD_AGGREGATE_BIN, or put it beside this program or on PATH"
             }
             let arguments = [executable, "aggregate", "--detach", "--ring-dir", ringDirectory,

@@ -72,7 +72,12 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         var doValidation: Bool?
         var model: ModelDescription?
         var weightsVersion: UInt64 = 0
+        /// Weights were sent (`sendWeights(valueCounts:read:)`) since the last epoch end.
+        var weightsSent = false
     }
+
+    /// How many metric names are numbered: numbers below it are valid in numbered logs.
+    private let metricCount = Atomic<UInt32>(0)
 
     /// Creates the callback and announces its run to the aggregator, starting one when none
     /// serves `ringDirectory` (`AggregatorLauncher`).
@@ -97,6 +102,8 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///     to use a ring directory makes the ring.
     ///   - startAggregator: Start an aggregator for `ringDirectory` when none serves it (unless
     ///     the environment says `RINGBOARD_AGGREGATE=off`); without one, records wait in the ring.
+    ///   - aggregatorExecutable: The `ringboard` executable to start; `nil` for
+    ///     `RINGBOARD_AGGREGATE_BIN`, one beside this program, or one on `PATH`.
     ///   - warnings: Warnings to report with the callback (from argument parsing).
     /// - Throws: `ConfigurationError` for arguments out of range, a run directory outside the
     ///   serving aggregator's log root, or a ring that cannot be made.
@@ -105,7 +112,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         updateFreq: UpdateFrequency = .epoch, profileBatch: Int = 2, embeddingsFreq: Int = 0,
         embeddingsMetadata: EmbeddingsMetadata? = nil, rank: Int = 0, worldSize: Int = 1, rankPolicy: RankPolicy = .chief,
         ringDirectory: String = RingDirectory.defaultPath, ringOptions: RingWriter.Options = RingWriter.Options(),
-        startAggregator: Bool = true, warnings: [String] = []
+        startAggregator: Bool = true, aggregatorExecutable: String? = nil, warnings: [String] = []
     ) throws(ConfigurationError) {
         for (name, value) in [("histogram_freq", histogramFreq), ("profile_batch", profileBatch), ("embeddings_freq", embeddingsFreq)]
         where value < 0 {
@@ -144,7 +151,8 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         }
         let writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
         var warnings = warnings
-        if let failure = AggregatorLauncher.startIfUnserved(ringDirectory: ringDirectory, start: startAggregator) {
+        if let failure = AggregatorLauncher.startIfUnserved(
+            ringDirectory: ringDirectory, start: startAggregator, executable: aggregatorExecutable) {
             warnings.append("no aggregator serves \(ringDirectory) and none was started (\(failure)): records wait in the ring "
                             + "until `ringboard aggregate --ring-dir \(ringDirectory)` runs")
         }
@@ -220,10 +228,28 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     public func onEpochEnd(_ epoch: Int, logs: Logs) {
         // Weights go out only when the aggregator will write histograms, images or embeddings
         // for this epoch, and always before the hook that uses them.
+        sendWeightsIfRead(atEpoch: epoch)
+        hook(.epochEnd, epoch, logs)
+    }
+
+    /// Whether the end of epoch `epoch` writes histograms, images or embeddings, and so reads
+    /// the weights.
+    ///
+    /// - Parameter epoch: The epoch.
+    public func readsWeights(atEpoch epoch: Int) -> Bool {
         let histograms = arguments.histogramFrequency > 0 && Int64(epoch) % arguments.histogramFrequency == 0
         let embeddings = arguments.embeddingsFrequency > 0 && Int64(epoch) % arguments.embeddingsFrequency == 0
-        if histograms || embeddings { sendWeights() }
-        hook(.epochEnd, epoch, logs)
+        return histograms || embeddings
+    }
+
+    /// Sends the model's weights before an epoch end that reads them, unless the caller sent
+    /// them since the last epoch end (`sendWeights(valueCounts:read:)`).
+    private func sendWeightsIfRead(atEpoch epoch: Int) {
+        let sent = state.withLock { state in
+            defer { state.weightsSent = false }
+            return state.weightsSent
+        }
+        if !sent && readsWeights(atEpoch: epoch) { sendWeights() }
     }
 
     public func onTrainBatchBegin(_ batch: Int, logs: Logs) { batchHook(.train, false, batch, logs) }
@@ -244,7 +270,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// - Parameter names: The metric names, e.g. `["batch", "size", "loss", "accuracy"]`.
     /// - Returns: Logs whose values the loop overwrites in place.
     public func batchLogs(_ names: [String]) -> BatchLogs {
-        BatchLogs(metrics: names.map(metricNumber))
+        BatchLogs(metrics: names.map(number(metric:)))
     }
 
     /// `on_train_batch_end` for the hot loop: one record written straight into the ring, with no
@@ -269,6 +295,103 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         }
     }
 
+    // MARK: Numbered logs
+
+    /// The number of metric `name` for hooks given numbered logs: the same name gets the same
+    /// number for the callback's lifetime, and a name is announced to the aggregator once.
+    ///
+    /// - Parameter name: The metric's name, e.g. `loss`.
+    public func metricNumber(_ name: String) -> UInt32 {
+        number(metric: name)
+    }
+
+    /// A hook other than the batch hooks, with numbered logs (`metricNumber(_:)`).
+    ///
+    /// - Parameters:
+    ///   - kind: The hook.
+    ///   - index: The epoch for the epoch hooks; ignored by the others.
+    ///   - metrics: Metric numbers.
+    ///   - values: Their values, one per number.
+    /// - Throws: `ConfigurationError.invalidArgument` when the counts differ or a number was
+    ///   never given; nothing is sent then.
+    public func hook(_ kind: HookKind, index: Int, metrics: Span<UInt32>, values: Span<Double>) throws(ConfigurationError) {
+        try checkNumbered(metrics, values)
+        if kind == .epochEnd { sendWeightsIfRead(atEpoch: index) }
+        var logs: [MetricValue] = []
+        logs.reserveCapacity(metrics.count)
+        for k in 0..<metrics.count { logs.append(MetricValue(metric: metrics[k], value: values[k])) }
+        send(.hook(run: run, kind: kind, index: Int64(index), logs: logs, wallTime: HookClock.now()))
+    }
+
+    /// A batch hook with numbered logs (`metricNumber(_:)`): one record written straight into
+    /// the ring, with no allocation.
+    ///
+    /// - Parameters:
+    ///   - phase: Train, test or predict.
+    ///   - isEnd: The batch's end (else its beginning).
+    ///   - batch: The batch index.
+    ///   - metrics: Metric numbers.
+    ///   - values: Their values, one per number.
+    /// - Throws: `ConfigurationError.invalidArgument` when the counts differ or a number was
+    ///   never given; nothing is sent then.
+    public func batchHook(
+        _ phase: BatchPhase, isEnd: Bool, batch: Int, metrics: Span<UInt32>, values: Span<Double>
+    ) throws(ConfigurationError) {
+        try checkNumbered(metrics, values)
+        guard !announcesOnly else { return }
+        let run = run
+        let wallTime = HookClock.now()
+        _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: metrics.count)) { payload in
+            HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
+                                   metrics: metrics, values: values, wallTime: wallTime)
+        }
+    }
+
+    private func checkNumbered(_ metrics: Span<UInt32>, _ values: Span<Double>) throws(ConfigurationError) {
+        guard metrics.count == values.count else {
+            throw .invalidArgument(name: "logs", reason: "\(metrics.count) metric numbers but \(values.count) values")
+        }
+        guard metrics.count <= Int(UInt16.max) else {
+            throw .invalidArgument(name: "logs", reason: "\(metrics.count) metrics; at most \(UInt16.max) a hook")
+        }
+        let known = metricCount.load(ordering: .acquiring)
+        for k in 0..<metrics.count where metrics[k] >= known {
+            throw .invalidArgument(name: "logs", reason: "metric number \(metrics[k]) was never given (\(known) names are numbered)")
+        }
+    }
+
+    /// Sends the weights' current values now, read from the caller's memory with one copy (into
+    /// the weight segment), for the next epoch end that reads them (`readsWeights(atEpoch:)`),
+    /// which then sends nothing more. `set_model`'s weights, in order, must be given.
+    ///
+    /// - Parameters:
+    ///   - valueCounts: Each weight's number of values, as its shape in `setModel` holds.
+    ///   - read: Called once per weight, in order, with its index and a closure to call once
+    ///     with exactly its values.
+    /// - Throws: `ConfigurationError.invalidArgument` when no model was set or the counts are
+    ///   not the model's; nothing is sent then.
+    public func sendWeights(valueCounts: [Int], read: (_ index: Int, _ body: (Span<Float>) -> Void) -> Void) throws(ConfigurationError) {
+        let version = try state.withLock { state throws(ConfigurationError) -> UInt64 in
+            guard let model = state.model else {
+                throw .invalidArgument(name: "weights", reason: "sent before set_model")
+            }
+            let expected = model.layers.flatMap { $0.weights.map(\.values.count) }
+            guard expected == valueCounts else {
+                throw .invalidArgument(name: "weights", reason: "value counts \(valueCounts) are not set_model's \(expected)")
+            }
+            state.weightsVersion += 1
+            state.weightsSent = true
+            return state.weightsVersion
+        }
+        guard !announcesOnly, !valueCounts.isEmpty else { return }
+        sendWeights(valueCounts: valueCounts, version: version, read: read)
+    }
+
+    /// Each weight's number of values, in `setModel`'s order (empty before it).
+    public var weightValueCounts: [Int] {
+        state.withLock { state in state.model?.layers.flatMap { $0.weights.map(\.values.count) } ?? [] }
+    }
+
     // MARK: Records
 
     private func hook(_ kind: HookKind, _ index: Int, _ logs: Logs) {
@@ -282,19 +405,21 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     }
 
     private func numbered(_ logs: Logs) -> [MetricValue] {
-        logs.entries.map { MetricValue(metric: metricNumber($0.name), value: $0.value) }
+        logs.entries.map { MetricValue(metric: number(metric: $0.name), value: $0.value) }
     }
 
-    /// The number of a metric name, announcing the name the first time it is seen.
-    private func metricNumber(_ name: String) -> UInt32 {
-        let (number, isNew) = state.withLock { state -> (UInt32, Bool) in
-            if let number = state.metricNumbers[name] { return (number, false) }
+    /// The number of a metric name, announcing the name the first time it is seen (the
+    /// announcement is in the ring before the number is valid in numbered logs).
+    private func number(metric name: String) -> UInt32 {
+        state.withLock { state -> UInt32 in
+            if let number = state.metricNumbers[name] { return number }
             let number = UInt32(state.metricNumbers.count)
             state.metricNumbers[name] = number
-            return (number, true)
+            send(.metricName(run: run, metric: number, name: name))
+            // releasing: pairs with the acquiring load in checkNumbered.
+            metricCount.store(number + 1, ordering: .releasing)
+            return number
         }
-        if isNew { send(.metricName(run: run, metric: number, name: name)) }
-        return number
     }
 
     /// Sends every weight's current values: into a weight segment beside the ring (the one
@@ -310,26 +435,38 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         // The model's own arrays (shared, not copied).
         let weights = model.layers.flatMap { layer in layer.weights.map(\.values) }
         guard !weights.isEmpty else { return }
-        if sendWeightSegment(weights, version: version) { return }
-        let piece = max(1, (writer.maximumPayloadLength - 64) / 4)
-        for (number, weight) in weights.enumerated() {
-            let total = weight.count
-            var offset = 0
-            let values = weight.span
-            repeat {
-                let end = min(total, offset + piece)
-                // Straight from the model's storage into the ring (or spill segment).
-                let slice = values.extracting(offset..<end)
-                _ = writer.append(type: RecordType.weightValues, length: HookRecord.weightValuesLength(count: end - offset)) { payload in
-                    HookRecord.encodeWeightValues(into: payload, run: run, weight: UInt32(number), version: version, offset: UInt64(offset),
-                                                  total: UInt64(total), values: slice)
-                }
-                offset = end
-            } while offset < total
+        sendWeights(valueCounts: weights.map(\.count), version: version) { index, body in
+            let values = weights[index]
+            body(values.span)
         }
     }
 
-    /// Writes `weights` into the ring's next weight segment, then appends the records naming
+    /// Sends weights of `valueCounts[i]` values each, which `read` lends: into a weight segment
+    /// beside the ring (the one copy), named by a small record per weight; or, when no segment
+    /// can be made (a full disk, say), in records that fit the ring, as before segments were,
+    /// so weights are never lost.
+    private func sendWeights(valueCounts: [Int], version: UInt64, read: (Int, (Span<Float>) -> Void) -> Void) {
+        if sendWeightSegment(valueCounts: valueCounts, version: version, read: read) { return }
+        let piece = max(1, (writer.maximumPayloadLength - 64) / 4)
+        for number in valueCounts.indices {
+            read(number) { values in
+                let total = values.count
+                var offset = 0
+                repeat {
+                    let end = min(total, offset + piece)
+                    // Straight from the caller's storage into the ring (or spill segment).
+                    let slice = values.extracting(offset..<end)
+                    _ = writer.append(type: RecordType.weightValues, length: HookRecord.weightValuesLength(count: end - offset)) { payload in
+                        HookRecord.encodeWeightValues(into: payload, run: run, weight: UInt32(number), version: version, offset: UInt64(offset),
+                                                      total: UInt64(total), values: slice)
+                    }
+                    offset = end
+                } while offset < total
+            }
+        }
+    }
+
+    /// Writes the weights into the ring's next weight segment, then appends the records naming
     /// it: the aggregator reads the values where they are, so they cost the trainer one copy and
     /// the ring a few dozen bytes each (and a large model no longer overflows the ring into
     /// spill segments at every histogram epoch). The records are appended only once every value
@@ -337,19 +474,24 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///
     /// - Returns: Whether the segment was made and named; `false` (reported once per process)
     ///   when it could not be made, and nothing was appended.
-    private func sendWeightSegment(_ weights: [[Float]], version: UInt64) -> Bool {
+    private func sendWeightSegment(valueCounts: [Int], version: UInt64, read: (Int, (Span<Float>) -> Void) -> Void) -> Bool {
         let segments = SharedRing.segmentWriter(for: writer)
         do {
             try segments.write(
-                valueCounts: weights.map(\.count),
+                valueCounts: valueCounts,
                 fill: { (index, write) throws(RingError) in
-                    let values = weights[index]
-                    try write(values.span)
+                    var failure: RingError?
+                    withoutActuallyEscaping(write) { write in
+                        read(index) { values in
+                            do throws(RingError) { try write(values) } catch { failure = error }
+                        }
+                    }
+                    if let failure { throw failure }
                 },
                 publish: { sequence, offsets in
-                    for (number, values) in weights.enumerated() {
+                    for (number, count) in valueCounts.enumerated() {
                         send(.weightSegment(run: run, weight: UInt32(number), version: version, segment: sequence,
-                                            offset: UInt64(offsets[number]), count: UInt64(values.count)))
+                                            offset: UInt64(offsets[number]), count: UInt64(count)))
                     }
                 })
             return true
@@ -386,6 +528,18 @@ extension TensorBoard {
     ///   this process never wrote to that directory.
     public static func closeRing(directory: String = RingDirectory.defaultPath) -> String? {
         SharedRing.close(directory: directory)
+    }
+
+    /// Waits until everything this process's callbacks sent through this callback's ring is in
+    /// the event files: the aggregator has written and committed it. A program that ends right
+    /// after training then leaves complete logs.
+    ///
+    /// - Parameter timeout: How long to wait at most.
+    /// - Returns: Whether everything was written in time; `false` when no aggregator serves the
+    ///   ring directory, or it is slower than `timeout` (the records stay in the ring, and are
+    ///   written when it catches up).
+    public func waitUntilWritten(timeout: Duration) -> Bool {
+        writer.waitUntilCommitted(timeout: timeout)
     }
 }
 

@@ -634,6 +634,37 @@ public final class RingWriter: @unchecked Sendable {
         mapping.producerState.store(1, ordering: .releasing)
     }
 
+    /// Waits until the consumer has committed every record appended so far, in the ring or
+    /// spilled: a consumer commits a record only once what it produced is written, so then
+    /// everything this producer sent is in its event files. A spilled run's segments are ended
+    /// first (their markers go into the ring as soon as it has room).
+    ///
+    /// - Parameter timeout: How long to wait at most.
+    /// - Returns: Whether everything was committed in time (`false`: no consumer, or a slow one).
+    public func waitUntilCommitted(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var attempt = 0
+        while spilling.load(ordering: .relaxed) {
+            withSpillState { state, owned in _ = endSegmentIfRoom(&state, owned: owned) }
+            guard spilling.load(ordering: .relaxed) else { break }
+            guard ContinuousClock.now < deadline else { return false }
+            attempt += 1
+            usleep(UInt32(min(1000, 1 << min(attempt, 10))))
+        }
+        // acquiring: every claim before this call is in it (this thread's, or another's that
+        // returned before this call began).
+        let target = mapping.tail.load(ordering: .acquiring)
+        while true {
+            // sequentially consistent, as the consumer's store of head in RingReader.commit.
+            if mapping.head.load(ordering: .sequentiallyConsistent) >= target { return true }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return false }
+            mapping.waitForRoom(timeout: min(left, .milliseconds(10)).inNanoseconds) {
+                mapping.head.load(ordering: .sequentiallyConsistent) < target
+            }
+        }
+    }
+
     /// Stamps the heartbeat with the current time (not needed for liveness, which the consumer
     /// checks by process id and start time; shown by `ringboard status`).
     public func beat() {

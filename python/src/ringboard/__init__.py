@@ -1,0 +1,9 @@
+"""Ringboard: the Keras TensorBoard callback at hot-loop speed.
+
+`ringboard.keras.TensorBoard` is the callback (Keras 3, any backend, no TensorFlow needed).
+"""
+
+from ._native import RingboardError, abi_version, library_version
+
+__version__ = "0.1.0"  # libringboard.so says the same (ringboard_internal.h; a test checks)
+__all__ = ["RingboardError", "abi_version", "library_version", "__version__"]
