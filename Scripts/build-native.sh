@@ -16,9 +16,12 @@ scratch=.build-native
 swift_lib="$(dirname "$(dirname "$(command -v swiftc)")")/lib/swift_static/linux"
 
 echo "build-native: release build of ringboard and libRingboardC.so (in $scratch)"
-swift build -c release --scratch-path "$scratch" --static-swift-stdlib --product ringboard
-swift build -c release --scratch-path "$scratch" --static-swift-stdlib --product RingboardC
-products="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+# The same flags for both, so that the second build reuses the first one's objects (the library
+# product's own link, which this script redoes below, needs the -L to find Foundation's archives).
+flags=(-c release --scratch-path "$scratch" --static-swift-stdlib -Xlinker -L"$swift_lib")
+swift build "${flags[@]}" --product ringboard
+swift build "${flags[@]}" --product RingboardC
+products="$(swift build "${flags[@]}" --show-bin-path)"
 
 # SwiftPM links a dynamic library against the shared Swift runtime whatever the flags: link it
 # again, from the objects SwiftPM listed for it, with the static one. Every symbol but the

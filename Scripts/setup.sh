@@ -6,7 +6,10 @@
 #   - Chromium, which Tests/Conformance/graphs_dashboard_check.py runs headless
 #     to look at TensorBoard's Graphs dashboard;
 #   - .venv, a Python virtual environment with TensorBoard and the other
-#     packages pinned in Scripts/requirements.txt, used by Tests/Conformance.
+#     packages pinned in Scripts/requirements.txt, used by Tests/Conformance;
+#   - .venv-keras, where the Python package is tested as users get it: Keras 3 on
+#     the JAX CPU backend and pytest, no TensorFlow (python/requirements-test.txt;
+#     Scripts/test-python.sh installs the wheel into it).
 # Safe to run again: it only installs what is missing or out of date, and does
 # nothing slow when everything is in place. Needs no terminal (works in CI).
 set -euo pipefail
@@ -64,4 +67,25 @@ if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
     touch "$stamp"
 else
     echo "setup: $venv is up to date"
+fi
+
+# --- The Python package's test environment -----------------------------------
+keras_venv=.venv-keras
+keras_requirements=python/requirements-test.txt
+keras_stamp="$keras_venv/.requirements.stamp"
+if [ -d "$keras_venv" ] && ! "$keras_venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    echo "setup: $keras_venv is broken (its Python does not run); recreating it"
+    rm -rf "$keras_venv"
+fi
+if [ ! -d "$keras_venv" ]; then
+    echo "setup: creating $keras_venv"
+    python3 -m venv "$keras_venv"
+fi
+if [ ! -f "$keras_stamp" ] || [ "$keras_requirements" -nt "$keras_stamp" ]; then
+    echo "setup: installing $keras_requirements into $keras_venv"
+    PIP_NO_INPUT=1 "$keras_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r "$keras_requirements" </dev/null
+    touch "$keras_stamp"
+else
+    echo "setup: $keras_venv is up to date"
 fi

@@ -4,7 +4,8 @@
 # TensorBoard the conformance tests read our files with), builds, and runs the
 # whole suite: Swift Testing unit tests, real processes for the command line and
 # the ring, the real TensorBoard (its Python loader and its Rust data server),
-# the ring's multi-threaded producers again under ThreadSanitizer, and each
+# the ring's multi-threaded producers again under ThreadSanitizer, the Python package
+# built as a wheel and tested under Keras 3 with no Swift on PATH, and each
 # libFuzzer target of Tests/Fuzz briefly (Scripts/fuzz.sh runs them longer).
 # After the Swift suite's own output it prints "swift tests: N passed, M skipped, K failed"
 # (Scripts/swift-test-counts.sh), since Swift Testing's closing line counts skipped tests as run.
@@ -31,5 +32,7 @@ Scripts/swift-test-counts.sh "$suite_log"
 if [ "$suite_status" -ne 0 ]; then
     exit "$suite_status"
 fi
+echo "test: the Python package, from its wheel, under Keras 3 without Swift (Scripts/test-python.sh)"
+Scripts/test-python.sh
 echo "test: fuzzing each input the project reads from others for 11 s (Scripts/fuzz.sh, builds in .build-fuzz)"
 Scripts/fuzz.sh --seconds 11

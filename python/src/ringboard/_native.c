@@ -56,8 +56,14 @@ static int optional_string(PyObject *object, const char **out, const char *name)
         PyErr_Format(PyExc_TypeError, "%s must be a str or None, not %.100s", name, Py_TYPE(object)->tp_name);
         return -1;
     }
-    *out = PyUnicode_AsUTF8(object);
-    return *out == NULL ? -1 : 0;
+    Py_ssize_t size;
+    *out = PyUnicode_AsUTF8AndSize(object, &size);
+    if (*out == NULL) return -1;
+    if ((Py_ssize_t)strlen(*out) != size) {
+        PyErr_Format(PyExc_ValueError, "%s: embedded null character", name);
+        return -1;
+    }
+    return 0;
 }
 
 /* --- Run(...) ------------------------------------------------------------------------------- */

@@ -1,0 +1,70 @@
+"""Shared paths and helpers of the Python package's tests.
+
+They run in .venv-keras (Keras 3 on JAX, no TensorFlow, the ringboard wheel installed), with the
+Swift toolchain off PATH (Scripts/test-python.sh). Event files are compared with the TF 2.0
+reference model through the project's conformance scripts, in .venv (TensorBoard's loader).
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+CONFORMANCE = os.path.join(REPO, "Tests", "Conformance")
+TENSORBOARD_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
+RINGBOARD = os.path.join(os.path.dirname(sys.executable), "ringboard")
+
+
+def run(arguments, cwd=None, env=None, timeout=300):
+    """Runs a command to its end; returns (status, stdout, stderr)."""
+    environment = dict(os.environ)
+    environment.update(env or {})
+    completed = subprocess.run(arguments, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=2, nan_at=None, ring_dir=None):
+    """The command line of training.py, run in `work` (log_dir "logs/run", relative as users give it)."""
+    arguments = [sys.executable, os.path.join(HERE, "training.py"), "--log-dir", "logs/run",
+                 "--ring-dir", ring_dir or os.path.join(work, "rings"), "--trace", trace,
+                 "--update-freq", str(update_freq), "--epochs", str(epochs)]
+    if rank_policy:
+        arguments += ["--rank-policy", rank_policy]
+    if nan_at is not None:
+        arguments += ["--nan-at", str(nan_at)]
+    return arguments
+
+
+def train(work, env=None, **options):
+    """training.py in its own process, in `work`; returns the trace it recorded."""
+    trace = os.path.join(work, "trace.jsonl")
+    status, out, err = run(training_command(work, trace, **options), cwd=work, env=env)
+    assert status == 0 and out.strip().endswith("done"), f"training failed ({status}):\n{out}\n{err}"
+    return trace
+
+
+def reference(trace, out, procs=None):
+    """What TF 2.0's callback writes for `trace` (Tests/Conformance/keras_reference.py)."""
+    arguments = [TENSORBOARD_PYTHON, os.path.join(CONFORMANCE, "keras_reference.py"), trace, "--out", out]
+    if procs:
+        arguments += ["--procs", str(procs)]
+    status, _, err = run(arguments)
+    assert status == 0, err
+    return out
+
+
+def compare(logdir, expected):
+    """compare_replay.py: the event files under `logdir` against `expected`; returns its summary."""
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(CONFORMANCE, "compare_replay.py"), "--logdir", logdir,
+                            "--expected", expected])
+    assert status == 0, f"{out}\n{err}"
+    return out.strip()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tensorboard_venv():
+    if not os.access(TENSORBOARD_PYTHON, os.X_OK):
+        pytest.fail(f"{TENSORBOARD_PYTHON} is missing: run Scripts/setup.sh")

@@ -1,0 +1,90 @@
+"""A Keras callback that writes the hooks Keras calls as a replay trace (DESIGN §5).
+
+What ringboard.keras.TensorBoard (semantics "tf2.0") hands the library for the same hooks: the
+parameters as it passes them, the model's layers with TF 2.0's weight names, and the weights at
+every epoch end (a `set_weights` line before `on_epoch_end`).
+"""
+
+import json
+import math
+
+import keras
+import numpy as np
+
+
+def number(value):
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def logs_of(logs):
+    return {str(name): number(value) for name, value in (logs or {}).items()}
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self, path, header):
+        super().__init__()
+        self.file = open(path, "w")
+        self.write(header)
+
+    def write(self, line):
+        self.file.write(json.dumps(line, allow_nan=False) + "\n")
+        self.file.flush()
+
+    def layers(self, model):
+        layers = []
+        for layer in model.layers:
+            weights = []
+            for variable in layer.weights:
+                values = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float32)
+                weights.append({"name": f"{layer.name}/{variable.name}:0", "shape": list(values.shape),
+                                "values": [number(v) for v in values.reshape(-1)]})
+            layers.append({"name": layer.name, "class_name": type(layer).__name__, "weights": weights})
+        return layers
+
+    def set_params(self, params):
+        super().set_params(params)
+        given = {k: params[k] for k in ("batch_size", "epochs", "steps", "samples") if params.get(k) is not None}
+        given["do_validation"] = bool(params.get("do_validation", True))
+        given["metrics"] = [str(name) for name in params.get("metrics") or []]
+        self.write({"hook": "set_params", "params": given})
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.write({"hook": "set_model", "model": {"name": model.name, "layers": self.layers(model), "json": model.to_json()}})
+
+    def on_train_begin(self, logs=None):
+        self.write({"hook": "on_train_begin", "logs": logs_of(logs)})
+
+    def on_train_end(self, logs=None):
+        self.write({"hook": "on_train_end", "logs": logs_of(logs)})
+        self.file.close()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.write({"hook": "on_epoch_begin", "epoch": epoch, "logs": logs_of(logs)})
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.write({"hook": "set_weights", "layers": self.layers(self.model)})
+        self.write({"hook": "on_epoch_end", "epoch": epoch, "logs": logs_of(logs)})
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.write({"hook": "on_train_batch_begin", "batch": batch, "logs": logs_of(logs)})
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.write({"hook": "on_train_batch_end", "batch": batch, "logs": logs_of(logs)})
+
+    def on_test_begin(self, logs=None):
+        self.write({"hook": "on_test_begin", "logs": logs_of(logs)})
+
+    def on_test_end(self, logs=None):
+        self.write({"hook": "on_test_end", "logs": logs_of(logs)})
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.write({"hook": "on_test_batch_begin", "batch": batch, "logs": logs_of(logs)})
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.write({"hook": "on_test_batch_end", "batch": batch, "logs": logs_of(logs)})
