@@ -64,6 +64,13 @@ def compare(logdir, expected):
     return out.strip()
 
 
+def served(logdir, expected):
+    """served_check.py: what `tensorboard --load_fast=true` serves for `logdir`; returns its summary."""
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_check.py"), logdir, expected], timeout=180)
+    assert status == 0, f"{out}\n{err}"
+    return out.strip()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def tensorboard_venv():
     if not os.access(TENSORBOARD_PYTHON, os.X_OK):

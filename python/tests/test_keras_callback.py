@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import RINGBOARD, compare, reference, run, train
+from conftest import HERE, RINGBOARD, compare, reference, run, served, train
 
 
 def series_count(summary):
@@ -26,6 +26,9 @@ def test_fit_writes_what_tf20_writes_and_what_replay_writes(tmp_path, update_fre
     expected = reference(trace, str(tmp_path / "expected.json"))
     # Scalars of train and validation, 6 histograms and their images, the embeddings, the graph.
     assert series_count(compare(str(work / "logs" / "run"), expected)) >= 12
+    if update_freq == "batch":
+        # TensorBoard's Rust data server reads the runs too.
+        assert served(str(work / "logs" / "run"), expected).startswith("served: ")
 
     # The same hooks through `ringboard replay` (the Python path adds nothing and loses nothing).
     replayed = tmp_path / "replay"
@@ -73,3 +76,47 @@ def test_no_aggregator_never_blocks_fit(tmp_path):
     assert not (tmp_path / "logs").exists()
     # The records are in the ring, for an aggregator that comes later.
     assert any(name.endswith(".ring") for name in os.listdir(tmp_path / "rings"))
+
+
+def fit_in_process(tmp_path, body):
+    """Runs `body` (Python source) after making `model, x, y` of training.py, in a new process."""
+    code = (
+        "import os, warnings\n"
+        "os.environ['KERAS_BACKEND'] = 'jax'\n"
+        f"import sys; sys.path.insert(0, {HERE!r})\n"
+        "import keras, numpy as np\n"
+        "from training import model_and_data\n"
+        "from ringboard.keras import TensorBoard\n"
+        "model, x, y = model_and_data()\n"
+    ) + body
+    status, out, err = run([sys.executable, "-c", code], cwd=str(tmp_path), timeout=180)
+    assert status == 0, err
+    return out
+
+
+def test_unsupported_weight_dtypes_are_logged_as_float32_with_a_warning(tmp_path):
+    """float16 weights: TF 2.0's histograms take them as numbers; here they become float32, said once."""
+    out = fit_in_process(tmp_path, (
+        "keras.config.set_dtype_policy('float16')\n"
+        "model, x, y = model_and_data()\n"
+        f"callback = TensorBoard(log_dir='logs/run', histogram_freq=1, ring_dir={str(tmp_path / 'rings')!r})\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    model.fit(x, y, batch_size=16, epochs=2, validation_split=0.25, callbacks=[callback], verbose=0)\n"
+        "print(sum('logged as float32' in str(w.message) for w in caught))\n"))
+    assert out.strip().splitlines()[-1] == "1"
+    status, report, err = run([RINGBOARD, "inspect", str(tmp_path / "logs" / "run")])
+    assert status == 0, err
+    assert re.search(r"histogram +dense/kernel_0 +0…1 +2", report), report
+
+
+def test_a_model_without_weights_is_logged_without_histograms(tmp_path):
+    fit_in_process(tmp_path, (
+        "model = keras.Sequential([keras.Input((1,)), keras.layers.Activation('sigmoid', name='act')])\n"
+        "model.compile(loss='mse')\n"
+        f"callback = TensorBoard(log_dir='logs/run', histogram_freq=1, ring_dir={str(tmp_path / 'rings')!r})\n"
+        "model.fit(x[:, :1].astype('float32'), y.reshape(-1, 1), batch_size=16, epochs=2, validation_split=0.25,\n"
+        "          callbacks=[callback], verbose=0)\n"))
+    status, report, err = run([RINGBOARD, "inspect", str(tmp_path / "logs" / "run")])
+    assert status == 0, err
+    assert "epoch_loss" in report and "histogram" not in report, report
