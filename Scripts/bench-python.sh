@@ -58,7 +58,12 @@ for line in open(sys.argv[1]):
     _, mode, kind, value, unit = line.split()
     results[(mode, kind)].append(float(value))
 median = {key: statistics.median(values) for key, values in results.items()}
-cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+fields = {}
+for line in open("/proc/cpuinfo"):
+    if ":" in line:
+        key, value = (part.strip() for part in line.split(":", 1))
+        fields.setdefault(key, value)
+cpu = f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
 print(f"CPU: {cpu}; {sys.argv[2]} rounds, medians; Keras on the TensorFlow backend")
 print()
 print("| on_train_batch_end, 4 metrics | per call | ringboard is cheaper by |")

@@ -172,7 +172,7 @@ public final class Aggregator: @unchecked Sendable {
     /// A drain of fewer records than this (a slow producer) is followed by a pause of `linger`
     /// before the next, so that a training loop's hooks are read a few at a time.
     static let lingerBelow = 64
-    static let linger: Duration = .milliseconds(2)
+    static let linger: Duration = .milliseconds(10)
 
     /// Whether no producer ring is left (all retired) and nothing is pending.
     public var isIdle: Bool { consumer.sources.isEmpty }
