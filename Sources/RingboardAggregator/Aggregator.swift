@@ -132,7 +132,8 @@ public final class Aggregator: @unchecked Sendable {
     /// Drains what the rings hold, sleeping up to `timeout` when they are empty, and flushes and
     /// commits when `flushInterval` has passed.
     ///
-    /// - Parameter timeout: The longest sleep when there is nothing to do.
+    /// - Parameter timeout: The longest sleep: when there is nothing to do, or (at most
+    ///   `linger`) after a drain of a slow producer's few records.
     /// - Returns: The number of records handled.
     @discardableResult
     public func step(timeout: Duration = .milliseconds(50)) -> Int {
@@ -146,29 +147,21 @@ public final class Aggregator: @unchecked Sendable {
         table.finishPoll()
         if count > 0 { changed = true }
         recordsHandled += count
-        let sinceFlush = ContinuousClock.now - lastFlush
-        // Idle: flush what changed once it is `idleFlushDelay` old (or at once when nothing
-        // did: retired rings are noticed there), not after every record of a slow producer.
-        if (count == 0 && (!changed || sinceFlush >= Aggregator.idleFlushDelay))
-            || sinceFlush >= max(options.flushInterval, lastFlushCost * 4) {
+        if count == 0 || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()
         }
         if count == 0 && !writesBlocked {
-            let flushDue = Aggregator.idleFlushDelay - (ContinuousClock.now - lastFlush)
-            consumer.waitForRecords(timeout: changed ? min(timeout, max(flushDue, .milliseconds(1))) : timeout)
+            consumer.waitForRecords(timeout: timeout)
         } else if count > 0 && count < Aggregator.lingerBelow {
             // A slow producer (a hook every millisecond or so, as a training loop calls them):
             // its records gather for a moment instead of each waking this thread, which the
             // producer pays for with a system call inside its hook, and the training loop with
             // this thread's time on its cores.
-            usleep(UInt32(Aggregator.linger.inMicroseconds))
+            usleep(UInt32(clamping: min(Aggregator.linger, timeout).inMicroseconds))
         }
         return count
     }
 
-    /// How long changes wait for a flush once the rings are idle: events show up in
-    /// TensorBoard this soon after the trainer stops sending.
-    static let idleFlushDelay: Duration = .milliseconds(20)
     /// A drain of fewer records than this (a slow producer) is followed by a pause of `linger`
     /// before the next, so that a training loop's hooks are read a few at a time.
     static let lingerBelow = 64
