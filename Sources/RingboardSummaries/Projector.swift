@@ -89,9 +89,12 @@ public enum Projector {
     ///   - root: A directory `logDirectory` lies below (or is), the log root: the directories
     ///     from it down are made, or opened, one by one, following no symbolic link. `nil` for
     ///     `logDirectory` itself.
+    ///   - keepingTensors: Leave a TSV that exists as it is (the config is written all the same).
     /// - Throws: `SummaryFileError` when a file cannot be written (`.outsideRoot` when
     ///   `logDirectory` is not below `root`).
-    public static func write(_ embeddings: [(Embedding, [Float])], logDirectory: String, confinedTo root: String? = nil) throws(SummaryFileError) {
+    public static func write(
+        _ embeddings: [(Embedding, [Float])], logDirectory: String, confinedTo root: String? = nil, keepingTensors: Bool = false
+    ) throws(SummaryFileError) {
         let root = root ?? logDirectory
         let tensorPaths = try embeddings.map { (embedding, _) throws(SummaryFileError) in
             try SummaryFileError.path(embedding.tensorPath, in: logDirectory, confinedTo: root)
@@ -100,6 +103,8 @@ public enum Projector {
         do {
             for ((embedding, values), path) in zip(embeddings, tensorPaths) {
                 precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
+                // `path` is relative to `root`.
+                if keepingTensors, case .success = Syscalls.linkStatus(root + "/" + path) { continue }
                 try AtomicFile.replace(path, under: root, with: [Array(tsv(values, columns: embedding.columns).utf8)])
             }
             try AtomicFile.replace(configPath, under: root, with: [Array(configText(embeddings.map(\.0)).utf8)])

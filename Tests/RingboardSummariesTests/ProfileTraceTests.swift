@@ -71,4 +71,22 @@ import Testing
             try ProfileTrace.write(spans: [Self.span], runDirectory: outside, host: "h", wallTime: 1_764_291_845, confinedTo: root)
         }
     }
+
+    /// `keepingTensors` (a `set_model` after an embeddings epoch): the config is written again,
+    /// a TSV that exists keeps the epoch's values, and a new embedding's TSV is written.
+    @Test func keepingTensorsLeavesAWrittenTSV() throws {
+        let directory = TemporaryDirectory()
+        let root = directory.appending("logs")
+        let first = Projector.Embedding(tensorName: "a/embeddings:0", rows: 1, columns: 2, metadataPath: nil)
+        let second = Projector.Embedding(tensorName: "b/embeddings:0", rows: 1, columns: 1, metadataPath: nil)
+        try Projector.write([(first, [1, 2])], logDirectory: root + "/run", confinedTo: root)
+        try Projector.write([(first, [0, 0]), (second, [5])], logDirectory: root + "/run", confinedTo: root, keepingTensors: true)
+        let tsv = { (embedding: Projector.Embedding) in try String(contentsOfFile: root + "/run/" + embedding.tensorPath, encoding: .utf8) }
+        #expect(try tsv(first) == Projector.tsv([1, 2], columns: 2))
+        #expect(try tsv(second) == Projector.tsv([5], columns: 1))
+        let config = try String(contentsOfFile: root + "/run/" + Projector.configFileName, encoding: .utf8)
+        #expect(config.contains("b/embeddings:0"))
+        try Projector.write([(first, [3, 4])], logDirectory: root + "/run", confinedTo: root)
+        #expect(try tsv(first) == Projector.tsv([3, 4], columns: 2))
+    }
 }

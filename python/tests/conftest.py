@@ -26,7 +26,8 @@ def run(arguments, cwd=None, env=None, timeout=300):
     return completed.returncode, completed.stdout, completed.stderr
 
 
-def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=2, nan_at=None, ring_dir=None):
+def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=2, nan_at=None, ring_dir=None, fits=1,
+                     evaluate=False):
     """The command line of training.py, run in `work` (log_dir "logs/run", relative as users give it)."""
     arguments = [sys.executable, os.path.join(HERE, "training.py"), "--log-dir", "logs/run",
                  "--ring-dir", ring_dir or os.path.join(work, "rings"), "--trace", trace,
@@ -35,6 +36,10 @@ def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=
         arguments += ["--rank-policy", rank_policy]
     if nan_at is not None:
         arguments += ["--nan-at", str(nan_at)]
+    if fits != 1:
+        arguments += ["--fits", str(fits)]
+    if evaluate:
+        arguments.append("--evaluate")
     return arguments
 
 

@@ -62,6 +62,8 @@ class Recorder(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.write({"hook": "on_train_end", "logs": logs_of(logs)})
+
+    def close(self):
         self.file.close()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -88,3 +90,16 @@ class Recorder(keras.callbacks.Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         self.write({"hook": "on_test_batch_end", "batch": batch, "logs": logs_of(logs)})
+
+    def on_predict_begin(self, logs=None):
+        self.write({"hook": "on_predict_begin", "logs": logs_of(logs)})
+
+    def on_predict_end(self, logs=None):
+        self.write({"hook": "on_predict_end", "logs": logs_of(logs)})
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self.write({"hook": "on_predict_batch_begin", "batch": batch, "logs": logs_of(logs)})
+
+    def on_predict_batch_end(self, batch, logs=None):
+        # Its logs hold the outputs (arrays), which the callback does not send.
+        self.write({"hook": "on_predict_batch_end", "batch": batch, "logs": {}})

@@ -38,6 +38,18 @@ def test_fit_writes_what_tf20_writes_and_what_replay_writes(tmp_path, update_fre
     assert compare(str(replayed / "logs" / "run"), expected) == compare(str(work / "logs" / "run"), expected)
 
 
+def test_fit_twice_then_evaluate_and_predict(tmp_path):
+    """The same callback through two fits (TF 2.0's counters go on; its writers are closed at each
+    train end and open new files), then evaluate and predict (which write nothing)."""
+    trace = train(str(tmp_path), update_freq="batch", fits=2, evaluate=True)
+    hooks = [json.loads(line).get("hook") for line in open(trace)]
+    assert hooks.count("on_train_begin") == 2 and "on_predict_batch_end" in hooks and hooks[-1] == "on_predict_end"
+    expected = reference(trace, str(tmp_path / "expected.json"))
+    steps = [step for step, _ in json.load(open(expected))["runs"]["train"]["scalars"]["batch_loss"]]
+    assert steps == list(range(20))
+    assert series_count(compare(str(tmp_path / "logs" / "run"), expected)) >= 12
+
+
 def test_batch_scalars_follow_update_freq(tmp_path):
     """update_freq=3 counts samples as TF 2.0 does; Keras 3's logs have no `size`, so each batch counts 1."""
     trace = train(str(tmp_path), update_freq=3)

@@ -1,7 +1,7 @@
 """A small Keras 3 training run with ringboard.keras.TensorBoard and a hook recorder side by side.
 
     python training.py --log-dir DIR --ring-dir DIR --trace TRACE.jsonl [--update-freq batch|epoch|N]
-                       [--rank-policy chief|mean|per_rank] [--epochs N] [--nan-at BATCH]
+                       [--rank-policy chief|mean|per_rank] [--epochs N] [--nan-at BATCH] [--fits N] [--evaluate]
 
 Run in a process of its own (as a trainer is): the recorder writes the hooks Keras called as a
 replay trace (DESIGN §5), the TensorBoard callback sends them through the ring. Rank and world
@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--rank-policy", default=None)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--nan-at", type=int, default=None)
+    parser.add_argument("--fits", type=int, default=1, help="fit this many times with the same callbacks")
+    parser.add_argument("--evaluate", action="store_true", help="then evaluate and predict with them too")
     args = parser.parse_args()
     update_freq = args.update_freq if args.update_freq in ("batch", "epoch") else int(args.update_freq)
 
@@ -66,7 +68,12 @@ def main():
     header = {"tensorboard": arguments, "rank": callback.rank, "world_size": callback.world_size,
               "rank_policy": callback.rank_policy}
     callbacks = ([NaNLoss(args.nan_at)] if args.nan_at is not None else []) + [Recorder(args.trace, header), callback]
-    model.fit(tokens, labels, batch_size=16, epochs=args.epochs, validation_split=0.25, callbacks=callbacks, verbose=0)
+    for _ in range(args.fits):
+        model.fit(tokens, labels, batch_size=16, epochs=args.epochs, validation_split=0.25, callbacks=callbacks, verbose=0)
+    if args.evaluate:
+        model.evaluate(tokens, labels, batch_size=32, callbacks=callbacks, verbose=0)
+        model.predict(tokens, batch_size=32, callbacks=callbacks, verbose=0)
+    callbacks[-2].close()
     print("done")
 
 

@@ -85,8 +85,11 @@ struct RunMachine {
         case .model(_, let json, let graphDef, let wallTime):
             setModel(json: json, graphDef: graphDef)
             try writeGraph(wallTime: HookClock.seconds(wallTime))
-            // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`).
-            if arguments.embeddingsFrequency > 0 { try writeEmbeddings() }
+            // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`);
+            // the values it shows are the last embeddings epoch's (the checkpoint `_log_embeddings`
+            // saved), so a TSV written at one stays: set_model comes again with every fit,
+            // evaluate and predict.
+            if arguments.embeddingsFrequency > 0 { try writeEmbeddings(keepingTensors: true) }
         case .weightValues(_, let weight, _, let offset, _, let values):
             if model?.setValues(weight: Int(weight), offset: Int(clamping: offset), values) == true { modelVersion += 1 }
         case .weightSegment:
@@ -231,7 +234,7 @@ struct RunMachine {
             try request(.weights(model, epoch: epoch, images: arguments.writeImages, wallTime: wallTime))
         }
         if arguments.embeddingsFrequency > 0 && epoch % arguments.embeddingsFrequency == 0 {
-            try writeEmbeddings()
+            try writeEmbeddings(keepingTensors: false)
         }
     }
 
@@ -268,7 +271,7 @@ struct RunMachine {
         try request(.graph(graphDef: graphDef(of: model), kerasJSON: json, wallTime: wallTime))
     }
 
-    private mutating func writeEmbeddings() throws(EventFileError) {
+    private mutating func writeEmbeddings(keepingTensors: Bool) throws(EventFileError) {
         guard let model else { return }
         var embeddings: [(Projector.Embedding, [Float])] = []
         for layer in model.layers where layer.className == "Embedding" {
@@ -284,7 +287,7 @@ struct RunMachine {
             embeddings.append((Projector.Embedding(tensorName: weight.name, rows: weight.shape[0], columns: weight.shape[1],
                                                    metadataPath: metadata), weight.values.array))
         }
-        try request(.embeddings(embeddings))
+        try request(.embeddings(embeddings, keepingTensors: keepingTensors))
     }
 
     /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from

@@ -42,10 +42,10 @@ struct SummaryMaker {
                 logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
                               metadata: ["run": "\(files.directory)", "step": "\(step)"])
             }
-        case .embeddings(let embeddings):
+        case .embeddings(let embeddings, let keepingTensors):
             do {
                 try files.makeDirectory("train")
-                try Projector.write(embeddings, logDirectory: files.directory, confinedTo: files.root)
+                try Projector.write(embeddings, logDirectory: files.directory, confinedTo: files.root, keepingTensors: keepingTensors)
             } catch {
                 logger.error("projector files not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
             }

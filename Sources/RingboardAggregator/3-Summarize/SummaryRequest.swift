@@ -13,6 +13,7 @@ enum SummaryRequest {
     /// The profiled batch: the trace file, and TF 2.0's run metadata at `step` in `train/` (only
     /// when there is a graph to draw).
     case profile(spans: [ProfileTrace.Span], startedAt: Double, step: Int64, graphDef: [UInt8]?, wallTime: Double)
-    /// The projector's files for the Embedding layers.
-    case embeddings([(Projector.Embedding, [Float])])
+    /// The projector's files for the Embedding layers; with `keepingTensors`, a TSV written
+    /// before (at an embeddings epoch) stays as it is.
+    case embeddings([(Projector.Embedding, [Float])], keepingTensors: Bool)
 }

@@ -250,17 +250,18 @@ class TensorBoard(keras.callbacks.Callback):
     def on_test_batch_end(self, batch, logs=None):
         self._hook(_TEST_BATCH_END, batch, logs)
 
+    # Predict hooks write nothing, and their logs hold the model's outputs (arrays): not sent.
     def on_predict_begin(self, logs=None):
-        self._hook(_PREDICT_BEGIN, 0, logs)
+        self._hook(_PREDICT_BEGIN, 0, None)
 
     def on_predict_end(self, logs=None):
-        self._hook(_PREDICT_END, 0, logs)
+        self._hook(_PREDICT_END, 0, None)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        self._hook(_PREDICT_BATCH_BEGIN, batch, logs)
+        self._hook(_PREDICT_BATCH_BEGIN, batch, None)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._hook(_PREDICT_BATCH_END, batch, logs)
+        self._hook(_PREDICT_BATCH_END, batch, None)
 
     # The aliases of the train batch hooks, as in Keras.
     def on_batch_begin(self, batch, logs=None):
