@@ -15,9 +15,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-requirements=Scripts/requirements.txt
-venv=.venv
-stamp="$venv/.requirements.stamp"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -51,41 +48,30 @@ else
     echo "setup: system packages present"
 fi
 
-# --- Python virtual environment ---------------------------------------------
-if [ -d "$venv" ] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    echo "setup: $venv is broken (its Python does not run); recreating it"
-    rm -rf "$venv"
-fi
-if [ ! -d "$venv" ]; then
-    echo "setup: creating $venv"
-    python3 -m venv "$venv"
-fi
-if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
-    echo "setup: installing $requirements into $venv"
-    PIP_NO_INPUT=1 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$requirements" </dev/null
-    touch "$stamp"
-else
-    echo "setup: $venv is up to date"
-fi
+# --- Python virtual environments --------------------------------------------
+# Makes (or repairs) venv $1 and installs requirements file $2 into it, unless a stamp says it
+# is in place already.
+python_environment() {
+    local venv="$1" requirements="$2"
+    local stamp="$venv/.requirements.stamp"
+    if [ -d "$venv" ] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        echo "setup: $venv is broken (its Python does not run); recreating it"
+        rm -rf "$venv"
+    fi
+    if [ ! -d "$venv" ]; then
+        echo "setup: creating $venv"
+        python3 -m venv "$venv"
+    fi
+    if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
+        echo "setup: installing $requirements into $venv"
+        PIP_NO_INPUT=1 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -r "$requirements" </dev/null
+        touch "$stamp"
+    else
+        echo "setup: $venv is up to date"
+    fi
+}
 
-# --- The Python package's test environment -----------------------------------
-keras_venv=.venv-keras
-keras_requirements=python/requirements-test.txt
-keras_stamp="$keras_venv/.requirements.stamp"
-if [ -d "$keras_venv" ] && ! "$keras_venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    echo "setup: $keras_venv is broken (its Python does not run); recreating it"
-    rm -rf "$keras_venv"
-fi
-if [ ! -d "$keras_venv" ]; then
-    echo "setup: creating $keras_venv"
-    python3 -m venv "$keras_venv"
-fi
-if [ ! -f "$keras_stamp" ] || [ "$keras_requirements" -nt "$keras_stamp" ]; then
-    echo "setup: installing $keras_requirements into $keras_venv"
-    PIP_NO_INPUT=1 "$keras_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$keras_requirements" </dev/null
-    touch "$keras_stamp"
-else
-    echo "setup: $keras_venv is up to date"
-fi
+python_environment .venv Scripts/requirements.txt
+# The Python package's tests (Scripts/test-python.sh installs the wheel into it).
+python_environment .venv-keras python/requirements-test.txt
