@@ -193,6 +193,14 @@ public final class RingConsumer {
         rings[name]
     }
 
+    /// Whether a producer waits for a commit (for room in its ring, or for everything it sent
+    /// to be written: `RingWriter.waitUntilCommitted`), so that the consumer should not delay
+    /// its next flush and commit.
+    public var producerWaiting: Bool {
+        // relaxed: a hint; a waiter missed here is woken by the next commit or its timeout.
+        order.contains { rings[$0]?.mapping.spaceDoorbell.load(ordering: .relaxed) ?? 0 != 0 }
+    }
+
     /// Sleeps until a producer appends (with no ring, until a ring appears) or `timeout` passes;
     /// returns at once when a ring already holds unread records.
     ///

@@ -306,6 +306,10 @@ static PyObject *Run_set_model(RunObject *self, PyObject *args) {
         if (list == NULL) goto done;
         keep[kept++] = list;
         Py_ssize_t count = PySequence_Fast_GET_SIZE(list);
+        if (next_weight + count > weight_total) {
+            PyErr_SetString(PyExc_ValueError, "the layers changed while set_model read them");
+            goto done;
+        }
         out->weights = &weights[next_weight];
         out->weight_count = (size_t)count;
         for (Py_ssize_t w = 0; w < count; w++) {
@@ -315,6 +319,12 @@ static PyObject *Run_set_model(RunObject *self, PyObject *args) {
             PyObject *shape = PySequence_Fast(PyTuple_GET_ITEM(weight, 1), "a shape must be a sequence of int");
             if (shape == NULL) goto done;
             Py_ssize_t rank = PySequence_Fast_GET_SIZE(shape);
+            if (next_dimension + rank > dimension_total || next_weight > weight_total) {
+                /* A sequence that changed its length between the two passes. */
+                Py_DECREF(shape);
+                PyErr_SetString(PyExc_ValueError, "the layers changed while set_model read them");
+                goto done;
+            }
             target->shape = &shapes[next_dimension];
             target->rank = (size_t)rank;
             target->dtype = RINGBOARD_FLOAT32;
