@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Tests the Python package as a user gets it: builds the wheel (`pip wheel ./python`, which bundles
-# libringboard.so and the `ringboard` executable from Scripts/build-native.sh), installs it into
+# Tests the Python package as a user gets it: builds the wheel (`pip wheel ./python`, which runs
+# Scripts/build-native.sh and bundles libringboard.so and the `ringboard` executable), installs it into
 # .venv-keras (Keras 3 on the JAX CPU backend, no TensorFlow: python/requirements-test.txt), checks
 # that neither native file needs the Swift runtime, and runs python/tests with the Swift toolchain
 # off PATH and LD_LIBRARY_PATH unset. Scripts/setup.sh must have run (the tests read event files
@@ -9,10 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-Scripts/build-native.sh
-echo "test-python: building the wheel"
+# As a user builds it: `pip wheel ./python` with no native parts in the tree, so that setup.py
+# runs Scripts/build-native.sh itself (and must put its output into the wheel).
+echo "test-python: building the wheel (pip wheel ./python, which runs Scripts/build-native.sh)"
 wheels=.build-native/wheels
-rm -rf "$wheels" python/build
+rm -rf "$wheels" python/build python/src/ringboard/_lib
 PIP_NO_INPUT=1 .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps ./python -w "$wheels" </dev/null
 wheel="$(ls "$wheels"/ringboard-*.whl)"
 echo "test-python: $(basename "$wheel") ($(du -h "$wheel" | cut -f1))"

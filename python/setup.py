@@ -12,6 +12,7 @@ import subprocess
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = os.path.join(HERE, "src", "ringboard", "_lib")
@@ -37,7 +38,17 @@ def native_parts():
     subprocess.check_call([script, LIB])
 
 
-class BuildWithNativeParts(build_ext):
+class BuildPyWithNativeParts(build_py):
+    """The native parts are package data: they must be in place before build_py copies it."""
+
+    def run(self):
+        native_parts()
+        super().run()
+
+
+class BuildExtWithNativeParts(build_ext):
+    """The extension links against libringboard.so."""
+
     def run(self):
         native_parts()
         super().run()
@@ -55,5 +66,5 @@ setup(
             extra_link_args=["-Wl,-rpath,$ORIGIN/_lib"],
         )
     ],
-    cmdclass={"build_ext": BuildWithNativeParts},
+    cmdclass={"build_py": BuildPyWithNativeParts, "build_ext": BuildExtWithNativeParts},
 )
