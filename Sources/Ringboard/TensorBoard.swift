@@ -72,7 +72,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         var doValidation: Bool?
         var model: ModelDescription?
         var weightsVersion: UInt64 = 0
-        /// Weights were sent (`sendWeights(valueCounts:read:)`) since the last epoch end.
+        /// Weights were sent (`sendWeights(count:read:)`) since the last epoch end.
         var weightsSent = false
     }
 
@@ -243,7 +243,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     }
 
     /// Sends the model's weights before an epoch end that reads them, unless the caller sent
-    /// them since the last epoch end (`sendWeights(valueCounts:read:)`).
+    /// them since the last epoch end (`sendWeights(count:read:)`).
     private func sendWeightsIfRead(atEpoch epoch: Int) {
         let sent = state.withLock { state in
             defer { state.weightsSent = false }
@@ -365,31 +365,28 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// which then sends nothing more. `set_model`'s weights, in order, must be given.
     ///
     /// - Parameters:
-    ///   - valueCounts: Each weight's number of values, as its shape in `setModel` holds.
-    ///   - read: Called once per weight, in order, with its index and a closure to call once
-    ///     with exactly its values.
-    /// - Throws: `ConfigurationError.invalidArgument` when no model was set or the counts are
-    ///   not the model's; nothing is sent then.
-    public func sendWeights(valueCounts: [Int], read: (_ index: Int, _ body: (Span<Float>) -> Void) -> Void) throws(ConfigurationError) {
-        let version = try state.withLock { state throws(ConfigurationError) -> UInt64 in
+    ///   - count: How many weights the caller gives: `set_model`'s.
+    ///   - read: Called once per weight, in order, with its index, its number of values (as its
+    ///     shape in `setModel` holds) and a closure to call once with exactly those values.
+    /// - Throws: `ConfigurationError.invalidArgument` when no model was set or `count` is not
+    ///   its number of weights; nothing is sent then.
+    public func sendWeights(
+        count: Int, read: (_ index: Int, _ valueCount: Int, _ body: (Span<Float>) -> Void) -> Void
+    ) throws(ConfigurationError) {
+        let (valueCounts, version) = try state.withLock { state throws(ConfigurationError) -> ([Int], UInt64) in
             guard let model = state.model else {
                 throw .invalidArgument(name: "weights", reason: "sent before set_model")
             }
-            let expected = model.layers.flatMap { $0.weights.map(\.values.count) }
-            guard expected == valueCounts else {
-                throw .invalidArgument(name: "weights", reason: "value counts \(valueCounts) are not set_model's \(expected)")
+            let valueCounts = model.layers.flatMap { $0.weights.map(\.values.count) }
+            guard valueCounts.count == count else {
+                throw .invalidArgument(name: "weights", reason: "\(count) given, but set_model has \(valueCounts.count)")
             }
             state.weightsVersion += 1
             state.weightsSent = true
-            return state.weightsVersion
+            return (valueCounts, state.weightsVersion)
         }
         guard !announcesOnly, !valueCounts.isEmpty else { return }
         sendWeights(valueCounts: valueCounts, version: version, read: read)
-    }
-
-    /// Each weight's number of values, in `setModel`'s order (empty before it).
-    public var weightValueCounts: [Int] {
-        state.withLock { state in state.model?.layers.flatMap { $0.weights.map(\.values.count) } ?? [] }
     }
 
     // MARK: Records
@@ -435,21 +432,21 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         // The model's own arrays (shared, not copied).
         let weights = model.layers.flatMap { layer in layer.weights.map(\.values) }
         guard !weights.isEmpty else { return }
-        sendWeights(valueCounts: weights.map(\.count), version: version) { index, body in
+        sendWeights(valueCounts: weights.map(\.count), version: version) { index, _, body in
             let values = weights[index]
             body(values.span)
         }
     }
 
-    /// Sends weights of `valueCounts[i]` values each, which `read` lends: into a weight segment
-    /// beside the ring (the one copy), named by a small record per weight; or, when no segment
-    /// can be made (a full disk, say), in records that fit the ring, as before segments were,
-    /// so weights are never lost.
-    private func sendWeights(valueCounts: [Int], version: UInt64, read: (Int, (Span<Float>) -> Void) -> Void) {
+    /// Sends weights of `valueCounts[i]` values each, which `read` lends (given the index and the
+    /// count): into a weight segment beside the ring (the one copy), named by a small record per
+    /// weight; or, when no segment can be made (a full disk, say), in records that fit the ring,
+    /// as before segments were, so weights are never lost.
+    private func sendWeights(valueCounts: [Int], version: UInt64, read: (Int, Int, (Span<Float>) -> Void) -> Void) {
         if sendWeightSegment(valueCounts: valueCounts, version: version, read: read) { return }
         let piece = max(1, (writer.maximumPayloadLength - 64) / 4)
         for number in valueCounts.indices {
-            read(number) { values in
+            read(number, valueCounts[number]) { values in
                 let total = values.count
                 var offset = 0
                 repeat {
@@ -474,7 +471,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///
     /// - Returns: Whether the segment was made and named; `false` (reported once per process)
     ///   when it could not be made, and nothing was appended.
-    private func sendWeightSegment(valueCounts: [Int], version: UInt64, read: (Int, (Span<Float>) -> Void) -> Void) -> Bool {
+    private func sendWeightSegment(valueCounts: [Int], version: UInt64, read: (Int, Int, (Span<Float>) -> Void) -> Void) -> Bool {
         let segments = SharedRing.segmentWriter(for: writer)
         do {
             try segments.write(
@@ -482,7 +479,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
                 fill: { (index, write) throws(RingError) in
                     var failure: RingError?
                     withoutActuallyEscaping(write) { write in
-                        read(index) { values in
+                        read(index, valueCounts[index]) { values in
                             do throws(RingError) { try write(values) } catch { failure = error }
                         }
                     }

@@ -149,13 +149,14 @@ public final class Aggregator: @unchecked Sendable {
         recordsHandled += count
         // A producer waiting for its records to be written (a trainer's end of training, say)
         // or for room is not kept waiting for the flush interval.
-        let waited = count > 0 && count < Aggregator.lingerBelow && consumer.producerWaiting
+        let few = count > 0 && count < Aggregator.lingerBelow
+        let waited = few && consumer.producerWaiting
         if count == 0 || waited || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()
         }
         if count == 0 && !writesBlocked {
             consumer.waitForRecords(timeout: timeout)
-        } else if count > 0 && count < Aggregator.lingerBelow && !waited {
+        } else if few && !waited {
             // A slow producer (a hook every millisecond or so, as a training loop calls them):
             // its records gather for a moment instead of each waking this thread, which the
             // producer pays for with a system call inside its hook, and the training loop with

@@ -242,18 +242,14 @@ public func cSendWeights(
                 throw .invalidArgument(name: "dtypes[\(k)]", reason: "unknown dtype \(types[k].rawValue)")
             }
         }
-        let counts = run.callback.weightValueCounts
-        guard counts.count == count else {
-            throw .invalidArgument(name: "weights", reason: "\(count) given, but set_model has \(counts.count)")
-        }
         var narrowed: [Float] = []
-        try run.callback.sendWeights(valueCounts: counts) { index, body in
+        try run.callback.sendWeights(count: count) { index, valueCount, body in
             let pointer = pointers[index]!
             if types[index] == RINGBOARD_FLOAT32 {
                 // Straight from the caller's memory: the one copy is into the weight segment.
-                body(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: counts[index]).span)
+                body(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: valueCount).span)
             } else {
-                let wide = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Double.self), count: counts[index])
+                let wide = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Double.self), count: valueCount)
                 narrowed.removeAll(keepingCapacity: true)
                 narrowed.append(contentsOf: wide.lazy.map { Float($0) })
                 body(narrowed.span)

@@ -363,14 +363,7 @@ public final class RingWriter: @unchecked Sendable {
             if let spilled { return spilled }
             reportSpillFallback()
             // Keep the order: the open segment's marker must be in the ring before this record.
-            var attempt = 0
-            while withSpillState({ state, owned in
-                endSegmentIfRoom(&state, owned: owned)
-                return state.segment != nil || !state.sealed.isEmpty
-            }) {
-                attempt += 1
-                usleep(UInt32(min(1000, 1 << min(attempt, 10))))
-            }
+            _ = endSpilledRun(before: nil)
             return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
         }
     }
@@ -554,6 +547,24 @@ public final class RingWriter: @unchecked Sendable {
         return true
     }
 
+    /// Puts every spill segment's marker into the ring, waiting (with a growing pause, up to
+    /// 1 ms) for the consumer to make room for them.
+    ///
+    /// - Parameter deadline: When to give up; `nil` to wait as long as it takes.
+    /// - Returns: Whether the spilled run ended (`false`: the deadline passed first).
+    private func endSpilledRun(before deadline: ContinuousClock.Instant?) -> Bool {
+        var attempt = 0
+        while withSpillState({ state, owned in
+            endSegmentIfRoom(&state, owned: owned)
+            return state.segment != nil || !state.sealed.isEmpty
+        }) {
+            if let deadline, ContinuousClock.now >= deadline { return false }
+            attempt += 1
+            usleep(UInt32(min(1000, 1 << min(attempt, 10))))
+        }
+        return true
+    }
+
     /// A marker record for segment `index`, if the ring has room for it.
     private func mark(_ index: Int64, records: Int64, bytes: Int64, owned: Bool) -> Bool {
         let marked = claim(owned: owned, type: RingRecordType.spillMarker, flags: 0, length: 24) { payload in
@@ -643,14 +654,7 @@ public final class RingWriter: @unchecked Sendable {
     /// - Returns: Whether everything was committed in time (`false`: no consumer, or a slow one).
     public func waitUntilCommitted(timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
-        var attempt = 0
-        while spilling.load(ordering: .relaxed) {
-            withSpillState { state, owned in _ = endSegmentIfRoom(&state, owned: owned) }
-            guard spilling.load(ordering: .relaxed) else { break }
-            guard ContinuousClock.now < deadline else { return false }
-            attempt += 1
-            usleep(UInt32(min(1000, 1 << min(attempt, 10))))
-        }
+        guard endSpilledRun(before: deadline) else { return false }
         // acquiring: every claim before this call is in it (this thread's, or another's that
         // returned before this call began).
         let target = mapping.tail.load(ordering: .acquiring)

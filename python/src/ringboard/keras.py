@@ -278,7 +278,7 @@ class TensorBoard(keras.callbacks.Callback):
         _ = self.model
         buffers = []
         for variable in self._weights:
-            values = np.asarray(keras.ops.convert_to_numpy(variable))
+            values = keras.ops.convert_to_numpy(variable)
             if values.dtype not in (np.float32, np.float64):
                 if values.dtype.kind not in "fiub":
                     raise TypeError(f"weight {variable.path}: dtype {values.dtype} is not a number")
