@@ -37,6 +37,9 @@ public struct ReplayTrace: Sendable {
         "log_dir", "histogram_freq", "write_graph", "write_images", "update_freq", "profile_batch",
         "embeddings_freq", "embeddings_metadata",
     ]
+    /// Keras 3's further argument. Its values travel in the logs (`batch_steps_per_second`,
+    /// `epoch_steps_per_second`), as the Python callback sends them, so it is accepted as it is.
+    static let keras3Arguments: Set<String> = ["write_steps_per_second"]
     /// TF 1 arguments TF 2.0 still accepts, with a warning, and ignores.
     static let ignoredArguments: Set<String> = ["write_grads", "batch_size", "embeddings_layer_names", "embeddings_data"]
     static let hooksWithIndex: Set<String> = [
@@ -61,7 +64,12 @@ public struct ReplayTrace: Sendable {
         guard let tensorboard = header["tensorboard"] as? [String: Any] else {
             throw LineError(line: first.number, reason: "the first line must be {\"tensorboard\": {...}}")
         }
-        (arguments, warnings) = try Self.arguments(tensorboard, line: first.number)
+        let semantics: Semantics
+        switch header["semantics"] ?? "tf2.0" {
+        case let name as String where Semantics(name: name) != nil: semantics = Semantics(name: name)!
+        default: throw LineError(line: first.number, reason: "semantics must be \"tf2.0\" or \"keras3\"")
+        }
+        (arguments, warnings) = try Self.arguments(tensorboard, semantics: semantics, line: first.number)
         rank = try Self.integer(header["rank"] ?? 0, "rank", line: first.number)
         worldSize = try Self.integer(header["world_size"] ?? 1, "world_size", line: first.number)
         guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
@@ -161,14 +169,17 @@ public struct ReplayTrace: Sendable {
         return object
     }
 
-    private static func arguments(_ object: [String: Any], line: Int) throws(LineError) -> (TensorBoardArguments, [String]) {
-        let unknown = object.keys.filter { !knownArguments.contains($0) && !ignoredArguments.contains($0) }
+    private static func arguments(
+        _ object: [String: Any], semantics: Semantics, line: Int
+    ) throws(LineError) -> (TensorBoardArguments, [String]) {
+        let accepted = semantics == .keras3 ? knownArguments.union(keras3Arguments) : knownArguments.union(ignoredArguments)
+        let unknown = object.keys.filter { !accepted.contains($0) }
         if !unknown.isEmpty {
             throw LineError(line: line, reason: ConfigurationError.unrecognizedArguments(unknown).description)
         }
         let warnings = object.keys.filter { ignoredArguments.contains($0) }.sorted()
             .map { "`\($0)` is a TF 1 argument of the TensorBoard callback: accepted and ignored" }
-        var arguments = TensorBoardArguments()
+        var arguments = TensorBoardArguments(semantics: semantics)
         if let value = object["log_dir"] {
             guard let path = value as? String else { throw LineError(line: line, reason: "log_dir must be a string") }
             arguments.logDirectory = path
@@ -179,13 +190,20 @@ public struct ReplayTrace: Sendable {
         switch object["update_freq"] ?? "epoch" {
         case let text as String where text == "epoch": arguments.updateFrequency = .epoch
         case let text as String where text == "batch": arguments.updateFrequency = .batch
+        case let value where !(value is String) && !isBoolean(value) && semantics == .keras3:
+            // Keras 3 writes at every batch whose count update_freq divides.
+            let batches = try integer(value, "update_freq", line: line, minimum: 1)
+            arguments.updateFrequency = batches == 1 ? .batch : .samples(Int64(batches))
         case let value where !(value is String) && !isBoolean(value):
             // TF 2.0 compares samples since the last write with update_freq: 0 writes every batch.
             let samples = try integer(value, "update_freq", line: line, minimum: 0)
             arguments.updateFrequency = samples <= 1 ? .batch : .samples(Int64(samples))
-        default: throw LineError(line: line, reason: "update_freq must be \"batch\", \"epoch\" or an integer ≥ 0")
+        default:
+            throw LineError(line: line, reason: "update_freq must be \"batch\", \"epoch\" or an integer ≥ \(semantics == .keras3 ? 1 : 0)")
         }
-        arguments.profileBatch = Int64(try integer(object["profile_batch"] ?? 2, "profile_batch", line: line, minimum: 0))
+        // Keras 3 profiles no batch unless asked.
+        let profileDefault = semantics == .keras3 ? 0 : 2
+        arguments.profileBatch = Int64(try integer(object["profile_batch"] ?? profileDefault, "profile_batch", line: line, minimum: 0))
         arguments.embeddingsFrequency = Int64(try integer(object["embeddings_freq"] ?? 0, "embeddings_freq", line: line, minimum: 0))
         switch object["embeddings_metadata"] {
         case nil, is NSNull: arguments.embeddingsMetadata = nil
@@ -247,6 +265,10 @@ public struct ReplayTrace: Sendable {
             let key = name.contains("epoch") ? "epoch" : "batch"
             guard let value = object[key] else { throw LineError(line: line, reason: "\(name) needs \"\(key)\"") }
             return .hook(name: name, index: try integer(value, key, line: line, minimum: 0), logs: try logs(object["logs"], line: line))
+        case "on_test_end" where object["iterations"] != nil:
+            // Keras 3: the optimizer's iterations, -1 for a model without an optimizer.
+            let iterations = try integer(object["iterations"]!, "iterations", line: line, minimum: -1)
+            return .hook(name: "on_test_end", index: iterations, logs: try logs(object["logs"], line: line))
         case let name where hooksWithoutIndex.contains(name):
             return .hook(name: name, index: nil, logs: try logs(object["logs"], line: line))
         default:
@@ -379,7 +401,7 @@ extension ReplayTrace {
                 case "on_batch_begin", "on_train_batch_begin": callback.onTrainBatchBegin(i, logs: logs)
                 case "on_batch_end", "on_train_batch_end": callback.onTrainBatchEnd(i, logs: logs)
                 case "on_test_begin": callback.onTestBegin(logs: logs)
-                case "on_test_end": callback.onTestEnd(logs: logs)
+                case "on_test_end": callback.onTestEnd(logs: logs, iterations: index.flatMap { $0 >= 0 ? $0 : nil })
                 case "on_test_batch_begin": callback.onTestBatchBegin(i, logs: logs)
                 case "on_test_batch_end": callback.onTestBatchEnd(i, logs: logs)
                 case "on_predict_begin": callback.onPredictBegin(logs: logs)

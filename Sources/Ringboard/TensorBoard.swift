@@ -90,7 +90,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///   - histogramFreq: Weight histograms every this many epochs (0: none).
     ///   - writeGraph: Write the model graph.
     ///   - writeImages: Write weights as images too.
-    ///   - updateFreq: `.epoch`, `.batch` or `.samples(n)`.
+    ///   - updateFreq: `.epoch`, `.batch` or `.samples(n)` (under `.keras3`, n batches).
     ///   - profileBatch: The batch to trace (0: none).
     ///   - embeddingsFreq: Embeddings every this many epochs (0: none).
     ///   - embeddingsMetadata: Metadata files for the projector.
@@ -104,6 +104,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///     the environment says `RINGBOARD_AGGREGATE=off`); without one, records wait in the ring.
     ///   - aggregatorExecutable: The `ringboard` executable to start; `nil` for
     ///     `RINGBOARD_AGGREGATE_BIN`, one beside this program, or one on `PATH`.
+    ///   - semantics: Whose callback the run writes as: TF 2.0's (the default) or Keras 3's.
     ///   - warnings: Warnings to report with the callback (from argument parsing).
     /// - Throws: `ConfigurationError` for arguments out of range, a run directory outside the
     ///   serving aggregator's log root, or a ring that cannot be made.
@@ -112,14 +113,14 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         updateFreq: UpdateFrequency = .epoch, profileBatch: Int = 2, embeddingsFreq: Int = 0,
         embeddingsMetadata: EmbeddingsMetadata? = nil, rank: Int = 0, worldSize: Int = 1, rankPolicy: RankPolicy = .chief,
         ringDirectory: String = RingDirectory.defaultPath, ringOptions: RingWriter.Options = RingWriter.Options(),
-        startAggregator: Bool = true, aggregatorExecutable: String? = nil, warnings: [String] = []
+        startAggregator: Bool = true, aggregatorExecutable: String? = nil, semantics: Semantics = .tf20, warnings: [String] = []
     ) throws(ConfigurationError) {
         for (name, value) in [("histogram_freq", histogramFreq), ("profile_batch", profileBatch), ("embeddings_freq", embeddingsFreq)]
         where value < 0 {
             throw .invalidArgument(name: name, reason: "must be 0 or more, not \(value)")
         }
         if case .samples(let count) = updateFreq, count < 1 {
-            throw .invalidArgument(name: "update_freq", reason: "must be 'batch', 'epoch' or a positive number of samples, not \(count)")
+            throw .invalidArgument(name: "update_freq", reason: "must be 'batch', 'epoch' or a positive number of \(semantics == .keras3 ? "batches" : "samples"), not \(count)")
         }
         guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
             throw .invalidArgument(name: "worldSize", reason: "\(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
@@ -136,7 +137,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         let arguments = TensorBoardArguments(
             logDirectory: runDirectory, histogramFrequency: Int64(histogramFreq), writeGraph: writeGraph, writeImages: writeImages,
             updateFrequency: updateFreq, profileBatch: Int64(profileBatch), embeddingsFrequency: Int64(embeddingsFreq),
-            embeddingsMetadata: embeddingsMetadata)
+            embeddingsMetadata: embeddingsMetadata, semantics: semantics)
         self.arguments = arguments
         self.rank = rank
         self.worldSize = worldSize
@@ -255,7 +256,11 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     public func onTrainBatchBegin(_ batch: Int, logs: Logs) { batchHook(.train, false, batch, logs) }
     public func onTrainBatchEnd(_ batch: Int, logs: Logs) { batchHook(.train, true, batch, logs) }
     public func onTestBegin(logs: Logs) { hook(.testBegin, 0, logs) }
-    public func onTestEnd(logs: Logs) { hook(.testEnd, 0, logs) }
+    /// `on_test_end`. Under Keras 3 semantics `iterations` is the optimizer's iterations, the
+    /// step of the `evaluation_<name>_vs_iterations` summaries (`nil`: a model without an
+    /// optimizer, which writes none); TF 2.0 ignores it.
+    public func onTestEnd(logs: Logs, iterations: Int?) { hook(.testEnd, iterations ?? -1, logs) }
+    public func onTestEnd(logs: Logs) { hook(.testEnd, -1, logs) }
     public func onTestBatchBegin(_ batch: Int, logs: Logs) { batchHook(.test, false, batch, logs) }
     public func onTestBatchEnd(_ batch: Int, logs: Logs) { batchHook(.test, true, batch, logs) }
     public func onPredictBegin(logs: Logs) { hook(.predictBegin, 0, logs) }

@@ -79,12 +79,18 @@ public func cOpen(_ options: UnsafePointer<ringboard_options>?, _ run: UnsafeMut
                     "the caller was built against ringboard.h ABI version \(version), newer than this libringboard.so's "
                     + "(\(RINGBOARD_ABI_VERSION), ringboard \(String(cString: ringboard_version()))): use a libringboard.so as new as the header")
     }
-    guard version >= 1, size == MemoryLayout<ringboard_options>.size else {
+    // Version 1's options end where `semantics` begins.
+    let expectedSize = version == 1 ? MemoryLayout<ringboard_options>.offset(of: \.semantics)! : MemoryLayout<ringboard_options>.size
+    guard version >= 1, size == expectedSize else {
         return fail(RINGBOARD_ABI_MISMATCH,
                     "ringboard_options: ABI version \(version) with size \(size); this library takes version 1 to \(RINGBOARD_ABI_VERSION) "
-                    + "with size \(MemoryLayout<ringboard_options>.size) (start from ringboard_options_default())")
+                    + "with the size of that version's ringboard_options (\(MemoryLayout<ringboard_options>.size) for version "
+                    + "\(RINGBOARD_ABI_VERSION); start from ringboard_options_default())")
     }
-    let o = options.pointee
+    // A version 1 caller's struct is shorter: only its fields are read.
+    var o = ringboard_options()
+    withUnsafeMutableBytes(of: &o) { $0.copyMemory(from: UnsafeRawBufferPointer(start: options, count: expectedSize)) }
+    if version == 1 { o.semantics = RINGBOARD_SEMANTICS_TF20 }
     do throws(ConfigurationError) {
         let updateFrequency: UpdateFrequency
         switch o.update_freq {
@@ -92,6 +98,12 @@ public func cOpen(_ options: UnsafePointer<ringboard_options>?, _ run: UnsafeMut
         case RINGBOARD_UPDATE_BATCH: updateFrequency = .batch
         case RINGBOARD_UPDATE_SAMPLES: updateFrequency = .samples(o.update_freq_samples)
         default: throw .invalidArgument(name: "update_freq", reason: "unknown kind \(o.update_freq.rawValue)")
+        }
+        let semantics: Semantics
+        switch o.semantics {
+        case RINGBOARD_SEMANTICS_TF20: semantics = .tf20
+        case RINGBOARD_SEMANTICS_KERAS3: semantics = .keras3
+        default: throw .invalidArgument(name: "semantics", reason: "unknown semantics \(o.semantics.rawValue)")
         }
         let policy: RankPolicy
         switch o.rank_policy {
@@ -133,7 +145,7 @@ public func cOpen(_ options: UnsafePointer<ringboard_options>?, _ run: UnsafeMut
             rank: Int(o.rank), worldSize: Int(o.world_size), rankPolicy: policy,
             ringDirectory: try string(o.ring_directory, "ring_directory") ?? RingDirectory.defaultPath,
             startAggregator: try flag(o.start_aggregator, "start_aggregator"),
-            aggregatorExecutable: try string(o.aggregator_executable, "aggregator_executable"))
+            aggregatorExecutable: try string(o.aggregator_executable, "aggregator_executable"), semantics: semantics)
         run.pointee = OpaquePointer(Unmanaged.passRetained(CRun(callback: callback)).toOpaque())
         return RINGBOARD_OK
     } catch {

@@ -218,7 +218,7 @@ extension RingboardCommand {
                     writeImages: arguments.writeImages, updateFreq: arguments.updateFrequency, profileBatch: Int(arguments.profileBatch),
                     embeddingsFreq: Int(arguments.embeddingsFrequency), embeddingsMetadata: arguments.embeddingsMetadata,
                     rank: rank, worldSize: worldSize, rankPolicy: trace.rankPolicy, ringDirectory: ringDir,
-                    startAggregator: false)
+                    startAggregator: false, semantics: arguments.semantics)
                 try trace.replay(into: callback)
             } catch {
                 printError("replay", "\(error)")

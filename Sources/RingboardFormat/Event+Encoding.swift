@@ -32,15 +32,46 @@ extension Event {
     static func encodeScalar(
         tag: String, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer
     ) {
+        encodeSummaryValue(tag: tag, step: step, wallTime: wallTime, into: &buffer) { value_ in
+            // simple_value is written even when 0: TensorBoard reads a missing value as
+            // "no payload", not as zero.
+            value_.appendKey(Summary.Value.simpleValueField, .fixed32)
+            value_.appendLittleEndian(value.bitPattern)
+        }
+    }
+
+    /// Encodes an event holding one scalar as `tf.summary.scalar` writes it: a `DT_FLOAT` scalar
+    /// tensor (its four bytes in `tensor_content`, as TensorFlow's summary writer packs a tensor)
+    /// with plugin `"scalars"` metadata. The metadata field comes before the tensor, which readers
+    /// accept in any order, so that the value is the last four bytes (`ScalarTag`).
+    static func encodeTensorScalar(
+        tag: String, value: Float, step: Int64, wallTime: Double, into buffer: inout WireBuffer
+    ) {
+        encodeSummaryValue(tag: tag, step: step, wallTime: wallTime, into: &buffer) { value_ in
+            value_.appendMessageField(Summary.Value.metadataField) {
+                SummaryMetadata(pluginName: "scalars", pluginContent: []).encode(into: &$0)
+            }
+            value_.appendMessageField(Summary.Value.tensorField) { tensor in
+                tensor.appendInt64Field(TensorProto.dtypeField, Int64(DataType.float.rawValue))
+                tensor.appendMessageField(TensorProto.tensorShapeField) { _ in }
+                tensor.appendKey(TensorProto.tensorContentField, .lengthDelimited)
+                tensor.appendVarint(4)
+                tensor.appendLittleEndian(value.bitPattern)
+            }
+        }
+    }
+
+    /// An event of one summary value: the wall time, the step, and the value's tag followed by
+    /// what `payload` appends.
+    private static func encodeSummaryValue(
+        tag: String, step: Int64, wallTime: Double, into buffer: inout WireBuffer, _ payload: (inout WireBuffer) -> Void
+    ) {
         buffer.appendDoubleField(Event.wallTimeField, wallTime)
         buffer.appendInt64Field(Event.stepField, step)
         buffer.appendMessageField(Event.summaryField) { summary in
             summary.appendMessageField(Summary.valueField) { value_ in
                 value_.appendStringField(Summary.Value.tagField, tag)
-                // simple_value is written even when 0: TensorBoard reads a missing value as
-                // "no payload", not as zero.
-                value_.appendKey(Summary.Value.simpleValueField, .fixed32)
-                value_.appendLittleEndian(value.bitPattern)
+                payload(&value_)
             }
         }
     }
@@ -48,17 +79,33 @@ extension Event {
 
 /// A scalar event's tag, encoded once: the bytes of its `summary` field up to the scalar's four
 /// bytes, so an event of it is the wall time, the step, these bytes and the value
-/// (`EventFileWriter.appendScalars`). The bytes are those `Event.encodeScalar` writes.
+/// (`EventFileWriter.appendScalars`). The bytes are those `Event.encodeScalar` writes, or for
+/// the tensor form those `Event.encodeTensorScalar` writes.
 public struct ScalarTag: Sendable, Equatable {
+    /// How the scalar is written.
+    public enum Form: Sendable, Equatable {
+        /// `simple_value`, as TF 1 summaries and TF 2.0's Keras callback write scalars.
+        case simpleValue
+        /// A `DT_FLOAT` scalar tensor with the scalars plugin's metadata, as `tf.summary.scalar`
+        /// (TensorBoard 2.x) writes it.
+        case tensor
+    }
+
     /// The tag.
     public let tag: String
+    /// The form.
+    public let form: Form
     let summaryPrefix: [UInt8]
 
-    /// Encodes `tag`.
-    public init(_ tag: String) {
+    /// Encodes `tag` in `form`.
+    public init(_ tag: String, form: Form = .simpleValue) {
         self.tag = tag
+        self.form = form
         var buffer = WireBuffer(capacity: 64)
-        Event.encodeScalar(tag: tag, value: 0, step: 0, wallTime: 0, into: &buffer)
+        switch form {
+        case .simpleValue: Event.encodeScalar(tag: tag, value: 0, step: 0, wallTime: 0, into: &buffer)
+        case .tensor: Event.encodeTensorScalar(tag: tag, value: 0, step: 0, wallTime: 0, into: &buffer)
+        }
         // Wall time 0 and step 0 are left out: the bytes are the summary field alone.
         summaryPrefix = Array(buffer.bytes.dropLast(4))
     }

@@ -177,6 +177,19 @@ public final class EventFileWriter: Sendable {
         try appendRecord { Event.encodeScalar(tag: tag, value: value, step: step, wallTime: wallTime, into: &$0) }
     }
 
+    /// Appends a scalar event of a tag encoded once, in the tag's form.
+    ///
+    /// - Parameters:
+    ///   - tag: The tag and its form.
+    ///   - value: The scalar.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch.
+    /// - Throws: `EventFileError.closed` as `append(_:)` does.
+    public func appendScalar(_ tag: ScalarTag, value: Float, step: Int64, wallTime: Double) throws(EventFileError) {
+        if try stageBehindPending({ ScalarTag.encodeScalar(tag, value: value, step: step, wallTime: wallTime, into: &$0) }) { return }
+        try appendRecord { ScalarTag.encodeScalar(tag, value: value, step: step, wallTime: wallTime, into: &$0) }
+    }
+
     /// Appends the scalar events of `batch`, in its order, and empties it: the aggregator's batch
     /// hooks. The events are encoded (tags encoded once, framed, checksummed) on the writer's own
     /// queue while the caller goes on; they keep their place among other appends.

@@ -41,7 +41,10 @@ extension HookRecord {
             let writeGraph = try input.bool("write_graph")
             let writeImages = try input.bool("write_images")
             let metadataKind = try input.u8()
-            _ = try input.u8()
+            let semanticsValue = try input.u8()
+            guard let semantics = Semantics(rawValue: semanticsValue) else {
+                throw .invalidValue(type: type, field: "semantics", value: Int64(semanticsValue))
+            }
             let logDirectory = try input.string("log_dir")
             try HookRecord.validateRunDirectory(logDirectory)
             var metadata: EmbeddingsMetadata?
@@ -64,7 +67,7 @@ extension HookRecord {
                 arguments: TensorBoardArguments(
                     logDirectory: logDirectory, histogramFrequency: histogramFrequency, writeGraph: writeGraph,
                     writeImages: writeImages, updateFrequency: updateFrequency, profileBatch: profileBatch,
-                    embeddingsFrequency: embeddingsFrequency, embeddingsMetadata: metadata))
+                    embeddingsFrequency: embeddingsFrequency, embeddingsMetadata: metadata, semantics: semantics))
         case RecordType.metricName:
             let run = try input.u32()
             let metric = try input.u32()

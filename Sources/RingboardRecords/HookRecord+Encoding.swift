@@ -137,7 +137,7 @@ extension HookRecord {
             case .all: out.u8(1)
             case .perLayer: out.u8(2)
             }
-            out.u8(0)
+            out.u8(arguments.semantics.rawValue)
             out.string(arguments.logDirectory)
             switch arguments.embeddingsMetadata {
             case nil: break

@@ -1,11 +1,41 @@
-/// `update_freq`: when batch-level scalars are written (TF 2.0: an integer counts samples).
+/// `update_freq`: when batch-level scalars are written. Under TF 2.0 an integer counts samples,
+/// under Keras 3 batches (`Semantics`).
 public enum UpdateFrequency: Equatable, Sendable {
     /// Only at epoch end.
     case epoch
     /// After every batch (`"batch"`, the same as `.samples(1)`).
     case batch
-    /// Whenever this many samples have been seen since the last write.
+    /// Whenever this many samples (TF 2.0) have been seen since the last write; under Keras 3,
+    /// at every train batch whose count from 1 this divides.
     case samples(Int64)
+}
+
+/// Whose `TensorBoard` callback a run writes as (DESIGN §2).
+public enum Semantics: UInt8, Sendable, CustomStringConvertible {
+    /// `tf.keras.callbacks.TensorBoard` of TensorFlow 2.0: `simple_value` scalars, TF 1
+    /// histograms and images, `update_freq` in samples.
+    case tf20 = 0
+    /// `keras.callbacks.TensorBoard` of Keras 3 (3.15): TensorBoard 2.x tensor summaries,
+    /// `update_freq` in batches under a recording condition, `epoch_learning_rate` and the
+    /// evaluation summaries.
+    case keras3 = 1
+
+    /// `"tf2.0"` or `"keras3"`, as the Python callback's `semantics` argument spells it.
+    public var description: String {
+        switch self {
+        case .tf20: "tf2.0"
+        case .keras3: "keras3"
+        }
+    }
+
+    /// The semantics a name spells (`description`), or `nil`.
+    public init?(name: String) {
+        switch name {
+        case "tf2.0": self = .tf20
+        case "keras3": self = .keras3
+        default: return nil
+        }
+    }
 }
 
 /// `embeddings_metadata`: a metadata file for every Embedding layer, or one per layer name.
@@ -45,6 +75,8 @@ public struct TensorBoardArguments: Equatable, Sendable {
     public var embeddingsFrequency: Int64
     /// Metadata files for the projector.
     public var embeddingsMetadata: EmbeddingsMetadata?
+    /// Whose callback the run writes as.
+    public var semantics: Semantics
 
     /// The arguments, with TF 2.0's defaults.
     ///
@@ -57,10 +89,11 @@ public struct TensorBoardArguments: Equatable, Sendable {
     ///   - profileBatch: `profile_batch`.
     ///   - embeddingsFrequency: `embeddings_freq`.
     ///   - embeddingsMetadata: `embeddings_metadata`.
+    ///   - semantics: Whose callback the run writes as.
     public init(
         logDirectory: String = "logs", histogramFrequency: Int64 = 0, writeGraph: Bool = true, writeImages: Bool = false,
         updateFrequency: UpdateFrequency = .epoch, profileBatch: Int64 = 2, embeddingsFrequency: Int64 = 0,
-        embeddingsMetadata: EmbeddingsMetadata? = nil
+        embeddingsMetadata: EmbeddingsMetadata? = nil, semantics: Semantics = .tf20
     ) {
         self.logDirectory = logDirectory
         self.histogramFrequency = histogramFrequency
@@ -70,6 +103,7 @@ public struct TensorBoardArguments: Equatable, Sendable {
         self.profileBatch = profileBatch
         self.embeddingsFrequency = embeddingsFrequency
         self.embeddingsMetadata = embeddingsMetadata
+        self.semantics = semantics
     }
 }
 

@@ -104,21 +104,31 @@ public enum WeightImage {
     public static func images(
         name: String, shape: [Int], values: Span<Float>, maxImages: Int = ImageSummary.defaultMaxImages
     ) throws(SummaryError) -> [ImageSummary.Image]? {
+        try arranged(name: name, shape: shape, values: values, maxImages: maxImages) { (geometry, values) throws(SummaryError) in
+            try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: values, badColor: ImageSummary.defaultBadColor)
+        }
+    }
+
+    /// Hands `body` the image tensor's geometry and the values of the images that are written,
+    /// rearranged as `layout(forShape:)` says; `nil` when the callback skips the weight.
+    static func arranged<Result>(
+        name: String, shape: [Int], values: Span<Float>, maxImages: Int,
+        _ body: (ImageSummary.Geometry, Span<Float>) throws(SummaryError) -> Result
+    ) throws(SummaryError) -> Result? {
         guard shape.allSatisfy({ $0 >= 0 }), let count = ImageSummary.product(of: shape), count == values.count else {
             throw .unsupportedShape(tag: name, shape: shape, reason: "does not match the \(values.count) values given")
         }
         guard case .images(let imageShape, let arrangement) = layout(forShape: shape) else { return nil }
         let geometry = try ImageSummary.Geometry(tag: name, shape: imageShape, elementCount: count, maxImages: maxImages)
-        let badColor = ImageSummary.defaultBadColor
         switch arrangement {
         case .asIs:
-            return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: values, badColor: badColor)
+            return try body(geometry, values)
         case .transposed:
             let transposed = transpose(values, rows: geometry.width, columns: geometry.height)
-            return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: transposed.span, badColor: badColor)
+            return try body(geometry, transposed.span)
         case .channelsFirst:
             let planes = channelPlanes(values, pixels: geometry.height * geometry.width, channels: geometry.batch, count: geometry.imageCount)
-            return try ImageSummary.normalizedImages(tag: name, geometry: geometry, values: planes.span, badColor: badColor)
+            return try body(geometry, planes.span)
         }
     }
 

@@ -17,6 +17,7 @@
 #include "ringboard.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,23 @@ static void refusals(const char *ring_dir, const char *log_dir) {
     ringboard_options shorter = options;
     shorter.size = 8;
     CHECK(ringboard_open(&shorter, &run) == RINGBOARD_ABI_MISMATCH && run == NULL, "a wrong size is refused");
+
+    /* A caller built against version 1 of the header: its struct ends before `semantics`. */
+    ringboard_options older = options;
+    older.abi_version = 1;
+    older.size = (uint32_t)offsetof(ringboard_options, semantics);
+    older.semantics = (ringboard_semantics)99; /* past the end of a version 1 struct: never read */
+    CHECK(ringboard_open(&older, &run) == RINGBOARD_OK && run != NULL, "a version 1 caller is served: %s", ringboard_last_error());
+    ringboard_close(run);
+    run = NULL;
+    ringboard_options older_size = options;
+    older_size.abi_version = 1;
+    CHECK(ringboard_open(&older_size, &run) == RINGBOARD_ABI_MISMATCH && run == NULL, "version 1 with version 2's size");
+
+    ringboard_options semantics = options;
+    semantics.semantics = (ringboard_semantics)7;
+    CHECK(ringboard_open(&semantics, &run) == RINGBOARD_INVALID_ARGUMENT && run == NULL, "an unknown semantics");
+    CHECK(contains(ringboard_last_error(), "semantics"), "the semantics is named");
 
     ringboard_options negative = options;
     negative.histogram_freq = -1;

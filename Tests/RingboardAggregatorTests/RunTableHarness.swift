@@ -39,9 +39,11 @@ final class RunTableHarness {
     static func wallTime(_ index: Int) -> Int64 { 1_765_000_000_000_000_000 + Int64(index) * 1_000_000 }
 
     /// TensorBoard arguments for a run in `logs/<run>`.
-    func arguments(_ run: String, updateFrequency: UpdateFrequency = .batch, histogramFrequency: Int64 = 0) -> TensorBoardArguments {
+    func arguments(
+        _ run: String, updateFrequency: UpdateFrequency = .batch, histogramFrequency: Int64 = 0, semantics: Semantics = .tf20
+    ) -> TensorBoardArguments {
         TensorBoardArguments(logDirectory: logs + "/" + run, histogramFrequency: histogramFrequency, writeGraph: false,
-                             updateFrequency: updateFrequency, profileBatch: 0)
+                             updateFrequency: updateFrequency, profileBatch: 0, semantics: semantics)
     }
 
     func announce(_ ring: String, run: UInt32 = 0, rank: UInt32 = 0, worldSize: UInt32 = 1, policy: RankPolicy = .chief,
@@ -160,6 +162,12 @@ final class RunTableHarness {
             return summary.values.compactMap { value in
                 switch value.kind {
                 case .simpleValue(let scalar): Scalar(tag: value.tag, step: event.step, value: scalar, wallTime: event.wallTime)
+                case .tensor(let tensor) where tensor.dtype == .float && tensor.shape.isEmpty && tensor.tensorContent.count == 4
+                    && value.metadata?.pluginName == "scalars":
+                    // tf.summary.scalar's form (Keras 3).
+                    Scalar(tag: value.tag, step: event.step,
+                           value: Float(bitPattern: tensor.tensorContent.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }),
+                           wallTime: event.wallTime)
                 default: nil
                 }
             }

@@ -81,7 +81,7 @@ import Testing
             packageRoot + "/Tests/Fuzz/Corpus/FuzzAggregatorState/regression-mean-world-size-huge")))
         let body = Array(input.dropFirst(5))
         var state = Array("RBAGGST1".utf8)  // what StateEncoder.file(magic:) writes before the body
-        withUnsafeBytes(of: UInt32(4).littleEndian) { state += $0 }  // the state layout version
+        withUnsafeBytes(of: UInt32(5).littleEndian) { state += $0 }  // the state layout version
         withUnsafeBytes(of: UInt64(body.count).littleEndian) { state += $0 }
         withUnsafeBytes(of: CRC32C.checksum(body).littleEndian) { state += $0 }
         let directory = TemporaryDirectory("ringboard-damaged-checkpoint")

@@ -12,6 +12,8 @@ import Testing
         .runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
             logDirectory: "/", updateFrequency: .batch,
             embeddingsMetadata: .perLayer(["embedding": "words.tsv", "embedding_1": "chars.tsv"]))),
+        .runAnnouncement(run: 2, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(
+            logDirectory: "/logs/keras3", updateFrequency: .samples(3), profileBatch: 0, semantics: .keras3)),
         .metricName(run: 0, metric: 3, name: "val_accuracy"),
         .metricName(run: 0, metric: 4, name: "ßize ✓"),
         .batch(run: 0, phase: .train, isEnd: true, batch: 41, logs: [
@@ -131,6 +133,19 @@ import Testing
         let record = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief,
                                                 arguments: TensorBoardArguments(logDirectory: path))
         #expect(throws: RecordError.invalidRunDirectory(path)) { _ = try HookRecord(type: record.type, bytes: record.encoded) }
+    }
+
+    /// The semantics byte (after the embeddings metadata kind) names TF 2.0 (0) or Keras 3 (1).
+    @Test func anUnknownSemanticsIsRefused() throws {
+        let record = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief,
+                                                arguments: TensorBoardArguments(logDirectory: "/logs", semantics: .keras3))
+        var bytes = record.encoded
+        let offset = 2 + 1 + 1 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1
+        #expect(bytes[offset] == Semantics.keras3.rawValue)
+        bytes[offset] = 7
+        #expect(throws: RecordError.invalidValue(type: record.type, field: "semantics", value: 7)) {
+            _ = try HookRecord(type: record.type, bytes: bytes)
+        }
     }
 
     @Test(arguments: ["/", "/etc", "/data/tb/exp1", "/runs/..hidden", "/with space", "/ünï", "/a.b/c"])

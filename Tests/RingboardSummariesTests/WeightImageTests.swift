@@ -175,3 +175,27 @@ import Testing
         #expect(try WeightImage.images(name: "w", shape: [2, 2, 0], values: []) == [])
     }
 }
+
+/// Weights as Keras 3 shows them: `tf.summary.image`'s conversion and string tensor.
+@Suite struct WeightImageTensorBoardTests {
+    @Test func valuesAreScaledBy255Point5ClampedAndTruncated() {
+        let cases: [(Float, UInt8)] = [
+            (-1, 0), (0, 0), (0.001, 0), (0.004, 1), (0.5, 127), (0.998, 254), (0.999, 255), (1, 255), (7, 255),
+            (.nan, 0), (.infinity, 255), (-.infinity, 0),
+        ]
+        for (value, pixel) in cases { #expect(WeightImage.convertedToUInt8(value) == pixel, "\(value)") }
+    }
+
+    @Test func aKernelIsOneStringTensorOfWidthHeightAndPNGs() throws {
+        // A [2, 3, 4] Conv1D kernel: channels first, 4 images of 2×3, of which 3 are written.
+        let values = (0..<24).map { Float($0) / 23 }
+        let value = try #require(try WeightImage.tensorBoardValue(tag: "conv/kernel/image", shape: [2, 3, 4], values: values.span))
+        #expect(value.tag == "conv/kernel/image" && value.metadata?.pluginName == "images" && value.metadata?.pluginContent == [])
+        guard case .tensor(let tensor) = value.kind else { Issue.record("not a tensor"); return }
+        #expect(tensor.dtype == .string && tensor.shape == [5])
+        #expect(tensor.stringValues[0] == Array("3".utf8) && tensor.stringValues[1] == Array("2".utf8))
+        #expect(tensor.stringValues[2...].allSatisfy { $0.starts(with: [0x89, 0x50, 0x4e, 0x47]) })
+        // A scalar weight is skipped, as Keras skips it.
+        #expect(try WeightImage.tensorBoardValue(tag: "s/image", shape: [1], values: [Float(1)].span) == nil)
+    }
+}

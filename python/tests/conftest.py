@@ -27,7 +27,7 @@ def run(arguments, cwd=None, env=None, timeout=300):
 
 
 def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=2, nan_at=None, ring_dir=None, fits=1,
-                     evaluate=False):
+                     evaluate=False, semantics="tf2.0"):
     """The command line of training.py, run in `work` (log_dir "logs/run", relative as users give it)."""
     arguments = [sys.executable, os.path.join(HERE, "training.py"), "--log-dir", "logs/run",
                  "--ring-dir", ring_dir or os.path.join(work, "rings"), "--trace", trace,
@@ -40,7 +40,7 @@ def training_command(work, trace, update_freq="epoch", rank_policy=None, epochs=
         arguments += ["--fits", str(fits)]
     if evaluate:
         arguments.append("--evaluate")
-    return arguments
+    return arguments + ["--semantics", semantics]
 
 
 def train(work, env=None, **options):
@@ -65,6 +65,14 @@ def compare(logdir, expected):
     """compare_replay.py: the event files under `logdir` against `expected`; returns its summary."""
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(CONFORMANCE, "compare_replay.py"), "--logdir", logdir,
                             "--expected", expected])
+    assert status == 0, f"{out}\n{err}"
+    return out.strip()
+
+
+def same_events(expected_run, run_directory, served=False):
+    """compare_keras3.py: the run's event files against another run's, tag by tag; returns its summary."""
+    arguments = [TENSORBOARD_PYTHON, os.path.join(CONFORMANCE, "compare_keras3.py"), expected_run, run_directory]
+    status, out, err = run(arguments + (["--served"] if served else []), env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=180)
     assert status == 0, f"{out}\n{err}"
     return out.strip()
 

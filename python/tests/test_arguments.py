@@ -44,11 +44,13 @@ def test_a_bad_log_dir_is_refused_by_the_library(ring):
     assert "log_dir" in str(raised.value)
 
 
-def test_defaults_are_tf20s(ring):
+def test_defaults_are_keras3s_and_tf20s_under_tf20(ring):
     callback = TensorBoard(ring_dir=ring, start_aggregator=False)
-    assert (callback.log_dir, callback.histogram_freq, callback.write_graph, callback.update_freq,
+    assert (callback.semantics, callback.log_dir, callback.histogram_freq, callback.write_graph, callback.update_freq,
             callback.profile_batch, callback.rank, callback.world_size, callback.rank_policy) == (
-        "logs", 0, True, "epoch", 2, 0, 1, "chief")
+        "keras3", "logs", 0, True, "epoch", 0, 0, 1, "chief")
+    callback = TensorBoard(ring_dir=ring, start_aggregator=False, semantics="tf2.0")
+    assert (callback.semantics, callback.profile_batch) == ("tf2.0", 2)
 
 
 def test_rank_from_the_environment():

@@ -2,6 +2,7 @@
 
     python training.py --log-dir DIR --ring-dir DIR --trace TRACE.jsonl [--update-freq batch|epoch|N]
                        [--rank-policy chief|mean|per_rank] [--epochs N] [--nan-at BATCH] [--fits N] [--evaluate]
+                       [--semantics tf2.0|keras3]
 
 Run in a process of its own (as a trainer is): the recorder writes the hooks Keras called as a
 replay trace (DESIGN §5), the TensorBoard callback sends them through the ring. Rank and world
@@ -58,15 +59,16 @@ def main():
     parser.add_argument("--nan-at", type=int, default=None)
     parser.add_argument("--fits", type=int, default=1, help="fit this many times with the same callbacks")
     parser.add_argument("--evaluate", action="store_true", help="then evaluate and predict with them too")
+    parser.add_argument("--semantics", default="tf2.0", choices=("tf2.0", "keras3"))
     args = parser.parse_args()
     update_freq = args.update_freq if args.update_freq in ("batch", "epoch") else int(args.update_freq)
 
     model, tokens, labels = model_and_data()
     arguments = dict(log_dir=args.log_dir, histogram_freq=1, write_images=True, update_freq=update_freq,
                      embeddings_freq=1, profile_batch=2)
-    callback = TensorBoard(**arguments, rank_policy=args.rank_policy, ring_dir=args.ring_dir)
+    callback = TensorBoard(**arguments, rank_policy=args.rank_policy, ring_dir=args.ring_dir, semantics=args.semantics)
     header = {"tensorboard": arguments, "rank": callback.rank, "world_size": callback.world_size,
-              "rank_policy": callback.rank_policy}
+              "rank_policy": callback.rank_policy, "semantics": args.semantics}
     callbacks = ([NaNLoss(args.nan_at)] if args.nan_at is not None else []) + [Recorder(args.trace, header), callback]
     for _ in range(args.fits):
         model.fit(tokens, labels, batch_size=16, epochs=args.epochs, validation_split=0.25, callbacks=callbacks, verbose=0)

@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 /** The version of this interface; see "Versions" above. */
-#define RINGBOARD_ABI_VERSION 1
+#define RINGBOARD_ABI_VERSION 2
 
 typedef enum ringboard_status {
     RINGBOARD_OK = 0,
@@ -80,6 +80,18 @@ typedef enum ringboard_rank_policy {
     /** Each rank a run of its own, in `<log_dir>/rank_<r>/`. */
     RINGBOARD_RANK_PER_RANK = 2,
 } ringboard_rank_policy;
+
+/** Whose TensorBoard callback a run writes as. */
+typedef enum ringboard_semantics {
+    /** `tf.keras.callbacks.TensorBoard` of TF 2.0: update_freq in samples, simple_value scalars. */
+    RINGBOARD_SEMANTICS_TF20 = 0,
+    /**
+     * `keras.callbacks.TensorBoard` of Keras 3: update_freq in batches under its recording
+     * condition, tensor summaries. The caller appends `learning_rate` to the epoch-end logs and
+     * passes the optimizer's iterations as RINGBOARD_TEST_END's index (-1: no optimizer).
+     */
+    RINGBOARD_SEMANTICS_KERAS3 = 1,
+} ringboard_semantics;
 
 /** Keras's hooks. The batch hooks take the batch index, the epoch hooks the epoch. */
 typedef enum ringboard_hook_kind {
@@ -138,9 +150,11 @@ typedef struct ringboard_options {
     const char *ring_directory;
     /** The `ringboard` executable to start; NULL: $RINGBOARD_AGGREGATE_BIN, beside the program, or on PATH. */
     const char *aggregator_executable;
+    /** Since ABI version 2; version 1 callers get RINGBOARD_SEMANTICS_TF20. */
+    ringboard_semantics semantics;
 } ringboard_options;
 
-/** The defaults of `keras.callbacks.TensorBoard` (TF 2.0): log_dir "logs", write_graph, profile_batch 2. */
+/** The defaults of `keras.callbacks.TensorBoard` (TF 2.0): log_dir "logs", write_graph, profile_batch 2, semantics TF 2.0. */
 static inline ringboard_options ringboard_options_default(void) {
     ringboard_options options = {0};
     options.abi_version = RINGBOARD_ABI_VERSION;

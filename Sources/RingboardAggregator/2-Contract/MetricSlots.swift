@@ -1,9 +1,19 @@
 import RingboardFormat
+import RingboardRecords
 
 /// A run's metric names, numbered in order of appearance ("slots"): hooks' logs travel as slots
 /// and values (`SlotLogs`), so batch after batch nothing is hashed. Each slot knows where its
 /// batch scalar goes (`batch_<name>` in `train/` or `validation/`, or nowhere).
 struct MetricSlots {
+    /// Whose callback's batch scalars the slots write: TF 2.0's (`simple_value`, cleaned tags,
+    /// `val_` to `validation/`, `batch`, `size` and `num_steps` nowhere) or Keras 3's (every
+    /// name as `batch_<name>` in `train/`, tensor form).
+    let semantics: Semantics
+
+    init(semantics: Semantics = .tf20) {
+        self.semantics = semantics
+    }
+
     /// What a metric name is and where its batch scalar goes.
     struct Slot {
         /// Its batch scalar's tag in `batchTags`; -1: none is written.
@@ -26,9 +36,11 @@ struct MetricSlots {
     mutating func slot(named name: String) -> Int32 {
         if let known = byName[name] { return known }
         let slot = Int32(names.count)
-        let destination = ScalarDestination(name: name, prefix: "batch_")
+        let destination = semantics == .keras3
+            ? ScalarDestination(tag: ScalarTag("batch_" + name, form: .tensor), validation: false)
+            : ScalarDestination(name: name, prefix: "batch_")
         entries.append(Slot(tag: destination.tag == nil ? -1 : Int32(batchTags.count), validation: destination.validation,
-                            isSize: name == "size", isBatch: name == "batch"))
+                            isSize: semantics == .tf20 && name == "size", isBatch: name == "batch"))
         if let tag = destination.tag { batchTags.append(tag) }
         names.append(name)
         byName[name] = slot
@@ -155,6 +167,11 @@ struct SlotLogs {
 struct ScalarDestination {
     var tag: ScalarTag?
     var validation = false
+
+    init(tag: ScalarTag?, validation: Bool) {
+        self.tag = tag
+        self.validation = validation
+    }
 
     init(name: String, prefix: String) {
         guard name != "batch" && name != "size" && name != "num_steps" else { return }

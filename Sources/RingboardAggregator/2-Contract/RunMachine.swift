@@ -5,8 +5,8 @@ import RingboardRecords
 import RingboardRing
 import RingboardSummaries
 
-/// Stage 2: the TF 2.0 `TensorBoard` callback's state machine for one output run directory
-/// (DESIGN §2). It takes the hooks of the rank that drives the run (or of several ranks, merged
+/// Stage 2: the `TensorBoard` callback's state machine for one output run directory (DESIGN
+/// §2): TF 2.0's, or Keras 3's under `Semantics.keras3` (`RunMachine+Keras3.swift`). It takes the hooks of the rank that drives the run (or of several ranks, merged
 /// by a `MeanMerger`) and decides, as the callback would, what is written and when: batch
 /// scalars every `update_freq` samples, epoch scalars, histograms and images every
 /// `histogram_freq` epochs, embeddings, the graph, the profiled batch. What is due goes to stage
@@ -25,7 +25,9 @@ struct RunMachine {
     private(set) var samplesSeenAtLastWrite: Int64 = 0
     private(set) var totalBatchesSeen: Int64 = 0
     /// The profiled batch's trace while it is taken.
-    private(set) var trace: Trace?
+    var trace: Trace?
+    /// Keras 3 callback state (`Semantics.keras3`).
+    var keras3 = Keras3State()
 
     /// The spans of the profiled batch, from when tracing started.
     struct Trace {
@@ -34,10 +36,10 @@ struct RunMachine {
     }
 
     /// The run's metric names as slots, and the driving producer's metric numbers.
-    private(set) var slots = MetricSlots()
+    private(set) var slots: MetricSlots
     private(set) var numbering = MetricNumbering()
     /// Epoch scalar destinations by metric name.
-    private var epochScalars: [String: ScalarDestination] = [:]
+    var epochScalars: [String: ScalarDestination] = [:]
     /// What the last batch hook's slots write.
     private var plan = BatchPlan()
     /// Logs storage reused hook after hook.
@@ -63,6 +65,7 @@ struct RunMachine {
         self.arguments = arguments
         self.logger = summaries.logger
         self.summaries = summaries
+        self.slots = MetricSlots(semantics: arguments.semantics)
         self.files = RunFiles(directory: directory, root: logRoot ?? arguments.logDirectory, host: summaries.host,
                               logger: summaries.logger, fileCreated: fileCreated)
     }
@@ -84,7 +87,11 @@ struct RunMachine {
             numbering.name(metric, name, slot: slots.slot(named: name))
         case .model(_, let json, let graphDef, let wallTime):
             setModel(json: json, graphDef: graphDef)
-            try writeGraph(wallTime: HookClock.seconds(wallTime))
+            if arguments.semantics == .keras3 {
+                try keras3ModelSummary(wallTime: HookClock.seconds(wallTime))
+            } else {
+                try writeGraph(wallTime: HookClock.seconds(wallTime))
+            }
             // TF 2.0 writes the projector config when the model is set (`_configure_embeddings`);
             // the values it shows are the last embeddings epoch's (the checkpoint `_log_embeddings`
             // saved), so a TSV written at one stays: set_model comes again with every fit,
@@ -157,7 +164,9 @@ struct RunMachine {
                 name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: wallTime * 1e6,
                 durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
         }
-        if phase == .train && isEnd {
+        if arguments.semantics == .keras3 {
+            try keras3BatchHook(phase, isEnd: isEnd, logs: logs, wallTime: wallTime)
+        } else if phase == .train && isEnd {
             try trainBatchEnd(logs: logs, wallTime: wallTime)
         }
     }
@@ -165,6 +174,10 @@ struct RunMachine {
     /// Any other hook, with its logs by name, fired at `wallTime`.
     mutating func hook(_ kind: HookKind, index: Int64, logs: [(String, Double)], wallTime: Double) throws(EventFileError) {
         guard !finished else { return }
+        if arguments.semantics == .keras3 {
+            try keras3Hook(kind, index: index, logs: logs, wallTime: wallTime)
+            return
+        }
         switch kind {
         case .trainBegin:
             // TF 2.0: profile_batch == 1 starts tracing before the first batch.
@@ -174,7 +187,7 @@ struct RunMachine {
         case .trainEnd:
             // TF 2.0 closes its writers; a later fit() with the same callback opens new files,
             // and the counters go on.
-            if trace != nil { try exportTrace(wallTime: wallTime) }
+            if trace != nil { try exportTrace(step: totalBatchesSeen, wallTime: wallTime) }
             try closeFiles()
         case .epochBegin, .testBegin, .testEnd, .predictBegin, .predictEnd:
             break  // nothing is written
@@ -184,7 +197,7 @@ struct RunMachine {
     /// `on_train_batch_end` (TF 2.0): count samples, write batch scalars when `update_freq`
     /// samples have passed, count the batch, then the profile window.
     private mutating func trainBatchEnd(logs: borrowing SlotLogs, wallTime: Double) throws(EventFileError) {
-        if logs.slots != plan.slots { plan = BatchPlan(logs.slots, slots) }
+        updatePlan(logs)
         var size: Int64 = 1  // TF 2.0: logs.get('size', 1)
         if plan.sizeIndex >= 0 {
             let value = logs.values[plan.sizeIndex]
@@ -206,10 +219,21 @@ struct RunMachine {
         }
         totalBatchesSeen += 1
         if trace != nil {
-            try exportTrace(wallTime: wallTime)
+            try exportTrace(step: totalBatchesSeen, wallTime: wallTime)
         } else if arguments.profileBatch > 0 && totalBatchesSeen == arguments.profileBatch - 1 {
             trace = Trace(startedAt: wallTime)
         }
+    }
+
+    /// Works out what a batch hook of `logs`' slots writes, unless the last one had the same slots.
+    private mutating func updatePlan(_ logs: borrowing SlotLogs) {
+        if logs.slots != plan.slots { plan = BatchPlan(logs.slots, slots) }
+    }
+
+    /// Stages the batch scalars of `logs` at `step`, as the slots say where they go.
+    mutating func stageBatchScalars(_ logs: borrowing SlotLogs, step: Int64, wallTime: Double) throws(EventFileError) {
+        updatePlan(logs)
+        try files.stageBatchScalars(plan, logs.values, step: step, wallTime: wallTime, tags: slots.batchTags)
     }
 
     /// `on_epoch_end` (TF 2.0): epoch scalars at the epoch (update_freq 'epoch') or at the samples
@@ -218,7 +242,7 @@ struct RunMachine {
         let step = arguments.updateFrequency == .epoch ? epoch : samplesSeen
         // As the callback's `_log_metrics`: `batch`, `size` and `num_steps` are never written;
         // `val_<name>` goes to `validation/` as `epoch_<name>`, the rest to `train/`.
-        var scalars: [(tag: String, validation: Bool, value: Float)] = []
+        var scalars: [(tag: ScalarTag, validation: Bool, value: Float)] = []
         for (name, value) in logs {
             let destination: ScalarDestination
             if let known = epochScalars[name] {
@@ -227,18 +251,18 @@ struct RunMachine {
                 destination = ScalarDestination(name: name, prefix: "epoch_")
                 epochScalars[name] = destination
             }
-            if let tag = destination.tag { scalars.append((tag.tag, destination.validation, Float(value))) }
+            if let tag = destination.tag { scalars.append((tag, destination.validation, Float(value))) }
         }
         try request(.epochScalars(scalars, step: step, wallTime: wallTime))
         if arguments.histogramFrequency > 0 && epoch % arguments.histogramFrequency == 0, let model {
-            try request(.weights(model, epoch: epoch, images: arguments.writeImages, wallTime: wallTime))
+            try request(.weights(model, epoch: epoch, images: arguments.writeImages, semantics: .tf20, wallTime: wallTime))
         }
         if arguments.embeddingsFrequency > 0 && epoch % arguments.embeddingsFrequency == 0 {
             try writeEmbeddings(keepingTensors: false)
         }
     }
 
-    private mutating func request(_ request: SummaryRequest) throws(EventFileError) {
+    mutating func request(_ request: SummaryRequest) throws(EventFileError) {
         try summaries.make(request, in: &files, tags: slots.batchTags)
     }
 
@@ -271,7 +295,7 @@ struct RunMachine {
         try request(.graph(graphDef: graphDef(of: model), kerasJSON: json, wallTime: wallTime))
     }
 
-    private mutating func writeEmbeddings(keepingTensors: Bool) throws(EventFileError) {
+    mutating func writeEmbeddings(keepingTensors: Bool) throws(EventFileError) {
         guard let model else { return }
         var embeddings: [(Projector.Embedding, [Float])] = []
         for layer in model.layers where layer.className == "Embedding" {
@@ -317,16 +341,17 @@ struct RunMachine {
         return LayerGraph.graphDef(layers)
     }
 
-    /// The trace of the profiled batch, named `batch_<total batches seen>` at that step: the trace
-    /// file, and in `train/` TF 2.0's `graph_run_metadata` value whose function graph is the
-    /// run's graph (the one `write_graph` writes). Without a model there is no graph to draw, and
+    /// The trace of the profiled batch, named `batch_<step>` at `step` (TF 2.0: the total batches
+    /// seen; Keras 3: the profiled batch): the trace file, and in `train/` TF 2.0's
+    /// `graph_run_metadata` value whose function graph is the run's graph (the one `write_graph`
+    /// writes). Without a model there is no graph to draw, and
     /// TensorBoard's Graphs dashboard shows an error for a tag without one ("The graph is empty"),
     /// so then only the trace file is written.
-    private mutating func exportTrace(wallTime: Double) throws(EventFileError) {
+    mutating func exportTrace(step: Int64, wallTime: Double) throws(EventFileError) {
         guard let taken = trace else { return }
         trace = nil
         let graph = model.map { graphDef(of: $0) }
-        try request(.profile(spans: taken.spans, startedAt: taken.startedAt, step: totalBatchesSeen, graphDef: graph, wallTime: wallTime))
+        try request(.profile(spans: taken.spans, startedAt: taken.startedAt, step: step, graphDef: graph, wallTime: wallTime))
     }
 
     // MARK: Files
@@ -396,9 +421,9 @@ extension RunMachine {
             state.string(file.path)
             state.integer(file.length)
         }
-        // Where version 3 kept a count of skipped histograms, no longer kept: state files of
-        // either build read in the other.
-        state.int(0)
+        state.integer(keras3.globalTrainBatch)
+        state.integer(keras3.globalTestBatch)
+        state.array(keras3.conditions) { $0.bool($1) }
         state.optionalString(modelFile)
     }
 
@@ -443,7 +468,9 @@ extension RunMachine {
         for file in files where !run.files.owns(subdirectory: file.subdirectory, path: file.path) {
             throw .malformed("event file \(file.path) is not one of run \(directory)")
         }
-        _ = try state.int()  // the count of skipped histograms version 3 kept
+        run.keras3.globalTrainBatch = try state.integer()
+        run.keras3.globalTestBatch = try state.integer()
+        run.keras3.conditions = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.bool() }
         if let modelFile = try state.optionalString() {
             run.model = try loadModel(modelFile)
         }

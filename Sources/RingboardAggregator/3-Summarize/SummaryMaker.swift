@@ -1,5 +1,6 @@
 import Logging
 import RingboardFormat
+import RingboardRecords
 import RingboardSummaries
 
 /// Stage 3: makes the events and files a `SummaryRequest` asks for and hands them to the run's
@@ -17,14 +18,16 @@ struct SummaryMaker {
         case .epochScalars(let scalars, let step, let wallTime):
             for scalar in scalars {
                 try files.writer(scalar.validation ? "validation" : "train", wallTime: wallTime, tags: tags)
-                    .appendScalar(tag: scalar.tag, value: scalar.value, step: step, wallTime: wallTime)
+                    .appendScalar(scalar.tag, value: scalar.value, step: step, wallTime: wallTime)
             }
-        case .weights(let model, let epoch, let images, let wallTime):
-            try weights(model, epoch: epoch, images: images, wallTime: wallTime, in: &files, tags: tags)
+        case .weights(let model, let epoch, let images, let semantics, let wallTime):
+            try weights(model, epoch: epoch, images: images, semantics: semantics, wallTime: wallTime, in: &files, tags: tags)
         case .graph(let graphDef, let kerasJSON, let wallTime):
             let writer = try files.writer("train", wallTime: wallTime, tags: tags)
-            try writer.append(Event(wallTime: wallTime, step: 0, what: .graphDef(graphDef)))
-            try writer.append(Event(wallTime: wallTime, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: kerasJSON)]))))
+            if let graphDef { try writer.append(Event(wallTime: wallTime, step: 0, what: .graphDef(graphDef))) }
+            if let kerasJSON {
+                try writer.append(Event(wallTime: wallTime, step: 0, what: .summary(Summary(values: [KerasModelGraph.summaryValue(modelJSON: kerasJSON)]))))
+            }
         case .profile(let spans, let startedAt, let step, let graphDef, let wallTime):
             let runDirectory = files.directory + "/train"
             files.fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: startedAt))
@@ -56,9 +59,14 @@ struct SummaryMaker {
     /// the order Keras writes them: each weight's histogram, then its images. A weight holding
     /// NaN or infinity gets no histogram (its image is still written).
     private func weights(
-        _ model: RunModel, epoch: Int64, images: Bool, wallTime: Double, in files: inout RunFiles, tags: borrowing [ScalarTag]
+        _ model: RunModel, epoch: Int64, images: Bool, semantics: Semantics, wallTime: Double, in files: inout RunFiles,
+        tags: borrowing [ScalarTag]
     ) throws(EventFileError) {
         guard model.layers.contains(where: { !$0.weights.isEmpty }) else { return }
+        if semantics == .keras3 {
+            try keras3Weights(model, epoch: epoch, images: images, wallTime: wallTime, in: &files, tags: tags)
+            return
+        }
         let writer = try files.writer("train", wallTime: wallTime, tags: tags)
         let (logger, run) = (self.logger, files.directory)
         for layer in model.layers {
@@ -92,6 +100,44 @@ struct SummaryMaker {
                             logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(image.tag)", "reason": "\(error)"])
                             return nil
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keras 3's `_log_weights`: for each weight, `<path>/histogram` (the TensorBoard 2.x form)
+    /// and with `images` `<path>/image` (`tf.summary.image`), the path's `:` replaced by `_`.
+    private func keras3Weights(
+        _ model: RunModel, epoch: Int64, images: Bool, wallTime: Double, in files: inout RunFiles, tags: borrowing [ScalarTag]
+    ) throws(EventFileError) {
+        let writer = try files.writer("train", wallTime: wallTime, tags: tags)
+        let (logger, run) = (self.logger, files.directory)
+        for layer in model.layers {
+            for weight in layer.weights {
+                let name = weight.name.replacingOccurrences(of: ":", with: "_")
+                let (values, shape) = (weight.values, weight.shape)
+                try pool.append(to: writer) {
+                    let tag = name + "/histogram"
+                    do {
+                        let value = try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorBoard(values, tag: tag) }
+                        return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [value])))
+                    } catch {
+                        logger.warning("histogram skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
+                        return nil
+                    }
+                }
+                guard images else { continue }
+                try pool.append(to: writer) {
+                    let tag = name + "/image"
+                    do {
+                        let value = try values.withSpan { (values) throws(SummaryError) in
+                            try WeightImage.tensorBoardValue(tag: tag, shape: shape, values: values)
+                        }
+                        return value.map { Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [$0]))) }
+                    } catch {
+                        logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
+                        return nil
                     }
                 }
             }

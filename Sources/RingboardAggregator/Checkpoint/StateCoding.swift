@@ -6,8 +6,9 @@ struct StateEncoder {
     /// The layout version of state and model files (2: a `.mean` group's queued hooks saved
     /// as slots and values, where 1 saved each log by name; 3: absolute run directories, an
     /// optional log root, and the wall time of each queued hook; 4: weight values named by the
-    /// weight segment they are mapped from, and each ring's highest segment named).
-    static let version: UInt32 = 4
+    /// weight segment they are mapped from, and each ring's highest segment named; 5: a run's
+    /// semantics in its arguments, and the Keras 3 callback's counters and recording conditions).
+    static let version: UInt32 = 5
     private(set) var bytes: [UInt8] = []
 
     init() {}

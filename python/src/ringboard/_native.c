@@ -72,15 +72,16 @@ static int Run_init(RunObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {
         "log_dir", "histogram_freq", "write_graph", "write_images", "update_freq", "update_freq_samples",
         "profile_batch", "embeddings_freq", "embeddings_metadata", "rank", "world_size", "rank_policy",
-        "ring_directory", "aggregator_executable", "start_aggregator", NULL,
+        "ring_directory", "aggregator_executable", "start_aggregator", "semantics", NULL,
     };
     PyObject *log_dir, *metadata = Py_None, *ring_directory = Py_None, *executable = Py_None;
     long long histogram_freq = 0, update_freq_samples = 0, profile_batch = 2, embeddings_freq = 0;
     int write_graph = 1, write_images = 0, update_freq = 0, rank = 0, world_size = 1, rank_policy = 0, start = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|LppiLLLOiiiOOp", keywords, &log_dir, &histogram_freq,
+    int semantics = RINGBOARD_SEMANTICS_TF20;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|LppiLLLOiiiOOpi", keywords, &log_dir, &histogram_freq,
                                      &write_graph, &write_images, &update_freq, &update_freq_samples,
                                      &profile_batch, &embeddings_freq, &metadata, &rank, &world_size,
-                                     &rank_policy, &ring_directory, &executable, &start)) {
+                                     &rank_policy, &ring_directory, &executable, &start, &semantics)) {
         return -1;
     }
     if (self->run != NULL) {
@@ -104,6 +105,7 @@ static int Run_init(RunObject *self, PyObject *args, PyObject *kwargs) {
     options.world_size = world_size;
     options.rank_policy = (ringboard_rank_policy)rank_policy;
     options.start_aggregator = start;
+    options.semantics = (ringboard_semantics)semantics;
 
     const char **layers = NULL, **files = NULL;
     int result = -1;

@@ -10,14 +10,14 @@ aggregate`, started on demand) applies the TensorBoard contract and writes the e
 """
 
 import json
-import math
 import numbers
+import time
 import warnings
 
 import keras
 import numpy as np
 
-from . import _native
+from . import _keras3, _native
 from ._environment import distribution, resolve_rank_policy
 from ._paths import aggregator_executable
 
@@ -30,7 +30,8 @@ _TRAIN_BATCH_BEGIN, _TRAIN_BATCH_END = 8, 9
 _TEST_BATCH_BEGIN, _TEST_BATCH_END = 10, 11
 _PREDICT_BATCH_BEGIN, _PREDICT_BATCH_END = 12, 13
 
-_SEMANTICS = ("tf2.0",)
+# ringboard.h's ringboard_semantics.
+_SEMANTICS = {"keras3": 1, "tf2.0": 0}
 
 
 def _non_negative_int(name, value):
@@ -66,8 +67,8 @@ def _profile_batch(value):
     if start < 0 or stop < start:
         raise ValueError(message)
     if stop != start:
-        # TF 2.0 traces one batch; a range is traced from its first batch.
-        warnings.warn(f"profile_batch={value!r}: TF 2.0 traces one batch; batch {start} is traced")
+        # One batch is traced; a range is traced from its first batch.
+        warnings.warn(f"profile_batch={value!r}: ringboard traces one batch; batch {start} is traced")
     return start
 
 
@@ -79,12 +80,16 @@ class TensorBoard(keras.callbacks.Callback):
         histogram_freq: Weight histograms every this many epochs (0: none).
         write_graph: Write the model graph.
         write_images: Write the weights as images too.
-        write_steps_per_second: Accepted for Keras 3 compatibility; TF 2.0 does not write it.
-        update_freq: `"batch"`, `"epoch"` or an integer number of samples (TF 2.0).
-        profile_batch: The batch whose hooks are traced (0: none).
+        write_steps_per_second: Write the training speed (`batch_steps_per_second`,
+            `epoch_steps_per_second`), as Keras 3 does; TF 2.0 does not write it.
+        update_freq: `"batch"`, `"epoch"` or an integer: a number of batches (Keras 3), or of
+            samples under `semantics="tf2.0"`.
+        profile_batch: The batch whose hooks are traced (0: none; default 0, and 2 under
+            `semantics="tf2.0"`, as each callback defaults).
         embeddings_freq: Embeddings every this many epochs (0: none).
         embeddings_metadata: A metadata file for every Embedding layer, or a dict by layer name.
-        semantics: `"tf2.0"`: exactly what TF 2.0's callback writes for the same hooks.
+        semantics: `"keras3"` (the default): what Keras 3's own callback writes, event for
+            event. `"tf2.0"`: exactly what TF 2.0's callback writes for the same hooks.
         rank, world_size: This process among the processes that train together; by default
             from `RANK`/`WORLD_SIZE` (torchrun) or `TF_CONFIG`, else 0 of 1.
         rank_policy: `"chief"` (rank 0's hooks, as Keras writes), `"mean"` or `"per_rank"`.
@@ -101,11 +106,11 @@ class TensorBoard(keras.callbacks.Callback):
         write_images=False,
         write_steps_per_second=False,
         update_freq="epoch",
-        profile_batch=2,
+        profile_batch=None,
         embeddings_freq=0,
         embeddings_metadata=None,
         *,
-        semantics="tf2.0",
+        semantics="keras3",
         rank=None,
         world_size=None,
         rank_policy=None,
@@ -115,8 +120,9 @@ class TensorBoard(keras.callbacks.Callback):
     ):
         super().__init__()
         if semantics not in _SEMANTICS:
-            raise ValueError(f"`semantics` must be one of {list(_SEMANTICS)}. Received: semantics={semantics!r}")
+            raise ValueError(f"`semantics` must be one of {sorted(_SEMANTICS)}. Received: semantics={semantics!r}")
         self.semantics = semantics
+        keras3 = semantics == "keras3"
         self.log_dir = str(log_dir)
         self.histogram_freq = _non_negative_int("histogram_freq", histogram_freq)
         self.write_graph = bool(write_graph)
@@ -137,10 +143,12 @@ class TensorBoard(keras.callbacks.Callback):
             kind, samples = 2, int(update_freq)
         else:
             raise ValueError(
-                "`update_freq` must be 'batch', 'epoch' or a positive integer. "
-                f"Received: update_freq={update_freq!r}"
+                "`update_freq` must be 'batch', 'epoch' or a positive integer "
+                f"(of {'batches' if keras3 else 'samples'}). Received: update_freq={update_freq!r}"
             )
         self.update_freq = 1 if update_freq == "batch" else update_freq
+        if profile_batch is None:
+            profile_batch = 0 if keras3 else 2
         self.profile_batch = _profile_batch(profile_batch)
         if isinstance(flush_timeout, bool) or not isinstance(flush_timeout, numbers.Real) or not flush_timeout >= 0:
             raise ValueError(f"`flush_timeout` must be a number of seconds ≥ 0. Received: flush_timeout={flush_timeout!r}")
@@ -164,12 +172,19 @@ class TensorBoard(keras.callbacks.Callback):
             ring_directory=None if ring_dir is None else str(ring_dir),
             aggregator_executable=aggregator_executable(),
             start_aggregator=bool(start_aggregator),
+            semantics=_SEMANTICS[semantics],
         )
         for warning in filter(None, self._run.warnings.split("\n")):
             warnings.warn(warning)
         self._weights = []  # (layer, variable) in set_model's order
         self._hook = self._run.hook
         self._warned_dtypes = set()
+        self._keras3 = keras3
+        # write_steps_per_second (Keras 3): when the batch and the epoch began, and the
+        # optimizer's iterations then.
+        self._batch_start_time = 0.0
+        self._epoch_start_time = 0.0
+        self._epoch_start_iterations = 0
 
     # --- set_params, set_model ----------------------------------------------------------------
 
@@ -194,8 +209,9 @@ class TensorBoard(keras.callbacks.Callback):
         for layer in model.layers:
             weights = []
             for variable in layer.weights:
-                # TF 2.0 named a layer's variables in the layer's name scope: dense/kernel:0.
-                name = f"{layer.name}/{variable.name}:0"
+                # TF 2.0 named a layer's variables in the layer's name scope: dense/kernel:0;
+                # Keras 3 tags them by path: sequential/dense/kernel.
+                name = _keras3.weight_name(layer, variable) if self._keras3 else f"{layer.name}/{variable.name}:0"
                 weights.append((name, tuple(int(d) for d in variable.shape)))
                 self._weights.append(variable)
             try:
@@ -203,11 +219,12 @@ class TensorBoard(keras.callbacks.Callback):
             except Exception:  # a layer whose config does not serialize: its name only
                 config = None
             layers.append((layer.name, type(layer).__name__, config, weights))
-        try:
-            model_json = model.to_json()
-        except Exception as error:
-            warnings.warn(f"model.to_json() failed ({error}); the graph is made from the layers")
-            model_json = None
+        model_json = None
+        if not self._keras3 or _keras3.writes_model_summary(model):
+            try:
+                model_json = model.to_json()
+            except Exception as error:
+                warnings.warn(f"model.to_json() failed ({error}); the graph is made from the layers")
         self._run.set_model(model.name, model_json, layers)
 
     # --- hooks --------------------------------------------------------------------------------
@@ -225,24 +242,39 @@ class TensorBoard(keras.callbacks.Callback):
             )
 
     def on_epoch_begin(self, epoch, logs=None):
+        if self._keras3 and self.write_steps_per_second:
+            self._epoch_start_iterations = _keras3.iterations(self.model)
+            self._epoch_start_time = time.time()
         self._hook(_EPOCH_BEGIN, epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._weights and self._run.reads_weights(epoch):
             self._send_weights()
+        if self._keras3 and logs:
+            # What Keras 3 appends to the epoch's train logs before writing them.
+            logs = _keras3.learning_rates(self.model, dict(logs))
+            if self.write_steps_per_second:
+                elapsed = time.time() - self._epoch_start_time
+                logs["steps_per_second"] = (_keras3.iterations(self.model) - self._epoch_start_iterations) / elapsed
         self._hook(_EPOCH_END, epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
+        if self.write_steps_per_second:
+            self._batch_start_time = time.time()
         self._hook(_TRAIN_BATCH_BEGIN, batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.write_steps_per_second and self._keras3:
+            # Keras 3 writes batch_steps_per_second before the logs.
+            logs = {"steps_per_second": 1.0 / (time.time() - self._batch_start_time), **(logs or {})}
         self._hook(_TRAIN_BATCH_END, batch, logs)
 
     def on_test_begin(self, logs=None):
         self._hook(_TEST_BEGIN, 0, logs)
 
     def on_test_end(self, logs=None):
-        self._hook(_TEST_END, 0, logs)
+        # Keras 3 writes evaluation_<name>_vs_iterations at the optimizer's iterations.
+        self._hook(_TEST_END, _keras3.iterations(self.model) if self._keras3 else 0, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
         self._hook(_TEST_BATCH_BEGIN, batch, logs)
@@ -265,10 +297,10 @@ class TensorBoard(keras.callbacks.Callback):
 
     # The aliases of the train batch hooks, as in Keras.
     def on_batch_begin(self, batch, logs=None):
-        self._hook(_TRAIN_BATCH_BEGIN, batch, logs)
+        self.on_train_batch_begin(batch, logs)
 
     def on_batch_end(self, batch, logs=None):
-        self._hook(_TRAIN_BATCH_END, batch, logs)
+        self.on_train_batch_end(batch, logs)
 
     # --- weights ------------------------------------------------------------------------------
 

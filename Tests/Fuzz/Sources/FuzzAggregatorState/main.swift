@@ -22,7 +22,7 @@ let quiet = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
 /// What `StateEncoder.file(magic:)` writes before a body.
 func header(_ magic: String, _ body: ArraySlice<UInt8>) -> [UInt8] {
     var bytes = Array(magic.utf8)
-    withUnsafeBytes(of: UInt32(4).littleEndian) { bytes += $0 }  // StateEncoder.version
+    withUnsafeBytes(of: UInt32(5).littleEndian) { bytes += $0 }  // StateEncoder.version
     withUnsafeBytes(of: UInt64(body.count).littleEndian) { bytes += $0 }
     withUnsafeBytes(of: CRC32C.checksum(Array(body)).littleEndian) { bytes += $0 }
     return bytes
