@@ -14,6 +14,7 @@ TensorBoard reads them. For each tag the events must be the same, step for step:
   * histograms: the [k, 3] DT_DOUBLE tensor, bit for bit;
   * images: width and height, and every PNG's decoded pixels (Pillow), mode and size;
   * the Keras model JSON (tag "keras"): the same JSON (its keys' order aside);
+  * a profiled batch's run metadata: there, at the same step (its timings differ run to run);
   * graph events (Event.graph_def): as many.
 Keras writes a new pair of files at every set_model, so the order across files is an artifact
 of file names; within a tag the events are compared in step order, and their counts must match.
@@ -85,6 +86,9 @@ def payload(value):
         return described + ("images", width, height, tuple(images))
     if plugin == "graph_keras_model":
         return described + ("keras", json.dumps(json.loads(array.item()), sort_keys=True))
+    if plugin == "graph_run_metadata":
+        # A profiled batch's RunMetadata holds the timings of that run.
+        return described + ("run metadata",)
     return described + (tensor.dtype, tuple(array.shape), array.tobytes().hex())
 
 

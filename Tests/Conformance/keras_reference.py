@@ -97,7 +97,7 @@ V1_WARNINGS = {
     "embeddings_data": "`embeddings_data` is not supported in TensorFlow 2.0. Instead, all "
                        "`Embedding` variables will be visualized.",
 }
-HEADER_KEYS = ("tensorboard", "rank", "world_size", "rank_policy")
+HEADER_KEYS = ("tensorboard", "rank", "world_size", "rank_policy", "semantics")
 RANK_POLICIES = ("chief", "mean", "per_rank")
 
 BATCH_HOOKS = {"on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
@@ -226,6 +226,8 @@ def parse_config(line, header):
     unknown = set(header) - set(HEADER_KEYS)
     if unknown:
         raise TraceError(line, "unknown_field", f"unknown header fields {sorted(unknown)}")
+    if header.get("semantics", "tf2.0") != "tf2.0":
+        raise TraceError(line, "bad_header", f"semantics {header['semantics']!r}: this reference models TF 2.0's callback only")
     arguments = header["tensorboard"]
     unrecognized = set(arguments) - set(KERAS_ARGUMENTS) - set(V1_ARGUMENTS)
     if unrecognized:

@@ -168,6 +168,14 @@ import Testing
         BadTrace("a raw NUL", "Unescaped control character") { Array(#"{"hook": "on_epoch_end", "epoch": 0, "logs": {"a"#.utf8) + [0] + Array(#"": 1}}"#.utf8) },
         BadTrace("a NUL in log_dir", line: 1, "run directory", #"{"hook": "on_train_end"}"#)
             .replacingFirstLine(#"{"tensorboard": {"log_dir": "run\u0000/x"}}"#),
+        // Semantics: named, and Keras 3's own argument rules.
+        BadTrace("an unknown semantics", line: 1, #"semantics must be "tf2.0" or "keras3""#, #"{"hook": "on_train_end"}"#)
+            .replacingFirstLine(#"{"tensorboard": {"log_dir": "run"}, "semantics": "keras2"}"#),
+        BadTrace("update_freq 0 under Keras 3", line: 1, "update_freq must be an integer ≥ 1", #"{"hook": "on_train_end"}"#)
+            .replacingFirstLine(#"{"tensorboard": {"log_dir": "run", "update_freq": 0}, "semantics": "keras3"}"#),
+        BadTrace("a TF 1 argument under Keras 3", line: 1, "write_grads", #"{"hook": "on_train_end"}"#)
+            .replacingFirstLine(#"{"tensorboard": {"log_dir": "run", "write_grads": true}, "semantics": "keras3"}"#),
+        BadTrace("iterations below -1", #"iterations must be an integer ≥ -1"#, #"{"hook": "on_test_end", "iterations": -2}"#),
     ]
 
     /// Each refused with exit status 2 and one line naming the trace and the line, and nothing

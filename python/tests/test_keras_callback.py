@@ -119,7 +119,7 @@ def test_unsupported_weight_dtypes_are_logged_as_float32_with_a_warning(tmp_path
     assert out.strip().splitlines()[-1] == "1"
     status, report, err = run([RINGBOARD, "inspect", str(tmp_path / "logs" / "run")])
     assert status == 0, err
-    assert re.search(r"histogram +dense/kernel_0 +0…1 +2", report), report
+    assert re.search(r"histogram +dense/kernel/histogram +0…1 +2", report), report
 
 
 def test_a_model_without_weights_is_logged_without_histograms(tmp_path):
