@@ -128,12 +128,14 @@ extension RunMachine {
     }
 
     /// `set_model` with `write_graph`: the model's JSON as tag `keras` at step 0, which Keras 3
-    /// writes for Functional and Sequential models only (the trainer sends no JSON for others).
-    /// Keras 3 writes no op graph here (its train-function graph needs TensorFlow's tracing, and
-    /// Keras 3.15 writes none even then).
+    /// writes for Functional and Sequential models only (the trainer sends no JSON for others),
+    /// and the layer graph as the op graph. Keras 3 means to write the train function's graph at
+    /// the first batch, which needs TensorFlow's tracing (and which Keras 3.15 writes on no
+    /// backend); without an op graph, TensorBoard's Graphs dashboard opens on "Malformed
+    /// GraphDef". The layer graph stands in for it, with the model, whatever its class.
     mutating func keras3ModelSummary(wallTime: Double) throws(EventFileError) {
-        guard arguments.writeGraph, let json = model?.modelJSON, keras3Recording else { return }
-        try request(.graph(graphDef: nil, kerasJSON: json, wallTime: wallTime))
+        guard arguments.writeGraph, let model, keras3Recording else { return }
+        try request(.graph(graphDef: graphDef(of: model), kerasJSON: model.modelJSON, wallTime: wallTime))
     }
 
     /// The tensor-form tag of an epoch-level scalar, made once per tag.

@@ -317,7 +317,7 @@ struct RunMachine {
     /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from
     /// the model JSON when there is one (TF 2.0 writes the op graph of the model here). Worked out
     /// once per `set_model` (`write_graph` and every profiled batch write it).
-    private mutating func graphDef(of model: RunModel) -> [UInt8] {
+    mutating func graphDef(of model: RunModel) -> [UInt8] {
         if let runGraph { return runGraph }
         let graph = makeGraphDef(of: model)
         runGraph = graph
