@@ -37,6 +37,29 @@ import Testing
         #expect(compare.standardOutput.contains("train/epoch_loss: steps [0, 1, 2], Keras [2]"), "\(compare.standardOutput)")
     }
 
+    /// Two ranks replaying the same hooks: under `mean` the merged run (no `size` added, as Keras
+    /// 3 counts no samples), under `per_rank` each rank's run, is what Keras wrote for one.
+    @Test(arguments: ["mean", "per_rank"])
+    func twoRanksWriteWhatKeras3Wrote(policy: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
+        let directory = TemporaryDirectory("ringboard-keras3-ranks")
+        var lines = try String(contentsOfFile: "\(Self.fixtures)/every3/trace.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[0] = String(lines[0].dropLast()) + #", "rank_policy": "\#(policy)"}"#
+        let trace = directory.appending("trace.jsonl")
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let logs = directory.appending("logs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let replay = try run(Self.ringboard, ["replay", trace, "--procs", "2", "--ring-dir", directory.appending("rings"), "--logdir", logs],
+                             currentDirectory: logs)
+        #expect(replay.status == 0, "\(replay.standardOutput)\n\(replay.standardError)")
+        for run in policy == "mean" ? ["run"] : ["run/rank_0", "run/rank_1"] {
+            let compare = try RingboardTestSupport.run(venvPython, [
+                packageRoot + "/Tests/Conformance/compare_keras3.py", "\(Self.fixtures)/every3/keras", "\(logs)/\(run)",
+            ], environment: ["TF_CPP_MIN_LOG_LEVEL": "3"])
+            #expect(compare.status == 0 && compare.standardOutput.hasPrefix("same: "), "\(run): \(compare.standardOutput)")
+        }
+    }
+
     /// Keras 3 writes no op graph, and TensorBoard's Graphs dashboard opens on "Malformed
     /// GraphDef" for its logs; the layer graph written with the model draws instead, in a real
     /// browser, and the conceptual graph of the model JSON too.

@@ -5,7 +5,8 @@ import RingboardRecords
 /// The ranks of one `.mean` run (DESIGN §3): the run's state machine sees one merged hook per
 /// step, formed once every live rank has reported that step. `size` is the sum of the ranks'
 /// sizes (a missing size counts 1), every other metric the size-weighted mean (equal weights
-/// where there is no size). Everything else (the model, weights, parameters, spans) comes from
+/// where there is no size). Under Keras 3 semantics, which count no samples, `size` is a metric
+/// like any other and none is added: every metric is the mean over the ranks. Everything else (the model, weights, parameters, spans) comes from
 /// rank 0, in rank 0's order, so a histogram always sees the weights of its own epoch.
 ///
 /// The merger does not own its run: the caller passes the run (`run`, an index in its table) to
@@ -155,7 +156,8 @@ struct MeanMerger {
                 participants.append(rank)
             }
             if !mergeAligned(run: &target) {
-                merged = target.slotLogs(MeanMerger.merge(participants.map { target.namedLogs(queues[$0].firstLogs.slotLogs) }))
+                merged = target.slotLogs(MeanMerger.merge(participants.map { target.namedLogs(queues[$0].firstLogs.slotLogs) },
+                                                          countingSamples: target.arguments.semantics == .tf20))
             }
             // The merged hook fired when its last rank's did.
             var wallTime = Int64.min
@@ -202,7 +204,7 @@ struct MeanMerger {
         for position in 1..<participants.count where !queues[participants[position]].firstSlotsEqual(layout.slots) { return false }
         let sizeIndex = layout.sizeIndex
         // TF 2.0 counts a missing size as 1 per batch: the merged batch carries the sum.
-        let addsSize = sizeIndex < 0 && participants.count > 1
+        let addsSize = sizeIndex < 0 && participants.count > 1 && target.arguments.semantics == .tf20
         if layout.merged.count != count + (addsSize ? 1 : 0) {
             if addsSize && sizeSlot < 0 { sizeSlot = target.slot(named: "size") }
             layout.merged = layout.slots + (addsSize ? [sizeSlot] : [])
@@ -236,11 +238,13 @@ struct MeanMerger {
 
     /// One rank's logs from several: rank 0's names in its order; `size` summed (a missing size
     /// counting 1); every other value the size-weighted mean over the ranks that have it.
-    static func merge(_ ranks: [[(String, Double)]]) -> [(String, Double)] {
-        let weights = ranks.map { logs in logs.first { $0.0 == "size" }?.1 ?? 1 }
+    /// Without `countingSamples` (Keras 3), every value is the plain mean, `size` too, and no
+    /// `size` is added.
+    static func merge(_ ranks: [[(String, Double)]], countingSamples: Bool = true) -> [(String, Double)] {
+        let weights = ranks.map { logs in countingSamples ? logs.first { $0.0 == "size" }?.1 ?? 1 : 1 }
         var merged: [(String, Double)] = []
         for (name, _) in ranks[0] {
-            if name == "size" {
+            if name == "size" && countingSamples {
                 merged.append((name, weights.reduce(0, +)))
                 continue
             }
@@ -257,7 +261,7 @@ struct MeanMerger {
             }
             merged.append((name, total / weight))
         }
-        if !ranks[0].contains(where: { $0.0 == "size" }) && ranks.count > 1 {
+        if countingSamples && !ranks[0].contains(where: { $0.0 == "size" }) && ranks.count > 1 {
             // TF 2.0 counts a missing size as 1 per batch: the merged batch carries the sum.
             merged.append(("size", weights.reduce(0, +)))
         }
