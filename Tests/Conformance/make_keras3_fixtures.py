@@ -18,6 +18,11 @@ earlier file's later steps as out of order. The copies here have n zero-padded, 
 TensorBoard reads them in the order Keras wrote them; their contents are as Keras wrote them.
 
 compare_keras3.py compares them with what `ringboard replay` writes for the trace.
+
+With --with-ringboard (the ringboard wheel installed beside TensorFlow, as Scripts/bench-python.sh
+installs it), ringboard.keras.TensorBoard(semantics="keras3") trains side by side too, into a
+log_dir of its own, and its run is compared with Keras's at once (compare_keras3.py, the served
+view included): the live Python path, where the suite replays the trace.
 """
 
 import argparse
@@ -36,6 +41,7 @@ import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python", "tests"))
+sys.path.insert(0, HERE)
 from recorder import Recorder  # noqa: E402
 
 
@@ -120,7 +126,7 @@ SCENARIOS = {
 }
 
 
-def run_scenario(name, out, work):
+def run_scenario(name, out, work, with_ringboard=False):
     make, arguments, actions = SCENARIOS[name]
     model, (x, y), validation = make()
     log_dir = os.path.join(work, name)
@@ -129,14 +135,22 @@ def run_scenario(name, out, work):
     trace = os.path.join(out, name, "trace.jsonl")
     os.makedirs(os.path.dirname(trace), exist_ok=True)
     recorder = Recorder(trace, header)
+    callbacks = [callback, recorder]
+    if with_ringboard:
+        from ringboard.keras import TensorBoard
+
+        ours = TensorBoard(log_dir=os.path.join(work, name + "-ringboard"), semantics="keras3", **arguments)
+        callbacks.append(ours)
     for action, options in actions:
         if action == "fit":
-            model.fit(x, y, validation_data=validation, callbacks=[callback, recorder], verbose=0, shuffle=False, **options)
+            model.fit(x, y, validation_data=validation, callbacks=callbacks, verbose=0, shuffle=False, **options)
         elif action == "evaluate":
-            model.evaluate(*validation, callbacks=[callback, recorder], verbose=0, **options)
+            model.evaluate(*validation, callbacks=callbacks, verbose=0, **options)
         else:
-            model.predict(validation[0], callbacks=[callback, recorder], verbose=0, **options)
+            model.predict(validation[0], callbacks=callbacks, verbose=0, **options)
     recorder.close()
+    if with_ringboard and not ours._run.wait_written(30):
+        sys.exit(f"{name}: ringboard's event files were not complete within 30 s")
     for writer in callback._writers.values():
         writer.close()
     keras_dir = os.path.join(out, name, "keras")
@@ -151,19 +165,35 @@ def run_scenario(name, out, work):
                 parts = file_name.split(".")  # events out tfevents <time> <host> <pid> <n> v2
                 parts[-2] = parts[-2].zfill(4)
                 shutil.copy(os.path.join(source, file_name), os.path.join(keras_dir, subdirectory, ".".join(parts)))
-    return sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(os.path.join(out, name)) for f in fs)
+    files = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(os.path.join(out, name)) for f in fs)
+    if not with_ringboard:
+        return files, None
+    import compare_keras3
+
+    problems = []
+    compare_keras3.compare_files(keras_dir, os.path.join(work, name + "-ringboard"), problems)
+    compare_keras3.compare_served(keras_dir, os.path.join(work, name + "-ringboard"), problems)
+    return files, problems
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--with-ringboard", action="store_true", help="train ringboard.keras.TensorBoard side by side and compare")
     options = parser.parse_args()
     if keras.backend.backend() != "tensorflow":
         sys.exit("make_keras3_fixtures.py: Keras's own callback needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+    failed = False
     with tempfile.TemporaryDirectory() as work:
         for name in options.scenario or sorted(SCENARIOS):
-            print(json.dumps({"scenario": name, "keras": keras.__version__, "files": run_scenario(name, options.out, work)}))
+            files, problems = run_scenario(name, options.out, work, options.with_ringboard)
+            line = {"scenario": name, "keras": keras.__version__, "files": files}
+            if problems is not None:
+                line["ringboard"] = problems or "same"
+                failed = failed or bool(problems)
+            print(json.dumps(line))
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

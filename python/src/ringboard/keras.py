@@ -185,6 +185,10 @@ class TensorBoard(keras.callbacks.Callback):
         self._batch_start_time = 0.0
         self._epoch_start_time = 0.0
         self._epoch_start_iterations = 0
+        if keras3 and self.write_steps_per_second:
+            # The batch hooks time the batch only when asked: otherwise they check nothing.
+            self.on_train_batch_begin = self._timed_train_batch_begin
+            self.on_train_batch_end = self._timed_train_batch_end
 
     # --- set_params, set_model ----------------------------------------------------------------
 
@@ -259,14 +263,19 @@ class TensorBoard(keras.callbacks.Callback):
         self._hook(_EPOCH_END, epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.write_steps_per_second:
-            self._batch_start_time = time.time()
         self._hook(_TRAIN_BATCH_BEGIN, batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.write_steps_per_second and self._keras3:
-            # Keras 3 writes batch_steps_per_second before the logs.
-            logs = {"steps_per_second": 1.0 / (time.time() - self._batch_start_time), **(logs or {})}
+        self._hook(_TRAIN_BATCH_END, batch, logs)
+
+    # With write_steps_per_second (Keras 3), these take the place of the two above.
+    def _timed_train_batch_begin(self, batch, logs=None):
+        self._batch_start_time = time.time()
+        self._hook(_TRAIN_BATCH_BEGIN, batch, logs)
+
+    def _timed_train_batch_end(self, batch, logs=None):
+        # Keras 3 writes batch_steps_per_second before the logs.
+        logs = {"steps_per_second": 1.0 / (time.time() - self._batch_start_time), **(logs or {})}
         self._hook(_TRAIN_BATCH_END, batch, logs)
 
     def on_test_begin(self, logs=None):
