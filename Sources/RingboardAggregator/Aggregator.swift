@@ -144,7 +144,9 @@ public final class Aggregator: @unchecked Sendable {
             return 0
         }
         let count = decoder.drain(consumer, into: &table)
-        table.finishPoll()
+        // A slow producer's few records stay staged until the flush (or until a slice fills):
+        // handing each small drain to the writers costs a wake of their queue and a write.
+        table.finishPoll(handingOver: count >= Aggregator.lingerBelow)
         if count > 0 { changed = true }
         recordsHandled += count
         // A producer waiting for its records to be written (a trainer's end of training, say)
@@ -172,7 +174,7 @@ public final class Aggregator: @unchecked Sendable {
     static let linger: Duration = .milliseconds(10)
 
     /// Whether no producer ring is left (all retired) and nothing is pending.
-    public var isIdle: Bool { consumer.sources.isEmpty }
+    public var isIdle: Bool { !consumer.hasSources }
 
     /// Runs until `shouldStop` says so, then finishes every run.
     ///

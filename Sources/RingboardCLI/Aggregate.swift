@@ -90,6 +90,8 @@ extension RingboardCommand {
             // A restarted aggregator that resumed runs has work even if their rings are gone.
             var sawProducer = aggregator.resumedRuns
             var idleSince: ContinuousClock.Instant?
+            // Read once: an option's property wrapper costs a lookup at every step.
+            let exitWhenIdle = self.exitWhenIdle
             aggregator.run {
                 if TerminationRequest.isRequested { return true }
                 guard let exitWhenIdle else { return false }

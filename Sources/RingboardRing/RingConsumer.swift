@@ -68,8 +68,12 @@ public final class RingConsumer {
     private var finishing: [String: Bool] = [:]
     private var pendingNotices: [Notice] = []
     private var lastScan: ContinuousClock.Instant?
+    private var lastListing: ContinuousClock.Instant?
     /// How often the directory is scanned for new rings and producers are checked for life.
     public var scanInterval: Duration = .milliseconds(50)
+    /// With the kernel reporting new ring files (`DirectoryWatch`), how often a scan also lists
+    /// the directory, for what a lost notification would have told.
+    public var listingInterval: Duration = .seconds(1)
 
     /// Takes the directory's consumer lock and attaches to every ring in it.
     ///
@@ -118,13 +122,19 @@ public final class RingConsumer {
     }
 
     /// The rings being consumed.
+    /// Whether any ring is attached (`sources` is not empty), without making the list.
+    public var hasSources: Bool {
+        order.contains { rings[$0] != nil }
+    }
+
     public var sources: [Source] {
         order.compactMap { name in rings[name].map { Source(name: name, producerID: $0.producerID) } }
     }
 
     /// Delivers records from every ring, taking at most `batch` from each in turn (starting with
-    /// a different ring each call), so one busy producer cannot starve the others. Rescans the
-    /// directory every `scanInterval`, and at once when a ring file appeared in it.
+    /// a different ring each call), so one busy producer cannot starve the others. Checks the
+    /// producers every `scanInterval`, and lists the directory at once when a ring file appeared
+    /// in it (and every `listingInterval`, or at every scan without a `DirectoryWatch`).
     ///
     /// - Parameters:
     ///   - batch: The most records taken from one ring per call.
@@ -133,9 +143,12 @@ public final class RingConsumer {
     @discardableResult
     public func poll(batch: Int = 4096, _ handler: (Source, RingRecord) -> Void) -> Int {
         let now = ContinuousClock.now
-        if lastScan.map({ now - $0 >= scanInterval }) ?? true || watch?.ringAppeared() == true {
+        let appeared = watch?.ringAppeared() == true
+        if appeared || lastScan.map({ now - $0 >= scanInterval }) ?? true {
             lastScan = now
-            scan()
+            let listing = appeared || watch == nil || lastListing.map { now - $0 >= listingInterval } ?? true
+            if listing { lastListing = now }
+            scan(listing: listing)
         }
         guard !order.isEmpty else { return 0 }
         var delivered = 0
@@ -219,6 +232,20 @@ public final class RingConsumer {
     /// drains them (skipping at most one unfinished claim a dead producer left) and `commitAll`
     /// removes them.
     public func scan() {
+        scan(listing: true)
+    }
+
+    /// `scan()`; without `listing`, only the producers of the rings attached are checked.
+    private func scan(listing: Bool) {
+        if listing { attachNewRings() }
+        for name in order {
+            guard let reader = rings[name] else { continue }
+            noteIfFinished(name, reader)
+        }
+    }
+
+    /// Attaches every ring file of the directory not attached or refused yet.
+    private func attachNewRings() {
         let names: [String]
         do {
             names = try DirectoryListing.names(in: directory)
@@ -244,10 +271,6 @@ public final class RingConsumer {
                     pendingNotices.append(.refused(path: path, reason: reason))
                 }
             }
-        }
-        for name in order {
-            guard let reader = rings[name] else { continue }
-            noteIfFinished(name, reader)
         }
     }
 

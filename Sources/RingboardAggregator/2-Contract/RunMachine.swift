@@ -6,9 +6,10 @@ import RingboardRing
 import RingboardSummaries
 
 /// Stage 2: the `TensorBoard` callback's state machine for one output run directory (DESIGN
-/// §2): TF 2.0's, or Keras 3's under `Semantics.keras3` (`RunMachine+Keras3.swift`). It takes the hooks of the rank that drives the run (or of several ranks, merged
-/// by a `MeanMerger`) and decides, as the callback would, what is written and when: batch
-/// scalars every `update_freq` samples, epoch scalars, histograms and images every
+/// §2): TF 2.0's, or Keras 3's under `Semantics.keras3` (`RunMachine+Keras3.swift`). It takes
+/// the hooks of the rank that drives the run (or of several ranks, merged by a `MeanMerger`)
+/// and decides, as the callback would, what is written and when: batch scalars every
+/// `update_freq` samples (Keras 3: batches), epoch scalars, histograms and images every
 /// `histogram_freq` epochs, embeddings, the graph, the profiled batch. What is due goes to stage
 /// 3 as a `SummaryRequest`; batch scalars are staged in the run's files directly.
 ///
@@ -38,7 +39,7 @@ struct RunMachine {
     /// The run's metric names as slots, and the driving producer's metric numbers.
     private(set) var slots: MetricSlots
     private(set) var numbering = MetricNumbering()
-    /// Epoch scalar destinations by metric name.
+    /// Epoch scalar destinations by metric name (under Keras 3, by tag).
     var epochScalars: [String: ScalarDestination] = [:]
     /// What the last batch hook's slots write.
     private var plan = BatchPlan()

@@ -138,10 +138,10 @@ struct RunTable {
         logger.warning("record refused", metadata: ["ring": "\(source)", "reason": "\(reason)"])
     }
 
-    /// Merges what batch hooks queued in `.mean` groups, then hands the batch scalars runs
-    /// staged to their writers: once per poll, so each group merges, and each run writes, many
-    /// steps in one go.
-    mutating func finishPoll() {
+    /// Merges what batch hooks queued in `.mean` groups, then (with `handingOver`) hands the
+    /// batch scalars runs staged to their writers: once per poll, so each group merges, and each
+    /// run writes, many steps in one go. Without it they stay staged, for the flush.
+    mutating func finishPoll(handingOver: Bool = true) {
         for group in queuedGroups {
             let run = groups[group].run
             do {
@@ -151,6 +151,7 @@ struct RunTable {
             }
         }
         queuedGroups.removeAll(keepingCapacity: true)
+        guard handingOver else { return }
         for run in runs.indices where runs[run].hasStagedScalars {
             do {
                 try runs[run].handOverScalars()
