@@ -113,6 +113,10 @@ public final class RingReader {
         if let problem = RingLayout.positionsProblem(head: head, tail: tail, capacity: capacity) {
             throw .invalidHeader(path: path, reason: problem)
         }
+        // Each commit numbers its checkpoint one past the last: the largest has no successor.
+        guard generation < Int64.max else {
+            throw .invalidHeader(path: path, reason: "checkpoint generation \(generation) leaves no room for another commit")
+        }
         guard generation == 0 || position % Int64(RingLayout.recordAlignment) == 0 else {
             throw .invalidHeader(path: path, reason: "checkpoint \(position) (head \(head), tail \(tail)) is not a record boundary")
         }

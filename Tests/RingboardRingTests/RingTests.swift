@@ -196,6 +196,20 @@ import Testing
         }
     }
 
+    /// A checkpoint numbered Int64.max (a damaged or forged ring; FuzzRingFile found it) leaves
+    /// the next commit no number: the ring is refused as invalid, not trapped on.
+    @Test func aCheckpointGenerationWithNoSuccessorIsRefused() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        _ = writer.tryAppend(type: Self.type, [1])
+        #expect(try reader.poll(limit: 1) { _ in } == 1)
+        try reader.commit(checkpoint: [1])  // generation 1, in slot 1
+        writer.mapping.withCheckpointSlot(1) { $0.storeBytes(of: Int64.max.littleEndian, toByteOffset: 0, as: Int64.self) }
+        #expect(throws: RingError.invalidHeader(path: reader.path, reason: "checkpoint generation \(Int64.max) leaves no room for another commit")) {
+            _ = try RingReader(path: reader.path)
+        }
+    }
+
     /// Killed after writing its checkpoint but before moving head: the next consumer completes
     /// that commit rather than delivering the records again.
     @Test func aCheckpointAheadOfHeadIsCompletedOnOpen() throws {
