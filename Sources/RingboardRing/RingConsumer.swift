@@ -228,6 +228,13 @@ public final class RingConsumer {
         RingMapping.waitForRecords(readers.map(\.mapping), after: readers.map(\.readPosition), timeout: min(timeout, scanInterval))
     }
 
+    /// Sleeps up to `timeout` while records gather, without asking producers to wake this (they
+    /// append with no system call); a producer that waits for room or for its records to be
+    /// committed ends it.
+    public func linger(timeout: Duration) {
+        RingMapping.linger(order.compactMap { rings[$0]?.mapping }, timeout: timeout)
+    }
+
     /// Looks for new ring files, and notes the rings whose producers closed or died: `poll`
     /// drains them (skipping at most one unfinished claim a dead producer left) and `commitAll`
     /// removes them.

@@ -153,8 +153,14 @@ final class RingMapping: @unchecked Sendable {
     /// Sleeps until the consumer commits (making room) or `timeout` passes: the `.block` policy's
     /// wait. The flag is set before the caller looks for room again, and the consumer looks at it
     /// after moving head, so a commit in between is never missed for longer than the timeout.
+    ///
+    /// The first waiter to set the flag also wakes a consumer lingering on it (`linger`), so that
+    /// what the producer waits for is read and committed at once; later waiters find it set and
+    /// wake no one, so waiting threads do not wake each other in turn.
     func waitForRoom(timeout nanoseconds: Int64, stillFull: () -> Bool) {
-        spaceDoorbell.store(1, ordering: .sequentiallyConsistent)
+        if spaceDoorbell.exchange(1, ordering: .sequentiallyConsistent) == 0 {
+            _ = CRingboard_futex_wake((base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.self), Int32.max)
+        }
         guard stillFull() else { return }
         _ = CRingboard_futex_wait((base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.self), 1, nanoseconds)
     }
@@ -203,6 +209,26 @@ final class RingMapping: @unchecked Sendable {
         if status == -ENOSYS {
             // Kernels before 5.16: wait on the first ring's doorbell, briefly.
             _ = CRingboard_futex_wait(words[0]!, 1, min(nanoseconds, 10_000_000))
+        }
+    }
+
+    /// Sleeps up to `timeout` while records gather in `mappings`. Appends do not end it (no
+    /// doorbell is set, so producers append without a system call); a producer that starts
+    /// waiting for room or for a commit does (`waitForRoom` wakes the space doorbell), and so
+    /// does one already waiting when this begins.
+    static func linger(_ mappings: [RingMapping], timeout: Duration) {
+        let nanoseconds = max(1, timeout.inNanoseconds)
+        guard !mappings.isEmpty else {
+            sleep(timeout)
+            return
+        }
+        // futex_waitv takes at most 128 words: a producer of a later ring waits out the linger.
+        let batch = mappings.prefix(128)
+        var words: [UnsafeMutablePointer<UInt32>?] = batch.map { ($0.base + RingLayout.spaceDoorbellOffset).assumingMemoryBound(to: UInt32.self) }
+        var expected = [UInt32](repeating: 0, count: batch.count)
+        if CRingboard_futex_waitv(&words, &expected, UInt32(batch.count), nanoseconds) == -ENOSYS {
+            // Kernels before 5.16: a plain sleep, which a waiting producer cannot cut short.
+            sleep(timeout)
         }
     }
 

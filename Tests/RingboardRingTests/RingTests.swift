@@ -196,6 +196,31 @@ import Testing
         }
     }
 
+    /// A consumer lingering while records trickle in: appends do not end it (they ring no
+    /// doorbell), and a producer that starts waiting for its records to be committed does.
+    @Test func aWaitingProducerEndsTheConsumersLingerAndAppendsDoNot() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        var start = ContinuousClock.now
+        let appender = Thread { for k in 0..<20 { _ = writer.tryAppend(type: Self.type, [UInt8(k)]); usleep(5_000) } }
+        appender.start()
+        RingMapping.linger([reader.mapping], timeout: .milliseconds(300))
+        #expect(ContinuousClock.now - start >= .milliseconds(300), "an append ended the linger")
+        while !appender.isFinished { usleep(1_000) }
+        #expect(try reader.poll { _ in } == 20)
+
+        let waiter = Thread {
+            usleep(100_000)
+            _ = writer.waitUntilCommitted(timeout: .seconds(20))
+        }
+        start = ContinuousClock.now
+        waiter.start()
+        RingMapping.linger([reader.mapping], timeout: .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(10), "the waiting producer did not end the linger")
+        try reader.commit()
+        while !waiter.isFinished { usleep(1_000) }
+    }
+
     /// A checkpoint numbered Int64.max (a damaged or forged ring; FuzzRingFile found it) leaves
     /// the next commit no number: the ring is refused as invalid, not trapped on.
     @Test func aCheckpointGenerationWithNoSuccessorIsRefused() throws {
