@@ -48,7 +48,7 @@ class Recorder(keras.callbacks.Callback):
             weights = []
             for variable in layer.weights:
                 values = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float32)
-                name = keras3.weight_name(layer, variable) if self.semantics == "keras3" else f"{layer.name}/{variable.name}:0"
+                name = keras3.weight_name(layer, variable, self.semantics == "keras3")
                 weights.append({"name": name, "shape": list(values.shape),
                                 "values": [number(v) for v in values.reshape(-1)]})
             layers.append({"name": layer.name, "class_name": type(layer).__name__, "weights": weights})

@@ -74,14 +74,9 @@ struct SummaryMaker {
                 let tag = ScalarDestination.cleanTag(weight.name.replacingOccurrences(of: ":", with: "_"))
                 // Mapped values keep their segment mapped until the closure is done with them.
                 let values = weight.values
-                try pool.append(to: writer) {
-                    do {
-                        let histogram = try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorFlow(values, tag: tag) }
-                        return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [Summary.Value(tag: tag, kind: .histogram(histogram))])))
-                    } catch {
-                        logger.warning("histogram skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
-                        return nil
-                    }
+                try appendValue(to: writer, step: epoch, wallTime: wallTime, run: run, tag: tag, what: "histogram") { () throws(SummaryError) in
+                    let histogram = try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorFlow(values, tag: tag) }
+                    return Summary.Value(tag: tag, kind: .histogram(histogram))
                 }
                 guard images else { continue }
                 let made: [ImageSummary.Image]?
@@ -93,13 +88,8 @@ struct SummaryMaker {
                 }
                 for image in made ?? [] {
                     // PNG encoding (filtering and deflate) is most of an image's cost.
-                    try pool.append(to: writer) {
-                        do {
-                            return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [try image.summaryValue()])))
-                        } catch {
-                            logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(image.tag)", "reason": "\(error)"])
-                            return nil
-                        }
+                    try appendValue(to: writer, step: epoch, wallTime: wallTime, run: run, tag: image.tag, what: "weight image") {
+                        () throws(SummaryError) in try image.summaryValue()
                     }
                 }
             }
@@ -112,34 +102,39 @@ struct SummaryMaker {
         _ model: RunModel, epoch: Int64, images: Bool, wallTime: Double, in files: inout RunFiles, tags: borrowing [ScalarTag]
     ) throws(EventFileError) {
         let writer = try files.writer("train", wallTime: wallTime, tags: tags)
-        let (logger, run) = (self.logger, files.directory)
+        let run = files.directory
         for layer in model.layers {
             for weight in layer.weights {
                 let name = weight.name.replacingOccurrences(of: ":", with: "_")
                 let (values, shape) = (weight.values, weight.shape)
-                try pool.append(to: writer) {
-                    let tag = name + "/histogram"
-                    do {
-                        let value = try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorBoard(values, tag: tag) }
-                        return Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [value])))
-                    } catch {
-                        logger.warning("histogram skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
-                        return nil
-                    }
+                let histogramTag = name + "/histogram", imageTag = name + "/image"
+                try appendValue(to: writer, step: epoch, wallTime: wallTime, run: run, tag: histogramTag, what: "histogram") {
+                    () throws(SummaryError) in
+                    try values.withSpan { (values) throws(SummaryError) in try Histogram.tensorBoard(values, tag: histogramTag) }
                 }
                 guard images else { continue }
-                try pool.append(to: writer) {
-                    let tag = name + "/image"
-                    do {
-                        let value = try values.withSpan { (values) throws(SummaryError) in
-                            try WeightImage.tensorBoardValue(tag: tag, shape: shape, values: values)
-                        }
-                        return value.map { Event(wallTime: wallTime, step: epoch, what: .summary(Summary(values: [$0]))) }
-                    } catch {
-                        logger.warning("weight image skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
-                        return nil
-                    }
+                try appendValue(to: writer, step: epoch, wallTime: wallTime, run: run, tag: imageTag, what: "weight image") {
+                    () throws(SummaryError) in
+                    try values.withSpan { (values) throws(SummaryError) in try WeightImage.tensorBoardValue(tag: imageTag, shape: shape, values: values) }
                 }
+            }
+        }
+    }
+
+    /// Makes a summary value on the pool, as an event at `step` in its place in `writer`. A value
+    /// that cannot be made is left out, with a warning naming `what` was skipped; `nil` is left
+    /// out silently.
+    private func appendValue(
+        to writer: EventFileWriter, step: Int64, wallTime: Double, run: String, tag: String, what: String,
+        _ make: @escaping @Sendable () throws(SummaryError) -> Summary.Value?
+    ) throws(EventFileError) {
+        let logger = self.logger
+        try pool.append(to: writer) {
+            do {
+                return try make().map { Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [$0]))) }
+            } catch {
+                logger.warning("\(what) skipped", metadata: ["run": "\(run)", "tag": "\(tag)", "reason": "\(error)"])
+                return nil
             }
         }
     }

@@ -40,6 +40,7 @@ def writes_model_summary(model):
     return type(model).__name__ in ("Functional", "Sequential")
 
 
-def weight_name(layer, variable):
-    """A weight's name as Keras 3 tags it: `variable.path` (`sequential/dense/kernel`)."""
-    return variable.path
+def weight_name(layer, variable, keras3):
+    """A weight's name as each callback tags it: Keras 3 by `variable.path`
+    (`sequential/dense/kernel`), TF 2.0 in the layer's name scope (`dense/kernel:0`)."""
+    return variable.path if keras3 else f"{layer.name}/{variable.name}:0"

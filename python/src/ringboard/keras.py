@@ -176,7 +176,7 @@ class TensorBoard(keras.callbacks.Callback):
         )
         for warning in filter(None, self._run.warnings.split("\n")):
             warnings.warn(warning)
-        self._weights = []  # (layer, variable) in set_model's order
+        self._weights = []  # the variables, in set_model's order
         self._hook = self._run.hook
         self._warned_dtypes = set()
         self._keras3 = keras3
@@ -213,9 +213,7 @@ class TensorBoard(keras.callbacks.Callback):
         for layer in model.layers:
             weights = []
             for variable in layer.weights:
-                # TF 2.0 named a layer's variables in the layer's name scope: dense/kernel:0;
-                # Keras 3 tags them by path: sequential/dense/kernel.
-                name = _keras3.weight_name(layer, variable) if self._keras3 else f"{layer.name}/{variable.name}:0"
+                name = _keras3.weight_name(layer, variable, self._keras3)
                 weights.append((name, tuple(int(d) for d in variable.shape)))
                 self._weights.append(variable)
             try:
