@@ -6,22 +6,31 @@
 #         callback, ringboard.keras.TensorBoard, keras.callbacks.TensorBoard, and tensorboardX's
 #         4 add_scalar calls;
 #   fit   model.fit of a small model, 2,000 batches of 32 in one epoch with validation data,
-#         update_freq='batch', histogram_freq=1: no callback, a no-op callback, ours, Keras's.
+#         update_freq='batch', histogram_freq=1: a no-op callback, ours, no callback, Keras's,
+#         all in one process (`bench_callbacks.py paired`): each round runs the four fits forward
+#         and backward (A B C D D C B A), and the table shows each kind's median fit and the
+#         median over the rounds of its time over the no-op callback's in the same round, with a
+#         95% confidence interval. Fits on a shared VM now and then take a second longer,
+#         whatever the callback; pairing within a round keeps that out of the ratio's median.
 # Everything runs in .venv with Keras on the TensorFlow backend: tensorflow-cpu==2.21.0 is
 # installed there on first use (Keras's own callback needs it), and so is the ringboard wheel
 # (built by Scripts/build-native.sh and `pip wheel ./python`).
 #
-# Usage: Scripts/bench-python.sh [--rounds N] [--batches N]
+# Usage: Scripts/bench-python.sh [--rounds N] [--fit-rounds N] [--batches N]
+#   --rounds N      per-call rounds, one process per measurement (default 5)
+#   --fit-rounds N  rounds of the paired fits (default 20, about 25 s each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=5
+fit_rounds=20
 batches=2000
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;
+        --fit-rounds) fit_rounds="$2"; shift 2 ;;
         --batches) batches="$2"; shift 2 ;;
-        *) echo "usage: $0 [--rounds N] [--batches N]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--rounds N] [--fit-rounds N] [--batches N]" >&2; exit 2 ;;
     esac
 done
 
@@ -42,19 +51,25 @@ trap 'rm -rf "$work"' EXIT
 results="$work/results"
 export KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=3
 bench() {
-    "$PYTHON" Benchmarks/Tools/Python/bench_callbacks.py "$@" --rounds 1 --ring-dir "$work/rings" \
-        --log-dir "$(mktemp -d "$work/logs.XXXXXX")" 2>/dev/null | grep '^result' >>"$results"
+    "$PYTHON" Benchmarks/Tools/Python/bench_callbacks.py "$@" --ring-dir "$work/rings" \
+        --log-dir "$(mktemp -d "$work/logs.XXXXXX")" 2>/dev/null | grep -E '^(result|ratio)' >>"$results"
 }
 for round in $(seq "$rounds"); do
-    echo "bench-python: round $round of $rounds" >&2
-    for kind in noop ringboard keras tensorboardx; do bench call "$kind"; done
-    for kind in none noop ringboard keras; do bench fit "$kind" --batches "$batches"; done
+    echo "bench-python: call round $round of $rounds" >&2
+    for kind in noop ringboard keras tensorboardx; do bench call "$kind" --rounds 1; done
 done
+echo "bench-python: $fit_rounds rounds of paired fits" >&2
+bench paired noop,ringboard,none,keras --rounds "$fit_rounds" --batches "$batches"
 
-"$PYTHON" - "$results" "$rounds" "$batches" <<'PY'
+"$PYTHON" - "$results" "$rounds" "$batches" "$fit_rounds" <<'PY'
 import collections, statistics, sys
 results = collections.defaultdict(list)
+ratios = {}
 for line in open(sys.argv[1]):
+    if line.startswith("ratio"):
+        _, kind, middle, low, high, count = line.split()
+        ratios[kind] = (float(middle), float(low), float(high))
+        continue
     _, mode, kind, value, unit = line.split()
     results[(mode, kind)].append(float(value))
 median = {key: statistics.median(values) for key, values in results.items()}
@@ -64,7 +79,7 @@ for line in open("/proc/cpuinfo"):
         key, value = (part.strip() for part in line.split(":", 1))
         fields.setdefault(key, value)
 cpu = f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
-print(f"CPU: {cpu}; {sys.argv[2]} rounds, medians; Keras on the TensorFlow backend")
+print(f"CPU: {cpu}; calls: {sys.argv[2]} rounds, medians; fits: {sys.argv[4]} paired rounds; Keras on the TensorFlow backend")
 print()
 print("| on_train_batch_end, 4 metrics | per call | ringboard is cheaper by |")
 print("|---|---|---|")
@@ -77,11 +92,15 @@ for kind in ("noop", "ringboard", "keras", "tensorboardx"):
     ratio = "" if kind in ("noop", "ringboard") else f"{value / ours:,.0f}×"
     print(f"| {names[kind]} | {text} | {ratio} |")
 print()
-print(f"| model.fit, {sys.argv[3]} batches, update_freq='batch', histogram_freq=1 | wall time | vs no-op callback |")
-print("|---|---|---|")
-noop = median[("fit", "noop")]
-for kind, name in (("none", "no callback"), ("noop", "no-op callback"), ("ringboard", "ringboard.keras.TensorBoard"),
+print(f"| model.fit, {sys.argv[3]} batches, update_freq='batch', histogram_freq=1 | median fit | vs no-op callback, same round (median) | 95% interval |")
+print("|---|---|---|---|")
+for kind, name in (("noop", "no-op callback"), ("ringboard", "ringboard.keras.TensorBoard"), ("none", "no callback"),
                    ("keras", "keras.callbacks.TensorBoard")):
-    value = median[("fit", kind)]
-    print(f"| {name} | {value:.2f} s | {100 * (value - noop) / noop:+.1f}% |")
+    value = median[("paired", kind)]
+    if kind == "noop":
+        print(f"| {name} | {value:.2f} s | | |")
+        continue
+    middle, low, high = ratios[kind]
+    interval = "too few rounds" if low != low else f"{100 * (low - 1):+.1f}% to {100 * (high - 1):+.1f}%"
+    print(f"| {name} | {value:.2f} s | {100 * (middle - 1):+.1f}% | {interval} |")
 PY
