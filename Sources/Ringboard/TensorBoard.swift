@@ -495,7 +495,8 @@ public final class TensorBoard: Callback, @unchecked Sendable {
                         send(.weightSegment(run: run, weight: UInt32(number), version: version, segment: sequence,
                                             offset: UInt64(offsets[number]), count: UInt64(count)))
                     }
-                })
+                },
+                waitForCommit: { [writer] timeout in writer.waitForNextCommit(timeout: timeout) })
             return true
         } catch {
             if !TensorBoard.reportedSegmentFallback.exchange(true, ordering: .relaxed) {

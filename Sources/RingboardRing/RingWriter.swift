@@ -66,6 +66,8 @@ public final class RingWriter: @unchecked Sendable {
     /// Why spilling last failed, and whether that was said: read by any thread, so under a lock
     /// of its own (taken only when a spill fails or a spilled run ends).
     private let spillReport = Mutex(SpillReport())
+    /// The consumer's position when a `waitForNextCommit` last timed out (-1: none did).
+    private let stalledAt = Atomic<Int64>(-1)
 
     private struct SpillReport: Sendable {
         var lastError: RingError?
@@ -665,6 +667,34 @@ public final class RingWriter: @unchecked Sendable {
             guard left > .zero else { return false }
             mapping.waitForRoom(timeout: min(left, .milliseconds(10)).inNanoseconds) {
                 mapping.head.load(ordering: .sequentiallyConsistent) < target
+            }
+        }
+    }
+
+    /// Waits until the consumer commits more of the ring than it had when this was called, or
+    /// `timeout` passes.
+    ///
+    /// A consumer that let a wait time out (one stopped, or none) is not waited for again until
+    /// it commits: later calls return `false` at once while it has not.
+    ///
+    /// - Parameter timeout: How long to wait at most.
+    /// - Returns: Whether it committed in time; `false` at once when it had committed every
+    ///   record appended so far, or has not committed since a wait timed out.
+    public func waitForNextCommit(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        // sequentially consistent, as the consumer's store of head in RingReader.commit.
+        let start = mapping.head.load(ordering: .sequentiallyConsistent)
+        // acquiring: every claim before this call is in it.
+        guard start < mapping.tail.load(ordering: .acquiring), stalledAt.load(ordering: .relaxed) != start else { return false }
+        while true {
+            if mapping.head.load(ordering: .sequentiallyConsistent) != start { return true }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                stalledAt.store(start, ordering: .relaxed)
+                return false
+            }
+            mapping.waitForRoom(timeout: min(left, .milliseconds(10)).inNanoseconds) {
+                mapping.head.load(ordering: .sequentiallyConsistent) == start
             }
         }
     }

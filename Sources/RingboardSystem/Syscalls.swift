@@ -36,6 +36,11 @@ package enum Syscalls {
         package var isRegular: Bool
         package var isDirectory: Bool
         package var isSymbolicLink: Bool
+        /// The device and inode numbers: the file's identity, whatever its name.
+        package var device: UInt64
+        package var inode: UInt64
+        /// The bytes of storage allocated to it (`st_blocks` × 512).
+        package var allocatedBytes: Int64
     }
 
     /// The status of an open file (`fstat`).
@@ -184,5 +189,8 @@ extension Syscalls.FileStatus {
         isRegular = (info.st_mode & S_IFMT) == S_IFREG
         isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
         isSymbolicLink = (info.st_mode & S_IFMT) == S_IFLNK
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        allocatedBytes = Int64(info.st_blocks) * 512
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RingboardTestSupport
+import Synchronization
 import Testing
 @testable import RingboardRing
 
@@ -219,6 +220,37 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(10), "the waiting producer did not end the linger")
         try reader.commit()
         while !waiter.isFinished { usleep(1_000) }
+    }
+
+    /// `waitForNextCommit`: nothing to wait for when everything is committed; a commit ends the
+    /// wait; once a wait has timed out, the stalled consumer is not waited for again until it
+    /// commits, and then it is.
+    @Test func waitingForTheNextCommitGivesUpOnAStalledConsumerUntilItCommits() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        defer { withExtendedLifetime(directory) {} }
+        /// `waitForNextCommit(timeout:)` on a thread of its own while the consumer (this thread)
+        /// commits `commitAfter` from now, if at all; what it returned.
+        func wait(_ timeout: Duration, commitAfter delay: Duration?) throws -> Bool {
+            let result = Atomic<Int>(-1)
+            let waiter = Thread { result.store(writer.waitForNextCommit(timeout: timeout) ? 1 : 0, ordering: .releasing) }
+            waiter.start()
+            if let delay {
+                usleep(UInt32(delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000))
+                _ = try reader.poll { _ in }
+                try reader.commit()
+            }
+            while !waiter.isFinished { usleep(1_000) }
+            return result.load(ordering: .acquiring) == 1
+        }
+        #expect(try !wait(.seconds(20), commitAfter: nil), "nothing was appended")
+        _ = writer.tryAppend(type: Self.type, [1])
+        #expect(try wait(.seconds(20), commitAfter: .milliseconds(50)), "the commit did not end the wait")
+        _ = writer.tryAppend(type: Self.type, [2])
+        #expect(try !wait(.milliseconds(20), commitAfter: nil), "no consumer committed")
+        // The consumer commits 300 ms from now: a call that waited for it would see the commit.
+        #expect(try !wait(.seconds(20), commitAfter: .milliseconds(300)), "waited again for a consumer that had let a wait time out")
+        _ = writer.tryAppend(type: Self.type, [3])
+        #expect(try wait(.seconds(20), commitAfter: .milliseconds(50)), "a consumer that committed again was not waited for")
     }
 
     /// A checkpoint numbered Int64.max (a damaged or forged ring; FuzzRingFile found it) leaves

@@ -8,7 +8,9 @@ import Testing
 
     /// A segment of `weights` made beside ring `ring` in `directory`: its sequence number and
     /// each weight's byte offset, as `publish` hears them.
-    static func make(_ directory: String, _ weights: [[Float]], writer: WeightSegment.Writer? = nil) throws -> (Int64, [Int]) {
+    static func make(
+        _ directory: String, _ weights: [[Float]], writer: WeightSegment.Writer? = nil, waitForCommit: ((Duration) -> Bool)? = nil
+    ) throws -> (Int64, [Int]) {
         let writer = writer ?? WeightSegment.Writer(ringPath: directory + "/" + ring)
         var published: (Int64, [Int])?
         try writer.write(
@@ -17,8 +19,13 @@ import Testing
                 let values = weights[index]
                 try write(values.span)
             },
-            publish: { sequence, offsets in published = (sequence, offsets) })
+            publish: { sequence, offsets in published = (sequence, offsets) },
+            waitForCommit: waitForCommit)
         return try #require(published)
+    }
+
+    static func inode(_ path: String) throws -> Int? {
+        try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
     }
 
     static func values(_ segment: WeightSegment, offset: Int, count: Int) -> [Float] {
@@ -82,6 +89,61 @@ import Testing
         let segment = try WeightSegment(directory: directory.path, ring: Self.ring, sequence: 1)
         #expect(Self.values(segment, offset: offsets[0], count: 3) == [1, 2, 3])
         #expect(segment.valueByteCount == 12)
+    }
+
+    /// A spare the writer wrote before is written through the mapping it kept, and read through
+    /// the one the reader kept: one file through four segments of different sizes, each read
+    /// back whole, the larger one (past both kept mappings) through new mappings.
+    @Test func aSpareIsWrittenAndReadThroughTheMappingsKeptFromItsLastLife() throws {
+        let directory = TemporaryDirectory("ringboard-weights")
+        let writer = WeightSegment.Writer(ringPath: directory.appending(Self.ring))
+        let sizes = [3000, 2000, 2500, 9000]
+        var kept: [SegmentMapping] = []
+        var inode: Int?
+        for (sequence, size) in sizes.enumerated() {
+            let weights: [[Float]] = [(0..<size).map { Float($0 + 7 * sequence) }, [Float(sequence), -1]]
+            let (made, offsets) = try Self.make(directory.path, weights, writer: writer)
+            #expect(made == Int64(sequence))
+            let path = directory.appending(WeightSegment.fileName(ring: Self.ring, sequence: made))
+            if let inode { #expect(try Self.inode(path) == inode, "segment \(sequence) is not in the spare's file") }
+            inode = try Self.inode(path)
+            let segment = try WeightSegment(directory: directory.path, ring: Self.ring, sequence: made, reusing: kept)
+            // The file shrank twice, then grew past what the kept mapping covers.
+            #expect((segment.mapping === kept.first) == (sequence == 1 || sequence == 2), "segment \(sequence)")
+            for (weight, offset) in zip(weights, offsets) {
+                #expect(Self.values(segment, offset: offset, count: weight.count) == weight)
+            }
+            #expect(segment.valueByteCount == offsets[1] + 8 - WeightSegment.headerSize)
+            kept = [segment.mapping]
+            #expect(WeightSegment.makeSpare(directory: directory.path, ring: Self.ring, sequence: made))
+        }
+    }
+
+    /// With no spare and `segmentsAhead` segments still the aggregator's, the writer waits for a
+    /// commit (which makes spares) and takes the spare it finds; when the wait ends with no
+    /// commit, it makes a new file. With fewer segments out, it never waits.
+    @Test func aWriterAheadOfTheAggregatorWaitsForASpare() throws {
+        let directory = TemporaryDirectory("ringboard-weights")
+        let writer = WeightSegment.Writer(ringPath: directory.appending(Self.ring))
+        var waits = 0
+        let noCommit: (Duration) -> Bool = { _ in waits += 1; return false }
+        for _ in 0..<WeightSegment.Writer.segmentsAhead { _ = try Self.make(directory.path, [[1, 2]], writer: writer, waitForCommit: noCommit) }
+        #expect(waits == 0, "waited with fewer than segmentsAhead segments out")
+        let (timedOut, _) = try Self.make(directory.path, [[3]], writer: writer, waitForCommit: noCommit)
+        #expect(waits == 1)
+        #expect(try Self.inode(directory.appending(WeightSegment.fileName(ring: Self.ring, sequence: timedOut))) != nil)
+
+        let oldest = directory.appending(WeightSegment.fileName(ring: Self.ring, sequence: 0))
+        let inode = try Self.inode(oldest)
+        let commit: (Duration) -> Bool = { _ in
+            waits += 1
+            return WeightSegment.makeSpare(directory: directory.path, ring: Self.ring, sequence: 0)
+        }
+        let (sequence, offsets) = try Self.make(directory.path, [[4, 5, 6]], writer: writer, waitForCommit: commit)
+        #expect(waits == 2)
+        #expect(try Self.inode(directory.appending(WeightSegment.fileName(ring: Self.ring, sequence: sequence))) == inode)
+        let segment = try WeightSegment(directory: directory.path, ring: Self.ring, sequence: sequence)
+        #expect(Self.values(segment, offset: offsets[0], count: 3) == [4, 5, 6])
     }
 
     @Test func spareNamesParseOnlyWhenTheyAreASpares() {

@@ -443,6 +443,7 @@ case "w3", "w4":
     }
     report(workload, "epoch_end_ms", epochCalls.sorted()[epochCalls.count / 2] * 1e3)
     report(workload, "seconds", elapsed)
+    report(workload, "aggregator_cpu_seconds", aggregator.cpuSeconds)
     report(workload, "events", Double(counted.histograms + counted.images))
     report(workload, "histograms_per_second", Double(counted.histograms) / elapsed)
     if images { report(workload, "images_per_second", Double(counted.images) / elapsed) }

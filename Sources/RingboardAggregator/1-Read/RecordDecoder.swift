@@ -17,13 +17,22 @@ struct RecordDecoder {
         segments = WeightSegments(directory: directory)
     }
 
+    /// Whether the last drain read only batch hooks (or nothing): a training loop between its
+    /// epochs, whose records may gather a while before the next drain. A drain with anything else
+    /// (an epoch's end, weights to histogram) makes work to start at once.
+    private(set) var lastDrainOnlyBatches = true
+
     /// Decodes every record the rings hold now into `table`.
     ///
     /// - Returns: The number of records read.
     mutating func drain(_ consumer: RingConsumer, into table: inout RunTable) -> Int {
-        consumer.poll { source, record in
+        var onlyBatches = true
+        let count = consumer.poll { source, record in
+            if record.type != RecordType.batch { onlyBatches = false }
             RecordDecoder.decode(record, from: source.name, batch: &batch, segments: &segments, into: &table)
         }
+        lastDrainOnlyBatches = onlyBatches
+        return count
     }
 
     /// One record of ring `source` into `table`; a batch hook decoded into `batch`, which the
