@@ -127,7 +127,11 @@ public final class RingWriter: @unchecked Sendable {
         try RingDirectory.prepare(directory)
         let pid = Syscalls.processID
         let startTime = Syscalls.processStartTime(pid) ?? 0
-        let name = "\(pid)-\(startTime)\(RingDirectory.ringSuffix)"
+        // A process that closes its ring and opens another gets another name: a rename over
+        // the closed one, which the consumer may still be draining, would put the new ring under
+        // the old one's name (read as the old one, then removed with it).
+        let serial = RingWriter.opened.wrappingAdd(1, ordering: .relaxed).oldValue
+        let name = "\(pid)-\(startTime)\(serial == 0 ? "" : "-\(serial)")\(RingDirectory.ringSuffix)"
         let finalPath = directory + "/" + name
         let temporaryPath = directory + "/." + name + ".tmp"
         let descriptor: FileDescriptor
@@ -169,6 +173,9 @@ public final class RingWriter: @unchecked Sendable {
         self.policy = options.policy
         self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
     }
+
+    /// Rings this process has opened.
+    private static let opened = Atomic<Int>(0)
 
     /// `RINGBOARD_OWNED_APPENDS=off` in the environment: every thread claims with a
     /// compare-and-swap, owner or not (to compare the two paths on a machine).
