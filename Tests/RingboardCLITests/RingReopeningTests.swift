@@ -6,7 +6,7 @@ import Testing
 /// A process that closes its ring and then logs again gets a ring of its own: the records of
 /// both rings reach their event files, and weight segments of the second ring are made beside it
 /// (not refused as existing files of the first).
-@Suite struct ReopenedRingTests {
+@Suite struct RingReopeningTests {
     static let ringboard = productsDirectory + "/ringboard"
 
     @Test func aRingOpenedAfterCloseRingKeepsTheFirstRingsRecords() throws {
