@@ -151,14 +151,15 @@ public final class Aggregator: @unchecked Sendable {
         recordsHandled += count
         // A producer waiting for its records to be written (a trainer's end of training, say)
         // or for room is not kept waiting for the flush interval.
-        let few = count > 0 && count < Aggregator.lingerBelow && decoder.lastDrainOnlyBatches
-        let waited = few && consumer.producerWaiting
+        // A slow producer's batch hooks (see `linger`).
+        let trickle = count > 0 && count < Aggregator.lingerBelow && decoder.lastDrainOnlyBatches
+        let waited = trickle && consumer.producerWaiting
         if count == 0 || waited || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()
         }
         if count == 0 && !writesBlocked {
             consumer.waitForRecords(timeout: timeout)
-        } else if few && !waited {
+        } else if trickle && !waited {
             // A slow producer (a hook every millisecond or so, as a training loop calls them):
             // its records gather for a while instead of each waking this thread, which the
             // producer pays for with a system call inside its hook, and the training loop with

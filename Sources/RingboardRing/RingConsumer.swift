@@ -121,12 +121,12 @@ public final class RingConsumer {
         return pendingNotices
     }
 
-    /// The rings being consumed.
     /// Whether any ring is attached (`sources` is not empty), without making the list.
     public var hasSources: Bool {
         order.contains { rings[$0] != nil }
     }
 
+    /// The rings being consumed.
     public var sources: [Source] {
         order.compactMap { name in rings[name].map { Source(name: name, producerID: $0.producerID) } }
     }

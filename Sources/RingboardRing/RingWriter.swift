@@ -667,13 +667,21 @@ public final class RingWriter: @unchecked Sendable {
         // acquiring: every claim before this call is in it (this thread's, or another's that
         // returned before this call began).
         let target = mapping.tail.load(ordering: .acquiring)
+        return waitForHead(until: deadline) { $0 >= target }
+    }
+
+    /// Waits until the consumer's head satisfies `reached`, or `deadline` passes, sleeping on the
+    /// space doorbell (10 ms at a time, so a consumer that died cannot leave this asleep).
+    ///
+    /// - Returns: Whether head reached it in time.
+    private func waitForHead(until deadline: ContinuousClock.Instant, _ reached: (Int64) -> Bool) -> Bool {
         while true {
             // sequentially consistent, as the consumer's store of head in RingReader.commit.
-            if mapping.head.load(ordering: .sequentiallyConsistent) >= target { return true }
+            if reached(mapping.head.load(ordering: .sequentiallyConsistent)) { return true }
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return false }
             mapping.waitForRoom(timeout: min(left, .milliseconds(10)).inNanoseconds) {
-                mapping.head.load(ordering: .sequentiallyConsistent) < target
+                !reached(mapping.head.load(ordering: .sequentiallyConsistent))
             }
         }
     }
@@ -693,17 +701,9 @@ public final class RingWriter: @unchecked Sendable {
         let start = mapping.head.load(ordering: .sequentiallyConsistent)
         // acquiring: every claim before this call is in it.
         guard start < mapping.tail.load(ordering: .acquiring), stalledAt.load(ordering: .relaxed) != start else { return false }
-        while true {
-            if mapping.head.load(ordering: .sequentiallyConsistent) != start { return true }
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else {
-                stalledAt.store(start, ordering: .relaxed)
-                return false
-            }
-            mapping.waitForRoom(timeout: min(left, .milliseconds(10)).inNanoseconds) {
-                mapping.head.load(ordering: .sequentiallyConsistent) == start
-            }
-        }
+        let committed = waitForHead(until: deadline) { $0 != start }
+        if !committed { stalledAt.store(start, ordering: .relaxed) }
+        return committed
     }
 
     /// Stamps the heartbeat with the current time (not needed for liveness, which the consumer
