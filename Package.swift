@@ -2,10 +2,10 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   swift-system → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError,
+//   CRingboard (C: CRC32C, futex, writeback), swift-system → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError,
 //     directory listing, confined directory creation, atomic file replace, Duration conversions;
 //     `package` declarations only, so none of it reaches a library's public API)
-//   CRingboard (C: CRC32C, futex), RingboardSystem → RingboardFormat (protobuf wire, TFRecord, event files)
+//   CRingboard, RingboardSystem → RingboardFormat (protobuf wire, TFRecord, event files)
 //   CRingboard, CLZ4, RingboardSystem → RingboardRing (mmap rings, spill segments, the consumer)
 //   RingboardRecords (hook records; no dependencies)
 //   CRingboardSIMD (C: vector kernels), CZlib, RingboardSystem → RingboardSummaries (histograms, images, traces, projector)
@@ -64,6 +64,7 @@ let package = Package(
         .target(
             name: "RingboardSystem",
             dependencies: [
+                "CRingboard",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -135,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardFormatTests",
-            dependencies: ["RingboardFormat", "RingboardTestSupport"],
+            dependencies: ["RingboardFormat", "RingboardTestSupport", "CRingboard"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

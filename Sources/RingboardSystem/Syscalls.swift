@@ -1,5 +1,6 @@
 import Glibc
 import SystemPackage
+internal import CRingboard
 
 /// Runs a system call that returns -1 and sets `errno` on failure.
 ///
@@ -69,6 +70,20 @@ package enum Syscalls {
     /// Waits until the file's data and metadata are on disk.
     package static func fsync(_ fd: FileDescriptor) -> Result<Void, Errno> {
         valueOrErrno { Glibc.fsync(fd.rawValue) }.map { _ in () }
+    }
+
+    /// Starts writing the file's dirty pages in `offset..<offset + length` to disk and returns
+    /// without waiting for them (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`), so that a later
+    /// `fsync` finds them written or on their way. It guarantees nothing: errors show at `fsync`.
+    package static func startWriteback(_ fd: FileDescriptor, offset: Int64, length: Int64) {
+        _ = CRingboard_start_writeback(fd.rawValue, offset, length)
+    }
+
+    /// Reserves the file's blocks in `offset..<offset + length` without changing its size
+    /// (`fallocate` with `FALLOC_FL_KEEP_SIZE`). A `truncate` to its size gives them back.
+    package static func preallocate(_ fd: FileDescriptor, offset: Int64, length: Int64) -> Result<Void, Errno> {
+        let result = CRingboard_preallocate(fd.rawValue, offset, length)
+        return result == 0 ? .success(()) : .failure(Errno(rawValue: -result))
     }
 
     /// Maps the first `length` bytes of the file, shared; with `populate`, its pages are faulted

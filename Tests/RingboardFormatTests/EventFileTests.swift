@@ -1,4 +1,6 @@
 import Foundation
+import CRingboard
+import Glibc
 import RingboardTestSupport
 import Testing
 @testable import RingboardFormat
@@ -14,6 +16,21 @@ import Testing
 
     static func size(_ path: String) throws -> Int64 {
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? -1
+    }
+
+    /// The bytes of the file's allocated blocks (`st_blocks`), whatever its size says.
+    static func allocated(_ path: String) -> Int64 {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int64(status.st_blocks) * 512 : -1
+    }
+
+    /// Appends and writes `count` records of 1 MiB (not events: the file does not read them).
+    static func appendMebibytes(_ count: Int, to file: inout EventFile) throws {
+        let payload = [UInt8](repeating: 0x5A, count: 1 << 20)
+        for _ in 0..<count {
+            file.append { buffer in TFRecord.append(to: &buffer) { $0.append(payload) } }
+            try file.write()
+        }
     }
 
     /// A new file holds the file-version record, written at once; appends stay in memory until
@@ -109,5 +126,43 @@ import Testing
         try FileManager.default.removeItem(atPath: directory.appending("blocked"))
         try file.close()
         #expect(try EventFileWriterTests.readAll(file.path).map(\.what) == [.fileVersion(Event.fileVersion2)])
+    }
+
+    /// A file past `largeFileStep` reserves its next blocks ahead of its writes, its size
+    /// unchanged; its close gives back what it did not write.
+    @Test func aLargeFileReservesBlocksAheadAndGivesBackTheRestAtItsClose() throws {
+        let directory = TemporaryDirectory()
+        var file = try EventFile.create(in: directory.path, options: EventFileWriter.Options())
+        let step = Int(EventFile.largeFileStep >> 20)
+        try Self.appendMebibytes(step, to: &file)
+        // Below the step nothing is reserved.
+        #expect(Self.allocated(file.path) < file.writtenBytes + (1 << 20))
+        try Self.appendMebibytes(2, to: &file)
+        #expect(try Self.size(file.path) == file.writtenBytes)
+        #expect(Self.allocated(file.path) >= file.writtenBytes + EventFile.largeFileStep - (1 << 20))
+        try file.close()
+        #expect(try Self.size(file.path) == file.writtenBytes)
+        #expect(Self.allocated(file.path) < file.writtenBytes + (64 << 10))
+    }
+
+    /// A file its writer left with blocks reserved past its end (it stopped before its close)
+    /// gets them back when it is resumed at that end.
+    @Test func resumingGivesBackBlocksReservedPastTheEnd() throws {
+        let directory = TemporaryDirectory()
+        var file = try EventFile.create(in: directory.path, options: EventFileWriter.Options())
+        try Self.appendMebibytes(1, to: &file)
+        try file.close()
+        // As a writer that stopped before its close leaves it: blocks reserved past its records.
+        let end = file.writtenBytes
+        let descriptor = open(file.path, O_WRONLY)
+        #expect(CRingboard_preallocate(descriptor, end, 4 << 20) == 0)
+        Glibc.close(descriptor)
+        #expect(try Self.size(file.path) == end)
+        #expect(Self.allocated(file.path) > end + (1 << 20))
+
+        var resumed = try EventFile(resuming: file.path, at: end)
+        #expect(try Self.size(file.path) == end)
+        #expect(Self.allocated(file.path) < end + (64 << 10))
+        try resumed.close()
     }
 }

@@ -6,6 +6,7 @@
 
 #include "CRingboard_futex.h"
 #include "CRingboard_membarrier.h"
+#include "CRingboard_writeback.h"
 
 #ifdef __cplusplus
 extern "C" {
