@@ -370,11 +370,21 @@ public final class RingWriter: @unchecked Sendable {
             precondition(type >= RingRecordType.firstUser, "record types below \(RingRecordType.firstUser) belong to the ring")
             let spilled = withSpillState { state, owned in spillAppend(&state, owned: owned, type: type, flags: flags, length: length, write) }
             if let spilled { return spilled }
-            reportSpillFallback()
-            // Keep the order: the open segment's marker must be in the ring before this record.
-            _ = endSpilledRun(before: nil)
-            return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
+            return appendWhenSpillFails(type: type, flags: flags, length: length, write)
         }
+    }
+
+    /// `appendWhenFull` when the spill path cannot take the record: it waits for room instead.
+    /// (Kept out of `appendWhenFull`, every spilled append's path: `endSpilledRun`'s optional
+    /// deadline, a resilient type, cost that path a metadata lookup and a stack allocation.)
+    @inline(never)
+    private func appendWhenSpillFails(
+        type: UInt16, flags: UInt16, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
+    ) -> AppendOutcome {
+        reportSpillFallback()
+        // Keep the order: the open segment's marker must be in the ring before this record.
+        _ = endSpilledRun(before: nil)
+        return .ring(position: appendBlocking(type: type, flags: flags, length: length, write))
     }
 
     /// The spill path under the lock: ends the spilled run with its markers once the consumer
