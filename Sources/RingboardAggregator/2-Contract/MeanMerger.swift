@@ -26,8 +26,12 @@ struct MeanMerger {
     /// Ranks that announced themselves.
     private var seen: [Bool]
     private var seenCount = 0
-    /// When rank 0 was gone while some rank had never announced itself.
-    private var driverGoneAt: ContinuousClock.Instant?
+    /// When rank 0 was gone while some rank had never announced itself, as the time since
+    /// `clockOrigin`. (A `Duration`, whose layout is fixed: `ContinuousClock.Instant` is not, so
+    /// stored here it gave every `MeanMerger` a layout known only at run time, and each access
+    /// to a group in the run table's array went through the type's metadata.)
+    private var driverGoneAfter: Duration?
+    private static let clockOrigin = ContinuousClock.now
     /// Storage reused step after step.
     private var merged = SlotLogs()
     private var participants: [Int] = []
@@ -112,7 +116,7 @@ struct MeanMerger {
         if rank == 0 && seenCount < worldSize {
             // Rank 0 is done, but a rank may start late: give ranks that never announced
             // themselves `unseenRankGrace` to appear before merging goes on without them.
-            driverGoneAt = now
+            driverGoneAfter = now - MeanMerger.clockOrigin
         }
         try drain(into: &target)
         if goneCount == worldSize { try target.finish() }
@@ -122,14 +126,14 @@ struct MeanMerger {
     static let unseenRankGrace: Duration = .seconds(5)
 
     /// Whether ranks that never appeared are still waited for (see `expireUnseenRanks`).
-    var waitsForUnseenRanks: Bool { driverGoneAt != nil }
+    var waitsForUnseenRanks: Bool { driverGoneAfter != nil }
 
     /// Once `unseenRankGrace` has passed since rank 0 was gone (or at once, when `stopping`),
     /// ranks that never announced themselves count as gone, and the group merges (and finishes)
     /// without them.
     mutating func expireUnseenRanks(now: ContinuousClock.Instant, stopping: Bool = false, run target: inout RunMachine) throws(EventFileError) {
-        guard let since = driverGoneAt, stopping || now - since >= MeanMerger.unseenRankGrace else { return }
-        driverGoneAt = nil
+        guard let since = driverGoneAfter, stopping || (now - MeanMerger.clockOrigin) - since >= MeanMerger.unseenRankGrace else { return }
+        driverGoneAfter = nil
         for rank in 0..<worldSize where !seen[rank] { markGone(rank) }
         try drain(into: &target)
         if goneCount == worldSize { try target.finish() }
@@ -292,7 +296,7 @@ extension MeanMerger {
         }
         state.array(gone.indices.filter { gone[$0] }) { $0.int($1) }
         state.array(seen.indices.filter { seen[$0] }) { $0.int($1) }
-        state.bool(driverGoneAt != nil)
+        state.bool(driverGoneAfter != nil)
     }
 
     /// The run directory a saved group belongs to, read ahead of `restore` (which needs the run).
@@ -332,7 +336,7 @@ extension MeanMerger {
             guard rank >= 0, rank < worldSize else { throw .malformed("seen rank \(rank) of \(worldSize)") }
             group.see(rank)
         }
-        if try state.bool() { group.driverGoneAt = now }
+        if try state.bool() { group.driverGoneAfter = now - MeanMerger.clockOrigin }
         return group
     }
 }
