@@ -48,20 +48,28 @@ public enum Projector {
     ///
     /// - Parameter embeddings: The embeddings.
     /// - Returns: The text.
-    public static func configText(_ embeddings: [Embedding]) -> String {
+    ///   - inTrainRun: Paths relative to the log directory's `train/` run, for a copy of the
+    ///     config there (`trainRunConfig`), rather than to the log directory.
+    public static func configText(_ embeddings: [Embedding], inTrainRun: Bool = false) -> String {
         var text = ""
         for embedding in embeddings {
             text += "embeddings {\n"
             text += "  tensor_name: \(textFormatString(embedding.tensorName))\n"
             if let metadataPath = embedding.metadataPath {
-                text += "  metadata_path: \(textFormatString(metadataPath))\n"
+                let path = inTrainRun && !metadataPath.hasPrefix("/") ? "../" + metadataPath : metadataPath
+                text += "  metadata_path: \(textFormatString(path))\n"
             }
             text += "  tensor_shape: \(embedding.rows)\n  tensor_shape: \(embedding.columns)\n"
-            text += "  tensor_path: \(textFormatString(embedding.tensorPath))\n"
+            let tensorPath = inTrainRun ? String(embedding.tensorPath.dropFirst("train/".count)) : embedding.tensorPath
+            text += "  tensor_path: \(textFormatString(tensorPath))\n"
             text += "}\n"
         }
         return text
     }
+
+    /// Where `write(_:logDirectory:confinedTo:keepingTensors:inTrainRunToo:)` puts a copy of the
+    /// config, relative to the log directory.
+    public static let trainRunConfig = "train/" + configFileName
 
     /// The values as TSV: one row per line, columns separated by tabs, each value printed so that
     /// it reads back as the same Float32.
@@ -83,6 +91,12 @@ public enum Projector {
 
     /// Writes the config into `logDirectory` and each embedding's TSV, each file replaced whole.
     ///
+    /// TensorBoard's projector reads a config from the directory it was started on and from each
+    /// run directory (a directory with event files), not from the directories between: started on
+    /// the parent of several `log_dir`s (a `.perRank` run's `rank_<r>/`), it would find none and
+    /// say "No checkpoint was found". With `inTrainRunToo` a copy goes into `train/` too, its
+    /// paths relative to it, so the projector shows the embeddings under each `rank_<r>/train`.
+    ///
     /// - Parameters:
     ///   - embeddings: Each embedding with its row-major values.
     ///   - logDirectory: The callback's `log_dir`.
@@ -90,22 +104,28 @@ public enum Projector {
     ///     from it down are made, or opened, one by one, following no symbolic link. `nil` for
     ///     `logDirectory` itself.
     ///   - keepingTensors: Leave a TSV that exists as it is (the config is written all the same).
+    ///   - inTrainRunToo: Also write the config into `train/` (`trainRunConfig`).
     /// - Throws: `SummaryFileError` when a file cannot be written (`.outsideRoot` when
     ///   `logDirectory` is not below `root`).
     public static func write(
-        _ embeddings: [(Embedding, [Float])], logDirectory: String, confinedTo root: String? = nil, keepingTensors: Bool = false
+        _ embeddings: [(Embedding, [Float])], logDirectory: String, confinedTo root: String? = nil, keepingTensors: Bool = false,
+        inTrainRunToo: Bool = false
     ) throws(SummaryFileError) {
         let root = root ?? logDirectory
         let tensorPaths = try embeddings.map { (embedding, _) throws(SummaryFileError) in
             try SummaryFileError.path(embedding.tensorPath, in: logDirectory, confinedTo: root)
         }
         let configPath = try SummaryFileError.path(configFileName, in: logDirectory, confinedTo: root)
+        let trainConfigPath = inTrainRunToo ? try SummaryFileError.path(trainRunConfig, in: logDirectory, confinedTo: root) : nil
         do {
             for ((embedding, values), path) in zip(embeddings, tensorPaths) {
                 precondition(values.count == embedding.rows * embedding.columns, "values must be rows × columns")
                 // `path` is relative to `root`.
                 if keepingTensors, case .success = Syscalls.linkStatus(root + "/" + path) { continue }
                 try AtomicFile.replace(path, under: root, with: [Array(tsv(values, columns: embedding.columns).utf8)])
+            }
+            if let trainConfigPath {
+                try AtomicFile.replace(trainConfigPath, under: root, with: [Array(configText(embeddings.map(\.0), inTrainRun: true).utf8)])
             }
             try AtomicFile.replace(configPath, under: root, with: [Array(configText(embeddings.map(\.0)).utf8)])
         } catch {

@@ -229,6 +229,18 @@ def compare_projector(logdir, root):
     return checked, problems
 
 
+def train_run_copy(name, root):
+    """What Ringboard writes into a per_rank log root's `train` run: the same embeddings, with a
+    relative metadata path one directory up (the TSV's path is resolved from the config's own
+    directory by compare_projector)."""
+    embeddings = {}
+    for key, embedding in root.get("embeddings", {}).items():
+        metadata = embedding["metadata_path"]
+        rebased = metadata if metadata is None or os.path.isabs(metadata) else "../" + metadata
+        embeddings[key] = dict(embedding, metadata_path=rebased)
+    return {"config_path": f"{name}/train/projector_config.pbtxt", "embeddings": embeddings}
+
+
 def run_directories(logdir):
     runs = {}
     for path in glob.glob(os.path.join(logdir, "**", "*tfevents*"), recursive=True):
@@ -341,6 +353,11 @@ def compare(logdir, expected):
     roots = []
     if projector:
         roots = [projector] if "config_path" in projector else [v for v in projector.values() if v]
+        # A rank's log root under per_rank (`rank_<r>`, below the log_dir TensorBoard is started
+        # on, where its projector does not look) also gets a copy of its config in its `train`
+        # run, the paths leading from there to the same files: TF 2.0 has no such layout.
+        if "config_path" not in projector:
+            roots += [train_run_copy(name, root) for name, root in projector.items() if root and name != "."]
     for root in roots:
         projected, projector_problems = compare_projector(logdir, root)
         problems += projector_problems

@@ -40,9 +40,29 @@ import Testing
                 assert embedding.tensor_name == "embedding/embeddings:0", config
                 values = projector_plugin._read_tensor_tsv_file(os.path.join(root, rank, embedding.tensor_path))
                 assert values.shape == (24, 8), values.shape
+            # TensorBoard started on the log_dir, the parent of the ranks' directories: its
+            # projector finds each rank's embeddings under the rank's train run, and serves them.
+            import struct, time, urllib.parse
+            sys.path.insert(0, sys.argv[2])
+            import tensorboard_check
+            server = tensorboard_check.TensorBoardServer(root, {"scalars": 1000})
+            problem = server.start(time.monotonic() + 60)
+            assert problem is None, problem
+            try:
+                runs = server.get_json("/data/plugin/projector/runs")
+                assert sorted(runs) == ["rank_0/train", "rank_1/train"], runs
+                for run in runs:
+                    info = server.get_json("/data/plugin/projector/info", run=run)
+                    assert [(e["tensorName"], e["tensorShape"]) for e in info["embeddings"]] == [("embedding/embeddings", [24, 8])], info
+                    query = urllib.parse.urlencode({"run": run, "name": "embedding/embeddings", "num_rows": 24})
+                    served = struct.unpack("<192f", server.get("/data/plugin/projector/tensor?" + query))
+                    tsv = projector_plugin._read_tensor_tsv_file(os.path.join(root, run, "embedding_embeddings_0.tsv"))
+                    assert list(served) == [float(v) for v in tsv.flatten()], run
+            finally:
+                server.stop()
             print("ok")
             """
-        let check = try run(venvPython, ["-c", script, logdir], timeout: 120)
+        let check = try run(venvPython, ["-c", script, logdir, packageRoot + "/Tests/Conformance"], timeout: 180)
         #expect(check.status == 0, "\(check.standardOutput)\n\(check.standardError)")
     }
 }

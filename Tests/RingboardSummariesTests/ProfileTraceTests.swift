@@ -89,4 +89,25 @@ import Testing
         try Projector.write([(first, [3, 4])], logDirectory: root + "/run", confinedTo: root)
         #expect(try tsv(first) == Projector.tsv([3, 4], columns: 2))
     }
+
+    /// `inTrainRunToo`: a copy of the config in `train/`, whose paths lead from there to the
+    /// same files (the TSV beside it, a relative metadata file one level up, an absolute one as
+    /// it is); without it, no copy.
+    @Test func aConfigInTheTrainRunLeadsToTheSameFiles() throws {
+        let directory = TemporaryDirectory()
+        let root = directory.appending("logs")
+        let relative = Projector.Embedding(tensorName: "a/embeddings:0", rows: 1, columns: 1, metadataPath: "meta.tsv")
+        let absolute = Projector.Embedding(tensorName: "b/embeddings:0", rows: 1, columns: 1, metadataPath: "/data/meta.tsv")
+        try Projector.write([(relative, [1]), (absolute, [2])], logDirectory: root + "/rank_0", confinedTo: root, inTrainRunToo: true)
+        let copy = try String(contentsOfFile: root + "/rank_0/" + Projector.trainRunConfig, encoding: .utf8)
+        #expect(copy == Projector.configText([relative, absolute], inTrainRun: true))
+        #expect(copy.contains("tensor_path: \"a_embeddings_0.tsv\"") && copy.contains("metadata_path: \"../meta.tsv\""))
+        #expect(copy.contains("metadata_path: \"/data/meta.tsv\""))
+        #expect(FileManager.default.fileExists(atPath: root + "/rank_0/train/a_embeddings_0.tsv"))
+        let config = try String(contentsOfFile: root + "/rank_0/" + Projector.configFileName, encoding: .utf8)
+        #expect(config.contains("tensor_path: \"train/a_embeddings_0.tsv\"") && config.contains("metadata_path: \"meta.tsv\""))
+
+        try Projector.write([(relative, [1])], logDirectory: root + "/run", confinedTo: root)
+        #expect(!FileManager.default.fileExists(atPath: root + "/run/" + Projector.trainRunConfig))
+    }
 }

@@ -312,7 +312,9 @@ struct RunMachine {
             embeddings.append((Projector.Embedding(tensorName: weight.name, rows: weight.shape[0], columns: weight.shape[1],
                                                    metadataPath: metadata), weight.values.array))
         }
-        try request(.embeddings(embeddings, keepingTensors: keepingTensors))
+        // A `.perRank` run's directory is `rank_<r>/` below the callback's log_dir, which is
+        // where TensorBoard is started: the projector finds a config there only in `train/`.
+        try request(.embeddings(embeddings, keepingTensors: keepingTensors, inTrainRunToo: directory != arguments.logDirectory))
     }
 
     /// The GraphDef given with the model when it parses and has nodes; else a node per layer, from

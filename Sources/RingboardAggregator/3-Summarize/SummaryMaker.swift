@@ -45,10 +45,11 @@ struct SummaryMaker {
                 logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
                               metadata: ["run": "\(files.directory)", "step": "\(step)"])
             }
-        case .embeddings(let embeddings, let keepingTensors):
+        case .embeddings(let embeddings, let keepingTensors, let inTrainRunToo):
             do {
                 try files.makeDirectory("train")
-                try Projector.write(embeddings, logDirectory: files.directory, confinedTo: files.root, keepingTensors: keepingTensors)
+                try Projector.write(embeddings, logDirectory: files.directory, confinedTo: files.root, keepingTensors: keepingTensors,
+                                    inTrainRunToo: inTrainRunToo)
             } catch {
                 logger.error("projector files not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
             }

@@ -18,6 +18,7 @@ enum SummaryRequest {
     /// when there is a graph to draw).
     case profile(spans: [ProfileTrace.Span], startedAt: Double, step: Int64, graphDef: [UInt8]?, wallTime: Double)
     /// The projector's files for the Embedding layers; with `keepingTensors`, a TSV written
-    /// before (at an embeddings epoch) stays as it is.
-    case embeddings([(Projector.Embedding, [Float])], keepingTensors: Bool)
+    /// before (at an embeddings epoch) stays as it is; with `inTrainRunToo`, the config is also
+    /// written into `train/` (a `.perRank` run: `Projector.write`).
+    case embeddings([(Projector.Embedding, [Float])], keepingTensors: Bool, inTrainRunToo: Bool)
 }
