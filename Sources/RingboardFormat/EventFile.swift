@@ -40,7 +40,7 @@ struct EventFile: ~Copyable {
     static let largeFileStep: Int64 = 8 << 20
     /// When the buffer last went from empty to non-empty; `nil` while it is empty.
     private(set) var bufferedSince: DispatchTime?
-    /// After `close()` or `handOver(to:)`: nothing is written any more.
+    /// After `close()` or `continueInNewFile(options:)`: nothing is written any more.
     private(set) var isClosed = false
 
     /// Creates a new event file in `directory` (making the directory and its parents) and writes
