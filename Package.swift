@@ -2,14 +2,15 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   CRingboard (C: CRC32C, futex, writeback), swift-system → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError,
-//     directory listing, confined directory creation, atomic file replace, Duration conversions;
-//     `package` declarations only, so none of it reaches a library's public API)
+//   CRingboard (C: CRC32C, futex, writeback, ThreadSanitizer annotations), swift-system
+//     → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError, directory
+//     listing, confined directory creation, atomic file replace, Duration conversions,
+//     `Mutex.locked`; `package` declarations only, so none of it reaches a library's public API)
 //   CRingboard, RingboardSystem → RingboardFormat (protobuf wire, TFRecord, event files)
 //   CRingboard, CLZ4, RingboardSystem → RingboardRing (mmap rings, spill segments, the consumer)
 //   RingboardRecords (hook records; no dependencies)
 //   CRingboardSIMD (C: vector kernels), CZlib, RingboardSystem → RingboardSummaries (histograms, images, traces, projector)
-//   RingboardRecords, RingboardRing → Ringboard (the trainer API: the TensorBoard callback)
+//   RingboardRecords, RingboardRing, RingboardSystem → Ringboard (the trainer API: the TensorBoard callback)
 //   System, Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
 //   → RingboardCLI (the `ringboard` command; it also uses RingboardSystem)
 //   CRingboardABI (C: ringboard.h, the per-thread error), Ringboard → RingboardC (the C interface,
@@ -88,7 +89,7 @@ let package = Package(
         ),
         .target(
             name: "Ringboard",
-            dependencies: ["RingboardRecords", "RingboardRing"]
+            dependencies: ["RingboardRecords", "RingboardRing", "RingboardSystem"]
         ),
         .target(
             name: "RingboardSummaries",

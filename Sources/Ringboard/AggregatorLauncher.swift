@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import Foundation
 import Glibc
 import RingboardRing
@@ -42,7 +43,7 @@ enum AggregatorLauncher {
         guard start, ProcessInfo.processInfo.environment["RINGBOARD_AGGREGATE"] != "off",
               !RingDirectory.isServed(ringDirectory)
         else { return nil }
-        return started.withLock { started -> String? in
+        return started.locked { started -> String? in
             if let last = started[ringDirectory], ContinuousClock.now - last < startingTime { return nil }
             if let given, access(given, X_OK) != 0 {
                 return "\(given) is not an executable file"

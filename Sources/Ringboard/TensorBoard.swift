@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import Foundation
 import RingboardRecords
 import RingboardRing
@@ -171,7 +172,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         if arguments.histogramFrequency > 0 && !params.doValidation {
             throw .histogramsNeedValidationData(histogramFrequency: Int(arguments.histogramFrequency))
         }
-        state.withLock { $0.doValidation = params.doValidation }
+        state.locked { $0.doValidation = params.doValidation }
         var object: [String: Any] = ["do_validation": params.doValidation, "metrics": params.metrics]
         if let value = params.batchSize { object["batch_size"] = value }
         if let value = params.epochs { object["epochs"] = value }
@@ -187,7 +188,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
             let unknown = files.keys.filter { !embeddingLayers.contains($0) }
             if !unknown.isEmpty { throw .unrecognizedEmbeddingLayers(unknown) }
         }
-        state.withLock { $0.model = model }
+        state.locked { $0.model = model }
         var weightNumber = 0
         let layers: [[String: Any]] = model.layers.map { layer in
             var object: [String: Any] = ["name": layer.name, "class_name": layer.className]
@@ -208,7 +209,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     ///
     /// - Parameter layers: Layers with their current weights.
     public func setWeights(_ layers: [ModelDescription.Layer]) {
-        state.withLock { state in
+        state.locked { state in
             guard var model = state.model else { return }
             for update in layers {
                 guard let index = model.layers.firstIndex(where: { $0.name == update.name }) else { continue }
@@ -246,7 +247,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// Sends the model's weights before an epoch end that reads them, unless the caller sent
     /// them since the last epoch end (`sendWeights(count:read:)`).
     private func sendWeightsIfRead(atEpoch epoch: Int) {
-        let sent = state.withLock { state in
+        let sent = state.locked { state in
             defer { state.weightsSent = false }
             return state.weightsSent
         }
@@ -378,7 +379,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     public func sendWeights(
         count: Int, read: (_ index: Int, _ valueCount: Int, _ body: (Span<Float>) -> Void) -> Void
     ) throws(ConfigurationError) {
-        let (valueCounts, version) = try state.withLock { state throws(ConfigurationError) -> ([Int], UInt64) in
+        let (valueCounts, version) = try state.locked { state throws(ConfigurationError) -> ([Int], UInt64) in
             guard let model = state.model else {
                 throw .invalidArgument(name: "weights", reason: "sent before set_model")
             }
@@ -413,7 +414,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// The number of a metric name, announcing the name the first time it is seen (the
     /// announcement is in the ring before the number is valid in numbered logs).
     private func number(metric name: String) -> UInt32 {
-        state.withLock { state -> UInt32 in
+        state.locked { state -> UInt32 in
             if let number = state.metricNumbers[name] { return number }
             let number = UInt32(state.metricNumbers.count)
             state.metricNumbers[name] = number
@@ -429,7 +430,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// say), in records that fit the ring, as before segments were, so weights are never lost.
     private func sendWeights() {
         guard !announcesOnly else { return }
-        let (model, version) = state.withLock { state -> (ModelDescription?, UInt64) in
+        let (model, version) = state.locked { state -> (ModelDescription?, UInt64) in
             state.weightsVersion += 1
             return (state.model, state.weightsVersion)
         }
@@ -554,7 +555,7 @@ enum SharedRing {
     private static let segmentWriters = Mutex<[String: WeightSegment.Writer]>([:])
 
     static func segmentWriter(for writer: RingWriter) -> WeightSegment.Writer {
-        segmentWriters.withLock { writers in
+        segmentWriters.locked { writers in
             if let segments = writers[writer.path] { return segments }
             let segments = WeightSegment.Writer(ringPath: writer.path)
             writers[writer.path] = segments
@@ -563,7 +564,7 @@ enum SharedRing {
     }
 
     static func writer(directory: String, options: RingWriter.Options) throws(ConfigurationError) -> RingWriter {
-        let result: Result<RingWriter, ConfigurationError> = writers.withLock { writers in
+        let result: Result<RingWriter, ConfigurationError> = writers.locked { writers in
             if let writer = writers[directory] { return .success(writer) }
             do {
                 let writer = try RingWriter(directory: directory, options: options)
@@ -577,9 +578,9 @@ enum SharedRing {
     }
 
     static func close(directory: String) -> String? {
-        writers.withLock { writers in
+        writers.locked { writers in
             guard let writer = writers.removeValue(forKey: directory) else { return nil }
-            _ = segmentWriters.withLock { $0.removeValue(forKey: writer.path) }
+            _ = segmentWriters.locked { $0.removeValue(forKey: writer.path) }
             writer.close()
             return writer.path
         }

@@ -121,7 +121,7 @@ public final class EventFileWriter: Sendable {
         self.state = Mutex(State(file: file, timer: FlushTimer(delay: options.flushDelay)))
         // A file not created yet (`createWhenWritable`), or one continuing another, holds
         // records already: the timer writes them.
-        state.withLock { buffered(&$0) }
+        state.locked { buffered(&$0) }
     }
 
     deinit {
@@ -154,7 +154,7 @@ public final class EventFileWriter: Sendable {
     ///   thread.
     /// - Throws: `EventFileError.closed` after `close()` (the pending event is not kept then).
     public func append(_ pending: PendingEvent) throws(EventFileError) {
-        try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) in
+        try staged.locked { (staged: inout StagedRecords) throws(EventFileError) in
             guard !staged.isClosed else { throw .closed(path: path) }
             staged.stage(.pending(pending))
         }
@@ -204,7 +204,7 @@ public final class EventFileWriter: Sendable {
         precondition(Int(batch.highestTag) < table.count, "a scalar's tag is not in the table")
         defer { batch.removeAll() }
         enum Next { case none, schedule, waitForRoom }
-        let next = try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) -> Next in
+        let next = try staged.locked { (staged: inout StagedRecords) throws(EventFileError) -> Next in
             guard !staged.isClosed else { throw .closed(path: path) }
             staged.stage(&batch.scalars, table: table)
             if staged.scalarCount >= EventFileWriter.stagedLimit {
@@ -235,7 +235,7 @@ public final class EventFileWriter: Sendable {
     ///
     /// - Throws: `EventFileError` when the write fails; the records stay buffered.
     public func flush() throws(EventFileError) {
-        try state.withLock { (state: inout State) throws(EventFileError) in
+        try state.locked { (state: inout State) throws(EventFileError) in
             guard !state.file.isClosed else { throw .closed(path: path) }
             try writePending(&state)
         }
@@ -245,7 +245,7 @@ public final class EventFileWriter: Sendable {
     ///
     /// - Throws: `EventFileError` when the write or the `fsync` fails.
     public func sync() throws(EventFileError) {
-        try state.withLock { (state: inout State) throws(EventFileError) in
+        try state.locked { (state: inout State) throws(EventFileError) in
             guard !state.file.isClosed else { throw .closed(path: path) }
             encodeStaged(&state)
             try state.file.sync()
@@ -258,7 +258,7 @@ public final class EventFileWriter: Sendable {
     /// - Throws: `EventFileError` when the last write or the `fsync` fails; the writer then stays
     ///   open, holding its records, so `close()` can be tried again.
     public func close() throws(EventFileError) {
-        try state.withLock { (state: inout State) throws(EventFileError) in
+        try state.locked { (state: inout State) throws(EventFileError) in
             guard !state.file.isClosed else { return }
             try closing(&state) { (file: inout EventFile) throws(EventFileError) in try file.close() }
         }
@@ -272,7 +272,7 @@ public final class EventFileWriter: Sendable {
     /// - Returns: The writer of the new file.
     /// - Throws: `EventFileError` when the directory or the new file cannot be made.
     public func continueInNewFile() throws(EventFileError) -> EventFileWriter {
-        let successor = try state.withLock { (state: inout State) throws(EventFileError) -> EventFile in
+        let successor = try state.locked { (state: inout State) throws(EventFileError) -> EventFile in
             try closing(&state) { (file: inout EventFile) throws(EventFileError) in try file.continueInNewFile(options: options) }
         }
         return EventFileWriter(file: successor, options: options)
@@ -280,12 +280,12 @@ public final class EventFileWriter: Sendable {
 
     /// Bytes of whole records written to the file so far.
     public var writtenBytes: Int64 {
-        state.withLock { $0.file.writtenBytes }
+        state.locked { $0.file.writtenBytes }
     }
 
     /// Bytes appended but not yet written to the file (waits for pending events appended before).
     public var pendingBytes: Int {
-        state.withLock { state in
+        state.locked { state in
             encodeStaged(&state)
             return state.file.pendingBytes
         }
@@ -294,7 +294,7 @@ public final class EventFileWriter: Sendable {
     // MARK: Appending and encoding
 
     private func appendRecord(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) {
-        try state.withLock { (state: inout State) throws(EventFileError) in
+        try state.locked { (state: inout State) throws(EventFileError) in
             guard !state.file.isClosed else { throw .closed(path: path) }
             encodeStaged(&state)
             state.file.append { TFRecord.append(to: &$0, encode) }
@@ -306,11 +306,11 @@ public final class EventFileWriter: Sendable {
     /// behind it, so that the caller need not wait for the writer's lock meanwhile (taking the
     /// lock would keep it in order too, only later). `false`, staging nothing, otherwise.
     private func stageBehindPending(_ encode: (inout WireBuffer) -> Void) throws(EventFileError) -> Bool {
-        guard staged.withLock({ $0.hasEventsAhead }) else { return false }
+        guard staged.locked({ $0.hasEventsAhead }) else { return false }
         var buffer = WireBuffer(capacity: 256)
         encode(&buffer)
         let bytes = buffer.bytes
-        try staged.withLock { (staged: inout StagedRecords) throws(EventFileError) in
+        try staged.locked { (staged: inout StagedRecords) throws(EventFileError) in
             guard !staged.isClosed else { throw .closed(path: path) }
             staged.stage(.encoded(bytes))
         }
@@ -320,7 +320,7 @@ public final class EventFileWriter: Sendable {
 
     /// Queues an encoding job unless one is queued.
     private func scheduleEncoding() {
-        let schedule = staged.withLock { staged in
+        let schedule = staged.locked { staged in
             guard !staged.isEncodingScheduled else { return false }
             staged.isEncodingScheduled = true
             return true
@@ -332,8 +332,8 @@ public final class EventFileWriter: Sendable {
     /// it leaves everything staged (its `fulfill` queues the job again), so the job never holds a
     /// thread of `Options.encodingTarget`, or the lock, waiting for the caller's pool.
     private func encodeStaged() {
-        staged.withLock { $0.isEncodingScheduled = false }
-        state.withLock { encodeStaged(&$0, waitingForPending: false) }
+        staged.locked { $0.isEncodingScheduled = false }
+        state.locked { encodeStaged(&$0, waitingForPending: false) }
     }
 
     /// Encodes the staged records into the buffer.
@@ -344,7 +344,7 @@ public final class EventFileWriter: Sendable {
     ///     while one is not fulfilled.
     private func encodeStaged(_ state: inout State, closing: Bool = false, waitingForPending: Bool = true) {
         var roomMade = false
-        let work = staged.withLock { staged -> StagedRecords.Taken? in
+        let work = staged.locked { staged -> StagedRecords.Taken? in
             if closing { staged.isClosed = true }
             // Most appends find nothing staged: they return here.
             guard !staged.isEmpty else { return nil }
@@ -361,7 +361,7 @@ public final class EventFileWriter: Sendable {
         }
         let hadEvents = taken.hasEvents
         var storage = taken.emptied()
-        staged.withLock { staged in
+        staged.locked { staged in
             staged.recycle(&storage)
             if hadEvents { staged.finishedEncoding() }
         }
@@ -394,7 +394,7 @@ public final class EventFileWriter: Sendable {
         do {
             return try body(&state.file)
         } catch {
-            if !state.file.isClosed { staged.withLock { $0.isClosed = false } }
+            if !state.file.isClosed { staged.locked { $0.isClosed = false } }
             throw error
         }
     }
@@ -406,7 +406,7 @@ public final class EventFileWriter: Sendable {
         // Held strongly (a weak reference would put every retain of the writer on the slow
         // path): a writer dropped with a timer armed is closed when the timer has fired.
         let fire: @Sendable () -> Void = { self.timerFired() }
-        state.withLock { state in
+        state.locked { state in
             let bufferedSince = state.file.isClosed ? nil : state.file.bufferedSince
             guard state.timer.isDue(bufferedSince: bufferedSince, fire) else { return }
             do {

@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import Dispatch
 import Synchronization
 
@@ -39,7 +40,7 @@ public final class PendingEvent: Sendable {
     /// - Parameter event: The event; `nil` writes nothing in its place (making it failed, say).
     /// - Precondition: It was not fulfilled before.
     public func fulfill(_ event: Event?) {
-        let wake = state.withLock { state in
+        let wake = state.locked { state in
             guard case .waiting = state.outcome else { preconditionFailure("a PendingEvent is fulfilled twice") }
             state.outcome = .made(event)
             return state.whenFulfilled.take()
@@ -53,7 +54,7 @@ public final class PendingEvent: Sendable {
     ///
     /// - Precondition: The pending event was not appended before.
     func whenFulfilled(_ wake: @escaping @Sendable () -> Void) {
-        let isMade = state.withLock { state in
+        let isMade = state.locked { state in
             precondition(!state.isAppended, "a PendingEvent is appended twice")
             state.isAppended = true
             guard case .waiting = state.outcome else { return true }
@@ -65,14 +66,14 @@ public final class PendingEvent: Sendable {
 
     /// Whether it was fulfilled.
     var isFulfilled: Bool {
-        state.withLock { if case .waiting = $0.outcome { false } else { true } }
+        state.locked { if case .waiting = $0.outcome { false } else { true } }
     }
 
     /// The event, once made: waits until it is fulfilled.
     var event: Event? {
         fulfilled.wait()
         fulfilled.signal()
-        return state.withLock { state in
+        return state.locked { state in
             guard case .made(let event) = state.outcome else { preconditionFailure("a PendingEvent signalled before it was fulfilled") }
             return event
         }

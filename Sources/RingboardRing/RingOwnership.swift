@@ -1,3 +1,4 @@
+internal import RingboardSystem
 import Glibc
 import Synchronization
 internal import CRingboard
@@ -82,7 +83,7 @@ final class RingOwnership: @unchecked Sendable {
         // acquiring: pairs with the releasing store of `shared` below, so that the last owner's
         // stores of tail are seen before this thread's compare-and-swap on it.
         if owner.load(ordering: .acquiring) == RingOwnership.shared { return RingOwnership.shared }
-        return handOver.withLock { _ in
+        return handOver.locked { _ in
             // acquiring: pairs with the releasing stores of the owner word below.
             let word = owner.load(ordering: .acquiring)
             if word == RingOwnership.shared || RingOwnership.names(word, thread) { return word }

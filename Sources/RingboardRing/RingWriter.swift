@@ -485,7 +485,7 @@ public final class RingWriter: @unchecked Sendable {
     /// Says once, on standard error, that spilling failed and appends now wait for room: the
     /// trainer slows down rather than lose a record, and its user should know why.
     private func reportSpillFallback() {
-        let error: RingError? = spillReport.withLock { report in
+        let error: RingError? = spillReport.locked { report in
             guard !report.reportedFallback, let error = report.lastError else { return nil }
             report.reportedFallback = true
             return error
@@ -497,7 +497,7 @@ public final class RingWriter: @unchecked Sendable {
     }
 
     private func noteSpillError(_ error: RingError) {
-        spillReport.withLock { $0.lastError = error }
+        spillReport.locked { $0.lastError = error }
     }
 
     /// Runs `body` with the spill state, no other thread holding it: as the ring's owner, inside
@@ -517,7 +517,7 @@ public final class RingWriter: @unchecked Sendable {
             if RingOwnership.names(word, thread), let result = withOwnedSpillState(word, body) { return result }
             word = ownership.settle(thread: thread)
             if word == RingOwnership.shared {
-                return spillLock.withLock { _ in body(&spill.state, false) }
+                return spillLock.locked { _ in body(&spill.state, false) }
             }
         }
     }
@@ -561,7 +561,7 @@ public final class RingWriter: @unchecked Sendable {
         guard mark(segment.index, records: segment.records, bytes: segment.bytes, owned: owned) else { return false }
         if (try? segment.finish()) != nil, !state.segmentFailed { state.keep(segment) }
         state.segment = nil
-        if !state.segmentFailed { spillReport.withLock { $0.reportedFallback = false } }
+        if !state.segmentFailed { spillReport.locked { $0.reportedFallback = false } }
         spilling.store(false, ordering: .relaxed)
         return true
     }
@@ -624,7 +624,7 @@ public final class RingWriter: @unchecked Sendable {
 
     /// The error that made the spill path fall back to waiting, if any.
     public var lastSpillError: RingError? {
-        spillReport.withLock { $0.lastError }
+        spillReport.locked { $0.lastError }
     }
 
     /// Records spilled so far.

@@ -463,10 +463,10 @@ enum SpillSegment {
     ) throws(RingError) -> Int64 {
         // The buffers of the last read, if no other thread has them: a consumer reads segment
         // after segment, and each would otherwise fault in a record's worth of fresh memory.
-        let buffers = ReadBuffers.spare.withLock { $0.take() } ?? ReadBuffers()
+        let buffers = ReadBuffers.spare.locked { $0.take() } ?? ReadBuffers()
         defer {
             // Not kept when it grew for huge records: those are rare, and their memory is better given back.
-            if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.withLock { $0 = buffers } }
+            if buffers.decoded.capacity <= ReadBuffers.largestKept { ReadBuffers.spare.locked { $0 = buffers } }
         }
         let descriptor = try openForReading(path)
         defer { try? descriptor.close() }

@@ -333,7 +333,7 @@ extension WeightSegment {
                 end += count * MemoryLayout<Float>.stride
             }
             let size = end
-            try state.withLock { (state: inout State) throws(RingError) in
+            try state.locked { (state: inout State) throws(RingError) in
                 let sequence = state.next
                 state.next += 1
                 let path = WeightSegment.path(ring: ringPath, sequence: sequence)

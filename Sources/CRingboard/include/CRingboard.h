@@ -7,6 +7,7 @@
 #include "CRingboard_futex.h"
 #include "CRingboard_membarrier.h"
 #include "CRingboard_writeback.h"
+#include "CRingboard_tsan.h"
 
 #ifdef __cplusplus
 extern "C" {
