@@ -24,6 +24,9 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
     case consumerRunning(directory: String)
     /// A checkpoint larger than a checkpoint slot holds.
     case checkpointTooLarge(length: Int, maximum: Int)
+    /// The ring directory's file system has no room for a ring's pages (a container's small
+    /// `/dev/shm`, say): the ring is not made, rather than made to fault its producer later.
+    case noRoomForRing(directory: String, bytes: Int)
 
     /// A one-line description.
     public var description: String {
@@ -38,6 +41,9 @@ public enum RingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .weightSegment(let path, let reason): "\(path): weight segment refused: \(reason)"
         case .consumerRunning(let directory): "another consumer is already serving \(directory)"
         case .checkpointTooLarge(let length, let maximum): "checkpoint of \(length) bytes exceeds the maximum of \(maximum)"
+        case .noRoomForRing(let directory, let bytes):
+            "\(directory): no room for a ring of \(bytes >> 20) MiB: give its file system more space (a container's "
+                + "/dev/shm: docker run --shm-size), or choose another ring directory or a smaller ring"
         }
     }
 }

@@ -147,6 +147,14 @@ public final class RingWriter: @unchecked Sendable {
             _ = Syscalls.unlink(temporaryPath)
             throw .systemCall("ftruncate", path: temporaryPath, error)
         }
+        // Every page allocated now: a page of a full tmpfs that a store first touches raises
+        // SIGBUS in the producer (and the consumer zeroing it), where this fails with ENOSPC.
+        if case .failure(let error) = Syscalls.allocate(descriptor, length: RingLayout.headerSize + capacity) {
+            try? descriptor.close()
+            _ = Syscalls.unlink(temporaryPath)
+            if error == .noSpace { throw .noRoomForRing(directory: directory, bytes: RingLayout.headerSize + capacity) }
+            throw .systemCall("fallocate", path: temporaryPath, error)
+        }
         let mapping: RingMapping
         do {
             mapping = try RingMapping(descriptor: descriptor, path: finalPath, capacity: capacity, populate: true)

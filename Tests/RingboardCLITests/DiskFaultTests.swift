@@ -109,4 +109,26 @@ import Testing
         if aggregator.isRunning { aggregator.terminate() }
         try TrainerHarness.expectSameEvents(logs, as: reference, epochs: epochs, family: "spill-disk-full", faults: 1)
     }
+
+    /// A ring directory whose file system cannot hold a ring (a container's small `/dev/shm`):
+    /// the producer is refused with a message that says what to do. The ring's file used to be
+    /// sparse, so the producer's first store into a page the full tmpfs could not give it
+    /// raised SIGBUS and killed it.
+    @Test(.privileged("needs root to mount a small tmpfs", missing: tmpfsMountProblem))
+    func aRingThatDoesNotFitItsFileSystemIsRefusedNotFaulted() throws {
+        let directory = TemporaryDirectory("ringboard-ring-enospc")
+        let rings = directory.appending("rings")
+        try FileManager.default.createDirectory(atPath: rings, withIntermediateDirectories: true)
+        #expect(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", rings]).status == 0)
+        defer { _ = try? run("/bin/umount", ["-l", rings]) }
+        // 50,000 records of 64 bytes are 4 MB: past the tmpfs's 1 MiB, inside the 16 MiB ring.
+        let result = try run(productsDirectory + "/ringboard", [
+            "stress", "--producers", "1", "--records", "50000", "--bytes", "64", "--ring-dir", rings + "/r",
+        ], timeout: 120)
+        let said = result.standardOutput + result.standardError
+        #expect(result.status == 1, "\(said)")
+        #expect(said.contains("no room for a ring of 16 MiB"), "\(said)")
+        #expect(said.contains("docker run --shm-size"), "\(said)")
+        #expect(!said.contains("Bus error") && !said.contains("crashed"), "\(said)")
+    }
 }
