@@ -149,10 +149,10 @@ public final class Aggregator: @unchecked Sendable {
         table.finishPoll(handingOver: count >= Aggregator.lingerBelow)
         if count > 0 { changed = true }
         recordsHandled += count
-        // A producer waiting for its records to be written (a trainer's end of training, say)
-        // or for room is not kept waiting for the flush interval.
         // A slow producer's batch hooks (see `linger`).
         let trickle = count > 0 && count < Aggregator.lingerBelow && decoder.lastDrainOnlyBatches
+        // A producer waiting for its records to be written (a trainer's end of training, say)
+        // or for room is not kept waiting for the flush interval.
         let waited = trickle && consumer.producerWaiting
         if count == 0 || waited || ContinuousClock.now - lastFlush >= max(options.flushInterval, lastFlushCost * 4) {
             flushAndCommit()

@@ -142,13 +142,9 @@ public final class RingWriter: @unchecked Sendable {
         } catch {
             throw .systemCall("open", path: temporaryPath, error as? Errno ?? .ioError)
         }
-        if case .failure(let error) = Syscalls.truncate(descriptor, RingLayout.headerSize + capacity) {
-            try? descriptor.close()
-            _ = Syscalls.unlink(temporaryPath)
-            throw .systemCall("ftruncate", path: temporaryPath, error)
-        }
-        // Every page allocated now: a page of a full tmpfs that a store first touches raises
-        // SIGBUS in the producer (and the consumer zeroing it), where this fails with ENOSPC.
+        // Sized, with every page allocated now: a page of a full tmpfs that a store first
+        // touches raises SIGBUS in the producer (and the consumer zeroing it), where this fails
+        // with ENOSPC.
         if case .failure(let error) = Syscalls.allocate(descriptor, length: RingLayout.headerSize + capacity) {
             try? descriptor.close()
             _ = Syscalls.unlink(temporaryPath)

@@ -37,11 +37,14 @@ public enum Projector {
             self.metadataPath = metadataPath
         }
 
-        /// Where the TSV goes, relative to the log directory: `train/<tensor name, '/', ':' and NUL
-        /// as '_'>.tsv` (a NUL would cut the path short where the system reads it).
-        public var tensorPath: String {
-            "train/" + String(tensorName.map { $0 == "/" || $0 == ":" || $0 == "\0" ? "_" : $0 }) + ".tsv"
+        /// The TSV's file name: `<tensor name, '/', ':' and NUL as '_'>.tsv` (a NUL would cut
+        /// the path short where the system reads it).
+        public var tensorFileName: String {
+            String(tensorName.map { $0 == "/" || $0 == ":" || $0 == "\0" ? "_" : $0 }) + ".tsv"
         }
+
+        /// Where the TSV goes, relative to the log directory: `train/<tensorFileName>`.
+        public var tensorPath: String { "train/" + tensorFileName }
     }
 
     /// The `ProjectorConfig` in protobuf text format (tensorboard/plugins/projector/projector_config.proto).
@@ -60,8 +63,7 @@ public enum Projector {
                 text += "  metadata_path: \(textFormatString(path))\n"
             }
             text += "  tensor_shape: \(embedding.rows)\n  tensor_shape: \(embedding.columns)\n"
-            let tensorPath = inTrainRun ? String(embedding.tensorPath.dropFirst("train/".count)) : embedding.tensorPath
-            text += "  tensor_path: \(textFormatString(tensorPath))\n"
+            text += "  tensor_path: \(textFormatString(inTrainRun ? embedding.tensorFileName : embedding.tensorPath))\n"
             text += "}\n"
         }
         return text
