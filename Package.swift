@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingboardAggregatorTests",
-            dependencies: ["RingboardAggregator", "RingboardRecords", "RingboardFormat", "RingboardRing", "RingboardTestSupport",
+            dependencies: ["RingboardAggregator", "RingboardRecords", "RingboardFormat", "RingboardRing", "RingboardSummaries", "RingboardTestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(

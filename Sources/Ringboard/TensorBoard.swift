@@ -164,7 +164,8 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         send(.runAnnouncement(run: run, rank: UInt32(rank), worldSize: UInt32(worldSize), policy: rankPolicy, arguments: arguments))
     }
 
-    private static let nextRun = Atomic<UInt32>(0)
+    /// Run numbers of this process's callbacks and `SummaryWriter`s, which share its ring.
+    static let nextRun = Atomic<UInt32>(0)
 
     // MARK: Hooks
 

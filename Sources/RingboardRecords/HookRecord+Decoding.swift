@@ -149,6 +149,8 @@ extension HookRecord {
             let name = try input.name("span name")
             try input.finish()
             self = .span(run: run, name: name, start: start, duration: duration, thread: thread)
+        case RecordType.summary:
+            self = try HookRecord.decodeSummary(&input, type: type)
         default:
             throw .unknownType(type)
         }

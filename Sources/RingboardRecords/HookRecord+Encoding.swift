@@ -193,6 +193,8 @@ extension HookRecord {
             out.i64(segment)
             out.u64(offset)
             out.u64(count)
+        case .summary(let run, let tag, let directory, let step, let wallTime, let value):
+            writeSummary(&out, run: run, tag: tag, directory: directory, step: step, wallTime: wallTime, value: value)
         case .span(let run, let name, let start, let duration, let thread):
             out.u32(run)
             out.u32(0)
@@ -238,6 +240,14 @@ struct RecordBuilder {
 
     mutating func string(_ value: String) {
         bytes(Array(value.utf8))
+    }
+
+    /// `value`'s bytes as they are, without a length.
+    mutating func raw(_ value: UnsafeRawBufferPointer) {
+        if let payload, value.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: payload[offset..<(offset + value.count)]).copyMemory(from: value)
+        }
+        offset += value.count
     }
 
     /// Float32 values as little-endian bit patterns: one copy on a little-endian host.

@@ -19,12 +19,18 @@ public enum Semantics: UInt8, Sendable, CustomStringConvertible {
     /// `update_freq` in batches under a recording condition, `epoch_learning_rate` and the
     /// evaluation summaries.
     case keras3 = 1
+    /// Not a callback: a `SummaryWriter` (torch's and tensorboardX's), whose `summary` records
+    /// are written as they come, into the run directory itself (or, for `add_scalars`, a
+    /// subdirectory of it). The other arguments do not apply.
+    case summaryWriter = 2
 
-    /// `"tf2.0"` or `"keras3"`, as the Python callback's `semantics` argument spells it.
+    /// `"tf2.0"`, `"keras3"` (as the Python callback's `semantics` argument spells them) or
+    /// `"summary_writer"`.
     public var description: String {
         switch self {
         case .tf20: "tf2.0"
         case .keras3: "keras3"
+        case .summaryWriter: "summary_writer"
         }
     }
 
@@ -33,6 +39,7 @@ public enum Semantics: UInt8, Sendable, CustomStringConvertible {
         switch name {
         case "tf2.0": self = .tf20
         case "keras3": self = .keras3
+        case "summary_writer": self = .summaryWriter
         default: return nil
         }
     }
@@ -163,6 +170,11 @@ public enum HookRecord: Equatable, Sendable {
     /// the record's ring, from byte `offset` of the segment file: written whole before this
     /// record was appended.
     case weightSegment(run: UInt32, weight: UInt32, version: UInt64, segment: Int64, offset: UInt64, count: UInt64)
+    /// A `SummaryWriter` call: `value` under the tag named by number `tag` (numbered as metric
+    /// names are, by `metricName`), at `step` and `wallTime` (seconds since the Unix epoch, as the
+    /// caller gave or read it), in the run's directory, or in its subdirectory named by number
+    /// `directory` (`add_scalars`).
+    case summary(run: UInt32, tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: SummaryValue)
 
     /// The ring record type that carries this record.
     public var type: UInt16 {
@@ -176,6 +188,7 @@ public enum HookRecord: Equatable, Sendable {
         case .weightValues: RecordType.weightValues
         case .span: RecordType.span
         case .weightSegment: RecordType.weightSegment
+        case .summary: RecordType.summary
         }
     }
 

@@ -3,8 +3,9 @@
 /// The layouts are little-endian and versioned by `RecordType.version`, which the run
 /// announcement carries. Any change to a layout bumps it.
 public enum RecordType {
-    /// The layout version of every record type below (3: `weightSegment`).
-    public static let version: UInt16 = 3
+    /// The layout version of every record type below (4: `summary`, and `Semantics.summaryWriter`
+    /// in a run announcement).
+    public static let version: UInt16 = 4
 
     /// A trainer process announces a run: its log directory, TensorBoard arguments, rank.
     public static let runAnnouncement: UInt16 = 16
@@ -24,6 +25,8 @@ public enum RecordType {
     public static let span: UInt16 = 23
     /// A weight's values in a weight segment beside the ring (`RingboardRing.WeightSegment`).
     public static let weightSegment: UInt16 = 24
+    /// A `SummaryWriter` summary: a scalar, text, histogram or image under a tag.
+    public static let summary: UInt16 = 25
 
-    static let all: ClosedRange<UInt16> = runAnnouncement...weightSegment
+    static let all: ClosedRange<UInt16> = runAnnouncement...summary
 }

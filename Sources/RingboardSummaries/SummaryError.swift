@@ -6,6 +6,8 @@ public enum SummaryError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedShape(tag: String, shape: [Int], reason: String)
     /// zlib reported an error.
     case compression(String)
+    /// A histogram with no values, or none within its bins.
+    case emptyHistogram(tag: String)
 
     /// A one-line description naming the tag.
     public var description: String {
@@ -13,6 +15,7 @@ public enum SummaryError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFiniteValues(let tag): "NaN or infinity in summary histogram for: \(tag)"
         case .unsupportedShape(let tag, let shape, let reason): "\(tag): shape \(shape) \(reason)"
         case .compression(let message): "zlib: \(message)"
+        case .emptyHistogram(let tag): "\(tag): the histogram has no values within its bins"
         }
     }
 }

@@ -30,6 +30,17 @@ import Testing
         .weightValues(run: 0, weight: 0, version: 0, offset: 0, total: 0, values: []),
         .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
         .weightSegment(run: 2, weight: 7, version: 3, segment: 11, offset: 128, count: 1 << 20),
+        .runAnnouncement(run: 3, rank: 1, worldSize: 2, policy: .perRank, arguments: TensorBoardArguments(
+            logDirectory: "/logs/writer", writeGraph: false, profileBatch: 0, semantics: .summaryWriter)),
+        .summary(run: 3, tag: 0, directory: nil, step: -7, wallTime: 1_765_000_000.125, value: .scalar(.nan)),
+        .summary(run: 3, tag: 1, directory: 2, step: 1 << 40, wallTime: 0, value: .scalar(-0.0)),
+        .summary(run: 3, tag: 1, directory: nil, step: 0, wallTime: 1, value: .text("# Title\n\n| a | ü |")),
+        .summary(run: 3, tag: 1, directory: nil, step: 0, wallTime: 1, value: .text("")),
+        .summary(run: 3, tag: 4, directory: nil, step: 2, wallTime: 2, value: .histogram(.float([1, -2.5, 0]))),
+        .summary(run: 3, tag: 4, directory: nil, step: 2, wallTime: 2, value: .histogram(.double([.leastNonzeroMagnitude, 3]))),
+        .summary(run: 3, tag: 4, directory: nil, step: 2, wallTime: 2, value: .rawHistogram(RawHistogram(
+            min: -1, max: 2, num: 3, sum: 1, sumSquares: 5, bucketLimits: [0, .greatestFiniteMagnitude], bucketCounts: [1, 2]))),
+        .summary(run: 3, tag: 5, directory: nil, step: 3, wallTime: 3, value: .image(height: 1, width: 2, channels: 3, pixels: [1, 2, 3, 4, 5, 6])),
     ]
 
     @Test func everyRecordRoundTrips() throws {
@@ -41,6 +52,9 @@ import Testing
             if case .hook(_, _, _, let logs, _) = record, logs.contains(where: { $0.value.isNaN }) {
                 guard case .hook(_, _, _, let decodedLogs, _) = decoded else { Issue.record("not a hook"); continue }
                 #expect(decodedLogs.map(\.value.bitPattern) == logs.map(\.value.bitPattern))
+            } else if case .summary(_, _, _, _, _, .scalar(let value)) = record, value.isNaN {
+                guard case .summary(_, _, _, _, _, .scalar(let decodedValue)) = decoded else { Issue.record("not a scalar"); continue }
+                #expect(decodedValue.bitPattern == value.bitPattern)
             } else {
                 #expect(decoded == record)
             }
@@ -197,9 +211,9 @@ import Testing
                 .invalidValue(type: RecordType.weightValues, field: "values 2 + 2 of", value: 3))
         refuses(RecordType.weightValues, "00000000 00000000 0000000000000000 0000000000000000 ffffffffffffffff ffffffffffffffff",
                 .truncated(type: RecordType.weightValues, offset: 40))
-        // A weight segment record (record layout 3): its golden bytes, then a negative segment and an offset
-        // between values.
-        #expect(RecordType.version == 3 && RecordType.weightSegment == 24)
+        // A weight segment record (record layout 3, unchanged in 4): its golden bytes, then a negative
+        // segment and an offset between values.
+        #expect(RecordType.version == 4 && RecordType.weightSegment == 24)
         #expect(HookRecord.weightSegment(run: 1, weight: 2, version: 3, segment: 4, offset: 64, count: 5).encoded == bytes(hex:
             "01000000 02000000 0300000000000000 0400000000000000 4000000000000000 0500000000000000"))
         refuses(RecordType.weightSegment, "00000000 00000000 0000000000000000 ffffffffffffffff 4000000000000000 0100000000000000",
@@ -207,6 +221,68 @@ import Testing
         refuses(RecordType.weightSegment, "00000000 00000000 0000000000000000 0000000000000000 4200000000000000 0100000000000000",
                 .invalidValue(type: RecordType.weightSegment, field: "weight segment offset", value: 66))
         refuses(99, "", .unknownType(99))
+    }
+
+    /// Summary records (record layout 4): golden bytes of the hot path's scalar, and what the
+    /// decoder refuses.
+    @Test func summaryRecordsArePinnedAndChecked() throws {
+        #expect(RecordType.summary == 25)
+        let scalar = bytes(hex: "03000000 00000000 05000000 ffffffff 0700000000000000 000000000000f03f 0000000000000440")
+        #expect(HookRecord.summary(run: 3, tag: 5, directory: nil, step: 7, wallTime: 1, value: .scalar(2.5)).encoded == scalar)
+        var hot = [UInt8](repeating: 0xAA, count: HookRecord.scalarSummaryLength)
+        hot.withUnsafeMutableBytes {
+            HookRecord.encodeScalarSummary(into: $0, run: 3, tag: 5, directory: HookRecord.noDirectory, step: 7, wallTime: 1, value: 2.5)
+        }
+        #expect(hot == scalar)
+        let values: [Float] = [1, 2, 3]
+        var histogram = [UInt8](repeating: 0xAA, count: HookRecord.histogramSummaryLength(count: 3, width: 4))
+        histogram.withUnsafeMutableBytes {
+            HookRecord.encodeHistogramSummary(into: $0, run: 0, tag: 1, directory: 2, step: 3, wallTime: 4, values: values.span)
+        }
+        #expect(histogram == HookRecord.summary(run: 0, tag: 1, directory: 2, step: 3, wallTime: 4, value: .histogram(.float(values))).encoded)
+        let pixels: [UInt8] = [9, 8, 7, 6]
+        var image = [UInt8](repeating: 0xAA, count: HookRecord.imageSummaryLength(byteCount: 4))
+        image.withUnsafeMutableBytes {
+            HookRecord.encodeImageSummary(into: $0, run: 0, tag: 1, directory: HookRecord.noDirectory, step: 3, wallTime: 4, height: 2, width: 2,
+                                          channels: 1, pixels: pixels.span)
+        }
+        #expect(image == HookRecord.summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 4, value: .image(height: 2, width: 2, channels: 1, pixels: pixels)).encoded)
+
+        func refused(_ record: HookRecord, patch: (inout [UInt8]) -> Void = { _ in }) -> RecordError? {
+            var bytes = record.encoded
+            patch(&bytes)
+            do {
+                _ = try HookRecord(type: RecordType.summary, bytes: bytes)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let t = RecordType.summary
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: .nan, value: .scalar(1)))
+                == .invalidValue(type: t, field: "wall time", value: -1))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: -1, value: .scalar(1)))
+                == .invalidValue(type: t, field: "wall time", value: -1))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[4] = 9 }
+                == .invalidValue(type: t, field: "summary kind", value: 9))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[6] = 1 }
+                == .invalidValue(type: t, field: "reserved", value: 1))
+        // An image whose pixels its dimensions do not account for, one of 2 channels, and a
+        // height × width that would overflow if multiplied.
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .image(height: 2, width: 2, channels: 3, pixels: [1, 2, 3])))
+                == .invalidValue(type: t, field: "image of 2×2×3 with pixel bytes", value: 3))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .image(height: 1, width: 1, channels: 2, pixels: [1, 2])))
+                == .invalidValue(type: t, field: "image channels", value: 2))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .image(height: 1, width: 3, channels: 1, pixels: [1, 2, 3]))) {
+            for k in 32..<40 { $0[k] = 0xFF }
+        } != nil)
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .rawHistogram(RawHistogram(
+            min: 0, max: 1, num: 1, sum: .infinity, sumSquares: 1, bucketLimits: [1], bucketCounts: [1]))))
+                == .invalidString(type: t, field: "raw histogram", reason: "sum is inf"))
+        // A histogram count the payload cannot hold.
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .histogram(.float([1])))) {
+            for k in 32..<40 { $0[k] = 0xFF }
+        } == .truncated(type: t, offset: 40))
     }
 
     @Test func announcementsAreChecked() throws {

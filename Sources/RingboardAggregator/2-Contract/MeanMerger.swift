@@ -74,6 +74,8 @@ struct MeanMerger {
             break  // batch hooks come to `queue(rank:_:)` as `BatchRecord`s; weights in segments as `.weightValues`
         case .parameters, .model, .weightValues, .span:
             if rank == 0 { queues[0].append(record) }
+        case .summary:
+            break  // a `SummaryWriter` run is never a `.mean` group's (`RunTable.route`)
         }
         try drain(into: &target)
     }

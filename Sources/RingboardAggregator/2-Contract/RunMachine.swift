@@ -18,7 +18,7 @@ struct RunMachine {
     /// The run directory, absolute.
     var directory: String { files.directory }
     let arguments: TensorBoardArguments
-    private let logger: Logger
+    let logger: Logger
     private let summaries: SummaryMaker
 
     // TF 2.0 callback state.
@@ -108,6 +108,8 @@ struct RunMachine {
             trace?.spans.append(ProfileTrace.Span(
                 name: name, category: "user", startMicroseconds: Double(start) / 1000,
                 durationMicroseconds: Double(duration) / 1000, processID: 0, threadID: Int(truncatingIfNeeded: thread)))
+        case .summary(_, let tag, let directory, let step, let wallTime, let value):
+            try summary(tag: tag, directory: directory, step: step, wallTime: wallTime, value: value)
         case .hook(_, let kind, let index, let logs, let wallTime):
             try hook(kind, index: index, logs: logs.compactMap { entry in numbering.names[entry.metric].map { ($0, entry.value) } },
                      wallTime: HookClock.seconds(wallTime))

@@ -191,6 +191,11 @@ struct RunTable {
             guard rank == 0 else { return .ignored }
         case .perRank:
             directory += "/rank_\(rank)"
+        case .mean where arguments.semantics == .summaryWriter:
+            // Trainers refuse it (`SummaryWriter`): a mean of summaries is not made yet.
+            refusedRuns += 1
+            logger.error("run refused: a SummaryWriter run under the mean policy", metadata: ["run": "\(directory)", "rank": "\(rank)"])
+            return .ignored
         case .mean:
             if let group = groupByDirectory[directory], !runs[groups[group].run].finished, groups[group].worldSize == Int(worldSize) {
                 return .mean(group: group, rank: Int(rank))
@@ -301,7 +306,7 @@ extension HookRecord {
         switch record {
         case .runAnnouncement(let run, _, _, _, _), .metricName(let run, _, _), .batch(let run, _, _, _, _, _),
              .hook(let run, _, _, _, _), .parameters(let run, _), .model(let run, _, _, _), .weightValues(let run, _, _, _, _, _),
-             .span(let run, _, _, _, _), .weightSegment(let run, _, _, _, _, _):
+             .span(let run, _, _, _, _), .weightSegment(let run, _, _, _, _, _), .summary(let run, _, _, _, _, _):
             run
         }
     }

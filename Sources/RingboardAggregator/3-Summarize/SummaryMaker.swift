@@ -45,6 +45,9 @@ struct SummaryMaker {
                 logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
                               metadata: ["run": "\(files.directory)", "step": "\(step)"])
             }
+        case .summary(let subdirectory, let tag, let step, let wallTime, let value):
+            try summary(value, tag: tag, step: step, wallTime: wallTime, in: try files.writer(subdirectory, wallTime: wallTime, tags: tags),
+                        run: files.directory)
         case .embeddings(let embeddings, let keepingTensors, let inTrainRunToo):
             do {
                 try files.makeDirectory("train")
@@ -52,6 +55,44 @@ struct SummaryMaker {
                                     inTrainRunToo: inTrainRunToo)
             } catch {
                 logger.error("projector files not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    /// A `SummaryWriter` summary, as torch's `torch.utils.tensorboard.summary` makes it: a
+    /// `simple_value` scalar; text as the text plugin's one-string tensor under `<tag>/text_summary`;
+    /// a histogram with numpy's counts (`Histogram.summaryWriter`) or as the caller counted it; an
+    /// image as PNG (one channel shown as three, as torch's `convert_to_HWC` does). Histograms and
+    /// images are made on the pool, in their place in the file.
+    private func summary(_ value: SummaryValue, tag: String, step: Int64, wallTime: Double, in writer: EventFileWriter, run: String) throws(EventFileError) {
+        switch value {
+        case .scalar(let scalar):
+            try writer.appendScalar(tag: tag, value: Float(scalar), step: step, wallTime: wallTime)
+        case .text(let text):
+            let value = Summary.Value(
+                tag: tag + "/text_summary", metadata: SummaryMetadata(pluginName: "text"),
+                kind: .tensor(.strings([Array(text.utf8)], shape: [1])))
+            try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value]))))
+        case .rawHistogram(let raw):
+            let histogram = HistogramProto(min: raw.min, max: raw.max, num: raw.num, sum: raw.sum, sumSquares: raw.sumSquares,
+                                           bucketLimit: raw.bucketLimits, bucket: raw.bucketCounts)
+            try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [Summary.Value(tag: tag, kind: .histogram(histogram))]))))
+        case .histogram(let values):
+            try appendValue(to: writer, step: step, wallTime: wallTime, run: run, tag: tag, what: "histogram") { () throws(SummaryError) in
+                let histogram = switch values {
+                case .float(let values): try Histogram.summaryWriter(values.span, tag: tag)
+                case .double(let values): try Histogram.summaryWriter(values.span, tag: tag)
+                }
+                return Summary.Value(tag: tag, kind: .histogram(histogram))
+            }
+        case .image(let height, let width, let channels, let pixels):
+            try appendValue(to: writer, step: step, wallTime: wallTime, run: run, tag: tag, what: "image") { () throws(SummaryError) in
+                guard channels == 1 else {
+                    return try ImageSummary.Image(tag: tag, height: height, width: width, channels: channels, pixels: pixels).summaryValue()
+                }
+                var rgb = [UInt8](repeating: 0, count: pixels.count * 3)
+                for (index, pixel) in pixels.enumerated() { (rgb[3 * index], rgb[3 * index + 1], rgb[3 * index + 2]) = (pixel, pixel, pixel) }
+                return try ImageSummary.Image(tag: tag, height: height, width: width, channels: 3, pixels: rgb).summaryValue()
             }
         }
     }

@@ -21,4 +21,7 @@ enum SummaryRequest {
     /// before (at an embeddings epoch) stays as it is; with `inTrainRunToo`, the config is also
     /// written into `train/` (a `.perRank` run: `Projector.write`).
     case embeddings([(Projector.Embedding, [Float])], keepingTensors: Bool, inTrainRunToo: Bool)
+    /// A `SummaryWriter` call's summary, in the run's directory (`subdirectory` empty) or a
+    /// subdirectory of it, made as torch's `SummaryWriter` makes it.
+    case summary(subdirectory: String, tag: String, step: Int64, wallTime: Double, value: SummaryValue)
 }

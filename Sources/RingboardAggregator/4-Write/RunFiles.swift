@@ -92,7 +92,7 @@ struct RunFiles {
             // memory (its records in the rings) until the file can be made.
         }
         options.createWhenWritable = true
-        let writer = try EventFileWriter(directory: directory + "/" + subdirectory, options: options)
+        let writer = try EventFileWriter(directory: path(of: subdirectory), options: options)
         fileCreated(writer.path)
         set(subdirectory, writer)
         return writer
@@ -104,10 +104,16 @@ struct RunFiles {
         if subdirectory == "validation" { validation = writer }
     }
 
+    /// `directory/subpath`, or `directory` itself for an empty `subpath` (a `SummaryWriter`'s
+    /// files are in its run directory).
+    func path(of subpath: String) -> String {
+        subpath.isEmpty ? directory : directory + "/" + subpath
+    }
+
     /// Makes `directory/subpath` below `root`, component by component, following no symbolic
     /// link planted there.
     func makeDirectory(_ subpath: String) throws(EventFileError) {
-        let path = directory + "/" + subpath
+        let path = path(of: subpath)
         let relative = root == "/" ? String(path.dropFirst()) : String(path.dropFirst(root.count + 1))
         do {
             _ = try ConfinedDirectory.create(relative, under: root)
@@ -176,11 +182,12 @@ struct RunFiles {
     }
 
     /// Whether a checkpoint's file belongs to this run: `path` is an event file directly in
-    /// `directory/subdirectory`, and the subdirectory climbs nowhere.
+    /// `directory/subdirectory` (`directory` for an empty one), and the subdirectory climbs
+    /// nowhere.
     func owns(subdirectory: String, path: String) -> Bool {
         let components = subdirectory.split(separator: "/", omittingEmptySubsequences: false)
         let name = path.split(separator: "/").last.map(String.init) ?? ""
-        return !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
-            && path == directory + "/" + subdirectory + "/" + name && name.hasPrefix("events.out.tfevents.")
+        return (subdirectory.isEmpty || !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }))
+            && path == self.path(of: subdirectory) + "/" + name && name.hasPrefix("events.out.tfevents.")
     }
 }

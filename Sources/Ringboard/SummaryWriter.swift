@@ -1,0 +1,346 @@
+internal import RingboardSystem
+import Foundation
+import RingboardRecords
+import RingboardRing
+import Synchronization
+
+/// torch's and tensorboardX's `SummaryWriter`, in Swift spelling: each call becomes one record in
+/// this process's ring, and the aggregator makes the summary (a histogram's buckets, an image's
+/// PNG) and writes it into `logDirectory`, as torch's writer would. The caller's data is copied
+/// once, into the ring.
+///
+/// Processes training together may each make a writer on the same `logDir`: one aggregator
+/// writes one event file per directory. Under `.chief` (the default) only rank 0's summaries are
+/// written, and the other ranks send nothing; under `.perRank` each rank writes
+/// `<logDir>/rank_<r>/`.
+///
+/// No event file is made until the first summary is written, so a writer that logs nothing
+/// leaves no file behind.
+///
+/// - Warning: May be used from several threads; the summaries of one thread stay in order.
+public final class SummaryWriter: @unchecked Sendable {
+    /// The directory the event files go in, absolute (`<logDir>/rank_<r>` under `.perRank`).
+    public let logDirectory: String
+    /// This process's rank, the world size and how ranks combine.
+    public let rank: Int, worldSize: Int, rankPolicy: RankPolicy
+    /// Warnings about the writer (no aggregator could be started, say).
+    public let warnings: [String]
+    /// A rank other than 0 under `.chief`: nothing of it is written, so it sends nothing.
+    @usableFromInline let sendsNothing: Bool
+    @usableFromInline let run: UInt32
+    @usableFromInline let writer: RingWriter
+    /// Tag and directory names and their numbers, each announced once.
+    private let names = Mutex<[String: UInt32]>([:])
+
+    /// A tag numbered once (`tag(_:)`), for `addScalar` in a hot loop: no lookup, no allocation.
+    public struct Tag: Sendable, Equatable {
+        @usableFromInline let number: UInt32
+        @usableFromInline init(number: UInt32) { self.number = number }
+    }
+
+    /// Makes a writer and announces it to the aggregator, starting one when none serves
+    /// `ringDirectory` (`AggregatorLauncher`).
+    ///
+    /// - Parameters:
+    ///   - logDir: The directory, absolute or relative to the working directory; `nil` for
+    ///     torch's default, `runs/<Mon DD_HH-MM-SS>_<host><comment>`.
+    ///   - comment: Appended to the default directory's name (ignored with `logDir`).
+    ///   - rank: This process's rank; `nil` for `$RANK` (0 without it).
+    ///   - worldSize: How many processes train together; `nil` for `$WORLD_SIZE` (1 without it).
+    ///   - rankPolicy: `.chief` (rank 0's summaries only) or `.perRank`.
+    ///   - ringDirectory: The aggregator's ring directory.
+    ///   - ringOptions: The ring's capacity and full-ring policy, when this process makes it.
+    ///   - startAggregator: Start an aggregator for `ringDirectory` when none serves it.
+    ///   - aggregatorExecutable: The `ringboard` executable to start; `nil` to look for one.
+    /// - Throws: `ConfigurationError` for a rank out of range, the `.mean` policy (not made for
+    ///   summaries yet), a directory outside the serving aggregator's log root, or a ring that
+    ///   cannot be made.
+    public init(
+        logDir: String? = nil, comment: String = "", rank requestedRank: Int? = nil, worldSize requestedWorldSize: Int? = nil,
+        rankPolicy: RankPolicy = .chief,
+        ringDirectory: String = RingDirectory.defaultPath, ringOptions: RingWriter.Options = RingWriter.Options(),
+        startAggregator: Bool = true, aggregatorExecutable: String? = nil
+    ) throws(ConfigurationError) {
+        let environment = ProcessInfo.processInfo.environment
+        func launcherValue(_ name: String) throws(ConfigurationError) -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Int(text) else { throw .invalidArgument(name: name, reason: "the environment's \(name)=\(text) is not an integer") }
+            return value
+        }
+        var (worldSize, rank) = (requestedWorldSize ?? 1, requestedRank ?? 0)
+        if requestedWorldSize == nil, let value = try launcherValue("WORLD_SIZE") { worldSize = value }
+        if requestedRank == nil, let value = try launcherValue("RANK") { rank = value }
+        guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else {
+            throw .invalidArgument(name: "world_size", reason: "\(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
+        }
+        guard rank >= 0, rank < worldSize else { throw .invalidArgument(name: "rank", reason: "rank \(rank) is not in 0..<\(worldSize)") }
+        guard rankPolicy != .mean else {
+            throw .invalidArgument(name: "rank_policy", reason: "'mean' is not available for a SummaryWriter yet: use 'chief' or 'per_rank'")
+        }
+        let requested = logDir ?? SummaryWriter.defaultLogDirectory(comment: comment)
+        var directory: String
+        do {
+            directory = try HookRecord.runDirectory(requested, in: FileManager.default.currentDirectoryPath)
+        } catch {
+            throw .invalidArgument(name: "log_dir", reason: error.description)
+        }
+        if case let logRoot?? = AggregatorLauncher.servingLogRoot(ringDirectory), !HookRecord.runDirectory(directory, isWithin: logRoot) {
+            throw .invalidArgument(
+                name: "log_dir",
+                reason: "\(directory) is outside \(logRoot), the log root of the aggregator serving \(ringDirectory); "
+                    + "write under it, or serve the ring directory with an aggregator without --logdir")
+        }
+        let writer = try SharedRing.writer(directory: ringDirectory, options: ringOptions)
+        var warnings: [String] = []
+        if let failure = AggregatorLauncher.startIfUnserved(ringDirectory: ringDirectory, start: startAggregator, executable: aggregatorExecutable) {
+            warnings.append("no aggregator serves \(ringDirectory) and none was started (\(failure)): records wait in the ring "
+                            + "until `ringboard aggregate --ring-dir \(ringDirectory)` runs")
+        }
+        let arguments = TensorBoardArguments(logDirectory: directory, writeGraph: false, profileBatch: 0, semantics: .summaryWriter)
+        if rankPolicy == .perRank { directory += "/rank_\(rank)" }
+        self.logDirectory = directory
+        self.rank = rank
+        self.worldSize = worldSize
+        self.rankPolicy = rankPolicy
+        self.sendsNothing = rankPolicy == .chief && rank > 0
+        self.warnings = warnings
+        self.writer = writer
+        self.run = TensorBoard.nextRun.wrappingAdd(1, ordering: .relaxed).oldValue
+        send(.runAnnouncement(run: run, rank: UInt32(rank), worldSize: UInt32(worldSize), policy: rankPolicy, arguments: arguments))
+    }
+
+    /// torch's default directory: `runs/<%b%d_%H-%M-%S>_<host><comment>`, in local time.
+    static func defaultLogDirectory(comment: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "MMMdd_HH-mm-ss"
+        return "runs/" + formatter.string(from: Date()) + "_" + ProcessInfo.processInfo.hostName + comment
+    }
+
+    // MARK: Names
+
+    /// The number of a tag, announced to the aggregator the first time: for `addScalar` in a
+    /// hot loop.
+    ///
+    /// - Parameter name: The tag, e.g. `loss/train`.
+    /// - Throws: `ConfigurationError.invalidArgument` for a tag TensorBoard cannot show: empty, over
+    ///   4096 bytes, or with control characters.
+    public func tag(_ name: String) throws(ConfigurationError) -> Tag {
+        try SummaryWriter.check(name, "tag")
+        return Tag(number: number(name))
+    }
+
+    private static func check(_ name: String, _ what: String) throws(ConfigurationError) {
+        guard !name.isEmpty, name.utf8.count <= HookRecord.maximumNameLength else {
+            throw .invalidArgument(name: what, reason: "must be 1 to \(HookRecord.maximumNameLength) bytes, not \(name.utf8.count)")
+        }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw .invalidArgument(name: what, reason: "\(name.debugDescription) holds a control character")
+        }
+    }
+
+    private func number(_ name: String) -> UInt32 {
+        names.locked { names in
+            if let number = names[name] { return number }
+            let number = UInt32(names.count)
+            names[name] = number
+            send(.metricName(run: run, metric: number, name: name))
+            return number
+        }
+    }
+
+    // MARK: Summaries
+
+    /// `add_scalar` for the hot loop: one record written straight into the ring, with no lookup
+    /// and no allocation.
+    ///
+    /// - Parameters:
+    ///   - tag: A tag from `tag(_:)`.
+    ///   - value: The value (written as TensorBoard's 32-bit `simple_value`).
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
+    /// - Throws: `ConfigurationError.invalidArgument` for a wall time that is not a finite, non-negative number.
+    @inlinable
+    public func addScalar(_ tag: Tag, _ value: Double, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        guard !sendsNothing else { return }
+        let (run, step) = (run, Int64(step))
+        _ = writer.append(type: RecordType.summary, length: HookRecord.scalarSummaryLength) { payload in
+            HookRecord.encodeScalarSummary(into: payload, run: run, tag: tag.number, directory: HookRecord.noDirectory, step: step,
+                                           wallTime: time, value: value)
+        }
+    }
+
+    /// `add_scalar`.
+    ///
+    /// - Parameters:
+    ///   - tag: The tag.
+    ///   - value: The value.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
+    /// - Throws: `ConfigurationError.invalidArgument` for a bad tag or wall time.
+    public func addScalar(_ tag: String, _ value: Double, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addScalar(self.tag(tag), value, step: step, wallTime: wallTime)
+    }
+
+    /// `add_scalars`: each value under `mainTag`, in a directory of its own below the log
+    /// directory, `<mainTag with / as _>_<key>`, as torch writes them (TensorBoard shows each
+    /// directory as a run, so the values share one chart).
+    ///
+    /// - Parameters:
+    ///   - mainTag: The tag every value is written under.
+    ///   - values: The values by key.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch; `nil` for now (the same for every value).
+    /// - Throws: `ConfigurationError.invalidArgument` for a bad tag, key or wall time.
+    public func addScalars(_ mainTag: String, _ values: [String: Double], step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        let tag = try self.tag(mainTag)
+        var entries: [(UInt32, Double)] = []
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            let directory = mainTag.replacingOccurrences(of: "/", with: "_") + "_" + key
+            try SummaryWriter.check(directory, "add_scalars key")
+            guard !directory.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw .invalidArgument(name: "add_scalars key", reason: "\(key.debugDescription) makes directory \(directory.debugDescription), which leaves the log directory")
+            }
+            entries.append((number(directory), value))
+        }
+        guard !sendsNothing else { return }
+        for (directory, value) in entries {
+            send(.summary(run: run, tag: tag.number, directory: directory, step: Int64(step), wallTime: time, value: .scalar(value)))
+        }
+    }
+
+    /// `add_histogram` with `bins='tensorflow'`: the aggregator counts the values as torch does
+    /// (`numpy.histogram` into TensorFlow's bucket edges), so the caller only copies them.
+    ///
+    /// - Parameters:
+    ///   - tag: The tag.
+    ///   - values: The values (any shape, flattened); `Float` or `Double`.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
+    /// - Throws: `ConfigurationError.invalidArgument` for no values, NaN or infinity, more values
+    ///   than a ring record holds (`maximumHistogramValues`), or a bad tag or wall time.
+    public func addHistogram<Value: BinaryFloatingPoint & BitwiseCopyable>(
+        _ tag: String, _ values: Span<Value>, step: Int = 0, wallTime: Double? = nil
+    ) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        let width = MemoryLayout<Value>.size
+        guard width == 4 || width == 8 else { throw .invalidArgument(name: "values", reason: "must be Float or Double") }
+        guard values.count > 0 else { throw .invalidArgument(name: "values", reason: "the histogram has no values") }
+        let maximum = maximumHistogramValues(width: width)
+        guard values.count <= maximum else {
+            throw .invalidArgument(name: "values", reason: "\(values.count) values; a histogram takes at most \(maximum) through this ring")
+        }
+        for index in 0..<values.count where !values[index].isFinite {
+            throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of histogram \(tag)")
+        }
+        let number = try self.tag(tag).number
+        guard !sendsNothing else { return }
+        let run = run
+        _ = writer.append(type: RecordType.summary, length: HookRecord.histogramSummaryLength(count: values.count, width: width)) { payload in
+            HookRecord.encodeHistogramSummary(into: payload, run: run, tag: number, directory: HookRecord.noDirectory, step: Int64(step),
+                                              wallTime: time, values: values)
+        }
+    }
+
+    /// The most values `addHistogram` takes, each `width` bytes, through this writer's ring.
+    public func maximumHistogramValues(width: Int = 4) -> Int {
+        (writer.maximumPayloadLength - HookRecord.histogramSummaryLength(count: 0, width: width)) / width
+    }
+
+    /// `add_histogram_raw`: a histogram the caller counted, written as given.
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` when the limits and counts differ in number
+    ///   or are empty, a field is not finite, or the tag or wall time is bad.
+    public func addHistogramRaw(_ tag: String, _ histogram: RawHistogram, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        if let problem = histogram.problem { throw .invalidArgument(name: "histogram", reason: problem) }
+        let number = try self.tag(tag).number
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time, value: .rawHistogram(histogram)))
+    }
+
+    /// `add_image` of bytes laid out as height × width × channels (HWC), 1, 3 or 4 channels (one
+    /// is shown as grey, as torch shows it): PNG-encoded by the aggregator.
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` when the pixels are not
+    ///   `height × width × channels`, the image does not fit a ring record, or the tag or wall time is bad.
+    public func addImage(
+        _ tag: String, pixels: Span<UInt8>, height: Int, width: Int, channels: Int, step: Int = 0, wallTime: Double? = nil
+    ) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        guard channels == 1 || channels == 3 || channels == 4 else {
+            throw .invalidArgument(name: "channels", reason: "an image has 1, 3 or 4 channels, not \(channels)")
+        }
+        guard height > 0, width > 0, height <= Int(UInt32.max), width <= Int(UInt32.max),
+              pixels.count % (channels * height) == 0, pixels.count / channels / height == width else {
+            throw .invalidArgument(name: "pixels", reason: "\(pixels.count) bytes are not an image of \(height) × \(width) × \(channels)")
+        }
+        let length = HookRecord.imageSummaryLength(byteCount: pixels.count)
+        guard length <= writer.maximumPayloadLength else {
+            throw .invalidArgument(name: "pixels", reason: "an image of \(pixels.count) bytes does not fit this ring's records (at most \(writer.maximumPayloadLength))")
+        }
+        let number = try self.tag(tag).number
+        guard !sendsNothing else { return }
+        let run = run
+        _ = writer.append(type: RecordType.summary, length: length) { payload in
+            HookRecord.encodeImageSummary(into: payload, run: run, tag: number, directory: HookRecord.noDirectory, step: Int64(step),
+                                          wallTime: time, height: height, width: width, channels: channels, pixels: pixels)
+        }
+    }
+
+    /// `add_text`: markdown, shown by TensorBoard's text dashboard under `<tag>/text_summary`.
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for text over 16 MiB, or a bad tag or wall time.
+    public func addText(_ tag: String, _ text: String, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        guard text.utf8.count <= HookRecord.maximumTextLength else {
+            throw .invalidArgument(name: "text", reason: "\(text.utf8.count) bytes; at most \(HookRecord.maximumTextLength)")
+        }
+        let number = try self.tag(tag).number
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time, value: .text(text)))
+    }
+
+    // MARK: Writing
+
+    /// Waits until everything sent through this writer's ring is in the event files.
+    ///
+    /// - Parameter timeout: How long to wait at most.
+    /// - Returns: Whether everything was written in time.
+    public func flush(timeout: Duration = .seconds(10)) -> Bool {
+        writer.waitUntilCommitted(timeout: timeout)
+    }
+
+    /// The wall time a summary carries: `wallTime`, or now.
+    @inlinable
+    static func wallTime(_ wallTime: Double?) throws(ConfigurationError) -> Double {
+        guard let wallTime else { return preciseNow() }
+        guard wallTime.isFinite, wallTime >= 0 else {
+            throw .invalidArgument(name: "walltime", reason: "must be a finite number of seconds since the Unix epoch, not \(wallTime)")
+        }
+        return wallTime
+    }
+
+    /// Now, in seconds since the Unix epoch, as `time.time()` reads it (`CLOCK_REALTIME`).
+    @inlinable
+    static func preciseNow() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    private func send(_ record: HookRecord) {
+        guard !sendsNothing || record.type == RecordType.runAnnouncement else { return }
+        _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
+    }
+
+    private func sendFitting(_ record: HookRecord) throws(ConfigurationError) {
+        let length = record.encodedLength
+        guard length <= writer.maximumPayloadLength else {
+            throw .invalidArgument(name: "summary", reason: "\(length) bytes do not fit this ring's records (at most \(writer.maximumPayloadLength))")
+        }
+        send(record)
+    }
+}

@@ -1,0 +1,219 @@
+// The summary record (`RecordType.summary`), little-endian:
+//
+//     0  run        u32
+//     4  kind       u8    (`SummaryValue.kind`)
+//     5  reserved   u8 + u16, zero
+//     8  tag        u32   (a name number)
+//    12  directory  u32   (a name number; `noDirectory` for the run's own directory)
+//    16  step       i64
+//    24  wall time  f64   (seconds since the Unix epoch)
+//    32  the value:
+//          scalar         f64
+//          text           u32 length, UTF-8
+//          histogram      u64 count, then count f32 (kind 2) or f64 (kind 3)
+//          raw histogram  f64 min, max, num, sum, sum of squares; u32 count; count f64 limits,
+//                         count f64 counts
+//          image          u32 height, width, channels, zero; u32 length = height × width ×
+//                         channels; the pixels
+
+extension HookRecord {
+    /// The directory number of a summary in the run's own directory.
+    public static let noDirectory = UInt32.max
+
+    /// The bytes before a summary record's value.
+    public static let summaryHeaderLength = 32
+
+    /// The payload length of a scalar summary record: 40 bytes.
+    public static let scalarSummaryLength = summaryHeaderLength + 8
+
+    /// Writes a scalar summary record without building a `HookRecord`: `add_scalar`'s hot path,
+    /// which allocates nothing.
+    ///
+    /// - Parameters:
+    ///   - payload: Exactly `scalarSummaryLength` bytes.
+    ///   - run: The run's number.
+    ///   - tag: The tag's name number.
+    ///   - directory: The subdirectory's name number, or `noDirectory`.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch.
+    ///   - value: The scalar.
+    /// - Warning: Do not escape the pointer.
+    @inlinable
+    public static func encodeScalarSummary(
+        into payload: UnsafeMutableRawBufferPointer, run: UInt32, tag: UInt32, directory: UInt32, step: Int64, wallTime: Double,
+        value: Double
+    ) {
+        precondition(payload.count == scalarSummaryLength)
+        encodeSummaryHeader(into: payload, run: run, kind: 0, tag: tag, directory: directory, step: step, wallTime: wallTime)
+        payload.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 32, as: UInt64.self)
+    }
+
+    /// Writes the first `summaryHeaderLength` bytes of a summary record.
+    @inlinable
+    public static func encodeSummaryHeader(
+        into payload: UnsafeMutableRawBufferPointer, run: UInt32, kind: UInt8, tag: UInt32, directory: UInt32, step: Int64,
+        wallTime: Double
+    ) {
+        payload.storeBytes(of: run.littleEndian, toByteOffset: 0, as: UInt32.self)
+        payload.storeBytes(of: UInt32(kind).littleEndian, toByteOffset: 4, as: UInt32.self)
+        payload.storeBytes(of: tag.littleEndian, toByteOffset: 8, as: UInt32.self)
+        payload.storeBytes(of: directory.littleEndian, toByteOffset: 12, as: UInt32.self)
+        payload.storeBytes(of: step.littleEndian, toByteOffset: 16, as: Int64.self)
+        payload.storeBytes(of: wallTime.bitPattern.littleEndian, toByteOffset: 24, as: UInt64.self)
+    }
+
+    /// The payload length of a histogram summary record of `count` values of `width` bytes each.
+    public static func histogramSummaryLength(count: Int, width: Int) -> Int {
+        summaryHeaderLength + 8 + width * count
+    }
+
+    /// Writes a histogram summary record straight from the caller's values (Float32 or Float64),
+    /// the one copy of them: the same bytes as the `HookRecord.summary` of `.histogram`.
+    ///
+    /// - Parameter payload: Exactly `histogramSummaryLength(count:width:)` bytes.
+    /// - Warning: Do not escape the pointer.
+    public static func encodeHistogramSummary<Value: BinaryFloatingPoint & BitwiseCopyable>(
+        into payload: UnsafeMutableRawBufferPointer, run: UInt32, tag: UInt32, directory: UInt32, step: Int64, wallTime: Double,
+        values: Span<Value>
+    ) {
+        let width = MemoryLayout<Value>.size
+        precondition(width == 4 || width == 8)
+        precondition(payload.count == histogramSummaryLength(count: values.count, width: width))
+        encodeSummaryHeader(into: payload, run: run, kind: width == 4 ? 2 : 3, tag: tag, directory: directory, step: step,
+                            wallTime: wallTime)
+        payload.storeBytes(of: UInt64(values.count).littleEndian, toByteOffset: summaryHeaderLength, as: UInt64.self)
+        let start = summaryHeaderLength + 8
+        #if _endian(little)
+        values.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: payload[start..<(start + $0.count)]).copyMemory(from: $0) }
+        #else
+        for index in 0..<values.count {
+            if width == 4 {
+                payload.storeBytes(of: Float(values[index]).bitPattern.littleEndian, toByteOffset: start + 4 * index, as: UInt32.self)
+            } else {
+                payload.storeBytes(of: Double(values[index]).bitPattern.littleEndian, toByteOffset: start + 8 * index, as: UInt64.self)
+            }
+        }
+        #endif
+    }
+
+    /// The payload length of an image summary record of `byteCount` pixel bytes.
+    public static func imageSummaryLength(byteCount: Int) -> Int {
+        summaryHeaderLength + 20 + byteCount
+    }
+
+    /// Writes an image summary record straight from the caller's pixels (HWC bytes).
+    ///
+    /// - Parameter payload: Exactly `imageSummaryLength(byteCount: pixels.count)` bytes.
+    /// - Warning: Do not escape the pointer.
+    public static func encodeImageSummary(
+        into payload: UnsafeMutableRawBufferPointer, run: UInt32, tag: UInt32, directory: UInt32, step: Int64, wallTime: Double,
+        height: Int, width: Int, channels: Int, pixels: Span<UInt8>
+    ) {
+        precondition(payload.count == imageSummaryLength(byteCount: pixels.count) && height * width * channels == pixels.count)
+        encodeSummaryHeader(into: payload, run: run, kind: 5, tag: tag, directory: directory, step: step, wallTime: wallTime)
+        var out = RecordBuilder(UnsafeMutableRawBufferPointer(rebasing: payload[summaryHeaderLength...]))
+        out.u32(UInt32(height))
+        out.u32(UInt32(width))
+        out.u32(UInt32(channels))
+        out.u32(0)
+        out.u32(UInt32(pixels.count))
+        pixels.withUnsafeBytes { out.raw($0) }
+    }
+
+    func writeSummary(
+        _ out: inout RecordBuilder, run: UInt32, tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: SummaryValue
+    ) {
+        out.u32(run)
+        out.u32(UInt32(value.kind))
+        out.u32(tag)
+        out.u32(directory ?? HookRecord.noDirectory)
+        out.i64(step)
+        out.u64(wallTime.bitPattern)
+        switch value {
+        case .scalar(let scalar):
+            out.u64(scalar.bitPattern)
+        case .text(let text):
+            out.string(text)
+        case .histogram(.float(let values)):
+            out.u64(UInt64(values.count))
+            out.floats(values)
+        case .histogram(.double(let values)):
+            out.u64(UInt64(values.count))
+            for value in values { out.u64(value.bitPattern) }
+        case .rawHistogram(let histogram):
+            for field in [histogram.min, histogram.max, histogram.num, histogram.sum, histogram.sumSquares] { out.u64(field.bitPattern) }
+            out.u32(UInt32(histogram.bucketLimits.count))
+            for limit in histogram.bucketLimits { out.u64(limit.bitPattern) }
+            for count in histogram.bucketCounts { out.u64(count.bitPattern) }
+        case .image(let height, let width, let channels, let pixels):
+            out.u32(UInt32(height))
+            out.u32(UInt32(width))
+            out.u32(UInt32(channels))
+            out.u32(0)
+            out.bytes(pixels)
+        }
+    }
+
+    /// The longest text a summary carries (`add_text`): 16 MiB.
+    public static let maximumTextLength = 16 << 20
+
+    /// Decodes a summary record's payload (`RecordType.summary`), validating every field: a
+    /// finite wall time, a known kind, counts the payload holds, an image whose pixels its
+    /// dimensions account for, a raw histogram TensorBoard can show.
+    static func decodeSummary(_ input: inout RecordCursor, type: UInt16) throws(RecordError) -> HookRecord {
+        let run = try input.u32()
+        let kind = try input.u8()
+        guard try input.u8() == 0, try input.u16() == 0 else { throw .invalidValue(type: type, field: "reserved", value: 1) }
+        let tag = try input.u32()
+        let directoryNumber = try input.u32()
+        let step = try input.i64()
+        let wallTime = Double(bitPattern: try input.u64())
+        guard wallTime.isFinite, wallTime >= 0 else {
+            throw .invalidValue(type: type, field: "wall time", value: Int64(wallTime.isFinite ? wallTime : -1))
+        }
+        let value: SummaryValue
+        switch kind {
+        case 0:
+            value = .scalar(Double(bitPattern: try input.u64()))
+        case 1:
+            value = .text(try input.string("text", maximumLength: HookRecord.maximumTextLength))
+        case 2:
+            let count = try input.count(minimumBytesEach: 4, width: 8)
+            value = .histogram(.float(try input.floats(count: count)))
+        case 3:
+            let count = try input.count(minimumBytesEach: 8, width: 8)
+            var values: [Double] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(Double(bitPattern: try input.u64())) }
+            value = .histogram(.double(values))
+        case 4:
+            var fields: [Double] = []
+            for _ in 0..<5 { fields.append(Double(bitPattern: try input.u64())) }
+            let count = try input.count(minimumBytesEach: 16)
+            var limits: [Double] = [], counts: [Double] = []
+            for _ in 0..<count { limits.append(Double(bitPattern: try input.u64())) }
+            for _ in 0..<count { counts.append(Double(bitPattern: try input.u64())) }
+            let histogram = RawHistogram(min: fields[0], max: fields[1], num: fields[2], sum: fields[3], sumSquares: fields[4],
+                                         bucketLimits: limits, bucketCounts: counts)
+            if let problem = histogram.problem { throw .invalidString(type: type, field: "raw histogram", reason: problem) }
+            value = .rawHistogram(histogram)
+        case 5:
+            let height = Int(try input.u32()), width = Int(try input.u32()), channels = Int(try input.u32())
+            guard try input.u32() == 0 else { throw .invalidValue(type: type, field: "reserved", value: 1) }
+            guard channels == 1 || channels == 3 || channels == 4 else {
+                throw .invalidValue(type: type, field: "image channels", value: Int64(channels))
+            }
+            let pixels = try input.bytes()
+            // Division only: a forged dimension cannot overflow.
+            guard height > 0, width > 0, pixels.count % (channels * height) == 0, pixels.count / channels / height == width else {
+                throw .invalidValue(type: type, field: "image of \(height)×\(width)×\(channels) with pixel bytes", value: Int64(pixels.count))
+            }
+            value = .image(height: height, width: width, channels: channels, pixels: pixels)
+        default:
+            throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))
+        }
+        try input.finish()
+        return .summary(run: run, tag: tag, directory: directoryNumber == HookRecord.noDirectory ? nil : directoryNumber, step: step,
+                        wallTime: wallTime, value: value)
+    }
+}

@@ -1,0 +1,78 @@
+/// What a `SummaryWriter` call hands the aggregator: the summary's data, before the aggregator
+/// makes it into an event (a histogram's buckets, an image's PNG, a text tensor).
+public enum SummaryValue: Equatable, Sendable {
+    /// `add_scalar`: a `simple_value`.
+    case scalar(Double)
+    /// `add_text`: markdown, written as the text plugin's string tensor.
+    case text(String)
+    /// `add_histogram` with `bins='tensorflow'`: the values, whose buckets the aggregator counts.
+    case histogram(HistogramValues)
+    /// `add_histogram_raw`: a histogram the caller counted.
+    case rawHistogram(RawHistogram)
+    /// `add_image`: `height × width × channels` bytes, row-major (HWC), 1, 3 or 4 channels.
+    case image(height: Int, width: Int, channels: Int, pixels: [UInt8])
+
+    /// The kind byte of a summary record.
+    var kind: UInt8 {
+        switch self {
+        case .scalar: 0
+        case .text: 1
+        case .histogram(.float): 2
+        case .histogram(.double): 3
+        case .rawHistogram: 4
+        case .image: 5
+        }
+    }
+}
+
+/// Values to histogram, as the caller gave them (TensorBoard's histograms count them as doubles).
+public enum HistogramValues: Equatable, Sendable {
+    case float([Float])
+    case double([Double])
+
+    /// How many values.
+    public var count: Int {
+        switch self {
+        case .float(let values): values.count
+        case .double(let values): values.count
+        }
+    }
+}
+
+/// A histogram its caller counted (`add_histogram_raw`): TensorBoard's `HistogramProto` fields.
+public struct RawHistogram: Equatable, Sendable {
+    public var min: Double
+    public var max: Double
+    public var num: Double
+    public var sum: Double
+    public var sumSquares: Double
+    /// The buckets' right edges, ascending.
+    public var bucketLimits: [Double]
+    /// The buckets' counts, one per limit.
+    public var bucketCounts: [Double]
+
+    public init(min: Double, max: Double, num: Double, sum: Double, sumSquares: Double, bucketLimits: [Double], bucketCounts: [Double]) {
+        self.min = min
+        self.max = max
+        self.num = num
+        self.sum = sum
+        self.sumSquares = sumSquares
+        self.bucketLimits = bucketLimits
+        self.bucketCounts = bucketCounts
+    }
+
+    /// Why this histogram cannot be written, or `nil`: its lists differ in length or are empty,
+    /// a field is not finite, a count negative, or a limit NaN.
+    public var problem: String? {
+        if bucketLimits.isEmpty { return "bucket_limits is empty" }
+        if bucketLimits.count != bucketCounts.count {
+            return "bucket_limits has \(bucketLimits.count) entries but bucket_counts \(bucketCounts.count)"
+        }
+        for (name, value) in [("min", min), ("max", max), ("num", num), ("sum", sum), ("sum_squares", sumSquares)] where !value.isFinite {
+            return "\(name) is \(value)"
+        }
+        if bucketCounts.contains(where: { !$0.isFinite || $0 < 0 }) { return "a bucket count is negative or not finite" }
+        if bucketLimits.contains(where: { $0.isNaN }) { return "a bucket limit is NaN" }
+        return nil
+    }
+}

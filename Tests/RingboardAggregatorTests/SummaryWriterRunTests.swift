@@ -1,0 +1,153 @@
+import Foundation
+@testable import RingboardAggregator
+import RingboardFormat
+import RingboardRecords
+import RingboardSummaries
+import Testing
+
+/// `SummaryWriter` runs (`Semantics.summaryWriter`): summaries written as they come, in the run
+/// directory itself, as torch's writer makes them.
+@Suite struct SummaryWriterRunTests {
+    typealias H = RunTableHarness
+
+    func announce(_ harness: H, _ ring: String = "ring", rank: UInt32 = 0, worldSize: UInt32 = 1, policy: RankPolicy = .chief,
+                  names: [String] = ["loss", "notes", "weights", "picture", "raw", "curves", "curves_train", "curves_test"]) {
+        harness.announce(ring, rank: rank, worldSize: worldSize, policy: policy, harness.arguments("sw", semantics: .summaryWriter))
+        for (number, name) in names.enumerated() { harness.table.deliver(.metricName(run: 0, metric: UInt32(number), name: name), from: ring) }
+    }
+
+    func summary(_ harness: H, _ ring: String = "ring", tag: UInt32, directory: UInt32? = nil, step: Int64, _ value: SummaryValue) {
+        harness.table.deliver(.summary(run: 0, tag: tag, directory: directory, step: step, wallTime: 1_765_000_000.25 + Double(step), value: value),
+                              from: ring)
+    }
+
+    @Test func scalarsGoIntoTheRunDirectoryItselfWithTheCallersWallTime() {
+        let harness = H()
+        announce(harness)
+        for step in 0..<3 { summary(harness, tag: 0, step: Int64(step), .scalar(Double(step) / 2)) }
+        harness.flush()
+        let scalars = harness.scalars("sw")
+        #expect(scalars.map(\.description) == ["loss@0=0.0", "loss@1=0.5", "loss@2=1.0"])
+        #expect(scalars.map(\.wallTime) == [1_765_000_000.25, 1_765_000_001.25, 1_765_000_002.25])
+        #expect(!FileManager.default.fileExists(atPath: harness.logs + "/sw/train"))
+    }
+
+    @Test func addScalarsWritesEachKeyInItsOwnDirectoryUnderTheMainTag() {
+        let harness = H()
+        announce(harness)
+        summary(harness, tag: 5, directory: 6, step: 1, .scalar(1.5))
+        summary(harness, tag: 5, directory: 7, step: 1, .scalar(2.5))
+        harness.flush()
+        #expect(harness.scalars("sw/curves_train").map(\.description) == ["curves@1=1.5"])
+        #expect(harness.scalars("sw/curves_test").map(\.description) == ["curves@1=2.5"])
+        #expect(harness.events("sw").isEmpty)
+    }
+
+    @Test func textIsTheTextPluginsStringTensorUnderTextSummary() throws {
+        let harness = H()
+        announce(harness)
+        summary(harness, tag: 1, step: 4, .text("**bold** ünïcode"))
+        harness.flush()
+        let event = try #require(harness.events("sw").first)
+        guard case .summary(let summary) = event.what, let value = summary.values.first, case .tensor(let tensor) = value.kind else {
+            Issue.record("not a tensor summary: \(event)")
+            return
+        }
+        #expect(value.tag == "notes/text_summary" && value.metadata?.pluginName == "text" && event.step == 4)
+        #expect(tensor.dtype == .string && tensor.shape == [1] && tensor.stringValues == [Array("**bold** ünïcode".utf8)])
+    }
+
+    @Test func histogramsCountAsNumpyDoesIntoTheDefaultBins() throws {
+        let harness = H()
+        announce(harness)
+        summary(harness, tag: 2, step: 0, .histogram(.float([0, 1, 1, 2, -0.5])))
+        summary(harness, tag: 4, step: 0, .rawHistogram(RawHistogram(min: 0, max: 3, num: 3, sum: 4, sumSquares: 6, bucketLimits: [1, 3],
+                                                                      bucketCounts: [1, 2])))
+        harness.flush()
+        let histograms = harness.events("sw").compactMap { event -> (String, HistogramProto)? in
+            guard case .summary(let summary) = event.what, case .histogram(let histogram) = summary.values[0].kind else { return nil }
+            return (summary.values[0].tag, histogram)
+        }
+        try #require(histograms.count == 2)
+        let (tag, histogram) = histograms[0]
+        #expect(tag == "weights" && histogram.min == -0.5 && histogram.max == 2 && histogram.num == 5 && histogram.sum == 3.5)
+        #expect(histogram.sumSquares == 6.25)
+        // The bins from the one before -0.5's to 2's, each limit a bin's right edge.
+        let edges = Histogram.summaryWriterEdges
+        let first = try #require(edges.lastIndex { $0 <= -0.5 })
+        let last = try #require(edges.lastIndex { $0 <= 2 })
+        #expect(histogram.bucketLimit == Array(edges[first...(last + 1)]))
+        #expect(histogram.bucket.reduce(0, +) == 5 && histogram.bucket.first == 0)
+        #expect(histograms[1].0 == "raw" && histograms[1].1.bucketLimit == [1, 3] && histograms[1].1.bucket == [1, 2])
+    }
+
+    @Test func imagesArePNGAndOneChannelIsShownAsThree() throws {
+        let harness = H()
+        announce(harness)
+        summary(harness, tag: 3, step: 2, .image(height: 2, width: 3, channels: 1, pixels: [0, 50, 100, 150, 200, 250]))
+        harness.flush()
+        let event = try #require(harness.events("sw").first)
+        guard case .summary(let summary) = event.what, case .image(let image) = summary.values[0].kind else {
+            Issue.record("not an image: \(event)")
+            return
+        }
+        #expect(summary.values[0].tag == "picture" && image.height == 2 && image.width == 3 && image.colorspace == 3)
+        #expect(Array(image.encodedImage.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    }
+
+    @Test func summariesOfUnnamedTagsOrEscapingDirectoriesAreSkipped() {
+        let harness = H()
+        announce(harness, names: ["loss", "../escape", "a//b"])
+        summary(harness, tag: 9, step: 0, .scalar(1))
+        summary(harness, tag: 0, directory: 1, step: 0, .scalar(2))
+        summary(harness, tag: 0, directory: 2, step: 0, .scalar(3))
+        summary(harness, tag: 0, step: 0, .scalar(4))
+        harness.flush()
+        #expect(harness.scalars("sw").map(\.description) == ["loss@0=4.0"])
+        #expect(!FileManager.default.fileExists(atPath: harness.logs + "/escape"))
+    }
+
+    @Test func chiefWritesRankZeroAndPerRankEachRank() {
+        let harness = H()
+        for rank in 0..<2 {
+            announce(harness, "ring-\(rank)", rank: UInt32(rank), worldSize: 2, policy: .perRank)
+            summary(harness, "ring-\(rank)", tag: 0, step: 0, .scalar(Double(rank)))
+        }
+        harness.flush()
+        #expect(harness.scalars("sw/rank_0").map(\.description) == ["loss@0=0.0"])
+        #expect(harness.scalars("sw/rank_1").map(\.description) == ["loss@0=1.0"])
+        let chief = H()
+        for rank in 0..<2 {
+            announce(chief, "ring-\(rank)", rank: UInt32(rank), worldSize: 2)
+            summary(chief, "ring-\(rank)", tag: 0, step: 0, .scalar(Double(rank) + 5))
+        }
+        chief.flush()
+        #expect(chief.scalars("sw").map(\.description) == ["loss@0=5.0"])
+    }
+
+    @Test func theMeanPolicyIsRefusedAndAKerasRunIgnoresSummaries() {
+        let harness = H()
+        announce(harness, policy: .mean)
+        summary(harness, tag: 0, step: 0, .scalar(1))
+        harness.announce("keras", harness.arguments("keras"))
+        harness.table.deliver(.metricName(run: 0, metric: 0, name: "loss"), from: "keras")
+        summary(harness, "keras", tag: 0, step: 0, .scalar(2))
+        harness.flush()
+        #expect(harness.table.refusedRuns == 1)
+        #expect(harness.events("sw").isEmpty && harness.events("keras").isEmpty)
+    }
+
+    @Test func aRestartGoesOnInTheSameFileWithTheSameNames() throws {
+        let harness = H()
+        announce(harness)
+        summary(harness, tag: 0, step: 0, .scalar(1))
+        try harness.restart()
+        summary(harness, tag: 0, step: 1, .scalar(2))
+        summary(harness, tag: 5, directory: 6, step: 1, .scalar(3))
+        harness.flush()
+        #expect(harness.scalars("sw").map(\.description) == ["loss@0=1.0", "loss@1=2.0"])
+        #expect(harness.scalars("sw/curves_train").map(\.description) == ["curves@1=3.0"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: harness.logs + "/sw").filter { $0.hasPrefix("events.out.tfevents.") }
+        #expect(files.count == 1)
+    }
+}
