@@ -30,12 +30,25 @@ public final class SummaryWriter: @unchecked Sendable {
     @usableFromInline let run: UInt32
     @usableFromInline let writer: RingWriter
     /// Tag and directory names and their numbers, each announced once.
-    private let names = Mutex<[String: UInt32]>([:])
+    private let names = Mutex<Names>(Names())
 
-    /// A tag numbered once (`tag(_:)`), for `addScalar` in a hot loop: no lookup, no allocation.
+    private struct Names {
+        var numbers: [String: UInt32] = [:]
+        /// Per number: whether the name can be an `add_scalars` directory (below the log directory).
+        var isDirectory: [Bool] = []
+    }
+
+    /// A tag (or `add_scalars` directory) numbered once (`tag(_:)`), for the hot loop: no
+    /// lookup, no allocation.
     public struct Tag: Sendable, Equatable {
-        @usableFromInline let number: UInt32
-        @usableFromInline init(number: UInt32) { self.number = number }
+        /// Its number, as the C interface hands it out.
+        public let number: UInt32
+        /// Whether its name can be an `add_scalars` directory.
+        @usableFromInline let isDirectory: Bool
+        @usableFromInline init(number: UInt32, isDirectory: Bool) {
+            self.number = number
+            self.isDirectory = isDirectory
+        }
     }
 
     /// Makes a writer and announces it to the aggregator, starting one when none serves
@@ -127,7 +140,25 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   4096 bytes, or with control characters.
     public func tag(_ name: String) throws(ConfigurationError) -> Tag {
         try SummaryWriter.check(name, "tag")
-        return Tag(number: number(name))
+        return number(name)
+    }
+
+    /// The tag `number` names, when `tag(_:)` gave it.
+    public func tag(number: UInt32) -> Tag? {
+        names.locked { names in
+            Int(number) < names.isDirectory.count ? Tag(number: number, isDirectory: names.isDirectory[Int(number)]) : nil
+        }
+    }
+
+    /// The directory `add_scalars` writes the values of `key` under `mainTag` in, as torch names
+    /// it: `<mainTag with / as _>_<key>`, below the log directory.
+    public func scalarsDirectory(_ mainTag: String, key: String) throws(ConfigurationError) -> Tag {
+        let name = mainTag.replacingOccurrences(of: "/", with: "_") + "_" + key
+        let tag = try self.tag(name)
+        guard tag.isDirectory else {
+            throw .invalidArgument(name: "add_scalars key", reason: "\(key.debugDescription) makes directory \(name.debugDescription), which leaves the log directory")
+        }
+        return tag
     }
 
     private static func check(_ name: String, _ what: String) throws(ConfigurationError) {
@@ -139,13 +170,15 @@ public final class SummaryWriter: @unchecked Sendable {
         }
     }
 
-    private func number(_ name: String) -> UInt32 {
+    private func number(_ name: String) -> Tag {
         names.locked { names in
-            if let number = names[name] { return number }
-            let number = UInt32(names.count)
-            names[name] = number
+            if let number = names.numbers[name] { return Tag(number: number, isDirectory: names.isDirectory[Int(number)]) }
+            let number = UInt32(names.numbers.count)
+            let components = name.split(separator: "/", omittingEmptySubsequences: false)
+            names.numbers[name] = number
+            names.isDirectory.append(!components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }))
             send(.metricName(run: run, metric: number, name: name))
-            return number
+            return Tag(number: number, isDirectory: names.isDirectory[Int(number)])
         }
     }
 
@@ -160,13 +193,18 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   - step: The step.
     ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
     /// - Throws: `ConfigurationError.invalidArgument` for a wall time that is not a finite, non-negative number.
+    ///   - directory: An `add_scalars` directory (`scalarsDirectory(_:key:)`); `nil` for the log
+    ///     directory itself.
     @inlinable
-    public func addScalar(_ tag: Tag, _ value: Double, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+    public func addScalar(_ tag: Tag, _ value: Double, step: Int = 0, wallTime: Double? = nil, directory: Tag? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        if let directory, !directory.isDirectory {
+            throw .invalidArgument(name: "directory", reason: "tag \(directory.number) does not name a directory below the log directory")
+        }
         guard !sendsNothing else { return }
-        let (run, step) = (run, Int64(step))
+        let (run, step, directory) = (run, Int64(step), directory?.number ?? HookRecord.noDirectory)
         _ = writer.append(type: RecordType.summary, length: HookRecord.scalarSummaryLength) { payload in
-            HookRecord.encodeScalarSummary(into: payload, run: run, tag: tag.number, directory: HookRecord.noDirectory, step: step,
+            HookRecord.encodeScalarSummary(into: payload, run: run, tag: tag.number, directory: directory, step: step,
                                            wallTime: time, value: value)
         }
     }
@@ -196,19 +234,9 @@ public final class SummaryWriter: @unchecked Sendable {
     public func addScalars(_ mainTag: String, _ values: [String: Double], step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         let tag = try self.tag(mainTag)
-        var entries: [(UInt32, Double)] = []
-        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            let directory = mainTag.replacingOccurrences(of: "/", with: "_") + "_" + key
-            try SummaryWriter.check(directory, "add_scalars key")
-            guard !directory.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-                throw .invalidArgument(name: "add_scalars key", reason: "\(key.debugDescription) makes directory \(directory.debugDescription), which leaves the log directory")
-            }
-            entries.append((number(directory), value))
-        }
-        guard !sendsNothing else { return }
-        for (directory, value) in entries {
-            send(.summary(run: run, tag: tag.number, directory: directory, step: Int64(step), wallTime: time, value: .scalar(value)))
-        }
+        var entries: [(Tag, Double)] = []
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) { entries.append((try scalarsDirectory(mainTag, key: key), value)) }
+        for (directory, value) in entries { try addScalar(tag, value, step: step, wallTime: time, directory: directory) }
     }
 
     /// `add_histogram` with `bins='tensorflow'`: the aggregator counts the values as torch does
@@ -224,6 +252,13 @@ public final class SummaryWriter: @unchecked Sendable {
     public func addHistogram<Value: BinaryFloatingPoint & BitwiseCopyable>(
         _ tag: String, _ values: Span<Value>, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
+        try addHistogram(self.tag(tag), values, step: step, wallTime: wallTime)
+    }
+
+    /// `addHistogram` of a numbered tag.
+    public func addHistogram<Value: BinaryFloatingPoint & BitwiseCopyable>(
+        _ tag: Tag, _ values: Span<Value>, step: Int = 0, wallTime: Double? = nil
+    ) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         let width = MemoryLayout<Value>.size
         guard width == 4 || width == 8 else { throw .invalidArgument(name: "values", reason: "must be Float or Double") }
@@ -233,9 +268,9 @@ public final class SummaryWriter: @unchecked Sendable {
             throw .invalidArgument(name: "values", reason: "\(values.count) values; a histogram takes at most \(maximum) through this ring")
         }
         for index in 0..<values.count where !values[index].isFinite {
-            throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of histogram \(tag)")
+            throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of the histogram")
         }
-        let number = try self.tag(tag).number
+        let number = tag.number
         guard !sendsNothing else { return }
         let run = run
         _ = writer.append(type: RecordType.summary, length: HookRecord.histogramSummaryLength(count: values.count, width: width)) { payload in
@@ -254,9 +289,14 @@ public final class SummaryWriter: @unchecked Sendable {
     /// - Throws: `ConfigurationError.invalidArgument` when the limits and counts differ in number
     ///   or are empty, a field is not finite, or the tag or wall time is bad.
     public func addHistogramRaw(_ tag: String, _ histogram: RawHistogram, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addHistogramRaw(self.tag(tag), histogram, step: step, wallTime: wallTime)
+    }
+
+    /// `addHistogramRaw` of a numbered tag.
+    public func addHistogramRaw(_ tag: Tag, _ histogram: RawHistogram, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         if let problem = histogram.problem { throw .invalidArgument(name: "histogram", reason: problem) }
-        let number = try self.tag(tag).number
+        let number = tag.number
         guard !sendsNothing else { return }
         try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time, value: .rawHistogram(histogram)))
     }
@@ -268,6 +308,13 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   `height × width × channels`, the image does not fit a ring record, or the tag or wall time is bad.
     public func addImage(
         _ tag: String, pixels: Span<UInt8>, height: Int, width: Int, channels: Int, step: Int = 0, wallTime: Double? = nil
+    ) throws(ConfigurationError) {
+        try addImage(self.tag(tag), pixels: pixels, height: height, width: width, channels: channels, step: step, wallTime: wallTime)
+    }
+
+    /// `addImage` of a numbered tag.
+    public func addImage(
+        _ tag: Tag, pixels: Span<UInt8>, height: Int, width: Int, channels: Int, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         guard channels == 1 || channels == 3 || channels == 4 else {
@@ -281,7 +328,7 @@ public final class SummaryWriter: @unchecked Sendable {
         guard length <= writer.maximumPayloadLength else {
             throw .invalidArgument(name: "pixels", reason: "an image of \(pixels.count) bytes does not fit this ring's records (at most \(writer.maximumPayloadLength))")
         }
-        let number = try self.tag(tag).number
+        let number = tag.number
         guard !sendsNothing else { return }
         let run = run
         _ = writer.append(type: RecordType.summary, length: length) { payload in
@@ -294,11 +341,16 @@ public final class SummaryWriter: @unchecked Sendable {
     ///
     /// - Throws: `ConfigurationError.invalidArgument` for text over 16 MiB, or a bad tag or wall time.
     public func addText(_ tag: String, _ text: String, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addText(self.tag(tag), text, step: step, wallTime: wallTime)
+    }
+
+    /// `addText` of a numbered tag.
+    public func addText(_ tag: Tag, _ text: String, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         guard text.utf8.count <= HookRecord.maximumTextLength else {
             throw .invalidArgument(name: "text", reason: "\(text.utf8.count) bytes; at most \(HookRecord.maximumTextLength)")
         }
-        let number = try self.tag(tag).number
+        let number = tag.number
         guard !sendsNothing else { return }
         try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time, value: .text(text)))
     }

@@ -28,7 +28,7 @@ final class CRun {
 }
 
 /// Sets this thread's error message and returns `status`.
-private func fail(_ status: ringboard_status, _ message: String) -> ringboard_status {
+func fail(_ status: ringboard_status, _ message: String) -> ringboard_status {
     var message = message
     message.withUTF8 { bytes in
         bytes.withMemoryRebound(to: CChar.self) { ringboard_internal_set_error($0.baseAddress, $0.count) }
@@ -36,7 +36,7 @@ private func fail(_ status: ringboard_status, _ message: String) -> ringboard_st
     return status
 }
 
-private func fail(_ error: ConfigurationError) -> ringboard_status {
+func fail(_ error: ConfigurationError) -> ringboard_status {
     switch error {
     case .transport: fail(RINGBOARD_TRANSPORT, error.description)
     case .invalidArgument, .unrecognizedArguments: fail(RINGBOARD_INVALID_ARGUMENT, error.description)
@@ -45,7 +45,7 @@ private func fail(_ error: ConfigurationError) -> ringboard_status {
 }
 
 /// A C string as a Swift string: `nil` for NULL, and an error for bytes that are not UTF-8.
-private func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(ConfigurationError) -> String? {
+func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(ConfigurationError) -> String? {
     guard let pointer else { return nil }
     guard let value = String(validatingCString: pointer) else {
         throw .invalidArgument(name: name, reason: "is not UTF-8")
@@ -53,13 +53,13 @@ private func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(Con
     return value
 }
 
-private func requiredString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(ConfigurationError) -> String {
+func requiredString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(ConfigurationError) -> String {
     guard let value = try string(pointer, name) else { throw .invalidArgument(name: name, reason: "is NULL") }
     return value
 }
 
 /// `count` elements at `pointer`, which may be NULL only when `count` is 0.
-private func buffer<T>(_ pointer: UnsafePointer<T>?, _ count: Int, _ name: String) throws(ConfigurationError) -> UnsafeBufferPointer<T> {
+func buffer<T>(_ pointer: UnsafePointer<T>?, _ count: Int, _ name: String) throws(ConfigurationError) -> UnsafeBufferPointer<T> {
     guard count >= 0 else { throw .invalidArgument(name: name, reason: "has a negative count") }
     if count == 0 { return UnsafeBufferPointer(start: nil, count: 0) }
     guard let pointer else { throw .invalidArgument(name: name, reason: "is NULL with \(count) elements") }

@@ -169,7 +169,7 @@ extension HookRecord {
         let step = try input.i64()
         let wallTime = Double(bitPattern: try input.u64())
         guard wallTime.isFinite, wallTime >= 0 else {
-            throw .invalidValue(type: type, field: "wall time", value: Int64(wallTime.isFinite ? wallTime : -1))
+            throw .invalidValue(type: type, field: "wall time", value: Int64(exactly: wallTime.rounded(.towardZero)) ?? -1)
         }
         let value: SummaryValue
         switch kind {

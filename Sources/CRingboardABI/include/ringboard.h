@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 /** The version of this interface; see "Versions" above. */
-#define RINGBOARD_ABI_VERSION 2
+#define RINGBOARD_ABI_VERSION 3
 
 typedef enum ringboard_status {
     RINGBOARD_OK = 0,
@@ -265,6 +265,115 @@ ringboard_status ringboard_hook(ringboard_run *run, ringboard_hook_kind kind, in
     most `timeout_seconds`: RINGBOARD_OK, or RINGBOARD_TIMEOUT (the records stay in the ring and
     are written when an aggregator catches up). */
 ringboard_status ringboard_wait_written(ringboard_run *run, double timeout_seconds);
+
+/* --- SummaryWriter (since ABI version 3) ---------------------------------------------------------
+ *
+ * torch's and tensorboardX's SummaryWriter: each call is one record in the process's ring, and the
+ * aggregator makes the summary (a histogram's buckets, an image's PNG) and writes it into the
+ * writer's log_dir itself, as torch's writer would. Tags are numbered once (ringboard_writer_tag);
+ * a scalar then takes no lock, no lookup and no allocation.
+ *
+ *     ringboard_writer_options options = ringboard_writer_options_default();
+ *     options.log_dir = "runs/exp1";
+ *     ringboard_writer *writer;
+ *     if (ringboard_writer_open(&options, &writer) != RINGBOARD_OK) { ... ringboard_last_error() ... }
+ *     uint32_t loss = ringboard_writer_tag(writer, "loss");
+ *     for (int64_t step = 0; step < steps; step++)
+ *         ringboard_add_scalar(writer, loss, RINGBOARD_NO_DIRECTORY, value, step, RINGBOARD_NOW);
+ *     ringboard_writer_wait_written(writer, 10.0);
+ *     ringboard_writer_close(writer);
+ *
+ * Steps are any int64; a wall time is seconds since the Unix epoch, or RINGBOARD_NOW for the time
+ * of the call. A call that fails (a bad tag, NaN in a histogram, a ragged image) sends nothing.
+ */
+
+/** A SummaryWriter. */
+typedef struct ringboard_writer ringboard_writer;
+
+/** The wall time of the call (any negative wall time means it). */
+#define RINGBOARD_NOW (-1.0)
+/** A summary in the writer's own directory (not an add_scalars subdirectory). */
+#define RINGBOARD_NO_DIRECTORY UINT32_MAX
+
+typedef struct ringboard_writer_options {
+    /** RINGBOARD_ABI_VERSION of the header the caller was built with (3 or more). */
+    uint32_t abi_version;
+    /** sizeof(ringboard_writer_options) of that header. */
+    uint32_t size;
+    /** The directory: absolute, or relative to the working directory. Required. */
+    const char *log_dir;
+    /** This process's rank, 0 ≤ rank < world_size. */
+    int32_t rank;
+    int32_t world_size;
+    /** RINGBOARD_RANK_CHIEF or RINGBOARD_RANK_PER_RANK (`<log_dir>/rank_<r>/`). */
+    ringboard_rank_policy rank_policy;
+    /** Start `ringboard aggregate` when no aggregator serves the ring directory (0 or 1). */
+    int32_t start_aggregator;
+    /** The ring directory; NULL: /dev/shm/ringboard-<uid>. */
+    const char *ring_directory;
+    /** The `ringboard` executable to start; NULL: $RINGBOARD_AGGREGATE_BIN, beside the program, or on PATH. */
+    const char *aggregator_executable;
+} ringboard_writer_options;
+
+/** Rank 0 of 1, RINGBOARD_RANK_CHIEF, starting an aggregator; log_dir must be set. */
+static inline ringboard_writer_options ringboard_writer_options_default(void) {
+    ringboard_writer_options options = {0};
+    options.abi_version = RINGBOARD_ABI_VERSION;
+    options.size = (uint32_t)sizeof(ringboard_writer_options);
+    options.world_size = 1;
+    options.rank_policy = RINGBOARD_RANK_CHIEF;
+    options.start_aggregator = 1;
+    return options;
+}
+
+/** Opens a writer and announces it to the aggregator. *writer is set on success only. No event
+    file is made until the first summary is written. */
+ringboard_status ringboard_writer_open(const ringboard_writer_options *options, ringboard_writer **writer);
+
+/** The directory the writer's files go in, absolute (with rank_<r> under RINGBOARD_RANK_PER_RANK),
+    and its warnings, one per line ("" for none). Static storage owned by the writer. */
+const char *ringboard_writer_log_dir(const ringboard_writer *writer);
+const char *ringboard_writer_warnings(const ringboard_writer *writer);
+
+/** Frees the writer. Its records stay in the ring for the aggregator; NULL is ignored. */
+void ringboard_writer_close(ringboard_writer *writer);
+
+/** The number of tag (or add_scalars directory) `name`: announced once; the same name always
+    gets the same number. UINT32_MAX when the name is NULL, empty, not UTF-8, over 4096 bytes
+    or holds a control character. */
+uint32_t ringboard_writer_tag(ringboard_writer *writer, const char *name);
+
+/** add_scalar: `value` under tag number `tag`, in the writer's directory (`directory` =
+    RINGBOARD_NO_DIRECTORY) or in the subdirectory a ringboard_writer_tag number names
+    (add_scalars: torch writes `<main_tag with / as _>_<key>`). No lock, no allocation. */
+ringboard_status ringboard_add_scalar(ringboard_writer *writer, uint32_t tag, uint32_t directory, double value, int64_t step,
+                                      double wall_time);
+
+/** add_text: `length` bytes of UTF-8 markdown. */
+ringboard_status ringboard_add_text(ringboard_writer *writer, uint32_t tag, const char *text, size_t length, int64_t step,
+                                    double wall_time);
+
+/** add_histogram with bins='tensorflow': `count` values (at least one, finite) of `dtype`,
+    counted by the aggregator as torch counts them. */
+ringboard_status ringboard_add_histogram(ringboard_writer *writer, uint32_t tag, const void *values, size_t count,
+                                         ringboard_dtype dtype, int64_t step, double wall_time);
+
+/** The most values ringboard_add_histogram takes in one call, of `dtype`, through this writer's ring. */
+size_t ringboard_writer_max_histogram_values(const ringboard_writer *writer, ringboard_dtype dtype);
+
+/** add_histogram_raw: a histogram counted by the caller; `count` limits and counts (at least one). */
+ringboard_status ringboard_add_histogram_raw(ringboard_writer *writer, uint32_t tag, double min, double max, double num,
+                                             double sum, double sum_squares, const double *bucket_limits,
+                                             const double *bucket_counts, size_t count, int64_t step, double wall_time);
+
+/** add_image: height × width × channels bytes, row-major with each pixel's channels together
+    (HWC); 1, 3 or 4 channels. PNG-encoded by the aggregator. */
+ringboard_status ringboard_add_image(ringboard_writer *writer, uint32_t tag, const uint8_t *pixels, size_t height,
+                                     size_t width, size_t channels, int64_t step, double wall_time);
+
+/** Waits until everything this process sent through the writer's ring is in the event files,
+    at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */
+ringboard_status ringboard_writer_wait_written(ringboard_writer *writer, double timeout_seconds);
 
 #ifdef __cplusplus
 }

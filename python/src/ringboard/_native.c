@@ -1,7 +1,7 @@
 /*
  * ringboard._native: the CPython binding of libringboard.so (ringboard.h).
  *
- * One type, Run: a callback run. The batch hooks are the hot path: a logs dict is turned into
+ * Two types: Run, a callback run, and Writer, a SummaryWriter. The batch hooks are the hot path: a logs dict is turned into
  * (metric number, value) pairs in fixed buffers, names looked up in a per-run dict of already
  * numbered names, and handed to ringboard_hook without allocating (after the first batch).
  */
@@ -557,6 +557,296 @@ static PyTypeObject RunType = {
     .tp_getset = Run_getset,
 };
 
+/* --- Writer(...): a SummaryWriter ------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    ringboard_writer *writer;
+    /* Tag or directory name (str) -> number (int), for names already numbered. */
+    PyObject *numbers;
+} WriterObject;
+
+static int writer_open(WriterObject *self) {
+    if (self->writer == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the writer is closed");
+        return -1;
+    }
+    return 0;
+}
+
+static int Writer_init(WriterObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"log_dir", "rank", "world_size", "rank_policy", "ring_directory", "aggregator_executable",
+                               "start_aggregator", NULL};
+    PyObject *log_dir, *ring_directory = Py_None, *executable = Py_None;
+    int rank = 0, world_size = 1, rank_policy = 0, start = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|iiiOOp", keywords, &log_dir, &rank, &world_size, &rank_policy,
+                                     &ring_directory, &executable, &start))
+        return -1;
+    ringboard_writer_options options = ringboard_writer_options_default();
+    if (optional_string(log_dir, &options.log_dir, "log_dir") < 0 ||
+        optional_string(ring_directory, &options.ring_directory, "ring_directory") < 0 ||
+        optional_string(executable, &options.aggregator_executable, "aggregator_executable") < 0)
+        return -1;
+    options.rank = rank;
+    options.world_size = world_size;
+    options.rank_policy = (ringboard_rank_policy)rank_policy;
+    options.start_aggregator = start;
+    Py_XSETREF(self->numbers, PyDict_New());
+    if (self->numbers == NULL) return -1;
+    ringboard_writer *writer = NULL;
+    ringboard_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = ringboard_writer_open(&options, &writer);
+    Py_END_ALLOW_THREADS
+    if (status != RINGBOARD_OK) {
+        raise_status(status);
+        return -1;
+    }
+    ringboard_writer_close(self->writer);
+    self->writer = writer;
+    return 0;
+}
+
+static void Writer_dealloc(WriterObject *self) {
+    ringboard_writer_close(self->writer);
+    self->writer = NULL;
+    Py_XDECREF(self->numbers);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Writer_close(WriterObject *self, PyObject *unused) {
+    (void)unused;
+    ringboard_writer_close(self->writer);
+    self->writer = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Writer_log_dir(WriterObject *self, void *unused) {
+    (void)unused;
+    if (writer_open(self) < 0) return NULL;
+    return PyUnicode_FromString(ringboard_writer_log_dir(self->writer));
+}
+
+static PyObject *Writer_warnings(WriterObject *self, void *unused) {
+    (void)unused;
+    if (writer_open(self) < 0) return NULL;
+    return PyUnicode_FromString(ringboard_writer_warnings(self->writer));
+}
+
+/* The number of tag `name` (a str), from the writer's dict or newly given. -1 with an exception. */
+static long long tag_number(WriterObject *self, PyObject *name) {
+    PyObject *known = PyDict_GetItemWithError(self->numbers, name);
+    if (known != NULL) return PyLong_AsLongLong(known);
+    if (PyErr_Occurred()) return -1;
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "a tag must be a str, not %.100s", Py_TYPE(name)->tp_name);
+        return -1;
+    }
+    const char *text;
+    if (optional_string(name, &text, "tag") < 0) return -1;
+    uint32_t number = ringboard_writer_tag(self->writer, text);
+    if (number == UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, ringboard_last_error());
+        return -1;
+    }
+    PyObject *value = PyLong_FromUnsignedLong(number);
+    if (value == NULL || PyDict_SetItem(self->numbers, name, value) < 0) {
+        Py_XDECREF(value);
+        return -1;
+    }
+    Py_DECREF(value);
+    return number;
+}
+
+static PyObject *Writer_tag(WriterObject *self, PyObject *name) {
+    if (writer_open(self) < 0) return NULL;
+    long long number = tag_number(self, name);
+    return number < 0 ? NULL : PyLong_FromLongLong(number);
+}
+
+/* add_scalar(tag, value, step, wall_time, directory=None): the hot path, without keywords. */
+static PyObject *Writer_add_scalar(WriterObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 4 || nargs > 5) {
+        PyErr_SetString(PyExc_TypeError, "add_scalar(tag, value, step, wall_time[, directory])");
+        return NULL;
+    }
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, args[0]);
+    if (tag < 0) return NULL;
+    long long directory = RINGBOARD_NO_DIRECTORY;
+    if (nargs == 5 && args[4] != Py_None) {
+        directory = tag_number(self, args[4]);
+        if (directory < 0) return NULL;
+    }
+    double value = PyFloat_AsDouble(args[1]);
+    if (value == -1.0 && PyErr_Occurred()) return NULL;
+    long long step = PyLong_AsLongLong(args[2]);
+    if (step == -1 && PyErr_Occurred()) return NULL;
+    double wall_time = PyFloat_AsDouble(args[3]);
+    if (wall_time == -1.0 && PyErr_Occurred()) return NULL;
+    ringboard_status status = ringboard_add_scalar(self->writer, (uint32_t)tag, (uint32_t)directory, value, step, wall_time);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Writer_add_text(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *text;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "OULd", &tag_name, &text, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_ssize_t length;
+    const char *bytes = PyUnicode_AsUTF8AndSize(text, &length);
+    if (bytes == NULL) return NULL;
+    ringboard_status status = ringboard_add_text(self->writer, (uint32_t)tag, bytes, (size_t)length, step, wall_time);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+/* add_histogram(tag, values, step, wall_time): values a C-contiguous float32 or float64 buffer. */
+static PyObject *Writer_add_histogram(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *values;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "OOLd", &tag_name, &values, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    const char *format = view.format ? view.format : "B";
+    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
+    ringboard_dtype dtype;
+    if (strcmp(format, "f") == 0 && view.itemsize == 4) {
+        dtype = RINGBOARD_FLOAT32;
+    } else if (strcmp(format, "d") == 0 && view.itemsize == 8) {
+        dtype = RINGBOARD_FLOAT64;
+    } else {
+        PyErr_Format(PyExc_TypeError, "histogram values: a float32 or float64 buffer is needed, not format '%s'", view.format);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    ringboard_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = ringboard_add_histogram(self->writer, (uint32_t)tag, view.buf, (size_t)(view.len / view.itemsize), dtype, step, wall_time);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Writer_max_histogram_values(WriterObject *self, PyObject *unused) {
+    (void)unused;
+    if (writer_open(self) < 0) return NULL;
+    return PyLong_FromSize_t(ringboard_writer_max_histogram_values(self->writer, RINGBOARD_FLOAT32));
+}
+
+/* add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time):
+   limits and counts float64 buffers of one length. */
+static PyObject *Writer_add_histogram_raw(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *limits, *counts;
+    double min, max, num, sum, sum_squares, wall_time;
+    long long step;
+    if (!PyArg_ParseTuple(args, "OdddddOOLd", &tag_name, &min, &max, &num, &sum, &sum_squares, &limits, &counts, &step, &wall_time))
+        return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_buffer l, c;
+    if (PyObject_GetBuffer(limits, &l, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(counts, &c, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&l);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (l.itemsize != 8 || c.itemsize != 8 || (l.format && strchr(l.format, 'd') == NULL) || (c.format && strchr(c.format, 'd') == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "bucket_limits and bucket_counts must be float64 buffers");
+    } else if (l.len != c.len) {
+        PyErr_Format(PyExc_ValueError, "len(bucket_limits) != len(bucket_counts): %zd and %zd", l.len / 8, c.len / 8);
+    } else {
+        ringboard_status status = ringboard_add_histogram_raw(self->writer, (uint32_t)tag, min, max, num, sum, sum_squares, l.buf, c.buf,
+                                                              (size_t)(l.len / 8), step, wall_time);
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    PyBuffer_Release(&l);
+    PyBuffer_Release(&c);
+    return result;
+}
+
+/* add_image(tag, pixels, step, wall_time): pixels a C-contiguous uint8 buffer of shape (H, W, C). */
+static PyObject *Writer_add_image(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *pixels;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "OOLd", &tag_name, &pixels, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(pixels, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return NULL;
+    PyObject *result = NULL;
+    if (view.ndim != 3 || view.itemsize != 1) {
+        PyErr_SetString(PyExc_ValueError, "image pixels: a uint8 buffer of shape (height, width, channels) is needed");
+    } else {
+        ringboard_status status;
+        Py_BEGIN_ALLOW_THREADS
+        status = ringboard_add_image(self->writer, (uint32_t)tag, view.buf, (size_t)view.shape[0], (size_t)view.shape[1],
+                                     (size_t)view.shape[2], step, wall_time);
+        Py_END_ALLOW_THREADS
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
+    if (writer_open(self) < 0) return NULL;
+    double timeout = PyFloat_AsDouble(argument);
+    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
+    ringboard_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = ringboard_writer_wait_written(self->writer, timeout);
+    Py_END_ALLOW_THREADS
+    if (status == RINGBOARD_TIMEOUT) Py_RETURN_FALSE;
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_TRUE;
+}
+
+static PyMethodDef Writer_methods[] = {
+    {"close", (PyCFunction)Writer_close, METH_NOARGS, "Frees the writer (its records stay in the ring)."},
+    {"tag", (PyCFunction)Writer_tag, METH_O, "The number of a tag or add_scalars directory."},
+    {"add_scalar", (PyCFunction)(void (*)(void))Writer_add_scalar, METH_FASTCALL, "add_scalar(tag, value, step, wall_time[, directory])"},
+    {"add_text", (PyCFunction)Writer_add_text, METH_VARARGS, "add_text(tag, text, step, wall_time)"},
+    {"add_histogram", (PyCFunction)Writer_add_histogram, METH_VARARGS, "add_histogram(tag, values, step, wall_time)"},
+    {"max_histogram_values", (PyCFunction)Writer_max_histogram_values, METH_NOARGS, "The most float32 values a histogram call takes."},
+    {"add_histogram_raw", (PyCFunction)Writer_add_histogram_raw, METH_VARARGS,
+     "add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time)"},
+    {"add_image", (PyCFunction)Writer_add_image, METH_VARARGS, "add_image(tag, pixels_hwc_uint8, step, wall_time)"},
+    {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Writer_getset[] = {
+    {"log_dir", (getter)Writer_log_dir, NULL, "The directory the event files go in, absolute.", NULL},
+    {"warnings", (getter)Writer_warnings, NULL, "Warnings about the writer, one per line.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject WriterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ringboard._native.Writer",
+    .tp_basicsize = sizeof(WriterObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A SummaryWriter in libringboard.so.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Writer_init,
+    .tp_dealloc = (destructor)Writer_dealloc,
+    .tp_methods = Writer_methods,
+    .tp_getset = Writer_getset,
+};
+
 static PyObject *abi_version(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
@@ -585,12 +875,12 @@ PyMODINIT_FUNC PyInit__native(void) {
                      ringboard_abi_version(), RINGBOARD_ABI_VERSION);
         return NULL;
     }
-    if (PyType_Ready(&RunType) < 0) return NULL;
+    if (PyType_Ready(&RunType) < 0 || PyType_Ready(&WriterType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     RingboardError = PyErr_NewException("ringboard.RingboardError", PyExc_RuntimeError, NULL);
     if (RingboardError == NULL || PyModule_AddObjectRef(m, "RingboardError", RingboardError) < 0 ||
-        PyModule_AddObjectRef(m, "Run", (PyObject *)&RunType) < 0) {
+        PyModule_AddObjectRef(m, "Run", (PyObject *)&RunType) < 0 || PyModule_AddObjectRef(m, "Writer", (PyObject *)&WriterType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -2,7 +2,7 @@
 // from one producer: each record's bytes are arbitrary, so it meets records the decoder refuses
 // and, more to the point, records that decode but carry values no sane trainer sends (a NaN batch
 // size, a weight shape past memory, a weight piece past its end). The input is a sequence of
-// records, each `type byte (16 + b % 9) · u16 length · payload`; they go into a real ring, and a
+// records, each `type byte (16 + b % 10) · u16 length · payload`; they go into a real ring, and a
 // real Aggregator drains it into event files (on the scratch directory), then closes them.
 // Refusals and logged errors are fine; a crash, a trap or a hang is a bug.
 import FuzzSupport
@@ -70,6 +70,16 @@ func writeSeeds(_ directory: String) throws {
         .hook(run: 0, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000), .hook(run: 1, kind: .trainEnd, index: 0, logs: [], wallTime: 1_800_000_000_000_000_000),
     ]
     writeFile(directory + "/ranks", encode(ranks))
+    let writer: [HookRecord] = [
+        HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: logs + "/writer", semantics: .summaryWriter)),
+        .metricName(run: 0, metric: 0, name: "loss"), .metricName(run: 0, metric: 1, name: "loss_train"),
+        .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .scalar(0.5)),
+        .summary(run: 0, tag: 0, directory: 1, step: 1, wallTime: 1_800_000_000, value: .scalar(0.25)),
+        .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .histogram(.float([1, 2, -3]))),
+        .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .image(height: 1, width: 2, channels: 1, pixels: [0, 255])),
+        .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .text("*t*")),
+    ]
+    writeFile(directory + "/writer", encode(writer))
 }
 
 runFuzzer(writeSeeds: writeSeeds) { input in
@@ -79,7 +89,7 @@ runFuzzer(writeSeeds: writeSeeds) { input in
     guard let writer = try? RingWriter(directory: rings, options: options) else { preconditionFailure("no ring") }
     var at = input.startIndex
     while input.endIndex - at >= 3 {
-        let type = 16 + UInt16(input[at] % 9)
+        let type = 16 + UInt16(input[at] % 10)
         let length = min(Int(input[at + 1]) | Int(input[at + 2]) << 8, input.endIndex - at - 3, writer.maximumPayloadLength)
         let payload = Array(input[(at + 3)..<(at + 3 + length)])
         at += 3 + length

@@ -1,4 +1,4 @@
-// The hook-record decoder on arbitrary bytes. The first byte picks the record type (15…24: every
+// The hook-record decoder on arbitrary bytes. The first byte picks the record type (15…26: every
 // type, and an unknown one on each side); the rest is the payload. Whatever the decoder accepts
 // must encode again, and the re-encoded bytes must decode to a record that encodes the same way.
 import FuzzSupport
@@ -21,6 +21,12 @@ let samples: [HookRecord] = [
     .model(run: 0, json: #"{"name": "m", "layers": []}"#, graphDef: [0x0a, 0x01, 0x78], wallTime: 1_800_000_000_000_000_000),
     .weightValues(run: 0, weight: 5, version: 2, offset: 3, total: 10, values: [1, -2.5, .greatestFiniteMagnitude, 0]),
     .span(run: 0, name: "on_train_batch_end", start: 1_764_000_000_000_000_000, duration: 1500, thread: 9),
+    .summary(run: 0, tag: 1, directory: 2, step: 3, wallTime: 1_765_000_000.5, value: .scalar(0.25)),
+    .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .text("**x**")),
+    .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .histogram(.float([1, -2, 0]))),
+    .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .rawHistogram(RawHistogram(
+        min: 0, max: 1, num: 2, sum: 1, sumSquares: 1, bucketLimits: [0.5, 1], bucketCounts: [1, 1]))),
+    .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .image(height: 1, width: 1, channels: 3, pixels: [1, 2, 3])),
 ]
 
 runFuzzer(writeSeeds: { directory in
@@ -29,7 +35,7 @@ runFuzzer(writeSeeds: { directory in
     }
 }) { input in
     guard let first = input.first else { return }
-    let type = 15 + UInt16(first % 10)
+    let type = 15 + UInt16(first % 12)
     guard let record = try? HookRecord(type: type, payload: UnsafeRawBufferPointer(rebasing: input.dropFirst())) else { return }
     precondition(record.type == type)
     let once = record.encoded

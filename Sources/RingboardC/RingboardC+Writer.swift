@@ -1,0 +1,213 @@
+import CRingboardABI
+import Glibc
+import Ringboard
+import RingboardRecords
+import RingboardRing
+
+// The SummaryWriter functions of ringboard.h (ABI version 3): as for runs, each checks what C
+// hands it and reports a failure as a status plus `ringboard_last_error()`.
+
+/// A writer as C holds it: the Swift writer and its strings as C strings.
+final class CWriter {
+    let writer: SummaryWriter
+    let logDirectory: UnsafeMutablePointer<CChar>
+    let warnings: UnsafeMutablePointer<CChar>
+
+    init(writer: SummaryWriter) {
+        self.writer = writer
+        logDirectory = strdup(writer.logDirectory)
+        warnings = strdup(writer.warnings.joined(separator: "\n"))
+    }
+
+    deinit {
+        free(logDirectory)
+        free(warnings)
+    }
+
+    static func from(_ handle: OpaquePointer?) -> CWriter? {
+        guard let handle else { return nil }
+        return Unmanaged<CWriter>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+}
+
+/// The wall time C gave: `nil` (now) for a negative one.
+private func wallTime(_ value: Double) -> Double? {
+    value < 0 ? nil : value
+}
+
+@_cdecl("ringboard_writer_open")
+public func cWriterOpen(_ options: UnsafePointer<ringboard_writer_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> ringboard_status {
+    guard let options, let out else { return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_writer_open: options and writer must not be NULL") }
+    let version = options.pointer(to: \.abi_version)!.pointee
+    let size = Int(options.pointer(to: \.size)!.pointee)
+    guard version <= RINGBOARD_ABI_VERSION else {
+        return fail(RINGBOARD_ABI_MISMATCH, "the caller was built against ringboard.h ABI version \(version), newer than this libringboard.so's "
+                    + "(\(RINGBOARD_ABI_VERSION)): use a libringboard.so as new as the header")
+    }
+    guard version >= 3, size == MemoryLayout<ringboard_writer_options>.size else {
+        return fail(RINGBOARD_ABI_MISMATCH, "ringboard_writer_options: ABI version \(version) with size \(size); this library takes version 3 "
+                    + "with size \(MemoryLayout<ringboard_writer_options>.size) (start from ringboard_writer_options_default())")
+    }
+    let o = options.pointee
+    do throws(ConfigurationError) {
+        let policy: RankPolicy
+        switch o.rank_policy {
+        case RINGBOARD_RANK_CHIEF: policy = .chief
+        case RINGBOARD_RANK_PER_RANK: policy = .perRank
+        case RINGBOARD_RANK_MEAN: policy = .mean
+        default: throw .invalidArgument(name: "rank_policy", reason: "unknown policy \(o.rank_policy.rawValue)")
+        }
+        guard o.start_aggregator == 0 || o.start_aggregator == 1 else {
+            throw .invalidArgument(name: "start_aggregator", reason: "must be 0 or 1, not \(o.start_aggregator)")
+        }
+        let writer = try SummaryWriter(
+            logDir: try requiredString(o.log_dir, "log_dir"), rank: Int(o.rank), worldSize: Int(o.world_size), rankPolicy: policy,
+            ringDirectory: try string(o.ring_directory, "ring_directory") ?? RingDirectory.defaultPath,
+            startAggregator: o.start_aggregator == 1, aggregatorExecutable: try string(o.aggregator_executable, "aggregator_executable"))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(CWriter(writer: writer)).toOpaque())
+        return RINGBOARD_OK
+    } catch {
+        return fail(RINGBOARD_INVALID_ARGUMENT, error.description)
+    }
+}
+
+@_cdecl("ringboard_writer_log_dir")
+public func cWriterLogDirectory(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
+    CWriter.from(handle).map { UnsafePointer($0.logDirectory) }
+}
+
+@_cdecl("ringboard_writer_warnings")
+public func cWriterWarnings(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
+    CWriter.from(handle).map { UnsafePointer($0.warnings) }
+}
+
+@_cdecl("ringboard_writer_close")
+public func cWriterClose(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<CWriter>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("ringboard_writer_tag")
+public func cWriterTag(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?) -> UInt32 {
+    guard let writer = CWriter.from(handle)?.writer else {
+        _ = fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_writer_tag: writer must not be NULL")
+        return .max
+    }
+    guard let name, let text = String(validatingCString: name) else {
+        _ = fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_writer_tag: the name must be UTF-8, not NULL")
+        return .max
+    }
+    do {
+        return try writer.tag(text).number
+    } catch {
+        _ = fail(RINGBOARD_INVALID_ARGUMENT, error.description)
+        return .max
+    }
+}
+
+/// Runs a writer call, reporting its failure.
+private func call(_ handle: OpaquePointer?, _ function: String, _ body: (SummaryWriter) throws(ConfigurationError) -> Void) -> ringboard_status {
+    guard let writer = CWriter.from(handle)?.writer else { return fail(RINGBOARD_INVALID_ARGUMENT, "\(function): writer must not be NULL") }
+    do {
+        try body(writer)
+        return RINGBOARD_OK
+    } catch {
+        return fail(RINGBOARD_INVALID_ARGUMENT, "\(function): \(error.description)")
+    }
+}
+
+/// A tag number `ringboard_writer_tag` gave this writer.
+private func tag(_ writer: SummaryWriter, _ number: UInt32) throws(ConfigurationError) -> SummaryWriter.Tag {
+    guard let tag = writer.tag(number: number) else {
+        throw .invalidArgument(name: "tag", reason: "\(number) is not a number ringboard_writer_tag gave this writer")
+    }
+    return tag
+}
+
+@_cdecl("ringboard_add_scalar")
+public func cAddScalar(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ directory: UInt32, _ value: Double, _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_scalar") { (writer) throws(ConfigurationError) in
+        let directory: SummaryWriter.Tag? = directory == HookRecord.noDirectory ? nil : try tag(writer, directory)
+        try writer.addScalar(try tag(writer, tagNumber), value, step: Int(step), wallTime: wallTime(time), directory: directory)
+    }
+}
+
+@_cdecl("ringboard_add_text")
+public func cAddText(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ text: UnsafePointer<CChar>?, _ length: Int, _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_text") { (writer) throws(ConfigurationError) in
+        let bytes = try buffer(UnsafeRawPointer(text)?.assumingMemoryBound(to: UInt8.self), length, "text")
+        guard let string = String(validating: bytes, as: UTF8.self) else { throw .invalidArgument(name: "text", reason: "is not UTF-8") }
+        try writer.addText(try tag(writer, tagNumber), string, step: Int(step), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_histogram")
+public func cAddHistogram(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ values: UnsafeRawPointer?, _ count: Int, _ dtype: ringboard_dtype, _ step: Int64,
+    _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_histogram") { (writer) throws(ConfigurationError) in
+        let tag = try tag(writer, tagNumber)
+        switch dtype {
+        case RINGBOARD_FLOAT32:
+            let values = try buffer(values?.assumingMemoryBound(to: Float.self), count, "values")
+            try writer.addHistogram(tag, values.span, step: Int(step), wallTime: wallTime(time))
+        case RINGBOARD_FLOAT64:
+            let values = try buffer(values?.assumingMemoryBound(to: Double.self), count, "values")
+            try writer.addHistogram(tag, values.span, step: Int(step), wallTime: wallTime(time))
+        default:
+            throw .invalidArgument(name: "dtype", reason: "unknown dtype \(dtype.rawValue)")
+        }
+    }
+}
+
+@_cdecl("ringboard_writer_max_histogram_values")
+public func cWriterMaximumHistogramValues(_ handle: OpaquePointer?, _ dtype: ringboard_dtype) -> Int {
+    guard let writer = CWriter.from(handle)?.writer else { return 0 }
+    return writer.maximumHistogramValues(width: dtype == RINGBOARD_FLOAT64 ? 8 : 4)
+}
+
+@_cdecl("ringboard_add_histogram_raw")
+public func cAddHistogramRaw(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ min: Double, _ max: Double, _ num: Double, _ sum: Double, _ sumSquares: Double,
+    _ limits: UnsafePointer<Double>?, _ counts: UnsafePointer<Double>?, _ count: Int, _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_histogram_raw") { (writer) throws(ConfigurationError) in
+        let histogram = RawHistogram(min: min, max: max, num: num, sum: sum, sumSquares: sumSquares,
+                                     bucketLimits: Array(try buffer(limits, count, "bucket_limits")),
+                                     bucketCounts: Array(try buffer(counts, count, "bucket_counts")))
+        try writer.addHistogramRaw(try tag(writer, tagNumber), histogram, step: Int(step), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_image")
+public func cAddImage(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ pixels: UnsafePointer<UInt8>?, _ height: Int, _ width: Int, _ channels: Int,
+    _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_image") { (writer) throws(ConfigurationError) in
+        guard height > 0, width > 0, channels > 0, height <= Int(Int32.max), width <= Int(Int32.max), channels <= 4 else {
+            throw .invalidArgument(name: "image", reason: "\(height) × \(width) × \(channels) is not an image size")
+        }
+        let (area, overflow) = height.multipliedReportingOverflow(by: width * channels)
+        guard !overflow else { throw .invalidArgument(name: "image", reason: "\(height) × \(width) × \(channels) bytes is too large") }
+        let bytes = try buffer(pixels, area, "pixels")
+        try writer.addImage(try tag(writer, tagNumber), pixels: bytes.span, height: height, width: width, channels: channels, step: Int(step),
+                            wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_writer_wait_written")
+public func cWriterWaitWritten(_ handle: OpaquePointer?, _ timeout: Double) -> ringboard_status {
+    guard let writer = CWriter.from(handle)?.writer else { return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_writer_wait_written: writer must not be NULL") }
+    guard timeout >= 0, timeout.isFinite || timeout == .infinity else {
+        return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_writer_wait_written: the timeout must be 0 or more seconds, not \(timeout)")
+    }
+    let limit: Duration = timeout > 1e9 ? .seconds(1_000_000_000) : .nanoseconds(Int64(timeout * 1e9))
+    if writer.flush(timeout: limit) { return RINGBOARD_OK }
+    return fail(RINGBOARD_TIMEOUT, "not everything was written within \(timeout) s: is an aggregator serving the ring directory?")
+}

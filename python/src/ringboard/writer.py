@@ -1,0 +1,277 @@
+"""`ringboard.SummaryWriter`: torch's `torch.utils.tensorboard.SummaryWriter` (and tensorboardX's)
+through the ring.
+
+Each call copies its data once, into this process's shared-memory ring; the aggregator makes the
+summary (a histogram's buckets, an image's PNG) and writes the event file, as torch's writer
+would. Values may be Python numbers, numpy arrays or anything with `__array__` (torch tensors, JAX
+arrays); torch is never imported.
+
+Processes training together (torchrun sets RANK and WORLD_SIZE) may each make a writer on the same
+log_dir: one aggregator writes one event file per directory. With `rank_policy="chief"` (the
+default) only rank 0's summaries are written and the other ranks send nothing; with "per_rank"
+each rank writes `<log_dir>/rank_<r>/`.
+
+No event file is made until the first summary is written: a writer that logs nothing leaves no
+file behind.
+"""
+
+import os
+import socket
+import time
+from datetime import datetime
+
+import numpy as np
+
+from . import _native
+from ._paths import aggregator_executable as _bundled_aggregator
+
+_POLICIES = {"chief": 0, "per_rank": 2}
+
+# torch's `default_bins` for bins="tensorflow": 1e-12 growing by 1.1 below 1e20, mirrored, 0 between.
+_DEFAULT_BINS = None
+
+
+def _default_bins():
+    global _DEFAULT_BINS
+    if _DEFAULT_BINS is None:
+        v, buckets = 1e-12, []
+        while v < 1e20:
+            buckets.append(v)
+            v *= 1.1
+        _DEFAULT_BINS = [-b for b in reversed(buckets)] + [0] + buckets
+    return _DEFAULT_BINS
+
+
+def _step(global_step):
+    """torch writes `int(global_step)`, and no step (0) for None."""
+    return 0 if global_step is None else int(global_step)
+
+
+def _wall_time(walltime):
+    """A negative wall time tells the library to read the clock (time.time()'s)."""
+    return -1.0 if walltime is None else float(walltime)
+
+
+def _scalar(value):
+    """A Python number, a 0-d array, or a one-element tensor as float (torch's `make_np` then float)."""
+    try:
+        return float(value)
+    except TypeError:
+        array = np.asarray(value)
+        if array.size != 1:
+            raise ValueError(f"scalar_value must hold one value, not an array of shape {array.shape}") from None
+        return float(array.reshape(()))
+
+
+def _array(value):
+    """numpy's view of a value with `__array__` (a torch tensor on the CPU, say)."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor: without its graph, on the CPU
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+def _make_histogram(values, bins, max_bins=None):
+    """torch.utils.tensorboard.summary.make_histogram: numpy's counts, cut to the bins that hold values."""
+    if values.size == 0:
+        raise ValueError("The input has no element.")
+    values = values.reshape(-1)
+    counts, limits = np.histogram(values, bins=bins)
+    num_bins = len(counts)
+    if max_bins is not None and num_bins > max_bins:
+        subsampling = num_bins // max_bins
+        subsampling_remainder = num_bins % subsampling
+        if subsampling_remainder != 0:
+            counts = np.pad(counts, pad_width=[[0, subsampling - subsampling_remainder]], mode="constant", constant_values=0)
+        counts = counts.reshape(-1, subsampling).sum(axis=-1)
+        new_limits = np.empty((counts.size + 1,), limits.dtype)
+        new_limits[:-1] = limits[:-1:subsampling]
+        new_limits[-1] = limits[-1]
+        limits = new_limits
+    cum_counts = np.cumsum(np.greater(counts, 0))
+    start, end = np.searchsorted(cum_counts, [0, cum_counts[-1] - 1], side="right")
+    start = int(start)
+    end = int(end) + 1
+    counts = counts[start - 1:end] if start > 0 else np.concatenate([[0], counts[:end]])
+    limits = limits[start:end + 1]
+    if counts.size == 0 or limits.size == 0:
+        raise ValueError("The histogram is empty, please file a bug report.")
+    return (float(values.min()), float(values.max()), float(len(values)), float(values.sum()), float(values.dot(values)),
+            np.ascontiguousarray(limits, dtype=np.float64), np.ascontiguousarray(counts, dtype=np.float64))
+
+
+def _make_grid(images, ncols=8):
+    """torch's make_grid: NCHW images tiled into one CHW image, 8 to a row."""
+    if images.shape[1] == 1:
+        images = np.concatenate([images, images, images], 1)
+    if not (images.ndim == 4 and images.shape[1] in (3, 4)):
+        raise ValueError(f"images must have 1, 3 or 4 channels, not shape {images.shape}")
+    count, height, width = images.shape[0], images.shape[2], images.shape[3]
+    ncols = min(count, ncols)
+    nrows = int(np.ceil(float(count) / ncols))
+    canvas = np.zeros((images.shape[1], height * nrows, width * ncols), dtype=images.dtype)
+    i = 0
+    for y in range(nrows):
+        for x in range(ncols):
+            if i >= count:
+                break
+            canvas[:, y * height:(y + 1) * height, x * width:(x + 1) * width] = images[i]
+            i += 1
+    return canvas
+
+
+def _to_hwc(tensor, dataformats):
+    """torch's convert_to_HWC, with its checks as ValueErrors."""
+    dataformats = dataformats.upper()
+    if len(set(dataformats)) != len(dataformats) or not set(dataformats) <= set("NCHW"):
+        raise ValueError(f"dataformats {dataformats!r} must be letters of NCHW, each once")
+    if tensor.ndim != len(dataformats):
+        raise ValueError(f"an image of shape {tensor.shape} does not match dataformats {dataformats!r}")
+    if len(dataformats) == 4:
+        return _make_grid(tensor.transpose([dataformats.find(c) for c in "NCHW"])).transpose(1, 2, 0)
+    if len(dataformats) == 3:
+        hwc = tensor.transpose([dataformats.find(c) for c in "HWC"])
+        if hwc.shape[2] == 1:
+            hwc = np.concatenate([hwc, hwc, hwc], 2)
+        return hwc
+    if len(dataformats) == 2:
+        hw = tensor.transpose([dataformats.find(c) for c in "HW"])
+        return np.stack([hw, hw, hw], 2)
+    raise ValueError(f"dataformats {dataformats!r} must have 2, 3 or 4 letters")
+
+
+def _image_bytes(tensor, dataformats):
+    """torch's image(): HWC, then uint8 as is and anything else times 255, clipped to 0..255."""
+    hwc = _to_hwc(_array(tensor), dataformats)
+    if hwc.shape[2] not in (3, 4):
+        raise ValueError(f"an image has 1, 3 or 4 channels, not {hwc.shape[2]}")
+    scale = 1 if hwc.dtype == np.uint8 else 255
+    return np.ascontiguousarray((hwc.astype(np.float32) * scale).clip(0, 255).astype(np.uint8))
+
+
+class SummaryWriter:
+    """torch's `SummaryWriter(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)`.
+
+    Beyond torch's arguments: `rank` and `world_size` (default: $RANK and $WORLD_SIZE, else 0 of 1),
+    `rank_policy` ("chief" or "per_rank"), `ring_directory`, `start_aggregator` and
+    `aggregator_executable`, as for `ringboard.keras.TensorBoard`.
+
+    `max_queue` and `flush_secs` are accepted and not needed: the aggregator writes what a call
+    sends within 100 ms. `flush()` waits until everything sent is in the event files.
+    """
+
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120, filename_suffix="", *,
+                 rank=None, world_size=None, rank_policy="chief", ring_directory=None, start_aggregator=True,
+                 aggregator_executable=None):
+        if purge_step is not None:
+            raise ValueError("purge_step is not supported by ringboard.SummaryWriter yet")
+        if filename_suffix:
+            raise ValueError("filename_suffix is not supported by ringboard.SummaryWriter yet")
+        if rank_policy not in _POLICIES:
+            raise ValueError(f"rank_policy must be one of {sorted(_POLICIES)}, not {rank_policy!r} ('mean' is not available yet)")
+        if not log_dir:
+            current_time = datetime.now().strftime("%b%d_%H-%M-%S")
+            log_dir = os.path.join("runs", current_time + "_" + socket.gethostname() + comment)
+        rank = int(os.environ.get("RANK", 0)) if rank is None else int(rank)
+        world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else int(world_size)
+        if aggregator_executable is None:
+            aggregator_executable = _bundled_aggregator()
+        self._closed = False
+        self._writer = _native.Writer(os.fspath(log_dir), rank, world_size, _POLICIES[rank_policy], ring_directory,
+                                      aggregator_executable, bool(start_aggregator))
+        self.log_dir = self._writer.log_dir
+        for warning in filter(None, self._writer.warnings.split("\n")):
+            import warnings
+            warnings.warn(warning, RuntimeWarning, stacklevel=2)
+
+    def get_logdir(self):
+        """The directory the event files go in."""
+        return self.log_dir
+
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
+        if new_style:
+            raise ValueError("new_style scalars are not supported by ringboard.SummaryWriter yet")
+        self._writer.add_scalar(tag, _scalar(scalar_value), _step(global_step), _wall_time(walltime))
+
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        """Each value under `main_tag`, in `<log_dir>/<main_tag with / as _>_<key>/`, as torch writes them."""
+        walltime = time.time() if walltime is None else walltime
+        step, wall_time = _step(global_step), _wall_time(walltime)
+        prefix = main_tag.replace("/", "_") + "_"
+        for key, value in tag_scalar_dict.items():
+            self._writer.add_scalar(main_tag, _scalar(value), step, wall_time, prefix + key)
+
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
+        """With bins="tensorflow" (the default) the aggregator counts the values; other bins are counted here, with numpy, as torch does."""
+        array = _array(values)
+        if array.dtype != np.float32:
+            array = array.astype(np.float64)
+        array = np.ascontiguousarray(array).reshape(-1)
+        if array.size == 0:
+            raise ValueError("The input has no element.")
+        step, wall_time = _step(global_step), _wall_time(walltime)
+        if isinstance(bins, str) and bins == "tensorflow" and max_bins is None and array.size <= self._writer.max_histogram_values():
+            self._writer.add_histogram(tag, array, step, wall_time)
+            return
+        if isinstance(bins, str) and bins == "tensorflow":
+            bins = _default_bins()
+        if not np.isfinite(array).all():
+            raise ValueError(f"NaN or infinity in histogram {tag}")
+        self._writer.add_histogram_raw(tag, *_make_histogram(array.astype(np.float64), bins, max_bins), step, wall_time)
+
+    def add_histogram_raw(self, tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts, global_step=None, walltime=None):
+        limits = np.ascontiguousarray(_array(bucket_limits), dtype=np.float64).reshape(-1)
+        counts = np.ascontiguousarray(_array(bucket_counts), dtype=np.float64).reshape(-1)
+        if len(limits) != len(counts):
+            raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
+        self._writer.add_histogram_raw(tag, float(min), float(max), float(num), float(sum), float(sum_squares), limits, counts,
+                                       _step(global_step), _wall_time(walltime))
+
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        self._writer.add_image(tag, _image_bytes(img_tensor, dataformats), _step(global_step), _wall_time(walltime))
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        self._writer.add_image(tag, _image_bytes(img_tensor, dataformats), _step(global_step), _wall_time(walltime))
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
+
+    def _not_yet(name):
+        def method(self, *args, **kwargs):
+            raise NotImplementedError(f"SummaryWriter.{name} is not supported by ringboard yet")
+        method.__name__ = name
+        return method
+
+    add_audio = _not_yet("add_audio")
+    add_pr_curve = _not_yet("add_pr_curve")
+    add_pr_curve_raw = _not_yet("add_pr_curve_raw")
+    add_custom_scalars = _not_yet("add_custom_scalars")
+    add_custom_scalars_multilinechart = _not_yet("add_custom_scalars_multilinechart")
+    add_custom_scalars_marginchart = _not_yet("add_custom_scalars_marginchart")
+    add_embedding = _not_yet("add_embedding")
+    add_hparams = _not_yet("add_hparams")
+    add_graph = _not_yet("add_graph")
+    add_mesh = _not_yet("add_mesh")
+    add_figure = _not_yet("add_figure")
+    add_video = _not_yet("add_video")
+    add_image_with_boxes = _not_yet("add_image_with_boxes")
+    del _not_yet
+
+    def flush(self, timeout=60.0):
+        """Waits until everything sent is in the event files (at most `timeout` seconds); False if not."""
+        return self._writer.wait_written(float(timeout))
+
+    def close(self):
+        """Flushes and frees the writer; calls after it raise ValueError."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._writer.wait_written(60.0)
+        finally:
+            self._writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.close()

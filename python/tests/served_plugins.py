@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""What `tensorboard --load_fast=true` serves for a SummaryWriter's log_dir, plugin by plugin.
+
+    python served_plugins.py LOGDIR
+
+Run with the project's .venv. Starts TensorBoard's Rust data server on a loopback port and reads
+its HTTP data API: the runs, and the scalars, histograms, images (each image's bytes fetched)
+and text plugins' tags and data. Prints "served: runs …; scalars N series; …", or the problems.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Conformance"))
+import tensorboard_check  # noqa: E402
+
+
+def main():
+    server = tensorboard_check.TensorBoardServer(sys.argv[1], {"scalars": 1000, "histograms": 500, "images": 100})
+    failure = server.start(time.monotonic() + 60)
+    if failure:
+        print(failure)
+        return 1
+    problems = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(server.get_json("/data/runs")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        runs = sorted(server.get_json("/data/runs"))
+        counts = {}
+        for plugin in ("scalars", "histograms", "images"):
+            tags = server.get_json(f"/data/plugin/{plugin}/tags")
+            counts[plugin] = 0
+            for run, by_tag in tags.items():
+                for tag in by_tag:
+                    counts[plugin] += 1
+                    data = server.get_json(f"/data/plugin/{plugin}/{plugin}", run=run, tag=tag)
+                    if not data:
+                        problems.append(f"{plugin} {run} {tag}: no data")
+                    if plugin == "images":
+                        for entry in data:
+                            blob = server.get(f"/data/plugin/images/individualImage?{entry['query']}")
+                            if not blob.startswith(b"\x89PNG"):
+                                problems.append(f"image {run} {tag}: not a PNG")
+        text_tags = server.get_json("/data/plugin/text/tags")
+        counts["text"] = sum(len(tags) for tags in text_tags.values())
+        for run, tags in text_tags.items():
+            for tag in tags:
+                data = server.get_json("/data/plugin/text/text", run=run, tag=tag)
+                if not data or "<strong>bold</strong>" not in data[0]["text"]:
+                    problems.append(f"text {run} {tag}: {data}")
+    finally:
+        server.stop()
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print(f"served: runs {', '.join(runs)}; scalars {counts['scalars']} series; histograms {counts['histograms']} tags; "
+          f"images {counts['images']} tags; text {counts['text']} tag")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""ringboard.SummaryWriter against tensorboardX's: the same calls give the same event streams
+(compare_writers.py), TensorBoard's data server serves every plugin's data, ranks under each
+policy, and bad input is refused at the call."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import ringboard
+from conftest import HERE, TENSORBOARD_PYTHON, run
+
+WALL = 1_765_000_000.0
+
+
+def array(values, dtype):
+    values = np.asarray(values, dtype=dtype)
+    return {"array": values.tolist(), "dtype": dtype}
+
+
+def calls():
+    """A call of every supported method, with explicit wall times (the two writers run apart)."""
+    rng = np.random.default_rng(7)
+    weights = rng.standard_normal(3000).astype(np.float32) * 3
+    out = []
+    for step in range(5):
+        out.append({"method": "add_scalar", "args": ["loss", 1.0 / (step + 1), step], "kwargs": {"walltime": WALL + step}})
+        out.append({"method": "add_scalar", "args": ["train/accuracy", array(step / 10, "float64"), step], "kwargs": {"walltime": WALL + step}})
+    out.append({"method": "add_scalars", "args": ["curves/lr", {"warm": 0.5, "cold": 0.25}, 3], "kwargs": {"walltime": WALL + 3}})
+    out.append({"method": "add_histogram", "args": ["weights/float32", array(weights, "float32"), 1], "kwargs": {"walltime": WALL + 1}})
+    out.append({"method": "add_histogram", "args": ["weights/float64", array(rng.uniform(-1e-3, 5, 500), "float64"), 2],
+                "kwargs": {"walltime": WALL + 2}})
+    out.append({"method": "add_histogram", "args": ["weights/ints", array([0, 1, 1, 2, 3, 5, 8], "int64"), 2], "kwargs": {"walltime": WALL + 2}})
+    out.append({"method": "add_histogram", "args": ["weights/auto", array(weights, "float32"), 3], "kwargs": {"bins": "auto", "walltime": WALL + 3}})
+    out.append({"method": "add_histogram", "args": ["weights/ten", array(weights, "float32"), 3], "kwargs": {"bins": 10, "walltime": WALL + 3}})
+    out.append({"method": "add_histogram_raw", "args": ["raw", -1.0, 2.0, 3, 1.0, 5.0, [0.0, 2.0], [1, 2], 4], "kwargs": {"walltime": WALL + 4}})
+    out.append({"method": "add_image", "args": ["image/chw_float", array(rng.uniform(0, 1, (3, 20, 30)), "float32"), 0],
+                "kwargs": {"walltime": WALL}})
+    out.append({"method": "add_image", "args": ["image/hwc_uint8", array(rng.integers(0, 256, (16, 12, 4)), "uint8"), 1],
+                "kwargs": {"dataformats": "HWC", "walltime": WALL + 1}})
+    out.append({"method": "add_image", "args": ["image/hw", array(rng.uniform(0, 1, (8, 9)), "float64"), 1],
+                "kwargs": {"dataformats": "HW", "walltime": WALL + 1}})
+    out.append({"method": "add_images", "args": ["image/batch", array(rng.uniform(0, 1, (10, 1, 6, 5)), "float32"), 2],
+                "kwargs": {"walltime": WALL + 2}})
+    out.append({"method": "add_text", "args": ["notes", "**bold** and `code`, ünïcode", 5], "kwargs": {"walltime": WALL + 5}})
+    return out
+
+
+def replay(which, spec, logdir, ring_dir=None, env=None):
+    python = sys.executable if which == "ringboard" else TENSORBOARD_PYTHON
+    arguments = [python, os.path.join(HERE, "writer_replay.py"), which, spec, logdir] + ([ring_dir] if ring_dir else [])
+    status, out, err = run(arguments, env=env)
+    assert status == 0 and out.strip().endswith("done"), f"{which} failed ({status}):\n{out}\n{err}"
+
+
+def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
+    spec = str(tmp_path / "calls.json")
+    json.dump(calls(), open(spec, "w"))
+    ours, theirs = str(tmp_path / "ours"), str(tmp_path / "theirs")
+    replay("ringboard", spec, ours, str(tmp_path / "rings"))
+    replay("tensorboardX", spec, theirs)
+    # tensorboardX's add_scalars directories are `<main_tag>/<key>`; torch's, which ringboard follows, these.
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "compare_writers.py"), ours, theirs,
+                            "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm"])
+    assert status == 0, f"{out}\n{err}"
+    assert out.strip() == "same: 23 events in 3 runs"
+    # One event file per directory, none for a writer's own process beyond them.
+    files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
+    assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm"]
+
+
+def test_tensorboard_serves_every_plugins_data(tmp_path):
+    spec = str(tmp_path / "calls.json")
+    json.dump(calls(), open(spec, "w"))
+    logdir = str(tmp_path / "logs")
+    replay("ringboard", spec, logdir, str(tmp_path / "rings"))
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
+    assert status == 0, f"{out}\n{err}"
+    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm; scalars 4 series; histograms 6 tags; "
+                           "images 4 tags; text 1 tag")
+
+
+def test_float_images_are_scaled_and_clipped_as_torch_does():
+    # torch clips to 0..255 after scaling by 255 (tensorboardX does not clip: -0.1 wraps to 231).
+    pixels = ringboard.writer._image_bytes(np.array([[[-0.1, 0.5, 1.1]]], dtype=np.float32), "CHW")
+    assert pixels.shape == (1, 3, 3) and pixels[0, :, 0].tolist() == [0, 127, 255]
+    assert ringboard.writer._image_bytes(np.array([[7, 9]], dtype=np.uint8), "HW").tolist() == [[[7, 7, 7], [9, 9, 9]]]
+
+
+def test_a_writer_that_logs_nothing_leaves_no_file(tmp_path):
+    logdir = tmp_path / "quiet"
+    with ringboard.SummaryWriter(str(logdir), ring_directory=str(tmp_path / "rings")) as writer:
+        assert writer.get_logdir() == str(logdir)
+    assert not logdir.exists() or not any(logdir.iterdir())
+
+
+@pytest.mark.parametrize("policy", ["chief", "per_rank"])
+def test_ranks(tmp_path, policy):
+    rings, logdir = str(tmp_path / "rings"), str(tmp_path / "logs")
+    script = ("import sys, ringboard\n"
+              "w = ringboard.SummaryWriter(sys.argv[1], ring_directory=sys.argv[2], rank_policy=sys.argv[3])\n"
+              "rank = int(__import__('os').environ['RANK'])\n"
+              "for step in range(50):\n"
+              "    w.add_scalar('loss', rank * 100 + step, step)\n"
+              "w.close()\nprint('done')\n")
+    processes = [subprocess.Popen([sys.executable, "-c", script, logdir, rings, policy], env=dict(os.environ, RANK=str(rank), WORLD_SIZE="2"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in range(2)]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0 and out.strip() == "done", err
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", SCALARS, logdir])
+    assert status == 0, err
+    scalars = json.loads(out)
+    if policy == "chief":
+        assert scalars == {".": {"loss": [[step, float(step)] for step in range(50)]}}
+    else:
+        assert scalars == {f"rank_{r}": {"loss": [[step, float(r * 100 + step)] for step in range(50)]} for r in range(2)}
+
+
+SCALARS = """
+import json, os, sys
+from tensorboard.backend.event_processing import event_file_loader
+out = {}
+for directory, _, files in sorted(os.walk(sys.argv[1])):
+    for name in sorted(f for f in files if f.startswith("events.out.tfevents.")):
+        for event in event_file_loader.LegacyEventFileLoader(os.path.join(directory, name)).Load():
+            for value in event.summary.value:
+                out.setdefault(os.path.relpath(directory, sys.argv[1]), {}).setdefault(value.tag, []).append([event.step, value.simple_value])
+print(json.dumps(out))
+"""
+
+
+def test_bad_input_is_refused_at_the_call(tmp_path):
+    with ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings")) as writer:
+        with pytest.raises(ValueError, match="cannot convert float NaN to integer"):
+            writer.add_scalar("loss", 1.0, float("nan"))
+        with pytest.raises(ValueError, match="control character"):
+            writer.add_scalar("bad\ntag", 1.0, 0)
+        with pytest.raises(ValueError, match="1 to 4096 bytes"):
+            writer.add_scalar("", 1.0, 0)
+        with pytest.raises(ValueError, match="walltime"):
+            writer.add_scalar("loss", 1.0, 0, walltime=float("inf"))
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            writer.add_histogram("h", np.array([1.0, np.nan]), 0)
+        with pytest.raises(ValueError, match="no element"):
+            writer.add_histogram("h", np.array([], dtype=np.float32), 0)
+        with pytest.raises(ValueError, match="does not match dataformats"):
+            writer.add_image("i", np.zeros((3, 4), dtype=np.uint8), 0)
+        with pytest.raises(ValueError, match="1, 3 or 4 channels"):
+            writer.add_image("i", np.zeros((2, 4, 4), dtype=np.uint8), 0)
+        with pytest.raises(ValueError, match="len\\(bucket_limits\\)"):
+            writer.add_histogram_raw("r", 0, 1, 1, 1, 1, [1.0, 2.0], [1.0], 0)
+        with pytest.raises(ValueError, match="does not name a directory below the log directory"):
+            writer.add_scalars("main", {"/..": 1.0}, 0)
+        with pytest.raises(NotImplementedError, match="add_audio"):
+            writer.add_audio("a", np.zeros(10), 0)
+    with pytest.raises(ValueError, match="mean"):
+        ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings"), rank_policy="mean")
+    # Nothing of the refused calls was written: no event file at all.
+    assert not any(f.startswith("events.") for _, _, fs in os.walk(tmp_path / "logs") for f in fs)

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Replays a list of SummaryWriter calls through ringboard's SummaryWriter or tensorboardX's.
+
+    python writer_replay.py ringboard|tensorboardX CALLS.json LOGDIR [RING_DIR]
+
+CALLS.json: [{"method": "add_scalar", "args": [...], "kwargs": {...}}, ...], where an array is
+{"array": nested lists, "dtype": "float32", ...}. Prints "done" at the end.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+
+def decode(value):
+    if isinstance(value, dict) and "array" in value:
+        return np.array(value["array"], dtype=value["dtype"])
+    if isinstance(value, dict):
+        return {key: decode(item) for key, item in value.items()}
+    return value
+
+
+def main():
+    which, calls, logdir = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
+    if which == "ringboard":
+        import ringboard
+        writer = ringboard.SummaryWriter(logdir, ring_directory=sys.argv[4] if len(sys.argv) > 4 else None)
+    else:
+        from tensorboardX import SummaryWriter
+        writer = SummaryWriter(logdir)
+    with writer:
+        for call in calls:
+            getattr(writer, call["method"])(*[decode(a) for a in call.get("args", [])],
+                                            **{k: decode(v) for k, v in call.get("kwargs", {}).items()})
+    print("done")
+
+
+if __name__ == "__main__":
+    main()
