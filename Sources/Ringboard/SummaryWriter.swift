@@ -263,15 +263,22 @@ public final class SummaryWriter: @unchecked Sendable {
         let width = MemoryLayout<Value>.size
         guard width == 4 || width == 8 else { throw .invalidArgument(name: "values", reason: "must be Float or Double") }
         guard values.count > 0 else { throw .invalidArgument(name: "values", reason: "the histogram has no values") }
-        let maximum = maximumHistogramValues(width: width)
-        guard values.count <= maximum else {
-            throw .invalidArgument(name: "values", reason: "\(values.count) values; a histogram takes at most \(maximum) through this ring")
+        let inRing = maximumHistogramValues(width: width, inRing: true)
+        guard width == 4 || values.count <= inRing else {
+            throw .invalidArgument(name: "values", reason: "\(values.count) Double values; a histogram takes at most \(inRing) through this ring (Float values, any number)")
         }
         for index in 0..<values.count where !values[index].isFinite {
             throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of the histogram")
         }
         let number = tag.number
         guard !sendsNothing else { return }
+        if values.count > inRing {
+            try values.withUnsafeBufferPointer { (buffer) throws(ConfigurationError) in
+                let floats = UnsafeRawBufferPointer(buffer).assumingMemoryBound(to: Float.self)
+                try sendInSegment(floats.span, tag: number, step: Int64(step), wallTime: time)
+            }
+            return
+        }
         let run = run
         _ = writer.append(type: RecordType.summary, length: HookRecord.histogramSummaryLength(count: values.count, width: width)) { payload in
             HookRecord.encodeHistogramSummary(into: payload, run: run, tag: number, directory: HookRecord.noDirectory, step: Int64(step),
@@ -279,9 +286,35 @@ public final class SummaryWriter: @unchecked Sendable {
         }
     }
 
-    /// The most values `addHistogram` takes, each `width` bytes, through this writer's ring.
+    /// The most values `addHistogram` takes in one call, each `width` bytes: `Float` values any
+    /// number (past what a ring record holds they go into a weight segment beside the ring, as a
+    /// model's weights do), `Double` values what a ring record holds.
     public func maximumHistogramValues(width: Int = 4) -> Int {
-        (writer.maximumPayloadLength - HookRecord.histogramSummaryLength(count: 0, width: width)) / width
+        width == 4 ? Int.max : maximumHistogramValues(width: width, inRing: true)
+    }
+
+    /// The most values of `width` bytes a ring record carries: a quarter of the largest record,
+    /// so that a histogram does not fill the ring on its own; more go into a weight segment.
+    func maximumHistogramValues(width: Int, inRing: Bool) -> Int {
+        (writer.maximumPayloadLength / 4 - HookRecord.histogramSummaryLength(count: 0, width: width)) / width
+    }
+
+    /// Writes `values` into the ring's next weight segment, then appends the record naming them:
+    /// the aggregator counts them where they are.
+    private func sendInSegment(_ values: Span<Float>, tag: UInt32, step: Int64, wallTime: Double) throws(ConfigurationError) {
+        let run = run, count = values.count
+        do {
+            try SharedRing.segmentWriter(for: writer).write(
+                valueCounts: [count],
+                fill: { (_, write) throws(RingError) in try write(values) },
+                publish: { sequence, offsets in
+                    send(.summary(run: run, tag: tag, directory: nil, step: step, wallTime: wallTime,
+                                  value: .histogram(.segment(sequence: sequence, offset: UInt64(offsets[0]), count: UInt64(count)))))
+                },
+                waitForCommit: { [writer] timeout in writer.waitForNextCommit(timeout: timeout) })
+        } catch {
+            throw .transport("a histogram of \(count) values needs a weight segment beside the ring, which could not be written: \(error)")
+        }
     }
 
     /// `add_histogram_raw`: a histogram the caller counted, written as given.

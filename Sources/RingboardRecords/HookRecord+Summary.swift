@@ -11,6 +11,7 @@
 //          scalar         f64
 //          text           u32 length, UTF-8
 //          histogram      u64 count, then count f32 (kind 2) or f64 (kind 3)
+//          histogram in a weight segment (kind 6): i64 segment, u64 byte offset, u64 count
 //          raw histogram  f64 min, max, num, sum, sum of squares; u32 count; count f64 limits,
 //                         count f64 counts
 //          image          u32 height, width, channels, zero; u32 length = height × width ×
@@ -140,6 +141,10 @@ extension HookRecord {
         case .histogram(.double(let values)):
             out.u64(UInt64(values.count))
             for value in values { out.u64(value.bitPattern) }
+        case .histogram(.segment(let sequence, let offset, let count)):
+            out.i64(sequence)
+            out.u64(offset)
+            out.u64(count)
         case .rawHistogram(let histogram):
             for field in [histogram.min, histogram.max, histogram.num, histogram.sum, histogram.sumSquares] { out.u64(field.bitPattern) }
             out.u32(UInt32(histogram.bucketLimits.count))
@@ -186,6 +191,16 @@ extension HookRecord {
             values.reserveCapacity(count)
             for _ in 0..<count { values.append(Double(bitPattern: try input.u64())) }
             value = .histogram(.double(values))
+        case 6:
+            let sequence = try input.i64()
+            guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }
+            let offset = try input.u64()
+            guard offset % 4 == 0 else {
+                throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
+            }
+            let count = try input.u64()
+            guard count > 0 else { throw .invalidValue(type: type, field: "histogram values", value: 0) }
+            value = .histogram(.segment(sequence: sequence, offset: offset, count: count))
         case 4:
             var fields: [Double] = []
             for _ in 0..<5 { fields.append(Double(bitPattern: try input.u64())) }

@@ -19,6 +19,7 @@ public enum SummaryValue: Equatable, Sendable {
         case .text: 1
         case .histogram(.float): 2
         case .histogram(.double): 3
+        case .histogram(.segment): 6
         case .rawHistogram: 4
         case .image: 5
         }
@@ -29,14 +30,9 @@ public enum SummaryValue: Equatable, Sendable {
 public enum HistogramValues: Equatable, Sendable {
     case float([Float])
     case double([Double])
-
-    /// How many values.
-    public var count: Int {
-        switch self {
-        case .float(let values): values.count
-        case .double(let values): values.count
-        }
-    }
+    /// `count` Float32 values in weight segment `sequence` of the record's ring, from byte
+    /// `offset`: written whole before the record was appended (large histograms).
+    case segment(sequence: Int64, offset: UInt64, count: UInt64)
 }
 
 /// A histogram its caller counted (`add_histogram_raw`): TensorBoard's `HistogramProto` fields.

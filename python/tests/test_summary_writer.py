@@ -35,6 +35,9 @@ def calls():
     out.append({"method": "add_histogram", "args": ["weights/float64", array(rng.uniform(-1e-3, 5, 500), "float64"), 2],
                 "kwargs": {"walltime": WALL + 2}})
     out.append({"method": "add_histogram", "args": ["weights/ints", array([0, 1, 1, 2, 3, 5, 8], "int64"), 2], "kwargs": {"walltime": WALL + 2}})
+    # More values than a ring record holds: through a weight segment.
+    out.append({"method": "add_histogram", "args": ["weights/large", {"normal": 600_000, "seed": 3, "dtype": "float32"}, 2],
+                "kwargs": {"walltime": WALL + 2}})
     out.append({"method": "add_histogram", "args": ["weights/auto", array(weights, "float32"), 3], "kwargs": {"bins": "auto", "walltime": WALL + 3}})
     out.append({"method": "add_histogram", "args": ["weights/ten", array(weights, "float32"), 3], "kwargs": {"bins": 10, "walltime": WALL + 3}})
     out.append({"method": "add_histogram_raw", "args": ["raw", -1.0, 2.0, 3, 1.0, 5.0, [0.0, 2.0], [1, 2], 4], "kwargs": {"walltime": WALL + 4}})
@@ -67,7 +70,7 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "compare_writers.py"), ours, theirs,
                             "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 23 events in 3 runs"
+    assert out.strip() == "same: 24 events in 3 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
     assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm"]
@@ -80,7 +83,7 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     replay("ringboard", spec, logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm; scalars 4 series; histograms 6 tags; "
+    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm; scalars 4 series; histograms 7 tags; "
                            "images 4 tags; text 1 tag")
 
 

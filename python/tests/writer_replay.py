@@ -4,7 +4,8 @@
     python writer_replay.py ringboard|tensorboardX CALLS.json LOGDIR [RING_DIR]
 
 CALLS.json: [{"method": "add_scalar", "args": [...], "kwargs": {...}}, ...], where an array is
-{"array": nested lists, "dtype": "float32", ...}. Prints "done" at the end.
+{"array": nested lists, "dtype": "float32"}, or {"normal": count, "seed": s, "dtype": d} for
+`count` standard normal values. Prints "done" at the end.
 """
 
 import json
@@ -16,6 +17,8 @@ import numpy as np
 def decode(value):
     if isinstance(value, dict) and "array" in value:
         return np.array(value["array"], dtype=value["dtype"])
+    if isinstance(value, dict) and "normal" in value:
+        return np.random.default_rng(value["seed"]).standard_normal(value["normal"]).astype(value["dtype"])
     if isinstance(value, dict):
         return {key: decode(item) for key, item in value.items()}
     return value

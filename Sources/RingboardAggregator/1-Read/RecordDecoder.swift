@@ -60,9 +60,34 @@ struct RecordDecoder {
         if case .weightSegment(let run, let weight, let version, let sequence, let offset, let count) = decoded {
             deliverWeight(run: run, weight: weight, version: version, sequence: sequence, offset: offset, count: count,
                           from: source, segments: &segments, into: &table)
+        } else if case .summary(let run, let tag, let directory, let step, let wallTime, .histogram(.segment(let sequence, let offset, let count))) = decoded {
+            guard let values = mapped(sequence: sequence, offset: offset, count: count, what: "histogram", from: source,
+                                      segments: &segments, table: &table) else { return }
+            table.deliverHistogram(run: run, tag: tag, directory: directory, step: step, wallTime: wallTime, values: values, from: source)
         } else {
             table.deliver(decoded, from: source)
         }
+    }
+
+    /// The values a record names in a weight segment, mapped in place; `nil` (refused, naming
+    /// `what`) when the segment cannot be mapped or does not hold them.
+    private static func mapped(
+        sequence: Int64, offset: UInt64, count: UInt64, what: String, from ring: String, segments: inout WeightSegments,
+        table: inout RunTable
+    ) -> WeightValues? {
+        let segment: WeightSegment
+        do {
+            segment = try segments.named(ring: ring, sequence: sequence)
+        } catch {
+            table.refused(ring, reason: error.description)
+            return nil
+        }
+        guard offset <= UInt64(Int.max), count <= UInt64(Int.max),
+              let values = WeightValues.inSegment(segment, offset: Int(offset), count: Int(count)) else {
+            table.refused(ring, reason: "\(what): values \(offset) + \(count) outside weight segment \(segment.path)")
+            return nil
+        }
+        return values
     }
 
     /// Maps the segment a weight segment record names and hands its values to stage 2.
@@ -70,19 +95,8 @@ struct RecordDecoder {
         run: UInt32, weight: UInt32, version: UInt64, sequence: Int64, offset: UInt64, count: UInt64, from ring: String,
         segments: inout WeightSegments, into table: inout RunTable
     ) {
-        let segment: WeightSegment
-        do {
-            segment = try segments.named(ring: ring, sequence: sequence)
-        } catch {
-            table.refused(ring, reason: error.description)
-            return
-        }
-        guard offset <= UInt64(Int.max), count <= UInt64(Int.max),
-              let values = WeightValues.inSegment(segment, offset: Int(offset), count: Int(count))
-        else {
-            table.refused(ring, reason: "weight \(weight): values \(offset) + \(count) outside weight segment \(segment.path)")
-            return
-        }
+        guard let values = mapped(sequence: sequence, offset: offset, count: count, what: "weight \(weight)", from: ring,
+                                  segments: &segments, table: &table) else { return }
         table.deliverWeight(run: run, weight: weight, version: version, values: values, from: ring)
     }
 }

@@ -107,6 +107,19 @@ struct RunTable {
         }
     }
 
+    /// Hands a `SummaryWriter` histogram whose values stage 1 mapped from a weight segment to
+    /// where its run goes (a `SummaryWriter` run is never a `.mean` group's).
+    mutating func deliverHistogram(
+        run number: UInt32, tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, values: WeightValues, from source: String
+    ) {
+        guard case .run(let run) = route(source: source, number: number) else { return }
+        do {
+            try runs[run].summaryHistogram(tag: tag, directory: directory, step: step, wallTime: wallTime, values: values)
+        } catch {
+            logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
+        }
+    }
+
     /// Hands a batch hook of ring `source` to where its run goes: the most frequent record, and
     /// its one path from the ring to the run's files.
     mutating func deliver(_ record: inout BatchRecord, from source: String) {

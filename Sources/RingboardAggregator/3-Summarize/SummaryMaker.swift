@@ -48,6 +48,13 @@ struct SummaryMaker {
         case .summary(let subdirectory, let tag, let step, let wallTime, let value):
             try summary(value, tag: tag, step: step, wallTime: wallTime, in: try files.writer(subdirectory, wallTime: wallTime, tags: tags),
                         run: files.directory)
+        case .mappedHistogram(let subdirectory, let tag, let step, let wallTime, let values):
+            let writer = try files.writer(subdirectory, wallTime: wallTime, tags: tags)
+            try appendValue(to: writer, step: step, wallTime: wallTime, run: files.directory, tag: tag, what: "histogram") { () throws(SummaryError) in
+                // The mapping stays until the values are counted.
+                let histogram = try values.withSpan { (values) throws(SummaryError) in try Histogram.summaryWriter(values, tag: tag) }
+                return Summary.Value(tag: tag, kind: .histogram(histogram))
+            }
         case .embeddings(let embeddings, let keepingTensors, let inTrainRunToo):
             do {
                 try files.makeDirectory("train")
@@ -82,6 +89,7 @@ struct SummaryMaker {
                 let histogram = switch values {
                 case .float(let values): try Histogram.summaryWriter(values.span, tag: tag)
                 case .double(let values): try Histogram.summaryWriter(values.span, tag: tag)
+                case .segment: throw .emptyHistogram(tag: tag)  // stage 1 maps these (`mappedHistogram`)
                 }
                 return Summary.Value(tag: tag, kind: .histogram(histogram))
             }

@@ -24,4 +24,6 @@ enum SummaryRequest {
     /// A `SummaryWriter` call's summary, in the run's directory (`subdirectory` empty) or a
     /// subdirectory of it, made as torch's `SummaryWriter` makes it.
     case summary(subdirectory: String, tag: String, step: Int64, wallTime: Double, value: SummaryValue)
+    /// A `SummaryWriter` histogram of values mapped from a weight segment.
+    case mappedHistogram(subdirectory: String, tag: String, step: Int64, wallTime: Double, values: WeightValues)
 }

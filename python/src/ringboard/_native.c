@@ -737,10 +737,13 @@ static PyObject *Writer_add_histogram(WriterObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Writer_max_histogram_values(WriterObject *self, PyObject *unused) {
-    (void)unused;
+/* max_histogram_values(itemsize): the most values of 4 (float32) or 8 (float64) bytes one call takes. */
+static PyObject *Writer_max_histogram_values(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
-    return PyLong_FromSize_t(ringboard_writer_max_histogram_values(self->writer, RINGBOARD_FLOAT32));
+    long itemsize = PyLong_AsLong(argument);
+    if (itemsize == -1 && PyErr_Occurred()) return NULL;
+    ringboard_dtype dtype = itemsize == 8 ? RINGBOARD_FLOAT64 : RINGBOARD_FLOAT32;
+    return PyLong_FromSize_t(ringboard_writer_max_histogram_values(self->writer, dtype));
 }
 
 /* add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time):
@@ -820,7 +823,7 @@ static PyMethodDef Writer_methods[] = {
     {"add_scalar", (PyCFunction)(void (*)(void))Writer_add_scalar, METH_FASTCALL, "add_scalar(tag, value, step, wall_time[, directory])"},
     {"add_text", (PyCFunction)Writer_add_text, METH_VARARGS, "add_text(tag, text, step, wall_time)"},
     {"add_histogram", (PyCFunction)Writer_add_histogram, METH_VARARGS, "add_histogram(tag, values, step, wall_time)"},
-    {"max_histogram_values", (PyCFunction)Writer_max_histogram_values, METH_NOARGS, "The most float32 values a histogram call takes."},
+    {"max_histogram_values", (PyCFunction)Writer_max_histogram_values, METH_O, "The most values of this item size one histogram call takes."},
     {"add_histogram_raw", (PyCFunction)Writer_add_histogram_raw, METH_VARARGS,
      "add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time)"},
     {"add_image", (PyCFunction)Writer_add_image, METH_VARARGS, "add_image(tag, pixels_hwc_uint8, step, wall_time)"},

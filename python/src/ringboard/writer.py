@@ -201,7 +201,9 @@ class SummaryWriter:
             self._writer.add_scalar(main_tag, _scalar(value), step, wall_time, prefix + key)
 
     def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
-        """With bins="tensorflow" (the default) the aggregator counts the values; other bins are counted here, with numpy, as torch does."""
+        """With bins="tensorflow" (the default) the aggregator counts the values (float32 ones of any number,
+        float64 ones as many as a ring record holds); other bins, and more float64 values, are counted
+        here with numpy, as torch counts them."""
         array = _array(values)
         if array.dtype != np.float32:
             array = array.astype(np.float64)
@@ -209,7 +211,8 @@ class SummaryWriter:
         if array.size == 0:
             raise ValueError("The input has no element.")
         step, wall_time = _step(global_step), _wall_time(walltime)
-        if isinstance(bins, str) and bins == "tensorflow" and max_bins is None and array.size <= self._writer.max_histogram_values():
+        if (isinstance(bins, str) and bins == "tensorflow" and max_bins is None
+                and array.size <= self._writer.max_histogram_values(array.itemsize)):
             self._writer.add_histogram(tag, array, step, wall_time)
             return
         if isinstance(bins, str) and bins == "tensorflow":
