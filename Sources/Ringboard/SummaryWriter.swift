@@ -263,27 +263,68 @@ public final class SummaryWriter: @unchecked Sendable {
         let width = MemoryLayout<Value>.size
         guard width == 4 || width == 8 else { throw .invalidArgument(name: "values", reason: "must be Float or Double") }
         guard values.count > 0 else { throw .invalidArgument(name: "values", reason: "the histogram has no values") }
-        let inRing = maximumHistogramValues(width: width, inRing: true)
-        guard width == 4 || values.count <= inRing else {
-            throw .invalidArgument(name: "values", reason: "\(values.count) Double values; a histogram takes at most \(inRing) through this ring (Float values, any number)")
+        // Checked and copied as the concrete type: generic code, as called from another module,
+        // would reach each value through the type's metadata.
+        try values.withUnsafeBufferPointer { (buffer) throws(ConfigurationError) in
+            let raw = UnsafeRawBufferPointer(buffer)
+            if width == 4 {
+                try addHistogram(tag, raw.assumingMemoryBound(to: Float.self).span, step: Int64(step), wallTime: time)
+            } else {
+                try addHistogram(tag, raw.assumingMemoryBound(to: Double.self).span, step: Int64(step), wallTime: time)
+            }
         }
-        for index in 0..<values.count where !values[index].isFinite {
+    }
+
+    private func addHistogram(_ tag: Tag, _ values: Span<Float>, step: Int64, wallTime: Double) throws(ConfigurationError) {
+        if let index = SummaryWriter.firstNonFinite(values) {
             throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of the histogram")
         }
-        let number = tag.number
         guard !sendsNothing else { return }
-        if values.count > inRing {
-            try values.withUnsafeBufferPointer { (buffer) throws(ConfigurationError) in
-                let floats = UnsafeRawBufferPointer(buffer).assumingMemoryBound(to: Float.self)
-                try sendInSegment(floats.span, tag: number, step: Int64(step), wallTime: time)
-            }
+        if values.count > maximumHistogramValues(width: 4, inRing: true) {
+            try sendInSegment(values, tag: tag.number, step: step, wallTime: wallTime)
             return
         }
-        let run = run
-        _ = writer.append(type: RecordType.summary, length: HookRecord.histogramSummaryLength(count: values.count, width: width)) { payload in
-            HookRecord.encodeHistogramSummary(into: payload, run: run, tag: number, directory: HookRecord.noDirectory, step: Int64(step),
-                                              wallTime: time, values: values)
+        appendHistogram(values, tag: tag.number, step: step, wallTime: wallTime)
+    }
+
+    private func addHistogram(_ tag: Tag, _ values: Span<Double>, step: Int64, wallTime: Double) throws(ConfigurationError) {
+        let inRing = maximumHistogramValues(width: 8, inRing: true)
+        guard values.count <= inRing else {
+            throw .invalidArgument(name: "values", reason: "\(values.count) Double values; a histogram takes at most \(inRing) through this ring (Float values, any number)")
         }
+        if let index = SummaryWriter.firstNonFinite(values) {
+            throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of the histogram")
+        }
+        guard !sendsNothing else { return }
+        appendHistogram(values, tag: tag.number, step: step, wallTime: wallTime)
+    }
+
+    private func appendHistogram<Value: BinaryFloatingPoint & BitwiseCopyable>(_ values: Span<Value>, tag: UInt32, step: Int64, wallTime: Double) {
+        let run = run
+        let length = HookRecord.histogramSummaryLength(count: values.count, width: MemoryLayout<Value>.size)
+        _ = writer.append(type: RecordType.summary, length: length) { payload in
+            HookRecord.encodeHistogramSummary(into: payload, run: run, tag: tag, directory: HookRecord.noDirectory, step: step,
+                                              wallTime: wallTime, values: values)
+        }
+    }
+
+    /// The index of the first NaN or infinity, or `nil`: blocks of values checked without a
+    /// branch per value.
+    private static func firstNonFinite(_ values: Span<Float>) -> Int? {
+        var start = 0
+        while start < values.count {
+            let end = min(values.count, start + 4096)
+            // An all-ones exponent (NaN, infinity) carries into the sign bit when its lowest bit is added.
+            var carries: UInt32 = 0
+            for index in start..<end { carries |= ((values[index].bitPattern & 0x7F80_0000) &+ 0x0080_0000) & 0x8000_0000 }
+            if carries != 0 { return (start..<end).first { !values[$0].isFinite } }
+            start = end
+        }
+        return nil
+    }
+
+    private static func firstNonFinite(_ values: Span<Double>) -> Int? {
+        (0..<values.count).first { !values[$0].isFinite }
     }
 
     /// The most values `addHistogram` takes in one call, each `width` bytes: `Float` values any

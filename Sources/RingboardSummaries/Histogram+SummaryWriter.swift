@@ -31,24 +31,47 @@ extension Histogram {
     /// - Throws: `SummaryError.nonFiniteValues(tag:)` for NaN or infinity (numpy would count them
     ///   in no bin and make `min` or `max` NaN); `.emptyHistogram(tag:)` when there are no values,
     ///   or none within the edges (where torch raises `ValueError`).
-    public static func summaryWriter<Value: BinaryFloatingPoint>(_ values: Span<Value>, tag: String) throws(SummaryError) -> HistogramProto {
+    public static func summaryWriter(_ values: Span<Float>, tag: String) throws(SummaryError) -> HistogramProto {
+        try countedAsNumpy(values, tag: tag)
+    }
+
+    /// `summaryWriter(_:tag:)` of `Double` values.
+    public static func summaryWriter(_ values: Span<Double>, tag: String) throws(SummaryError) -> HistogramProto {
+        try countedAsNumpy(values, tag: tag)
+    }
+
+    /// Specialized for each of the two public entries (generic code called from another module
+    /// would reach each value through its type's metadata).
+    @inline(__always)
+    private static func countedAsNumpy<Value: BinaryFloatingPoint>(_ values: Span<Value>, tag: String) throws(SummaryError) -> HistogramProto {
         let bins = SummaryWriterBins.shared
         let binCount = bins.binCount
         guard values.count > 0 else { throw .emptyHistogram(tag: tag) }
-        var counts = [Double](repeating: 0, count: binCount)
+        // Four interleaved count arrays, one per lane, and one slot past the bins for values
+        // beyond the edges: no branch per value, and no count waits on the one before it.
+        let stride = binCount + 1
+        var laneCounts = [UInt32](repeating: 0, count: 4 * stride)
         var minimum = Double.infinity, maximum = -Double.infinity
         var sum = CompensatedSum(), sumSquares = CompensatedSum()
-        try counts.withUnsafeMutableBufferPointer { (counts) throws(SummaryError) in
-            for index in 0..<values.count {
-                let x = Double(values[index])
-                guard x.isFinite else { throw .nonFiniteValues(tag: tag) }
-                minimum = Swift.min(minimum, x)
-                maximum = Swift.max(maximum, x)
-                sum.add(x)
-                sumSquares.add(x * x)
-                let bin = bins.bin(of: x)
-                if bin >= 0 { counts[bin] += 1 }
+        var finite = true
+        bins.positive.withUnsafeBufferPointer { padded in
+            laneCounts.withUnsafeMutableBufferPointer { counts in
+                for index in 0..<values.count {
+                    let x = Double(values[index])
+                    finite = finite && x.isFinite
+                    minimum = Swift.min(minimum, x)
+                    maximum = Swift.max(maximum, x)
+                    sum.add(x)
+                    sumSquares.add(x * x)
+                    counts[(index & 3) &* stride &+ bins.bin(of: x, padded: padded)] &+= 1
+                }
             }
+        }
+        guard finite else { throw .nonFiniteValues(tag: tag) }
+        var counts = [Double](repeating: 0, count: binCount)
+        for bin in 0..<binCount {
+            counts[bin] = Double(UInt64(laneCounts[bin]) + UInt64(laneCounts[stride + bin]) + UInt64(laneCounts[2 * stride + bin])
+                                 + UInt64(laneCounts[3 * stride + bin]))
         }
         guard let first = counts.firstIndex(where: { $0 > 0 }), let last = counts.lastIndex(where: { $0 > 0 }) else {
             throw .emptyHistogram(tag: tag)
@@ -68,76 +91,72 @@ extension Histogram {
 struct SummaryWriterBins: Sendable {
     static let shared = SummaryWriterBins()
 
-    /// The positive edges, ascending: `p[0]` = 1e-12 up to the last below 1e20.
+    /// The positive edges `p[k]`, ascending (1e-12 up to the last below 1e20), with 0 before them
+    /// and +infinity after: `positive[k + 1]` is `p[k]`.
     let positive: [Double]
-    /// Bins: `2 × positive.count` (the edges are the negated `positive` reversed, 0, `positive`).
-    var binCount: Int { 2 * positive.count }
-    /// For each key from `firstKey`, the last `k` with `positive[k]` at or below the key's
-    /// smallest value (-1: none).
+    /// Edges of each sign.
+    let n: Int
+    /// Bins: `2n` (the edges are the negated `p` reversed, 0, `p`).
+    var binCount: Int { 2 * n }
+    /// For each key from `firstKey`, one more than the last `k` with `p[k]` at or below the key's
+    /// smallest value (0: none).
     private let table: [Int32]
     private let firstKey: UInt64
+    private let lastKey: UInt64
     private static let keyShift: UInt64 = 46
 
     init() {
         let edges = Histogram.summaryWriterEdges
-        let positive = Array(edges[(edges.count / 2 + 1)...])
-        self.positive = positive
-        let firstKey = positive[0].bitPattern >> SummaryWriterBins.keyShift
-        let lastKey = positive[positive.count - 1].bitPattern >> SummaryWriterBins.keyShift
+        let p = Array(edges[(edges.count / 2 + 1)...])
+        n = p.count
+        positive = [0] + p + [.infinity]
+        firstKey = p[0].bitPattern >> SummaryWriterBins.keyShift
+        lastKey = p[n - 1].bitPattern >> SummaryWriterBins.keyShift
         var table: [Int32] = []
         var k = -1
         for key in firstKey...lastKey {
             let start = Double(bitPattern: key << SummaryWriterBins.keyShift)
-            while k + 1 < positive.count && positive[k + 1] <= start { k += 1 }
-            table.append(Int32(k))
+            while k + 1 < n && p[k + 1] <= start { k += 1 }
+            table.append(Int32(k + 1))
         }
         self.table = table
-        self.firstKey = firstKey
-    }
-
-    /// The last `k` with `positive[k] <= magnitude`, or -1 (`magnitude` at most the last edge).
-    @inline(__always)
-    private func lastEdge(atOrBelow magnitude: Double) -> Int {
-        var k = Int(table[Int((magnitude.bitPattern >> SummaryWriterBins.keyShift) &- firstKey)])
-        while k + 1 < positive.count && positive[k + 1] <= magnitude { k += 1 }
-        return k
     }
 
     /// The bin `numpy.histogram` counts `x` in (bin `i` holds `edges[i] <= x < edges[i + 1]`, the
-    /// last one its right edge too), or -1 beyond the outer edges.
-    @inline(__always)
+    /// last one its right edge too), or `binCount` for a value beyond the outer edges.
     func bin(of x: Double) -> Int {
-        let n = positive.count
+        positive.withUnsafeBufferPointer { bin(of: x, padded: $0) }
+    }
+
+    /// `bin(of:)` with `positive`'s storage at hand, without a branch on the value.
+    @inline(__always)
+    func bin(of x: Double, padded: UnsafeBufferPointer<Double>) -> Int {
         let magnitude = x.magnitude
-        if magnitude < positive[0] {
-            // [−p0, 0) is bin n − 1; [0, p0) is bin n (−0 compares equal to 0).
-            return x < 0 ? n - 1 : n
-        }
-        guard magnitude <= positive[n - 1] else { return -1 }
-        let k = lastEdge(atOrBelow: magnitude)
-        if x > 0 {
-            // [p_k, p_k+1) is bin n + 1 + k; the last edge itself is in the last bin.
-            return Swift.min(n + 1 + k, 2 * n - 1)
-        }
-        // [−p_j, −p_j−1) is bin n − 1 − j, for the least j with p_j ≥ |x|.
-        let j = positive[k] == magnitude ? k : k + 1
-        return n - 1 - j
+        let key = Swift.min(Swift.max(magnitude.bitPattern >> SummaryWriterBins.keyShift, firstKey), lastKey) &- firstKey
+        // kk: one more than the last k with p[k] <= |x| (0 when |x| < p[0]); a table entry is at
+        // most one edge short, as the key's interval (2^(1/64)) is narrower than a bin (1.1).
+        var kk = Int(table.withUnsafeBufferPointer { $0[Int(key)] })
+        kk &+= magnitude >= padded[kk &+ 1] ? 1 : 0
+        // x >= 0: [p[kk-1], p[kk]) is bin n + kk (the last edge itself in the last bin).
+        let upper = Swift.min(n &+ kk, 2 &* n &- 1)
+        // x < 0: bin n - 1 - j for the least j with p[j] >= |x|: kk - 1 when p[kk - 1] is |x|, else kk.
+        let lower = n &- 1 &- kk &+ (padded[kk] == magnitude ? 1 : 0)
+        let inside = magnitude <= padded[n]
+        return inside ? (x < 0 ? lower : upper) : 2 &* n
     }
 }
 
-/// A running sum with Neumaier's compensation: the rounding error of each addition is kept and
-/// added back at the end.
+/// A running sum with its rounding errors kept (Knuth's TwoSum, without a branch) and added back
+/// at the end.
 struct CompensatedSum {
     private var total = 0.0
     private var compensation = 0.0
 
+    @inline(__always)
     mutating func add(_ x: Double) {
         let t = total + x
-        if abs(total) >= abs(x) {
-            compensation += (total - t) + x
-        } else {
-            compensation += (x - t) + total
-        }
+        let virtualX = t - total
+        compensation += (total - (t - virtualX)) + (x - virtualX)
         total = t
     }
 

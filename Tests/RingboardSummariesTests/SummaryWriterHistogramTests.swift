@@ -35,7 +35,8 @@ import Testing
         }
         let bins = SummaryWriterBins.shared
         for x in values {
-            #expect(bins.bin(of: x) == Self.referenceBin(x), "\(x)")
+            let reference = Self.referenceBin(x)
+            #expect(bins.bin(of: x) == (reference < 0 ? bins.binCount : reference), "\(x)")
         }
     }
 
@@ -54,10 +55,10 @@ import Testing
     }
 
     @Test func valuesBeyondTheEdgesAreCountedInNumOnly() throws {
-        let histogram = try Histogram.summaryWriter([1e25, 1.0].span, tag: "t")
+        let histogram = try Histogram.summaryWriter(([1e25, 1.0] as [Double]).span, tag: "t")
         #expect(histogram.num == 2 && histogram.bucket.reduce(0, +) == 1 && histogram.max == 1e25)
-        #expect(throws: SummaryError.emptyHistogram(tag: "t")) { try Histogram.summaryWriter([1e25].span, tag: "t") }
-        #expect(throws: SummaryError.nonFiniteValues(tag: "t")) { try Histogram.summaryWriter([1, .nan].span, tag: "t") }
+        #expect(throws: SummaryError.emptyHistogram(tag: "t")) { try Histogram.summaryWriter(([1e25] as [Double]).span, tag: "t") }
+        #expect(throws: SummaryError.nonFiniteValues(tag: "t")) { try Histogram.summaryWriter(([1, .nan] as [Double]).span, tag: "t") }
         #expect(throws: SummaryError.emptyHistogram(tag: "t")) { try Histogram.summaryWriter([Float]().span, tag: "t") }
     }
 }
