@@ -22,8 +22,8 @@ extension Histogram {
     /// (`make_histogram`).
     ///
     /// `min`, `max`, `num`, the limits and the counts are numpy's exactly. `sum` and `sumSquares`
-    /// are compensated sums of the doubles, which agree with numpy's pairwise sum and BLAS dot
-    /// product to rounding.
+    /// agree with numpy's pairwise sum and BLAS's dot product to rounding: for `Float` values, the
+    /// exact sums of TensorFlow's kernel; for `Double` ones, compensated sums.
     ///
     /// - Parameters:
     ///   - values: The values.
@@ -32,7 +32,66 @@ extension Histogram {
     ///   in no bin and make `min` or `max` NaN); `.emptyHistogram(tag:)` when there are no values,
     ///   or none within the edges (where torch raises `ValueError`).
     public static func summaryWriter(_ values: Span<Float>, tag: String) throws(SummaryError) -> HistogramProto {
-        try countedAsNumpy(values, tag: tag)
+        try summaryWriter(values, tag: tag, path: .best)
+    }
+
+    /// `summaryWriter(_:tag:)` on a chosen vector path, for tests.
+    ///
+    /// The counts come from TensorFlow's kernel (`accumulate`): TensorFlow's limits are these
+    /// edges with `±DBL_MAX` outside, and its buckets, like numpy's bins, hold their left edge, so
+    /// numpy's bin `i` is TensorFlow's bucket `i + 2`. Two things differ, and are settled here:
+    /// the kernel flushes subnormal `Float`s to zero, so a negative one, which numpy counts below
+    /// 0, is moved there (counted in a second pass, which also takes `min` and `max` exactly); and
+    /// values beyond the outer edges, which numpy counts in no bin, are in TensorFlow's outer
+    /// buckets, whose presence sends the values to the plain count (`countedAsNumpy`). The sums
+    /// are the kernel's exact sums of the normal values, and the subnormals' added.
+    static func summaryWriter(_ values: Span<Float>, tag: String, path: VectorPath) throws(SummaryError) -> HistogramProto {
+        guard values.count > 0 else { throw .emptyHistogram(tag: tag) }
+        let accumulation = values.withUnsafeBufferPointer { accumulate($0, path: path) }
+        guard !accumulation.nonFinite else { throw .nonFiniteValues(tag: tag) }
+        let binCount = SummaryWriterBins.shared.binCount
+        guard accumulation.counts[1] == 0, accumulation.counts[binCount + 2] == 0 else { return try countedAsNumpy(values, tag: tag) }
+        var counts = Array(accumulation.counts[2..<(binCount + 2)])
+        let extremes = extremes(values)
+        counts[binCount / 2 - 1] += Double(extremes.negativeSubnormals)
+        counts[binCount / 2] -= Double(extremes.negativeSubnormals)
+        return try cut(counts, minimum: extremes.min, maximum: extremes.max, num: values.count, sum: accumulation.sum + extremes.sum,
+                       sumSquares: accumulation.sumSquares + extremes.sumSquares, tag: tag)
+    }
+
+    /// The least and greatest value, how many are negative subnormals, and the sums (and sums of
+    /// squares) of the subnormals, which the kernel leaves out: in blocks the compiler can keep
+    /// in vector registers.
+    private static func extremes(_ values: Span<Float>) -> (min: Double, max: Double, negativeSubnormals: Int, sum: Double, sumSquares: Double) {
+        var minimum = Float.infinity, maximum = -Float.infinity
+        var negativeSubnormals = 0
+        var subnormalSum = 0.0, subnormalSquares = 0.0
+        values.withUnsafeBufferPointer { buffer in
+            for value in buffer {
+                minimum = value < minimum ? value : minimum
+                maximum = value > maximum ? value : maximum
+                // Sign set, exponent zero, mantissa not: 0x8000_0001 ... 0x807F_FFFF.
+                negativeSubnormals &+= value.bitPattern &- 0x8000_0001 < 0x007F_FFFF ? 1 : 0
+                let subnormal = Double(value.bitPattern & 0x7F80_0000 == 0 ? value : 0)
+                subnormalSum += subnormal
+                subnormalSquares += subnormal * subnormal
+            }
+        }
+        return (Double(minimum), Double(maximum), negativeSubnormals, subnormalSum, subnormalSquares)
+    }
+
+    /// `make_histogram`'s cut: the bins from the one before the first that holds a value to the
+    /// last that does, each limit a bin's right edge.
+    private static func cut(
+        _ counts: [Double], minimum: Double, maximum: Double, num: Int, sum: Double, sumSquares: Double, tag: String
+    ) throws(SummaryError) -> HistogramProto {
+        guard let first = counts.firstIndex(where: { $0 > 0 }), let last = counts.lastIndex(where: { $0 > 0 }) else {
+            throw .emptyHistogram(tag: tag)
+        }
+        let end = last + 1
+        let bucket = first > 0 ? Array(counts[(first - 1)..<end]) : [0] + Array(counts[0..<end])
+        return HistogramProto(min: minimum, max: maximum, num: Double(num), sum: sum, sumSquares: sumSquares,
+                              bucketLimit: Array(summaryWriterEdges[first...end]), bucket: bucket)
     }
 
     /// `summaryWriter(_:tag:)` of `Double` values.
@@ -40,10 +99,11 @@ extension Histogram {
         try countedAsNumpy(values, tag: tag)
     }
 
-    /// Specialized for each of the two public entries (generic code called from another module
-    /// would reach each value through its type's metadata).
+    /// The plain count, value by value: `Double` values, and `Float` ones beyond the outer edges.
+    /// Specialized for each type (generic code called from another module would reach each value
+    /// through its type's metadata).
     @inline(__always)
-    private static func countedAsNumpy<Value: BinaryFloatingPoint>(_ values: Span<Value>, tag: String) throws(SummaryError) -> HistogramProto {
+    static func countedAsNumpy<Value: BinaryFloatingPoint>(_ values: Span<Value>, tag: String) throws(SummaryError) -> HistogramProto {
         let bins = SummaryWriterBins.shared
         let binCount = bins.binCount
         guard values.count > 0 else { throw .emptyHistogram(tag: tag) }
@@ -53,12 +113,13 @@ extension Histogram {
         var laneCounts = [UInt32](repeating: 0, count: 4 * stride)
         var minimum = Double.infinity, maximum = -Double.infinity
         var sum = CompensatedSum(), sumSquares = CompensatedSum()
-        var finite = true
+        var nonFinite: UInt64 = 0
         bins.positive.withUnsafeBufferPointer { padded in
             laneCounts.withUnsafeMutableBufferPointer { counts in
                 for index in 0..<values.count {
                     let x = Double(values[index])
-                    finite = finite && x.isFinite
+                    // An all-ones exponent (NaN, infinity) carries into the sign bit when its lowest bit is added.
+                    nonFinite |= ((x.bitPattern & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000) >> 63
                     minimum = Swift.min(minimum, x)
                     maximum = Swift.max(maximum, x)
                     sum.add(x)
@@ -67,20 +128,14 @@ extension Histogram {
                 }
             }
         }
-        guard finite else { throw .nonFiniteValues(tag: tag) }
+        guard nonFinite == 0 else { throw .nonFiniteValues(tag: tag) }
         var counts = [Double](repeating: 0, count: binCount)
         for bin in 0..<binCount {
             counts[bin] = Double(UInt64(laneCounts[bin]) + UInt64(laneCounts[stride + bin]) + UInt64(laneCounts[2 * stride + bin])
                                  + UInt64(laneCounts[3 * stride + bin]))
         }
-        guard let first = counts.firstIndex(where: { $0 > 0 }), let last = counts.lastIndex(where: { $0 > 0 }) else {
-            throw .emptyHistogram(tag: tag)
-        }
-        let end = last + 1
-        let bucket = first > 0 ? Array(counts[(first - 1)..<end]) : [0] + Array(counts[0..<end])
-        return HistogramProto(
-            min: minimum, max: maximum, num: Double(values.count), sum: sum.value, sumSquares: sumSquares.value,
-            bucketLimit: Array(summaryWriterEdges[first...end]), bucket: bucket)
+        return try cut(counts, minimum: minimum, maximum: maximum, num: values.count, sum: sum.value, sumSquares: sumSquares.value,
+                       tag: tag)
     }
 }
 
@@ -128,21 +183,28 @@ struct SummaryWriterBins: Sendable {
         positive.withUnsafeBufferPointer { bin(of: x, padded: $0) }
     }
 
-    /// `bin(of:)` with `positive`'s storage at hand, without a branch on the value.
+    /// `bin(of:)` with `positive`'s storage at hand, without a branch on the value (the choices
+    /// are arithmetic on comparisons of bit patterns, which order non-negative doubles as they
+    /// order as numbers; written as a branch, they cost a misprediction for one value in two).
     @inline(__always)
     func bin(of x: Double, padded: UnsafeBufferPointer<Double>) -> Int {
         let magnitude = x.magnitude
-        let key = Swift.min(Swift.max(magnitude.bitPattern >> SummaryWriterBins.keyShift, firstKey), lastKey) &- firstKey
+        let bits = magnitude.bitPattern
+        let key = Swift.min(Swift.max(bits >> SummaryWriterBins.keyShift, firstKey), lastKey) &- firstKey
         // kk: one more than the last k with p[k] <= |x| (0 when |x| < p[0]); a table entry is at
         // most one edge short, as the key's interval (2^(1/64)) is narrower than a bin (1.1).
         var kk = Int(table.withUnsafeBufferPointer { $0[Int(key)] })
-        kk &+= magnitude >= padded[kk &+ 1] ? 1 : 0
+        kk &+= Int(truncatingIfNeeded: (padded[kk &+ 1].bitPattern &- bits &- 1) >> 63)  // p[kk] <= |x|
         // x >= 0: [p[kk-1], p[kk]) is bin n + kk (the last edge itself in the last bin).
         let upper = Swift.min(n &+ kk, 2 &* n &- 1)
         // x < 0: bin n - 1 - j for the least j with p[j] >= |x|: kk - 1 when p[kk - 1] is |x|, else kk.
-        let lower = n &- 1 &- kk &+ (padded[kk] == magnitude ? 1 : 0)
-        let inside = magnitude <= padded[n]
-        return inside ? (x < 0 ? lower : upper) : 2 &* n
+        let equal = Int(truncatingIfNeeded: ((padded[kk].bitPattern ^ bits) &- 1) >> 63)
+        let lower = n &- 1 &- kk &+ equal
+        // -0 takes `lower`, which is `upper` (n) for a zero.
+        let bin = upper &+ Int(truncatingIfNeeded: x.bitPattern >> 63) &* (lower &- upper)
+        // Beyond the last edge: the slot past the bins.
+        let beyond = Int(truncatingIfNeeded: (padded[n].bitPattern &- bits) >> 63)
+        return bin &+ beyond &* (2 &* n &- bin)
     }
 }
 

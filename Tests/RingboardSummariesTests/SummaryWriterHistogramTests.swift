@@ -1,6 +1,6 @@
 import Foundation
 import RingboardFormat
-@testable import RingboardSummaries
+@_spi(Benchmarks) @testable import RingboardSummaries
 import Testing
 
 /// `Histogram.summaryWriter`: torch's `add_histogram` with `bins='tensorflow'`, numpy's counts.
@@ -52,6 +52,29 @@ import Testing
         // The first bin holds a value: an empty bin goes before it, whose right edge is the first edge.
         let low = try Histogram.summaryWriter([edges[0]].span, tag: "t")
         #expect(low.bucketLimit == [edges[0], edges[1]] && low.bucket == [0, 1])
+    }
+
+    /// The kernel's counts, settled, are the plain count's on every vector path: zeros of both
+    /// signs, subnormals of both signs, values on edges, and values beyond them.
+    @Test(arguments: Histogram.VectorPath.available)
+    func theKernelsCountsAreThePlainCounts(path: Histogram.VectorPath) throws {
+        var generator = SystemRandomNumberGenerator()
+        let edges = Histogram.summaryWriterEdges.map { Float($0) }
+        var values: [Float] = [0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, -1e-40, 1e-40, -.leastNormalMagnitude]
+        values += (0..<5000).map { _ in Float.random(in: -3...3, using: &generator) }
+        values += edges.filter { $0.isFinite && $0.magnitude < 1e19 }
+        for sample in [values, values.filter { $0 > 0 }, [-1e-40, -2e-41], [Float](repeating: 0, count: 7)] {
+            let fast = try Histogram.summaryWriter(sample.span, tag: "t", path: path)
+            let plain = try Histogram.countedAsNumpy(sample.span, tag: "t")
+            #expect(fast.bucketLimit == plain.bucketLimit && fast.bucket == plain.bucket)
+            #expect(fast.min == plain.min && fast.max == plain.max && fast.num == plain.num)
+            // The kernel's sums are exact; the plain ones compensated: within rounding of the magnitudes summed.
+            let magnitude = sample.reduce(0) { $0 + Double($1.magnitude) }
+            #expect(abs(fast.sum - plain.sum) <= 1e-15 * magnitude)
+        }
+        // Beyond the edges: the plain count.
+        let beyond = try Histogram.summaryWriter(([1e30, -1e30, 2] as [Float]).span, tag: "t", path: path)
+        #expect(beyond.num == 3 && beyond.bucket.reduce(0, +) == 1)
     }
 
     @Test func valuesBeyondTheEdgesAreCountedInNumOnly() throws {
