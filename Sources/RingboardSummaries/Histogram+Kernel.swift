@@ -50,15 +50,16 @@ extension Histogram {
     }
 
     /// The totals of the values the kernel calls added to `accumulator`. When the vector lanes'
-    /// rounding leaves the sums in doubt (rare: heavy cancellation, or magnitudes far apart),
-    /// `exactSums` sums the values again one at a time, exactly.
+    /// rounding leaves the sums in doubt (heavy cancellation, or magnitudes far apart),
+    /// `exactSums` sums the values again one at a time, exactly; without it, the lanes'
+    /// compensated sums stand.
     private static func settledTotals(
         of accumulator: inout CRingboardSIMD_histogram_accumulator,
-        exactSums: (UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void
+        exactSums: ((UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void)?
     ) -> CRingboardSIMD_histogram_totals {
         var totals = CRingboardSIMD_histogram_totals()
         CRingboardSIMD_histogram_end(&accumulator, &totals)
-        if totals.non_finite == 0 && totals.uncertain_sums != 0 {
+        if totals.non_finite == 0 && totals.uncertain_sums != 0, let exactSums {
             var exact = CRingboardSIMD_histogram_accumulator()
             CRingboardSIMD_histogram_begin(&exact)
             exactSums(&exact)
@@ -76,16 +77,17 @@ extension Histogram {
     static let defaultChunkLength = Int(UInt32.max)
 
     /// Bins `values` with TensorFlow's default buckets on `path`, in calls of at most `chunkLength`
-    /// values.
+    /// values; with `exactSums` off, the vector lanes' compensated sums stand even where they may
+    /// be a rounding away from the exact ones (no second pass).
     static func accumulate(
-        _ values: UnsafeBufferPointer<Float>, path: VectorPath, chunkLength: Int = defaultChunkLength
+        _ values: UnsafeBufferPointer<Float>, path: VectorPath, chunkLength: Int = defaultChunkLength, exactSums: Bool = true
     ) -> Accumulation {
-        accumulate(count: values.count, chunkLength: chunkLength) { start, length, table, counts, accumulator in
+        accumulate(count: values.count, chunkLength: chunkLength, kernel: { start, length, table, counts, accumulator in
             CRingboardSIMD_histogram_float(
                 values.baseAddress! + start, length, table, counts, Int32(path.rawValue), accumulator)
-        } exactSums: { accumulator in
+        }, exactSums: exactSums ? { accumulator in
             CRingboardSIMD_histogram_float_exact_sums(values.baseAddress, values.count, accumulator)
-        }
+        } : nil)
     }
 
     /// Bins `values` with TensorFlow's default buckets on `path`, in calls of at most `chunkLength`
@@ -107,7 +109,7 @@ extension Histogram {
             _ start: Int, _ length: Int, UnsafePointer<CRingboardSIMD_histogram_table>, UnsafeMutablePointer<UInt32>,
             UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>
         ) -> Void,
-        exactSums: (UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void
+        exactSums: ((UnsafeMutablePointer<CRingboardSIMD_histogram_accumulator>) -> Void)?
     ) -> Accumulation {
         precondition(chunkLength > 0 && chunkLength <= defaultChunkLength)
         let buckets = TensorFlowBuckets.shared

@@ -22,8 +22,8 @@ extension Histogram {
     /// (`make_histogram`).
     ///
     /// `min`, `max`, `num`, the limits and the counts are numpy's exactly. `sum` and `sumSquares`
-    /// agree with numpy's pairwise sum and BLAS's dot product to rounding: for `Float` values, the
-    /// exact sums of TensorFlow's kernel; for `Double` ones, compensated sums.
+    /// are compensated sums (for `Float` values, TensorFlow's kernel's, in vector lanes), which agree
+    /// with numpy's pairwise sum and BLAS's dot product to rounding.
     ///
     /// - Parameters:
     ///   - values: The values.
@@ -44,10 +44,12 @@ extension Histogram {
     /// 0, is moved there (counted in a second pass, which also takes `min` and `max` exactly); and
     /// values beyond the outer edges, which numpy counts in no bin, are in TensorFlow's outer
     /// buckets, whose presence sends the values to the plain count (`countedAsNumpy`). The sums
-    /// are the kernel's exact sums of the normal values, and the subnormals' added.
+    /// are the kernel's compensated sums of the normal values, and the subnormals' added.
     static func summaryWriter(_ values: Span<Float>, tag: String, path: VectorPath) throws(SummaryError) -> HistogramProto {
         guard values.count > 0 else { throw .emptyHistogram(tag: tag) }
-        let accumulation = values.withUnsafeBufferPointer { accumulate($0, path: path) }
+        // numpy's sums are not exact either: the lanes' compensated sums, without the exact
+        // second pass they take where cancellation leaves the last bit in doubt (normal values).
+        let accumulation = values.withUnsafeBufferPointer { accumulate($0, path: path, exactSums: false) }
         guard !accumulation.nonFinite else { throw .nonFiniteValues(tag: tag) }
         let binCount = SummaryWriterBins.shared.binCount
         guard accumulation.counts[1] == 0, accumulation.counts[binCount + 2] == 0 else { return try countedAsNumpy(values, tag: tag) }

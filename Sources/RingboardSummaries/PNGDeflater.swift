@@ -129,6 +129,39 @@ final class PNGDeflater {
         stream.pointee.next_in = nil
     }
 
+    /// Bytes compressed so far, and bytes of output so far (the stream's header included).
+    var totalIn: Int { Int(stream.pointee.total_in) }
+    var totalOut: Int { Int(stream.pointee.total_out) }
+
+    /// Ends the current deflate block (`Z_BLOCK`), so that `totalOut` covers all the input so far.
+    func endBlock(emit: (Span<UInt8>) throws(SummaryError) -> Void) throws(SummaryError) {
+        precondition(!finished, "endBlock called after the stream was finished")
+        while true {
+            let status = deflate(stream, Z_BLOCK)
+            guard status == Z_OK || status == Z_BUF_ERROR else { throw .compression("deflate: \(Self.message(status: status, stream: stream))") }
+            guard stream.pointee.avail_out == 0 else { return }
+            try emit(UnsafeBufferPointer(start: block, count: blockSize).span)
+            stream.pointee.next_out = block
+            stream.pointee.avail_out = UInt32(blockSize)
+        }
+    }
+
+    /// Stores the rest of the input without compressing it (`deflateParams` to level 0).
+    func storeRest(emit: (Span<UInt8>) throws(SummaryError) -> Void) throws(SummaryError) {
+        precondition(!finished, "storeRest called after the stream was finished")
+        while true {
+            let status = deflateParams(stream, 0, Z_DEFAULT_STRATEGY)
+            if status == Z_OK { return }
+            // Z_BUF_ERROR: the pending output needs room first.
+            guard status == Z_BUF_ERROR else { throw .compression("deflateParams: \(Self.message(status: status, stream: stream))") }
+            let count = blockSize - Int(stream.pointee.avail_out)
+            guard count > 0 else { throw .compression("deflateParams: no progress") }
+            try emit(UnsafeBufferPointer(start: block, count: count).span)
+            stream.pointee.next_out = block
+            stream.pointee.avail_out = UInt32(blockSize)
+        }
+    }
+
     /// zlib's description of a status, with the stream's own message when it has one.
     private static func message(status: Int32, stream: UnsafeMutablePointer<z_stream>) -> String {
         var text = String(cString: zError(status))

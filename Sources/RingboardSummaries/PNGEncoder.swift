@@ -60,7 +60,16 @@ public struct PNGEncoder: Sendable {
     public var compressionLevel: Int
     /// How rows are filtered.
     public var filterStrategy: FilterStrategy
+    /// Whether an image that does not compress (noise) is stored rather than compressed from
+    /// where that shows: once 64 KiB of filtered rows are compressed, if they came to more than
+    /// nine tenths of their size, the rest of the rows are neither filtered nor compressed. The
+    /// pixels are the same; the bytes are no longer libpng's, and deflate's time on incompressible
+    /// data is spared. Images under twice that size are compressed whole. Off by default
+    /// (TensorFlow's exact bytes).
+    public var storesIncompressible = false
 
+    /// Filtered bytes compressed before `storesIncompressible` looks at how well they compressed.
+    static let compressibilitySample = 64 << 10
     /// The size of each IDAT chunk but the last: libpng's `PNG_ZBUF_SIZE`.
     static let idatSize = 8192
     /// The PNG signature (PNG §5.2).
@@ -135,11 +144,27 @@ public struct PNGEncoder: Sendable {
         let zeros = [UInt8](repeating: 0, count: rowBytes)  // the row above the first
         var best = [UInt8](repeating: 0, count: rowBytes + 1)
         var trial = [UInt8](repeating: 0, count: rowBytes + 1)
+        // With `storesIncompressible`: whether the compressibility was looked at, and the outcome.
+        var looked = !storesIncompressible || imageBytes < 2 * Self.compressibilitySample, storing = false
         for y in 0..<height {
             let row = pixels.extracting((y * rowBytes)..<((y + 1) * rowBytes))
-            let previous = y == 0 ? zeros.span : pixels.extracting(((y - 1) * rowBytes)..<(y * rowBytes))
-            filters.filter(row: row, previous: previous, bytesPerPixel: channels, best: &best, trial: &trial)
+            if storing {
+                // Filter type 0 (none), the row as it is.
+                best[0] = 0
+                row.withUnsafeBufferPointer { source in best.withUnsafeMutableBufferPointer { _ = $0[1...].initialize(fromContentsOf: source) } }
+            } else {
+                let previous = y == 0 ? zeros.span : pixels.extracting(((y - 1) * rowBytes)..<(y * rowBytes))
+                filters.filter(row: row, previous: previous, bytesPerPixel: channels, best: &best, trial: &trial)
+            }
             try deflater.compress(best.span, finish: false, emit: appendIDAT)
+            if !looked && deflater.totalIn >= Self.compressibilitySample {
+                looked = true
+                try deflater.endBlock(emit: appendIDAT)
+                if deflater.totalOut * 10 > deflater.totalIn * 9 {
+                    storing = true
+                    try deflater.storeRest(emit: appendIDAT)
+                }
+            }
         }
         try deflater.compress(Span(), finish: true, emit: appendIDAT)
 

@@ -205,4 +205,24 @@ enum TestImages {
             #expect(Set(reports.flatMap(\.filters)) == Set(PNGFilter.allCases.map(\.rawValue)))
         }
     }
+
+    /// With `storesIncompressible`, noise is stored from the first 64 KiB on (the rows after it
+    /// unfiltered) and a compressible image is compressed as before; Pillow decodes both to their pixels.
+    @Test func noiseIsStoredAndDecodesToItsPixels() throws {
+        try #require(PNGReference.pythonAvailable, "run Scripts/setup.sh to create .venv")
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<(300 * 256 * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let smooth = TestImages.smooth(width: 300, height: 256)
+        var encoder = PNGEncoder()
+        encoder.storesIncompressible = true
+        let pngs = try [(noise, 3), (smooth, 1)].map { pixels, channels in
+            try encoder.encode(pixels, width: 300, height: pixels.count / 300 / channels, colorType: PNGEncoder.ColorType(channels: channels)!)
+        }
+        let reports = try PNGReference.decode(pngs)
+        #expect(reports[0].pillowPixels == noise && reports[0].zlibComplete && reports[0].inflatedLengthOK)
+        #expect(reports[1].pillowPixels == smooth && reports[1].zlibComplete && reports[1].inflatedLengthOK)
+        // Noise: unfiltered rows after the sample, and about its own size; the smooth image as TensorFlow's encoder makes it.
+        #expect(reports[0].filters.suffix(100).allSatisfy { $0 == 0 } && pngs[0].count < noise.count + noise.count / 50)
+        #expect(pngs[1] == (try PNGEncoder().encode(smooth, width: 300, height: smooth.count / 300, colorType: .grayscale)))
+    }
 }

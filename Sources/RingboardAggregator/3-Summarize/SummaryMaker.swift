@@ -95,12 +95,17 @@ struct SummaryMaker {
             }
         case .image(let height, let width, let channels, let pixels):
             try appendValue(to: writer, step: step, wallTime: wallTime, run: run, tag: tag, what: "image") { () throws(SummaryError) in
+                // Noise is stored rather than compressed: torch's PNG bytes (Pillow's) are not
+                // matched anyway, only its pixels.
+                var encoder = PNGEncoder()
+                encoder.storesIncompressible = true
                 guard channels == 1 else {
-                    return try ImageSummary.Image(tag: tag, height: height, width: width, channels: channels, pixels: pixels).summaryValue()
+                    return try ImageSummary.Image(tag: tag, height: height, width: width, channels: channels, pixels: pixels)
+                        .summaryValue(encoder: encoder)
                 }
                 var rgb = [UInt8](repeating: 0, count: pixels.count * 3)
                 for (index, pixel) in pixels.enumerated() { (rgb[3 * index], rgb[3 * index + 1], rgb[3 * index + 2]) = (pixel, pixel, pixel) }
-                return try ImageSummary.Image(tag: tag, height: height, width: width, channels: 3, pixels: rgb).summaryValue()
+                return try ImageSummary.Image(tag: tag, height: height, width: width, channels: 3, pixels: rgb).summaryValue(encoder: encoder)
             }
         }
     }
