@@ -150,4 +150,27 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: harness.logs + "/sw").filter { $0.hasPrefix("events.out.tfevents.") }
         #expect(files.count == 1)
     }
+
+    /// Several writers on one directory (processes each of rank 0 of 1, or two writers in one
+    /// process): each numbers its names itself, and the run goes on until the last one is gone.
+    @Test func writersSharingADirectoryKeepTheirOwnNamesAndTheRunOutlivesTheFirst() throws {
+        let harness = H()
+        announce(harness, "ring-a", names: ["a/loss"])
+        announce(harness, "ring-b", names: ["b/loss"])
+        // A second writer in ring-b's process: run 1 there, its own numbers.
+        harness.table.deliver(.runAnnouncement(run: 1, rank: 0, worldSize: 1, policy: .chief,
+                                               arguments: harness.arguments("sw", semantics: .summaryWriter)), from: "ring-b")
+        harness.table.deliver(.metricName(run: 1, metric: 0, name: "c/loss"), from: "ring-b")
+        summary(harness, "ring-a", tag: 0, step: 0, .scalar(1))
+        summary(harness, "ring-b", tag: 0, step: 0, .scalar(2))
+        harness.table.deliver(.summary(run: 1, tag: 0, directory: nil, step: 0, wallTime: 1_765_000_000, value: .scalar(3)), from: "ring-b")
+        harness.table.retire(ring: "ring-a", now: harness.now)
+        summary(harness, "ring-b", tag: 0, step: 1, .scalar(4))
+        harness.flush()
+        #expect(harness.scalars("sw").map(\.description) == ["a/loss@0=1.0", "b/loss@0=2.0", "c/loss@0=3.0", "b/loss@1=4.0"])
+        try harness.restart()
+        summary(harness, "ring-b", tag: 0, step: 2, .scalar(5))
+        harness.flush()
+        #expect(harness.scalars("sw").last?.description == "b/loss@2=5.0")
+    }
 }

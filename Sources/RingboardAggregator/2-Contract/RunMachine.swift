@@ -50,6 +50,9 @@ struct RunMachine {
     private(set) var modelVersion = 0
     /// The graph `graphDef(of:)` worked out for `model`, until `set_model` replaces it.
     private var runGraph: [UInt8]?
+    /// A `SummaryWriter` run's tag and directory names, per producer (ring and run number): each
+    /// writer numbers its names itself, and several may write one directory.
+    var writerNames: [WriterKey: [UInt32: String]] = [:]
     /// Stage 4: the run's event files.
     private(set) var files: RunFiles
     private(set) var finished = false
@@ -108,8 +111,8 @@ struct RunMachine {
             trace?.spans.append(ProfileTrace.Span(
                 name: name, category: "user", startMicroseconds: Double(start) / 1000,
                 durationMicroseconds: Double(duration) / 1000, processID: 0, threadID: Int(truncatingIfNeeded: thread)))
-        case .summary(_, let tag, let directory, let step, let wallTime, let value):
-            try summary(tag: tag, directory: directory, step: step, wallTime: wallTime, value: value)
+        case .summary:
+            break  // a `SummaryWriter` run's, which come to `apply(_:from:)`
         case .hook(_, let kind, let index, let logs, let wallTime):
             try hook(kind, index: index, logs: logs.compactMap { entry in numbering.names[entry.metric].map { ($0, entry.value) } },
                      wallTime: HookClock.seconds(wallTime))
@@ -430,6 +433,14 @@ extension RunMachine {
         state.integer(keras3.globalTestBatch)
         state.array(keras3.conditions) { $0.bool($1) }
         state.optionalString(modelFile)
+        state.array(writerNames.sorted { ($0.key.ring, $0.key.run) < ($1.key.ring, $1.key.run) }) { state, entry in
+            state.string(entry.key.ring)
+            state.integer(entry.key.run)
+            state.array(entry.value.sorted { $0.key < $1.key }) { state, name in
+                state.integer(name.key)
+                state.string(name.value)
+            }
+        }
     }
 
     /// A run as `encode` saved it, its event files cut back to the saved lengths and reopened.
@@ -478,6 +489,11 @@ extension RunMachine {
         run.keras3.conditions = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.bool() }
         if let modelFile = try state.optionalString() {
             run.model = try loadModel(modelFile)
+        }
+        for _ in 0..<(try state.count()) {
+            let key = WriterKey(ring: try state.string(), run: try state.integer())
+            let names = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }
+            run.writerNames[key] = Dictionary(names, uniquingKeysWith: { $1 })
         }
         run.files.resume(files)
         return run

@@ -79,6 +79,8 @@ struct RunTable {
             switch route {
             case .ignored:
                 break
+            case .run(let run) where runs[run].arguments.semantics == .summaryWriter:
+                try runs[run].apply(record, from: WriterKey(ring: source, run: HookRecord.runNumber(of: record)))
             case .run(let run):
                 try runs[run].apply(record)
             case .mean(let group, let rank):
@@ -114,7 +116,8 @@ struct RunTable {
     ) {
         guard case .run(let run) = route(source: source, number: number) else { return }
         do {
-            try runs[run].summaryHistogram(tag: tag, directory: directory, step: step, wallTime: wallTime, values: values)
+            try runs[run].summaryHistogram(tag: tag, directory: directory, step: step, wallTime: wallTime, values: values,
+                                           from: WriterKey(ring: source, run: number))
         } catch {
             logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
         }
@@ -243,7 +246,9 @@ struct RunTable {
                 case .ignored:
                     break
                 case .run(let index):
-                    try runs[index].finish()
+                    // A run other producers still write (several `SummaryWriter`s on one
+                    // directory) goes on; the last one to go finishes it.
+                    if !isRouted(index, besides: name) { try runs[index].finish() }
                 case .mean(let group, let rank):
                     try groups[group].rankGone(rank, now: now, run: &runs[run!])
                 }
@@ -254,6 +259,11 @@ struct RunTable {
         }
         routes[name] = nil
         lastRoute = nil
+    }
+
+    /// Whether a ring other than `ring` routes records to run `index`.
+    private func isRouted(_ index: Int, besides ring: String) -> Bool {
+        routes.contains { source, numbers in source != ring && numbers.values.contains(.run(index)) }
     }
 
     // MARK: Flushing

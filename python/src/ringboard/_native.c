@@ -664,7 +664,9 @@ static PyObject *Writer_tag(WriterObject *self, PyObject *name) {
     return number < 0 ? NULL : PyLong_FromLongLong(number);
 }
 
-/* add_scalar(tag, value, step, wall_time, directory=None): the hot path, without keywords. */
+/* add_scalar(tag, value, step, wall_time, directory=None): the hot path, without keywords. The value
+   is anything float() takes; the step None (0) or an int; the wall time None (now) or a float. A value
+   of another kind raises TypeError, and the Python side converts it and calls again. */
 static PyObject *Writer_add_scalar(WriterObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 4 || nargs > 5) {
         PyErr_SetString(PyExc_TypeError, "add_scalar(tag, value, step, wall_time[, directory])");
@@ -678,12 +680,22 @@ static PyObject *Writer_add_scalar(WriterObject *self, PyObject *const *args, Py
         directory = tag_number(self, args[4]);
         if (directory < 0) return NULL;
     }
-    double value = PyFloat_AsDouble(args[1]);
+    double value = PyFloat_CheckExact(args[1]) ? PyFloat_AS_DOUBLE(args[1]) : PyFloat_AsDouble(args[1]);
     if (value == -1.0 && PyErr_Occurred()) return NULL;
-    long long step = PyLong_AsLongLong(args[2]);
-    if (step == -1 && PyErr_Occurred()) return NULL;
-    double wall_time = PyFloat_AsDouble(args[3]);
-    if (wall_time == -1.0 && PyErr_Occurred()) return NULL;
+    long long step = 0;
+    if (args[2] != Py_None) {
+        if (!PyLong_Check(args[2])) {
+            PyErr_SetString(PyExc_TypeError, "the step must be an int here");
+            return NULL;
+        }
+        step = PyLong_AsLongLong(args[2]);
+        if (step == -1 && PyErr_Occurred()) return NULL;
+    }
+    double wall_time = -1.0;
+    if (args[3] != Py_None) {
+        wall_time = PyFloat_AsDouble(args[3]);
+        if (wall_time == -1.0 && PyErr_Occurred()) return NULL;
+    }
     ringboard_status status = ringboard_add_scalar(self->writer, (uint32_t)tag, (uint32_t)directory, value, step, wall_time);
     if (status != RINGBOARD_OK) return raise_status(status);
     Py_RETURN_NONE;

@@ -190,7 +190,12 @@ class SummaryWriter:
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
         if new_style:
             raise ValueError("new_style scalars are not supported by ringboard.SummaryWriter yet")
-        self._writer.add_scalar(tag, _scalar(scalar_value), _step(global_step), _wall_time(walltime))
+        try:
+            # Python numbers, numpy scalars and an int or None step, converted by the extension.
+            self._writer.add_scalar(tag, scalar_value, global_step, walltime)
+        except TypeError:
+            # Arrays, tensors, a float step: converted as torch converts them.
+            self._writer.add_scalar(tag, _scalar(scalar_value), _step(global_step), _wall_time(walltime))
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
         """Each value under `main_tag`, in `<log_dir>/<main_tag with / as _>_<key>/`, as torch writes them."""
