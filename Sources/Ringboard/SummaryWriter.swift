@@ -198,6 +198,7 @@ public final class SummaryWriter: @unchecked Sendable {
     @inlinable
     public func addScalar(_ tag: Tag, _ value: Double, step: Int = 0, wallTime: Double? = nil, directory: Tag? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         if let directory, !directory.isDirectory {
             throw .invalidArgument(name: "directory", reason: "tag \(directory.number) does not name a directory below the log directory")
         }
@@ -233,6 +234,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// - Throws: `ConfigurationError.invalidArgument` for a bad tag, key or wall time.
     public func addScalars(_ mainTag: String, _ values: [String: Double], step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         let tag = try self.tag(mainTag)
         var entries: [(Tag, Double)] = []
         for (key, value) in values.sorted(by: { $0.key < $1.key }) { entries.append((try scalarsDirectory(mainTag, key: key), value)) }
@@ -260,6 +262,7 @@ public final class SummaryWriter: @unchecked Sendable {
         _ tag: Tag, _ values: Span<Value>, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         let width = MemoryLayout<Value>.size
         guard width == 4 || width == 8 else { throw .invalidArgument(name: "values", reason: "must be Float or Double") }
         guard values.count > 0 else { throw .invalidArgument(name: "values", reason: "the histogram has no values") }
@@ -369,6 +372,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// `addHistogramRaw` of a numbered tag.
     public func addHistogramRaw(_ tag: Tag, _ histogram: RawHistogram, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         if let problem = histogram.problem { throw .invalidArgument(name: "histogram", reason: problem) }
         let number = tag.number
         guard !sendsNothing else { return }
@@ -391,6 +395,7 @@ public final class SummaryWriter: @unchecked Sendable {
         _ tag: Tag, pixels: Span<UInt8>, height: Int, width: Int, channels: Int, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         guard channels == 1 || channels == 3 || channels == 4 else {
             throw .invalidArgument(name: "channels", reason: "an image has 1, 3 or 4 channels, not \(channels)")
         }
@@ -421,6 +426,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// `addText` of a numbered tag.
     public func addText(_ tag: Tag, _ text: String, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
         guard text.utf8.count <= HookRecord.maximumTextLength else {
             throw .invalidArgument(name: "text", reason: "\(text.utf8.count) bytes; at most \(HookRecord.maximumTextLength)")
         }
@@ -440,6 +446,15 @@ public final class SummaryWriter: @unchecked Sendable {
     }
 
     /// The wall time a summary carries: `wallTime`, or now.
+    /// Refuses a call in a child of `fork()` on a writer its parent made: the ring is the
+    /// parent's, and the child makes a writer of its own.
+    @inlinable
+    func checkProcess() throws(ConfigurationError) {
+        guard !writer.isInheritedFromParent else {
+            throw .transport("this SummaryWriter was made before fork(), in the parent process: make a SummaryWriter in this process")
+        }
+    }
+
     @inlinable
     static func wallTime(_ wallTime: Double?) throws(ConfigurationError) -> Double {
         guard let wallTime else { return preciseNow() }

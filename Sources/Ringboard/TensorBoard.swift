@@ -566,7 +566,8 @@ enum SharedRing {
 
     static func writer(directory: String, options: RingWriter.Options) throws(ConfigurationError) -> RingWriter {
         let result: Result<RingWriter, ConfigurationError> = writers.locked { writers in
-            if let writer = writers[directory] { return .success(writer) }
+            // A child of fork() inherits its parent's writers, and makes a ring of its own.
+            if let writer = writers[directory], !writer.isInheritedFromParent { return .success(writer) }
             do {
                 let writer = try RingWriter(directory: directory, options: options)
                 writers[directory] = writer

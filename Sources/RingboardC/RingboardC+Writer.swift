@@ -112,6 +112,7 @@ private func call(_ handle: OpaquePointer?, _ function: String, _ body: (Summary
         try body(writer)
         return RINGBOARD_OK
     } catch {
+        if case .transport = error { return fail(RINGBOARD_TRANSPORT, "\(function): \(error.description)") }
         return fail(RINGBOARD_INVALID_ARGUMENT, "\(function): \(error.description)")
     }
 }

@@ -2,6 +2,7 @@ import Atomics
 import Glibc
 import Synchronization
 import SystemPackage
+internal import CRingboard
 internal import RingboardSystem
 
 /// The producer side of a ring: one per process, shared by its threads.
@@ -58,6 +59,11 @@ public final class RingWriter: @unchecked Sendable {
     public let policy: RingPolicy
     /// Whether appends currently go to a spill segment (so that later records follow earlier ones).
     @usableFromInline let spilling = Atomic<Bool>(false)
+    /// The process's fork count (`CRingboard_forks`) and its value when this writer was
+    /// made: a child of `fork()` shares the ring's mapping but not this writer's locks, spill
+    /// state or thread ownership, so it appends nothing through it (`appendInForkedChild`).
+    @usableFromInline let forkCount: UnsafePointer<UInt>
+    @usableFromInline let madeAtForkCount: UInt
     /// The spill path's state: held by one thread at a time, the ring's owner inside its "in
     /// append" flag, or any thread under `spillLock` once the ring is shared (`withSpillState`).
     private let spill = SpillStorage()
@@ -174,6 +180,9 @@ public final class RingWriter: @unchecked Sendable {
         self.path = finalPath
         self.mapping = mapping
         self.ownership = RingOwnership(enabled: options.ownedAppends && Membarrier.ownedAppendsAvailable && !RingWriter.ownedAppendsTurnedOff)
+        CRingboard_watch_forks()
+        self.forkCount = CRingboard_fork_count_address()
+        self.madeAtForkCount = CRingboard_forks()
         self.policy = options.policy
         self.maximumPayloadLength = RingLayout.maximumRecordLength(capacity: capacity) - RingLayout.recordHeaderSize
     }
@@ -354,11 +363,32 @@ public final class RingWriter: @unchecked Sendable {
     public func append(
         type: UInt16, flags: UInt16 = 0, length: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void
     ) -> AppendOutcome {
+        guard forkCount.pointee == madeAtForkCount else { return appendInForkedChild() }
         if !spilling.load(ordering: .relaxed), case .appended(let position) = tryClaim(type: type, flags: flags, length: length, write) {
             return .ring(position: position)
         }
         return appendWhenFull(type: type, flags: flags, length: length, write)
     }
+
+    /// Whether this process is a child of `fork()` made after this writer: it must not append
+    /// through it (or wait on it, or close it), and makes a writer of its own.
+    @inlinable public var isInheritedFromParent: Bool { forkCount.pointee != madeAtForkCount }
+
+    /// An append in a child of `fork()` through its parent's writer: dropped, and said once. (Its
+    /// claims would race the parent's, which stores tail plainly as the ring's owner thread, and
+    /// the thread it forked from looks like that owner here.)
+    @usableFromInline @inline(never)
+    func appendInForkedChild() -> AppendOutcome {
+        if !RingWriter.reportedForkedAppend.exchange(true, ordering: .relaxed) {
+            let message = Array(("ringboard: \(path): a ring writer made before fork() is not used in the child process (pid \(getpid())); "
+                                 + "its records are dropped: make the callback or SummaryWriter in the process that uses it\n").utf8)
+            _ = message.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        }
+        return .dropped
+    }
+
+    /// Whether a forked child's append was reported (once per process).
+    private static let reportedForkedAppend = Atomic<Bool>(false)
 
     @usableFromInline @inline(never)
     func appendWhenFull(
@@ -664,6 +694,7 @@ public final class RingWriter: @unchecked Sendable {
     /// An open spill segment is ended with its marker when the ring has room; otherwise the
     /// consumer reads it after the ring.
     public func close() {
+        guard !isInheritedFromParent else { return }  // the parent's ring, not this process's
         withSpillState { state, owned in _ = endSegmentIfRoom(&state, owned: owned) }
         mapping.producerState.store(1, ordering: .releasing)
     }
@@ -676,6 +707,7 @@ public final class RingWriter: @unchecked Sendable {
     /// - Parameter timeout: How long to wait at most.
     /// - Returns: Whether everything was committed in time (`false`: no consumer, or a slow one).
     public func waitUntilCommitted(timeout: Duration) -> Bool {
+        guard !isInheritedFromParent else { return false }
         let deadline = ContinuousClock.now + timeout
         guard endSpilledRun(before: deadline) else { return false }
         // acquiring: every claim before this call is in it (this thread's, or another's that

@@ -244,4 +244,29 @@ import Testing
         // A missed doorbell would show as a wait of 5 s.
         #expect(slowest < .seconds(2))
     }
+
+    /// A child of fork() shares the ring's mapping but not the writer's ownership (the forking
+    /// thread looks like the owner there): its appends through the parent's writer are dropped,
+    /// never claimed, while the parent goes on; the ring holds the parent's records only.
+    @Test func aForkedChildDoesNotAppendThroughItsParentsWriter() throws {
+        let (directory, writer, reader) = try Self.makeRing()
+        _ = directory
+        #expect(Self.append(writer, thread: 0, sequence: 0) && !writer.isInheritedFromParent)
+        let child = fork()
+        if child == 0 {
+            // The child: every append is dropped, and the writer says it is the parent's.
+            var status: Int32 = writer.isInheritedFromParent ? 0 : 10
+            for sequence in 0..<100 where writer.append(type: Self.type, length: 8, { _ in }) != .dropped { status = 11 }
+            if writer.waitUntilCommitted(timeout: .zero) { status = 12 }
+            _exit(status)
+        }
+        for sequence in 1..<50 { #expect(Self.append(writer, thread: 0, sequence: sequence)) }
+        var status: Int32 = 0
+        #expect(waitpid(child, &status, 0) == child)
+        #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 0, "child exit status \(status)")
+        let done = ManagedAtomicFlag()
+        done.set()
+        let (next, problems) = try Self.consume(reader, threads: 1, done: done)
+        #expect(next == [50] && problems.isEmpty, "\(problems)")
+    }
 }

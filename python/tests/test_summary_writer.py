@@ -137,6 +137,34 @@ print(json.dumps(out))
 """
 
 
+def test_a_writer_made_before_fork_is_refused_in_the_child_and_nothing_is_lost(tmp_path):
+    rings, logdir = str(tmp_path / "rings"), str(tmp_path / "logs")
+    writer = ringboard.SummaryWriter(logdir, ring_directory=rings)
+    writer.add_scalar("parent", 1.0, 0)
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            writer.add_scalar("child", 2.0, 0)
+            code = 3
+        except ringboard.RingboardError as error:
+            code = 0 if "before fork()" in str(error) else 4
+        try:
+            with ringboard.SummaryWriter(logdir, ring_directory=rings) as own:
+                own.add_scalar("child", 2.0, 1)
+        except Exception:
+            code = 5
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    writer.add_scalar("parent", 3.0, 1)
+    writer.close()
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", SCALARS, logdir])
+    assert status == 0, err
+    assert json.loads(out) == {".": {"parent": [[0, 1.0], [1, 3.0]], "child": [[1, 2.0]]}}
+    assert "corrupt" not in open(os.path.join(rings, "aggregator.log")).read()
+
+
 def test_bad_input_is_refused_at_the_call(tmp_path):
     with ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings")) as writer:
         with pytest.raises(ValueError, match="cannot convert float NaN to integer"):

@@ -8,6 +8,7 @@
 #include "CRingboard_membarrier.h"
 #include "CRingboard_writeback.h"
 #include "CRingboard_tsan.h"
+#include "CRingboard_fork.h"
 
 #ifdef __cplusplus
 extern "C" {
