@@ -13,6 +13,8 @@ extension EventFileWriter {
         public var isEmpty: Bool { scalars.isEmpty }
         /// The scalars in the batch.
         public var count: Int { scalars.count }
+        /// The wall time of the first scalar (0 for an empty batch).
+        public var firstWallTime: Double { scalars.first?.wallTime ?? 0 }
 
         /// Adds one scalar event per tag, all of one step and wall time.
         ///
@@ -38,6 +40,19 @@ extension EventFileWriter {
                     }
                 }
             }
+        }
+
+        /// Adds one scalar event.
+        ///
+        /// - Parameters:
+        ///   - tag: Its tag, an index in the table `appendScalars` is given.
+        ///   - value: The value, written as a `Float`.
+        ///   - step: The step.
+        ///   - wallTime: Seconds since the Unix epoch.
+        public mutating func append(tag: Int32, value: Double, step: Int64, wallTime: Double) {
+            precondition(tag >= 0, "a scalar outside its tags")
+            highestTag = max(highestTag, tag)
+            scalars.append(StagedScalar(tag: tag, value: Float(value), step: step, wallTime: wallTime))
         }
 
         /// Empties the batch, keeping its storage.

@@ -159,6 +159,25 @@ extension HookRecord {
         }
     }
 
+    /// A scalar summary record's fields, read without building a `HookRecord` (the aggregator's
+    /// path for the most frequent summary); `nil` for any other payload, or one the full decoder
+    /// would refuse, which then takes the full decoder.
+    public static func scalarSummary(
+        _ payload: UnsafeRawBufferPointer
+    ) -> (run: UInt32, tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: Double)? {
+        guard payload.count == scalarSummaryLength, UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == 0
+        else { return nil }
+        let wallTime = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        guard wallTime.isFinite, wallTime >= 0 else { return nil }
+        let directory = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        return (UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt32.self)),
+                UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
+                directory == noDirectory ? nil : directory,
+                Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 16, as: Int64.self)),
+                wallTime,
+                Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 32, as: UInt64.self))))
+    }
+
     /// The longest text a summary carries (`add_text`): 16 MiB.
     public static let maximumTextLength = 16 << 20
 

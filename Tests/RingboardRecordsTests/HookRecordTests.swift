@@ -248,6 +248,16 @@ import Testing
         }
         #expect(image == HookRecord.summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 4, value: .image(height: 2, width: 2, channels: 1, pixels: pixels)).encoded)
 
+        // The aggregator's scalar path reads what the full decoder reads, and leaves it anything else.
+        let fields = scalar.withUnsafeBytes { HookRecord.scalarSummary($0) }
+        #expect(fields.map { [Double($0.run), Double($0.tag), Double($0.step), $0.wallTime, $0.value] } == [3, 5, 7, 1, 2.5] && fields?.directory == nil)
+        #expect(histogram.withUnsafeBytes { HookRecord.scalarSummary($0) } == nil)
+        var negative = scalar
+        negative[31] = 0xBF  // a negative wall time: the full decoder refuses it
+        #expect(negative.withUnsafeBytes { HookRecord.scalarSummary($0) } == nil)
+        #expect(HookRecord.summary(run: 0, tag: 1, directory: 4, step: 0, wallTime: 0, value: .scalar(1)).encoded.withUnsafeBytes {
+            HookRecord.scalarSummary($0)?.directory } == 4)
+
         func refused(_ record: HookRecord, patch: (inout [UInt8]) -> Void = { _ in }) -> RecordError? {
             var bytes = record.encoded
             patch(&bytes)

@@ -50,6 +50,11 @@ struct RecordDecoder {
             table.deliver(&batch, from: source)
             return
         }
+        if record.type == RecordType.summary, let scalar = HookRecord.scalarSummary(record.payload) {
+            table.deliverScalar(run: scalar.run, tag: scalar.tag, directory: scalar.directory, step: scalar.step, wallTime: scalar.wallTime,
+                                value: scalar.value, from: source)
+            return
+        }
         let decoded: HookRecord
         do throws(RecordError) {
             decoded = try HookRecord(type: record.type, payload: record.payload)

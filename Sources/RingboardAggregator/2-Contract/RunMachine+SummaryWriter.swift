@@ -7,6 +7,16 @@ struct WriterKey: Hashable {
     var run: UInt32
 }
 
+/// What a run keeps of one `SummaryWriter`: its names by number, and where its scalars go.
+struct WriterState {
+    var names: [UInt32: String] = [:]
+    /// By tag number, for scalars in the run's own directory: the sink and tag index in the
+    /// run's files, packed (`sink << 32 | tag`), or -1 when not worked out yet.
+    var rootTargets: [Int64] = []
+    /// The same for scalars in `add_scalars` directories, by `tag << 32 | directory`.
+    var directoryTargets: [UInt64: Int64] = [:]
+}
+
 extension RunMachine {
     /// A record of a `SummaryWriter` run (`Semantics.summaryWriter`) from producer `writer`: its
     /// names are numbered per producer; the rest as `apply(_:)` takes it.
@@ -14,12 +24,64 @@ extension RunMachine {
         guard !finished else { return }
         switch record {
         case .metricName(_, let number, let name):
-            writerNames[writer, default: [:]][number] = name
+            let slot = writerSlot(writer)
+            writers[slot].names[number] = name
+            // A name numbered again (a writer resumed) leaves no stale target.
+            writers[slot].rootTargets.removeAll()
+            writers[slot].directoryTargets.removeAll()
+        case .summary(_, let tag, let directory, let step, let wallTime, .scalar(let value)):
+            try summaryScalar(tag: tag, directory: directory, step: step, wallTime: wallTime, value: value, from: writer)
         case .summary(_, let tag, let directory, let step, let wallTime, let value):
             try summary(tag: tag, directory: directory, step: step, wallTime: wallTime, value: value, from: writer)
         default:
             try apply(record)
         }
+    }
+
+    /// The slot of producer `writer` in `writers`, made when new; the last one found is kept, so
+    /// summary after summary of one producer takes no hashing.
+    mutating func writerSlot(_ writer: WriterKey) -> Int {
+        if lastWriterSlot >= 0 && writer.run == lastWriter.run && writer.ring == lastWriter.ring { return lastWriterSlot }
+        let slot: Int
+        if let found = writerSlots[writer] {
+            slot = found
+        } else {
+            writers.append(WriterState())
+            slot = writers.count - 1
+            writerSlots[writer] = slot
+        }
+        (lastWriter, lastWriterSlot) = (writer, slot)
+        return slot
+    }
+
+    /// A `SummaryWriter` scalar, the most frequent summary: staged for its directory's file,
+    /// handed over with the batch scalars, its tag and directory worked out once per producer.
+    mutating func summaryScalar(
+        tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: Double, from writer: WriterKey
+    ) throws(EventFileError) {
+        guard !finished, arguments.semantics == .summaryWriter else { return }
+        let slot = writerSlot(writer)
+        var target: Int64 = -1
+        if directory == nil {
+            if Int(tag) < writers[slot].rootTargets.count { target = writers[slot].rootTargets[Int(tag)] }
+        } else {
+            target = writers[slot].directoryTargets[UInt64(tag) << 32 | UInt64(directory!)] ?? -1
+        }
+        if target < 0 {
+            guard let (tagName, subdirectory) = names(tag: tag, directory: directory, from: writer) else { return }
+            target = Int64(files.summarySink(subdirectory)) << 32 | Int64(files.summaryTag(tagName))
+            if let directory {
+                writers[slot].directoryTargets[UInt64(tag) << 32 | UInt64(directory)] = target
+            } else if tag < 1 << 20 {
+                // Tags are numbered from 0 as a writer names them: a table, not a hash.
+                if Int(tag) >= writers[slot].rootTargets.count {
+                    writers[slot].rootTargets += repeatElement(-1, count: Int(tag) + 1 - writers[slot].rootTargets.count)
+                }
+                writers[slot].rootTargets[Int(tag)] = target
+            }
+        }
+        try files.stageSummaryScalar(sink: Int(target >> 32), tag: Int32(truncatingIfNeeded: target), value: value, step: step,
+                                     wallTime: wallTime, tags: slots.batchTags)
     }
 
     /// A `SummaryWriter` call: written as it comes, in the run's directory or the subdirectory its
@@ -43,7 +105,7 @@ extension RunMachine {
     /// not to be written: a callback's run, or a number never named.
     private func names(tag: UInt32, directory: UInt32?, from writer: WriterKey) -> (String, String)? {
         guard arguments.semantics == .summaryWriter else { return nil }
-        let names = writerNames[writer]
+        let names = writerSlots[writer].map { writers[$0].names }
         guard let tagName = names?[tag] else {
             logger.warning("summary of a tag never named skipped", metadata: ["run": "\(self.directory)", "tag": "\(tag)"])
             return nil

@@ -50,11 +50,15 @@ struct RunMachine {
     private(set) var modelVersion = 0
     /// The graph `graphDef(of:)` worked out for `model`, until `set_model` replaces it.
     private var runGraph: [UInt8]?
-    /// A `SummaryWriter` run's tag and directory names, per producer (ring and run number): each
-    /// writer numbers its names itself, and several may write one directory.
-    var writerNames: [WriterKey: [UInt32: String]] = [:]
+    /// A `SummaryWriter` run's producers (ring and run number): each numbers its names itself,
+    /// and several may write one directory (`RunMachine+SummaryWriter.swift`).
+    var writers: [WriterState] = []
+    var writerSlots: [WriterKey: Int] = [:]
+    /// The producer of the last summary, whose slot is `lastWriterSlot`.
+    var lastWriter = WriterKey(ring: "", run: .max)
+    var lastWriterSlot = -1
     /// Stage 4: the run's event files.
-    private(set) var files: RunFiles
+    var files: RunFiles
     private(set) var finished = false
 
     /// - Parameters:
@@ -433,10 +437,10 @@ extension RunMachine {
         state.integer(keras3.globalTestBatch)
         state.array(keras3.conditions) { $0.bool($1) }
         state.optionalString(modelFile)
-        state.array(writerNames.sorted { ($0.key.ring, $0.key.run) < ($1.key.ring, $1.key.run) }) { state, entry in
+        state.array(writerSlots.sorted { ($0.key.ring, $0.key.run) < ($1.key.ring, $1.key.run) }) { state, entry in
             state.string(entry.key.ring)
             state.integer(entry.key.run)
-            state.array(entry.value.sorted { $0.key < $1.key }) { state, name in
+            state.array(writers[entry.value].names.sorted { $0.key < $1.key }) { state, name in
                 state.integer(name.key)
                 state.string(name.value)
             }
@@ -493,7 +497,8 @@ extension RunMachine {
         for _ in 0..<(try state.count()) {
             let key = WriterKey(ring: try state.string(), run: try state.integer())
             let names = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }
-            run.writerNames[key] = Dictionary(names, uniquingKeysWith: { $1 })
+            let slot = run.writerSlot(key)
+            for (number, name) in names { run.writers[slot].names[number] = name }
         }
         run.files.resume(files)
         return run

@@ -109,6 +109,20 @@ struct RunTable {
         }
     }
 
+    /// Hands a `SummaryWriter` scalar, which stage 1 read without building a `HookRecord`, to
+    /// where its run goes.
+    mutating func deliverScalar(
+        run number: UInt32, tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: Double, from source: String
+    ) {
+        guard case .run(let run) = route(source: source, number: number) else { return }
+        do {
+            try runs[run].summaryScalar(tag: tag, directory: directory, step: step, wallTime: wallTime, value: value,
+                                        from: WriterKey(ring: source, run: number))
+        } catch {
+            logger.error("event file write failed", metadata: ["ring": "\(source)", "error": "\(error)"])
+        }
+    }
+
     /// Hands a `SummaryWriter` histogram whose values stage 1 mapped from a weight segment to
     /// where its run goes (a `SummaryWriter` run is never a `.mean` group's).
     mutating func deliverHistogram(

@@ -29,6 +29,11 @@ struct RunFiles {
     private var stagedTrain = EventFileWriter.ScalarBatch()
     private var stagedValidation = EventFileWriter.ScalarBatch()
     private(set) var hasStagedScalars = false
+    /// A `SummaryWriter` run's scalars, staged per directory (`summarySinks`), their tags in
+    /// `summaryTags`; handed over with the batch scalars.
+    private var summarySinks: [(subdirectory: String, staged: EventFileWriter.ScalarBatch)] = []
+    private(set) var summaryTags: [ScalarTag] = []
+    private var stagedSummaryScalars = 0
 
     init(directory: String, root: String, host: String, logger: Logger, fileCreated: @escaping (String) -> Void) {
         self.directory = directory
@@ -69,6 +74,39 @@ struct RunFiles {
         // Dropped if the writer refuses them (it is closed), as a single scalar would be.
         if let train, !stagedTrain.isEmpty { try train.appendScalars(tags, &stagedTrain) }
         if let validation, !stagedValidation.isEmpty { try validation.appendScalars(tags, &stagedValidation) }
+        guard stagedSummaryScalars > 0 else { return }
+        stagedSummaryScalars = 0
+        for sink in summarySinks.indices where !summarySinks[sink].staged.isEmpty {
+            var staged = EventFileWriter.ScalarBatch()
+            swap(&staged, &summarySinks[sink].staged)
+            defer { swap(&staged, &summarySinks[sink].staged) }
+            // Made (or found) without handing over again: nothing else is staged now.
+            let writer = try self.writer(summarySinks[sink].subdirectory, wallTime: staged.firstWallTime, tags: tags)
+            try writer.appendScalars(summaryTags, &staged)
+        }
+    }
+
+    /// The sink of `subdirectory` for `stageSummaryScalar`, made when new.
+    mutating func summarySink(_ subdirectory: String) -> Int {
+        if let sink = summarySinks.firstIndex(where: { $0.subdirectory == subdirectory }) { return sink }
+        summarySinks.append((subdirectory, EventFileWriter.ScalarBatch()))
+        return summarySinks.count - 1
+    }
+
+    /// The index of `tag` in `summaryTags`, added when new.
+    mutating func summaryTag(_ tag: String) -> Int32 {
+        if let index = summaryTags.firstIndex(where: { $0.tag == tag }) { return Int32(index) }
+        summaryTags.append(ScalarTag(tag))
+        return Int32(summaryTags.count - 1)
+    }
+
+    /// Stages a `SummaryWriter` scalar for its directory's file (`summarySink`), handed over with
+    /// the batch scalars.
+    mutating func stageSummaryScalar(sink: Int, tag: Int32, value: Double, step: Int64, wallTime: Double, tags: borrowing [ScalarTag]) throws(EventFileError) {
+        summarySinks[sink].staged.append(tag: tag, value: value, step: step, wallTime: wallTime)
+        stagedSummaryScalars += 1
+        hasStagedScalars = true
+        if stagedSummaryScalars >= RunFiles.handOverSlice { try handOverScalars(tags: tags) }
     }
 
     /// The writer of `subdirectory`, made when it first has something to write: an event of
