@@ -169,7 +169,9 @@ public func cAddHistogram(
 @_cdecl("ringboard_writer_max_histogram_values")
 public func cWriterMaximumHistogramValues(_ handle: OpaquePointer?, _ dtype: ringboard_dtype) -> Int {
     guard let writer = CWriter.from(handle)?.writer else { return 0 }
-    return writer.maximumHistogramValues(width: dtype == RINGBOARD_FLOAT64 ? 8 : 4)
+    let maximum = writer.maximumHistogramValues(width: dtype == RINGBOARD_FLOAT64 ? 8 : 4)
+    // Any number: SIZE_MAX (all bits set) to C.
+    return maximum == .max ? -1 : maximum
 }
 
 @_cdecl("ringboard_add_histogram_raw")

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 static int failures = 0;
@@ -288,6 +289,69 @@ static void unserved(const char *ring_dir, const char *log_dir) {
     ringboard_close(run);
 }
 
+/* The SummaryWriter functions (ABI version 3): a writer's summaries, and what a call refuses. */
+static void summary_writer(const char *ring_dir, const char *log_dir, const char *executable) {
+    ringboard_writer_options options = ringboard_writer_options_default();
+    options.ring_directory = ring_dir;
+    options.aggregator_executable = executable;
+    ringboard_writer *writer = NULL;
+    CHECK(ringboard_writer_open(&options, &writer) == RINGBOARD_INVALID_ARGUMENT && writer == NULL, "no log_dir");
+    CHECK(contains(ringboard_last_error(), "log_dir"), "log_dir is named");
+    ringboard_writer_options older = options;
+    older.abi_version = 2;
+    options.log_dir = log_dir;
+    older.log_dir = log_dir;
+    CHECK(ringboard_writer_open(&older, &writer) == RINGBOARD_ABI_MISMATCH && writer == NULL, "a version 2 caller has no writer");
+    ringboard_writer_options mean = options;
+    mean.rank_policy = RINGBOARD_RANK_MEAN;
+    CHECK(ringboard_writer_open(&mean, &writer) == RINGBOARD_INVALID_ARGUMENT && writer == NULL, "the mean policy");
+    CHECK(ringboard_writer_open(&options, &writer) == RINGBOARD_OK && writer != NULL, "open: %s", ringboard_last_error());
+    if (writer == NULL) return;
+    CHECK(strcmp(ringboard_writer_log_dir(writer), log_dir) == 0, "log dir %s", ringboard_writer_log_dir(writer));
+
+    uint32_t loss = ringboard_writer_tag(writer, "loss"), notes = ringboard_writer_tag(writer, "notes");
+    uint32_t weights = ringboard_writer_tag(writer, "weights"), picture = ringboard_writer_tag(writer, "picture");
+    uint32_t curves = ringboard_writer_tag(writer, "curves"), warm = ringboard_writer_tag(writer, "curves_warm");
+    CHECK(loss == 0 && notes == 1 && ringboard_writer_tag(writer, "loss") == 0, "tag numbers %u %u", loss, notes);
+    CHECK(ringboard_writer_tag(writer, "bad\ttag") == UINT32_MAX && contains(ringboard_last_error(), "control character"), "a control character");
+    for (int64_t step = 0; step < 100; step++) {
+        CHECK(ringboard_add_scalar(writer, loss, RINGBOARD_NO_DIRECTORY, 1.0 / (double)(step + 1), step, RINGBOARD_NOW) == RINGBOARD_OK,
+              "add_scalar %lld", (long long)step);
+    }
+    CHECK(ringboard_add_scalar(writer, curves, warm, 0.5, 3, 1765000000.0) == RINGBOARD_OK, "add_scalars: %s", ringboard_last_error());
+    const char *text = "**bold** text";
+    CHECK(ringboard_add_text(writer, notes, text, strlen(text), 1, RINGBOARD_NOW) == RINGBOARD_OK, "add_text");
+    float values[1000];
+    for (int k = 0; k < 1000; k++) values[k] = (float)(k % 17) - 8.0f;
+    CHECK(ringboard_add_histogram(writer, weights, values, 1000, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_OK, "add_histogram");
+    CHECK(ringboard_writer_max_histogram_values(writer, RINGBOARD_FLOAT32) == SIZE_MAX, "float32 histograms of any size");
+    double limits[2] = {0, 2}, counts[2] = {1, 3};
+    CHECK(ringboard_add_histogram_raw(writer, weights, -1, 2, 4, 5, 9, limits, counts, 2, 2, RINGBOARD_NOW) == RINGBOARD_OK, "add_histogram_raw");
+    uint8_t pixels[4 * 5 * 3];
+    for (size_t k = 0; k < sizeof pixels; k++) pixels[k] = (uint8_t)(k * 4);
+    CHECK(ringboard_add_image(writer, picture, pixels, 4, 5, 3, 1, RINGBOARD_NOW) == RINGBOARD_OK, "add_image");
+
+    /* Refused at the call, nothing sent. */
+    values[3] = NAN;
+    CHECK(ringboard_add_histogram(writer, weights, values, 1000, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "NaN or infinity at index 3"), "NaN in a histogram: %s", ringboard_last_error());
+    CHECK(ringboard_add_histogram(writer, weights, values, 0, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT,
+          "an empty histogram");
+    CHECK(ringboard_add_image(writer, picture, pixels, 4, 5, 2, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT, "two channels");
+    CHECK(ringboard_add_scalar(writer, 99, RINGBOARD_NO_DIRECTORY, 1, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "not a number ringboard_writer_tag gave"), "an unknown tag number");
+    CHECK(ringboard_add_scalar(writer, loss, RINGBOARD_NO_DIRECTORY, 1, 0, INFINITY) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "walltime"), "an infinite wall time");
+    double short_counts[1] = {1};
+    CHECK(ringboard_add_histogram_raw(writer, weights, 0, 1, 1, 1, 1, limits, short_counts, 0, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT,
+          "a raw histogram without buckets");
+    CHECK(ringboard_add_scalar(NULL, loss, RINGBOARD_NO_DIRECTORY, 1, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT, "NULL writer");
+
+    CHECK(ringboard_writer_wait_written(writer, 30.0) == RINGBOARD_OK, "wait_written: %s", ringboard_last_error());
+    ringboard_writer_close(writer);
+    ringboard_writer_close(NULL);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s RING_DIR LOG_DIR RINGBOARD_EXECUTABLE TRACE_OUT\n", argv[0]);
@@ -299,12 +363,14 @@ int main(int argc, char **argv) {
         perror(argv[4]);
         return 2;
     }
-    char unserved_dir[4096], refused_log[4096];
+    char unserved_dir[4096], refused_log[4096], writer_log[4096];
     snprintf(unserved_dir, sizeof unserved_dir, "%s-unserved", ring_dir);
     snprintf(refused_log, sizeof refused_log, "%s-refusals", log_dir);
+    snprintf(writer_log, sizeof writer_log, "%s-writer", log_dir);
 
     refusals(unserved_dir, refused_log);
     training(ring_dir, log_dir, executable);
+    summary_writer(ring_dir, writer_log, executable);
     unserved(unserved_dir, refused_log);
     fclose(trace);
     if (failures) {

@@ -1,4 +1,5 @@
 import Foundation
+import RingboardFormat
 import RingboardTestSupport
 import Testing
 
@@ -35,6 +36,27 @@ import Testing
         #expect(compared.status == 0, "\(compared.standardOutput)\n\(compared.standardError)")
         // Scalars of both runs, two histograms and their images per epoch: not an empty match.
         #expect(compared.standardOutput.contains("11 series match"), "\(compared.standardOutput)")
+        // The SummaryWriter's summaries: each kind, in the writer's directory and its add_scalars one.
+        var kinds: [String: Int] = [:]
+        for folder in [logs + "-writer", logs + "-writer/curves_warm"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("events.out.tfevents.") {
+                let reader = try EventFileReader(path: folder + "/" + name)
+                while case .event(let event, _) = try reader.nextEvent() {
+                    guard case .summary(let summary) = event.what else { continue }
+                    for value in summary.values {
+                        let kind = switch value.kind {
+                        case .simpleValue: "scalar"
+                        case .histogram: "histogram"
+                        case .image: "image"
+                        case .tensor: value.metadata?.pluginName ?? "tensor"
+                        default: "other"
+                        }
+                        kinds["\(value.tag) \(kind)", default: 0] += 1
+                    }
+                }
+            }
+        }
+        #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "weights histogram": 2, "picture image": 1])
     }
 
     /// The library's version (ringboard_version) is the Python package's.
