@@ -182,6 +182,10 @@ public final class Aggregator: @unchecked Sendable {
     /// Whether no producer ring is left (all retired) and nothing is pending.
     public var isIdle: Bool { !consumer.hasSources }
 
+    /// Why the ring directory is no longer this aggregator's (removed or replaced under it), or
+    /// `nil`: it should finish what it holds and exit, leaving the directory to a new one.
+    public var lostRingDirectory: String? { consumer.lostDirectory }
+
     /// Runs until `shouldStop` says so, then finishes every run.
     ///
     /// - Parameter shouldStop: Asked between steps.
@@ -205,7 +209,9 @@ public final class Aggregator: @unchecked Sendable {
         // Nothing is checkpointed or committed past what could not be written.
         writesBlocked = !table.flush(now: lastFlush)
         if writesBlocked { return }
-        if changed {
+        // A ring directory removed or replaced under this aggregator is not its own any more: a
+        // checkpoint saved there would be another aggregator's to trust.
+        if changed && consumer.lostDirectory == nil {
             do {
                 try saveCheckpoint()
                 changed = false
@@ -240,6 +246,8 @@ public final class Aggregator: @unchecked Sendable {
                 logger.info("\(notice)")
             case .refused, .quarantined:
                 logger.warning("\(notice)")
+            case .directoryLost:
+                logger.error("\(notice)")
             }
         }
     }

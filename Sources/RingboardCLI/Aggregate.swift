@@ -80,7 +80,8 @@ extension RingboardCommand {
                 logger.warning("aggregator.info not written: trainers cannot check their log_dir against the log root",
                                metadata: ["error": "\(error)"])
             }
-            defer { AggregatorInfo.remove(in: ringDir) }
+            // Not from a directory that replaced ours: its info is another aggregator's.
+            defer { if aggregator.lostRingDirectory == nil { AggregatorInfo.remove(in: ringDir) } }
             logger.info("serving", metadata: [
                 "ring directory": "\(ringDir)", "log root": "\(aggregator.logRoot ?? "(none: each run's log_dir)")",
                 "started by": "\(startedBy.map { "trainer \($0)" } ?? "hand")"])
@@ -94,6 +95,8 @@ extension RingboardCommand {
             let exitWhenIdle = self.exitWhenIdle
             aggregator.run {
                 if TerminationRequest.isRequested { return true }
+                // Removed or replaced under it: a trainer's next aggregator serves the new one.
+                if aggregator.lostRingDirectory != nil { return true }
                 guard let exitWhenIdle else { return false }
                 let idle = aggregator.isIdle
                 sawProducer = sawProducer || !idle

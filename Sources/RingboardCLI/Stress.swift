@@ -76,7 +76,7 @@ extension RingboardCommand {
                 }
                 for notice in consumer.notices() {
                     switch notice {
-                    case .refused, .quarantined: printError("stress", notice.description)
+                    case .refused, .quarantined, .directoryLost: printError("stress", notice.description)
                     case .discovered, .retired: break
                     }
                 }

@@ -13,7 +13,9 @@ extension HookRecord {
         switch type {
         case RecordType.runAnnouncement:
             let version = try input.u16()
-            guard version == RecordType.version else { throw .unsupportedVersion(version) }
+            // Layout 3 is 4 without summary records and `Semantics.summaryWriter`: an older
+            // trainer's (or checkpoint's) announcement reads the same.
+            guard version == RecordType.version || version == 3 else { throw .unsupportedVersion(version) }
             let policyValue = try input.u8()
             guard let policy = RankPolicy(rawValue: policyValue) else {
                 throw .invalidValue(type: type, field: "rank policy", value: Int64(policyValue))

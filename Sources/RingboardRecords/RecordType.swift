@@ -4,7 +4,7 @@
 /// announcement carries. Any change to a layout bumps it.
 public enum RecordType {
     /// The layout version of every record type below (4: `summary`, and `Semantics.summaryWriter`
-    /// in a run announcement).
+    /// in a run announcement; announcements of version 3 are read too).
     public static let version: UInt16 = 4
 
     /// A trainer process announces a run: its log directory, TensorBoard arguments, rank.

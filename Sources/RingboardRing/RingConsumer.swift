@@ -25,6 +25,10 @@ public final class RingConsumer {
         case refused(path: String, reason: String)
         /// A ring whose contents broke the layout, renamed to `quarantinedPath`.
         case quarantined(path: String, quarantinedPath: String, reason: String)
+        /// The ring directory was removed or replaced under the consumer: the lock it holds is no
+        /// longer the directory's, so another consumer may serve what is there now. It attaches
+        /// nothing more (`lostDirectory`).
+        case directoryLost(directory: String, reason: String)
 
         /// A one-line description.
         public var description: String {
@@ -35,6 +39,7 @@ public final class RingConsumer {
                     + (torn > 0 ? ", \(torn) unfinished claim\(torn == 1 ? "" : "s") skipped" : "") + "; ring removed"
             case .refused(let path, let reason): "ring \(path): refused: \(reason)"
             case .quarantined(let path, let moved, let reason): "ring \(path): quarantined as \(moved): \(reason)"
+            case .directoryLost(let directory, let reason): "ring directory \(directory) lost: \(reason); attaching nothing more"
             }
         }
     }
@@ -251,8 +256,28 @@ public final class RingConsumer {
         }
     }
 
+    /// Why the ring directory is no longer this consumer's (removed, or replaced by another with a
+    /// consumer lock of its own), or `nil`. Checked at every listing of the directory.
+    public private(set) var lostDirectory: String?
+
+    /// Whether `consumer.lock` in the directory is still the file this consumer locked.
+    private func checkLock() -> String? {
+        var held = stat(), found = stat()
+        guard fstat(lock.rawValue, &held) == 0 else { return nil }
+        let path = directory + "/" + RingDirectory.consumerLockName
+        guard lstat(path, &found) == 0 else { return "\(path) is gone" }
+        guard found.st_dev == held.st_dev, found.st_ino == held.st_ino else { return "\(path) is another file than the one locked" }
+        return nil
+    }
+
     /// Attaches every ring file of the directory not attached or refused yet.
     private func attachNewRings() {
+        guard lostDirectory == nil else { return }
+        if let reason = checkLock() {
+            lostDirectory = reason
+            pendingNotices.append(.directoryLost(directory: directory, reason: reason))
+            return
+        }
         let names: [String]
         do {
             names = try DirectoryListing.names(in: directory)

@@ -218,4 +218,33 @@ import Testing
         #expect(Date().timeIntervalSince(started) >= 1)
         #expect(AggregatorInfo.read(in: directory.appending("rings")) == nil)
     }
+
+    /// A ring directory removed and made again under a running aggregator (`rm -rf` of a
+    /// workspace): its lock is no longer the directory's, so a trainer's next aggregator may serve
+    /// the new one, and two must never read one ring. The old one says so and exits.
+    @Test func anAggregatorWhoseRingDirectoryIsReplacedExits() throws {
+        let directory = TemporaryDirectory("ringboard-start")
+        let rings = directory.appending("rings")
+        let aggregator = Process()
+        aggregator.executableURL = URL(fileURLWithPath: Self.ringboard)
+        aggregator.arguments = ["aggregate", "--ring-dir", rings, "--exit-when-idle", "60"]
+        let errors = Pipe()
+        aggregator.standardError = errors
+        aggregator.standardOutput = FileHandle.nullDevice
+        try aggregator.run()
+        defer { if aggregator.isRunning { aggregator.terminate() } }
+        let serving = Date().addingTimeInterval(30)
+        while AggregatorInfo.read(in: rings) == nil && Date() < serving { usleep(20_000) }
+        try #require(AggregatorInfo.read(in: rings) != nil, "the aggregator never served \(rings)")
+        try FileManager.default.removeItem(atPath: rings)
+        try FileManager.default.createDirectory(atPath: rings, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let deadline = Date().addingTimeInterval(20)
+        while aggregator.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!aggregator.isRunning, "the aggregator still serves a directory that is gone")
+        aggregator.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("ring directory \(rings) lost"), "\(log)")
+        // Nothing of it in the new directory: no checkpoint, no info of a served directory.
+        #expect(!FileManager.default.fileExists(atPath: rings + "/aggregator.state") && AggregatorInfo.read(in: rings) == nil)
+    }
 }

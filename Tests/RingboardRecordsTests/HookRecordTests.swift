@@ -317,6 +317,10 @@ import Testing
         var bytes = HookRecord.runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs")).encoded
         bytes[0] = 9
         #expect(throws: RecordError.unsupportedVersion(9)) { _ = try HookRecord(type: RecordType.runAnnouncement, bytes: bytes) }
+        // Layout 3 (before summary records) reads the same.
+        bytes[0] = 3
+        #expect(try HookRecord(type: RecordType.runAnnouncement, bytes: bytes)
+                == .runAnnouncement(run: 0, rank: 0, worldSize: 1, policy: .chief, arguments: TensorBoardArguments(logDirectory: "/logs")))
         bytes[0] = UInt8(RecordType.version)
         bytes[2] = 3
         #expect(throws: RecordError.invalidValue(type: RecordType.runAnnouncement, field: "rank policy", value: 3)) {

@@ -5,7 +5,8 @@
 
 CALLS.json: [{"method": "add_scalar", "args": [...], "kwargs": {...}}, ...], where an array is
 {"array": nested lists, "dtype": "float32"}, or {"normal": count, "seed": s, "dtype": d} for
-`count` standard normal values. Prints "done" at the end.
+`count` standard normal values, or {"figure": slope} for a matplotlib line plot. Prints "done" at
+the end.
 """
 
 import json
@@ -17,6 +18,13 @@ import numpy as np
 def decode(value):
     if isinstance(value, dict) and "array" in value:
         return np.array(value["array"], dtype=value["dtype"])
+    if isinstance(value, dict) and "figure" in value:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        figure = plt.figure(figsize=(3, 2), dpi=40)
+        plt.plot(range(10), [i * value["figure"] for i in range(10)])
+        return figure
     if isinstance(value, dict) and "normal" in value:
         return np.random.default_rng(value["seed"]).standard_normal(value["normal"]).astype(value["dtype"])
     if isinstance(value, dict):

@@ -437,6 +437,11 @@ extension RunMachine {
         state.integer(keras3.globalTestBatch)
         state.array(keras3.conditions) { $0.bool($1) }
         state.optionalString(modelFile)
+    }
+
+    /// A `SummaryWriter` run's producers and their names (`RunTable.encode` saves them after
+    /// everything else, so that a state without them reads as one with none).
+    func encodeWriters(into state: inout StateEncoder) {
         state.array(writerSlots.sorted { ($0.key.ring, $0.key.run) < ($1.key.ring, $1.key.run) }) { state, entry in
             state.string(entry.key.ring)
             state.integer(entry.key.run)
@@ -444,6 +449,16 @@ extension RunMachine {
                 state.integer(name.key)
                 state.string(name.value)
             }
+        }
+    }
+
+    /// Restores what `encodeWriters` saved.
+    mutating func restoreWriters(from state: inout StateDecoder) throws(AggregatorError) {
+        for _ in 0..<(try state.count()) {
+            let key = WriterKey(ring: try state.string(), run: try state.integer())
+            let names = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }
+            let slot = writerSlot(key)
+            for (number, name) in names { writers[slot].names[number] = name }
         }
     }
 
@@ -493,12 +508,6 @@ extension RunMachine {
         run.keras3.conditions = try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.bool() }
         if let modelFile = try state.optionalString() {
             run.model = try loadModel(modelFile)
-        }
-        for _ in 0..<(try state.count()) {
-            let key = WriterKey(ring: try state.string(), run: try state.integer())
-            let names = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }
-            let slot = run.writerSlot(key)
-            for (number, name) in names { run.writers[slot].names[number] = name }
         }
         run.files.resume(files)
         return run

@@ -34,6 +34,12 @@ extension RunTable {
                 }
             }
         }
+        // Last, so that a state saved before `SummaryWriter` runs reads as one without them.
+        let writerRuns = live.filter { !runs[$0].writerSlots.isEmpty }
+        state.array(writerRuns) { state, run in
+            state.string(runs[run].directory)
+            runs[run].encodeWriters(into: &state)
+        }
     }
 
     /// Restores what `encode` saved into this empty table: the runs (their event files cut back
@@ -95,6 +101,13 @@ extension RunTable {
             })
         }
         for (ring, entries) in savedRoutes { routes[ring] = Dictionary(entries, uniquingKeysWith: { $1 }) }
+        if !state.isAtEnd {
+            for _ in 0..<(try state.count()) {
+                let directory = try state.string()
+                guard let run = runByDirectory[directory] else { throw .malformed("SummaryWriter names of an unknown run \(directory)") }
+                try runs[run].restoreWriters(from: &state)
+            }
+        }
         return runCount
     }
 }

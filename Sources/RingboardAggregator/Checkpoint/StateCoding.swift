@@ -8,7 +8,7 @@ struct StateEncoder {
     /// optional log root, and the wall time of each queued hook; 4: weight values named by the
     /// weight segment they are mapped from, and each ring's highest segment named; 5: a run's
     /// semantics in its arguments, and the Keras 3 callback's counters and recording conditions).
-    static let version: UInt32 = 6
+    static let version: UInt32 = 5
     private(set) var bytes: [UInt8] = []
 
     init() {}

@@ -148,6 +148,26 @@ def _image_bytes(tensor, dataformats):
     return np.ascontiguousarray((hwc.astype(np.float32) * scale).clip(0, 255).astype(np.uint8))
 
 
+def _figure_to_image(figures, close=True):
+    """torch's figure_to_image: each figure drawn by Agg, its RGBA buffer cut to RGB, as CHW uint8."""
+    import matplotlib.backends.backend_agg as backend_agg
+    import matplotlib.pyplot as plt
+
+    def render(figure):
+        canvas = backend_agg.FigureCanvasAgg(figure)
+        canvas.draw()
+        data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)
+        width, height = figure.canvas.get_width_height()
+        image = np.moveaxis(data.reshape([height, width, 4])[:, :, 0:3], source=2, destination=0)
+        if close:
+            plt.close(figure)
+        return image
+
+    if isinstance(figures, list):
+        return np.stack([render(figure) for figure in figures])
+    return render(figures)
+
+
 class SummaryWriter:
     """torch's `SummaryWriter(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)`.
 
@@ -240,6 +260,13 @@ class SummaryWriter:
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
         self._writer.add_image(tag, _image_bytes(img_tensor, dataformats), _step(global_step), _wall_time(walltime))
 
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """A matplotlib figure (or a list of them, as a grid) rendered to RGB, as torch renders it."""
+        if isinstance(figure, list):
+            self.add_image(tag, _figure_to_image(figure, close), global_step, walltime, dataformats="NCHW")
+        else:
+            self.add_image(tag, _figure_to_image(figure, close), global_step, walltime, dataformats="CHW")
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
 
@@ -259,7 +286,6 @@ class SummaryWriter:
     add_hparams = _not_yet("add_hparams")
     add_graph = _not_yet("add_graph")
     add_mesh = _not_yet("add_mesh")
-    add_figure = _not_yet("add_figure")
     add_video = _not_yet("add_video")
     add_image_with_boxes = _not_yet("add_image_with_boxes")
     del _not_yet
