@@ -420,29 +420,38 @@ done:
 
 /* --- metrics and hooks ---------------------------------------------------------------------- */
 
-/* The number of metric `name` (a str), from the run's dict or newly given. -1 with an exception. */
-static long long metric_number(RunObject *self, PyObject *name) {
-    PyObject *known = PyDict_GetItemWithError(self->numbers, name);
+/* The number of `name` (a str, called `what` in errors) from `numbers`, the dict of names already
+   numbered, or newly given by `number(handle, name)` and kept there. -1 with an exception. */
+static long long numbered_name(PyObject *numbers, PyObject *name, const char *what, void *handle,
+                               uint32_t (*number)(void *handle, const char *name)) {
+    PyObject *known = PyDict_GetItemWithError(numbers, name);
     if (known != NULL) return PyLong_AsLongLong(known);
     if (PyErr_Occurred()) return -1;
     if (!PyUnicode_Check(name)) {
-        PyErr_Format(PyExc_TypeError, "a metric name must be a str, not %.100s", Py_TYPE(name)->tp_name);
+        PyErr_Format(PyExc_TypeError, "a %s must be a str, not %.100s", what, Py_TYPE(name)->tp_name);
         return -1;
     }
-    const char *text = PyUnicode_AsUTF8(name);
-    if (text == NULL) return -1;
-    uint32_t number = ringboard_metric(self->run, text);
-    if (number == UINT32_MAX) {
+    const char *text;
+    if (optional_string(name, &text, what) < 0) return -1;
+    uint32_t given = number(handle, text);
+    if (given == UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, ringboard_last_error());
         return -1;
     }
-    PyObject *value = PyLong_FromUnsignedLong(number);
-    if (value == NULL || PyDict_SetItem(self->numbers, name, value) < 0) {
+    PyObject *value = PyLong_FromUnsignedLong(given);
+    if (value == NULL || PyDict_SetItem(numbers, name, value) < 0) {
         Py_XDECREF(value);
         return -1;
     }
     Py_DECREF(value);
-    return number;
+    return given;
+}
+
+static uint32_t run_metric(void *run, const char *name) { return ringboard_metric(run, name); }
+
+/* The number of metric `name` (a str), from the run's dict or newly given. -1 with an exception. */
+static long long metric_number(RunObject *self, PyObject *name) {
+    return numbered_name(self->numbers, name, "metric name", self->run, run_metric);
 }
 
 static PyObject *Run_metric(RunObject *self, PyObject *name) {
@@ -633,29 +642,11 @@ static PyObject *Writer_warnings(WriterObject *self, void *unused) {
     return PyUnicode_FromString(ringboard_writer_warnings(self->writer));
 }
 
+static uint32_t writer_tag(void *writer, const char *name) { return ringboard_writer_tag(writer, name); }
+
 /* The number of tag `name` (a str), from the writer's dict or newly given. -1 with an exception. */
 static long long tag_number(WriterObject *self, PyObject *name) {
-    PyObject *known = PyDict_GetItemWithError(self->numbers, name);
-    if (known != NULL) return PyLong_AsLongLong(known);
-    if (PyErr_Occurred()) return -1;
-    if (!PyUnicode_Check(name)) {
-        PyErr_Format(PyExc_TypeError, "a tag must be a str, not %.100s", Py_TYPE(name)->tp_name);
-        return -1;
-    }
-    const char *text;
-    if (optional_string(name, &text, "tag") < 0) return -1;
-    uint32_t number = ringboard_writer_tag(self->writer, text);
-    if (number == UINT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, ringboard_last_error());
-        return -1;
-    }
-    PyObject *value = PyLong_FromUnsignedLong(number);
-    if (value == NULL || PyDict_SetItem(self->numbers, name, value) < 0) {
-        Py_XDECREF(value);
-        return -1;
-    }
-    Py_DECREF(value);
-    return number;
+    return numbered_name(self->numbers, name, "tag", self->writer, writer_tag);
 }
 
 static PyObject *Writer_tag(WriterObject *self, PyObject *name) {
