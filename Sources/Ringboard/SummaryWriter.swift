@@ -435,6 +435,80 @@ public final class SummaryWriter: @unchecked Sendable {
         try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time, value: .text(text)))
     }
 
+    /// `add_hparams`: TensorBoard's HParams plugin data (an experiment naming `hparams` and
+    /// `metrics`, a session with the values), then each metric as a scalar, all at `step`.
+    ///
+    /// As torch writes them, they go into a run of their own: `<logDir>/<runName>`, by default
+    /// named after the time (`str(time.time())`), which the HParams dashboard cannot link to the
+    /// run's own scalars. With `sameRun` they go into the writer's own directory, one file with
+    /// its scalars, so the dashboard shows the run's metrics beside its hyperparameters.
+    ///
+    /// - Parameters:
+    ///   - hparams: The hyperparameters, in order.
+    ///   - metrics: The metrics' final values.
+    ///   - discrete: The allowed values of some hyperparameters (`hparam_domain_discrete`), each
+    ///     list of the hyperparameter's own kind.
+    ///   - runName: The run's directory below the log directory; `nil` for the time.
+    ///   - sameRun: Write into the writer's own directory instead.
+    ///   - step: The step.
+    ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
+    /// - Throws: `ConfigurationError.invalidArgument` for a bad name, a discrete domain of another
+    ///   kind or of a hyperparameter not given, or a bad run name or wall time.
+    public func addHparams(
+        _ hparams: [HParamsSet.Entry], metrics: [(String, Double)], discrete: [String: [HParamsSet.Value]] = [:],
+        runName: String? = nil, sameRun: Bool = false, step: Int = 0, wallTime: Double? = nil
+    ) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        var directory: Tag?
+        if !sameRun {
+            let name = runName ?? String(SummaryWriter.preciseNow())
+            let tag = try self.tag(name)
+            guard tag.isDirectory else {
+                throw .invalidArgument(name: "run_name", reason: "\(name.debugDescription) leaves the log directory")
+            }
+            directory = tag
+        }
+        let metricTags = try metrics.map { (name, _) throws(ConfigurationError) in try self.tag(name) }
+        try sendHparams(hparams, metrics: metrics.map(\.0), discrete: discrete, directory: directory, step: step, wallTime: time)
+        for (index, (_, value)) in metrics.enumerated() {
+            try addScalar(metricTags[index], value, step: step, wallTime: time, directory: directory)
+        }
+    }
+
+    /// The HParams data of `addHparams` alone, in `directory` (`nil`: the log directory), without
+    /// the metrics' scalars.
+    public func sendHparams(
+        _ hparams: [HParamsSet.Entry], metrics: [String], discrete: [String: [HParamsSet.Value]], directory: Tag?, step: Int,
+        wallTime: Double?
+    ) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        for entry in hparams { try SummaryWriter.check(entry.name, "hparam name") }
+        for metric in metrics { try SummaryWriter.check(metric, "metric") }
+        if let directory, !directory.isDirectory {
+            throw .invalidArgument(name: "directory", reason: "tag \(directory.number) does not name a directory below the log directory")
+        }
+        for (name, allowed) in discrete {
+            guard let entry = hparams.first(where: { $0.name == name }) else {
+                throw .invalidArgument(name: "hparam_domain_discrete", reason: "\(name.debugDescription) is not a hyperparameter given")
+            }
+            for value in allowed where !SummaryWriter.sameKind(value, entry.value) {
+                throw .invalidArgument(name: "hparam_domain_discrete", reason: "\(name.debugDescription) lists a value of another kind than its own")
+            }
+        }
+        let tag = try self.tag("_hparams_/experiment")  // the record needs a tag; the aggregator writes TensorBoard's own
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: directory?.number, step: Int64(step), wallTime: time,
+                                 value: .hparams(HParamsSet(values: hparams, discrete: discrete, metrics: metrics))))
+    }
+
+    private static func sameKind(_ a: HParamsSet.Value, _ b: HParamsSet.Value) -> Bool {
+        switch (a, b) {
+        case (.number, .number), (.string, .string), (.bool, .bool): true
+        default: false
+        }
+    }
+
     // MARK: Writing
 
     /// Waits until everything sent through this writer's ring is in the event files.

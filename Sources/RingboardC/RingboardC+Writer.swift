@@ -1,4 +1,5 @@
 import CRingboardABI
+import Foundation
 import Glibc
 import Ringboard
 import RingboardRecords
@@ -213,4 +214,66 @@ public func cWriterWaitWritten(_ handle: OpaquePointer?, _ timeout: Double) -> r
     let limit: Duration = timeout > 1e9 ? .seconds(1_000_000_000) : .nanoseconds(Int64(timeout * 1e9))
     if writer.flush(timeout: limit) { return RINGBOARD_OK }
     return fail(RINGBOARD_TIMEOUT, "not everything was written within \(timeout) s: is an aggregator serving the ring directory?")
+}
+
+/// `ringboard_add_hparams`'s JSON.
+private struct HParamsJSON: Decodable {
+    struct Value: Decodable {
+        var n: Double?
+        var s: String?
+        var b: Bool?
+    }
+
+    var hparams: [[HParamOrValue]]
+    var discrete: [String: [Value]]?
+    var metrics: [String]
+
+    /// A `[name, value]` pair's element.
+    enum HParamOrValue: Decodable {
+        case name(String)
+        case value(Value)
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let name = try? container.decode(String.self) { self = .name(name) } else { self = .value(try container.decode(Value.self)) }
+        }
+    }
+
+    static func value(_ value: Value) throws(ConfigurationError) -> HParamsSet.Value {
+        switch (value.n, value.s, value.b) {
+        case (let number?, nil, nil): return .number(number)
+        case (nil, let string?, nil): return .string(string)
+        case (nil, nil, let flag?): return .bool(flag)
+        default: throw .invalidArgument(name: "hparams", reason: "a value is one of {\"n\": number}, {\"s\": string}, {\"b\": bool}")
+        }
+    }
+}
+
+@_cdecl("ringboard_add_hparams")
+public func cAddHparams(
+    _ handle: OpaquePointer?, _ directoryNumber: UInt32, _ json: UnsafePointer<CChar>?, _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_hparams") { (writer) throws(ConfigurationError) in
+        guard let text = try string(json, "json") else { throw .invalidArgument(name: "json", reason: "is NULL") }
+        let decoded: HParamsJSON
+        do {
+            decoded = try JSONDecoder().decode(HParamsJSON.self, from: Data(text.utf8))
+        } catch {
+            throw .invalidArgument(name: "json", reason: "not the hparams object: \(error)")
+        }
+        var entries: [HParamsSet.Entry] = []
+        for pair in decoded.hparams {
+            guard pair.count == 2, case .name(let name) = pair[0], case .value(let value) = pair[1] else {
+                throw .invalidArgument(name: "hparams", reason: "each is a [name, value] pair")
+            }
+            entries.append(HParamsSet.Entry(name: name, value: try HParamsJSON.value(value)))
+        }
+        var discrete: [String: [HParamsSet.Value]] = [:]
+        for (name, values) in decoded.discrete ?? [:] {
+            discrete[name] = try values.map { (value) throws(ConfigurationError) in try HParamsJSON.value(value) }
+        }
+        let directory: SummaryWriter.Tag? = directoryNumber == HookRecord.noDirectory ? nil : try tag(writer, directoryNumber)
+        try writer.sendHparams(entries, metrics: decoded.metrics, discrete: discrete, directory: directory, step: Int(step),
+                               wallTime: wallTime(time))
+    }
 }

@@ -16,6 +16,9 @@
 //                         count f64 counts
 //          image          u32 height, width, channels, zero; u32 length = height × width ×
 //                         channels; the pixels
+//          hparams        u32 count, then each a string name and a value; u32 count, then each
+//                         a string name, a u32 count and that many values; u32 count, then each a
+//                         metric tag. A value: u8 kind (0 number: f64; 1 string; 2 bool: u8).
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -156,6 +159,33 @@ extension HookRecord {
             out.u32(UInt32(channels))
             out.u32(0)
             out.bytes(pixels)
+        case .hparams(let set):
+            func write(_ value: HParamsSet.Value) {
+                switch value {
+                case .number(let number):
+                    out.u8(0)
+                    out.u64(number.bitPattern)
+                case .string(let string):
+                    out.u8(1)
+                    out.string(string)
+                case .bool(let flag):
+                    out.u8(2)
+                    out.u8(flag ? 1 : 0)
+                }
+            }
+            out.u32(UInt32(set.values.count))
+            for entry in set.values {
+                out.string(entry.name)
+                write(entry.value)
+            }
+            out.u32(UInt32(set.discrete.count))
+            for (name, values) in set.discrete.sorted(by: { $0.key < $1.key }) {
+                out.string(name)
+                out.u32(UInt32(values.count))
+                for value in values { write(value) }
+            }
+            out.u32(UInt32(set.metrics.count))
+            for metric in set.metrics { out.string(metric) }
         }
     }
 
@@ -243,6 +273,31 @@ extension HookRecord {
                 throw .invalidValue(type: type, field: "image of \(height)×\(width)×\(channels) with pixel bytes", value: Int64(pixels.count))
             }
             value = .image(height: height, width: width, channels: channels, pixels: pixels)
+        case 7:
+            func readValue() throws(RecordError) -> HParamsSet.Value {
+                let kind = try input.u8()
+                switch kind {
+                case 0: return .number(Double(bitPattern: try input.u64()))
+                case 1: return .string(try input.string("hparam value"))
+                case 2: return .bool(try input.bool("hparam value"))
+                default: throw .invalidValue(type: type, field: "hparam value kind", value: Int64(kind))
+                }
+            }
+            var entries: [HParamsSet.Entry] = []
+            for _ in 0..<(try input.count(minimumBytesEach: 6)) {
+                let name = try input.name("hparam name")
+                entries.append(HParamsSet.Entry(name: name, value: try readValue()))
+            }
+            var discrete: [String: [HParamsSet.Value]] = [:]
+            for _ in 0..<(try input.count(minimumBytesEach: 9)) {
+                let name = try input.name("hparam name")
+                var values: [HParamsSet.Value] = []
+                for _ in 0..<(try input.count(minimumBytesEach: 2)) { values.append(try readValue()) }
+                discrete[name] = values
+            }
+            var metrics: [String] = []
+            for _ in 0..<(try input.count(minimumBytesEach: 5)) { metrics.append(try input.name("metric tag")) }
+            value = .hparams(HParamsSet(values: entries, discrete: discrete, metrics: metrics))
         default:
             throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))
         }

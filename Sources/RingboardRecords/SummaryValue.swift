@@ -11,6 +11,8 @@ public enum SummaryValue: Equatable, Sendable {
     case rawHistogram(RawHistogram)
     /// `add_image`: `height × width × channels` bytes, row-major (HWC), 1, 3 or 4 channels.
     case image(height: Int, width: Int, channels: Int, pixels: [UInt8])
+    /// `add_hparams`: the hyperparameters, the allowed values of some, and the metric tags.
+    case hparams(HParamsSet)
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -22,6 +24,7 @@ public enum SummaryValue: Equatable, Sendable {
         case .histogram(.segment): 6
         case .rawHistogram: 4
         case .image: 5
+        case .hparams: 7
         }
     }
 }
@@ -70,5 +73,39 @@ public struct RawHistogram: Equatable, Sendable {
         if bucketCounts.contains(where: { !$0.isFinite || $0 < 0 }) { return "a bucket count is negative or not finite" }
         if bucketLimits.contains(where: { $0.isNaN }) { return "a bucket limit is NaN" }
         return nil
+    }
+}
+
+/// What `add_hparams` hands the aggregator, which writes TensorBoard's HParams plugin data.
+public struct HParamsSet: Equatable, Sendable {
+    /// A hyperparameter's value.
+    public enum Value: Equatable, Sendable {
+        case number(Double)
+        case string(String)
+        case bool(Bool)
+    }
+
+    /// A hyperparameter and its value.
+    public struct Entry: Equatable, Sendable {
+        public var name: String
+        public var value: Value
+
+        public init(name: String, value: Value) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The hyperparameters, in the caller's order.
+    public var values: [Entry]
+    /// The allowed values of some (`hparam_domain_discrete`), by name.
+    public var discrete: [String: [Value]]
+    /// The metric tags.
+    public var metrics: [String]
+
+    public init(values: [Entry], discrete: [String: [Value]] = [:], metrics: [String]) {
+        self.values = values
+        self.discrete = discrete
+        self.metrics = metrics
     }
 }

@@ -331,6 +331,13 @@ static void summary_writer(const char *ring_dir, const char *log_dir, const char
     for (size_t k = 0; k < sizeof pixels; k++) pixels[k] = (uint8_t)(k * 4);
     CHECK(ringboard_add_image(writer, picture, pixels, 4, 5, 3, 1, RINGBOARD_NOW) == RINGBOARD_OK, "add_image");
 
+    uint32_t exp = ringboard_writer_tag(writer, "exp");
+    CHECK(ringboard_add_hparams(writer, exp, "{\"hparams\": [[\"lr\", {\"n\": 0.1}], [\"opt\", {\"s\": \"sgd\"}]], "
+                                            "\"metrics\": [\"loss\"]}", 0, RINGBOARD_NOW) == RINGBOARD_OK,
+          "add_hparams: %s", ringboard_last_error());
+    CHECK(ringboard_add_hparams(writer, exp, "{\"hparams\": [[\"lr\"]], \"metrics\": []}", 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "[name, value] pair"), "a malformed hparams object: %s", ringboard_last_error());
+
     /* Refused at the call, nothing sent. */
     values[3] = NAN;
     CHECK(ringboard_add_histogram(writer, weights, values, 1000, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT

@@ -173,4 +173,27 @@ import Testing
         harness.flush()
         #expect(harness.scalars("sw").last?.description == "b/loss@2=5.0")
     }
+
+    /// `add_hparams`: three events with the HParams plugin's data, as torch writes them.
+    @Test func hparamsAreTheExperimentAndTheSession() throws {
+        let harness = H()
+        announce(harness, names: ["_hparams_/experiment", "exp"])
+        summary(harness, tag: 0, directory: 1, step: 2, .hparams(HParamsSet(
+            values: [HParamsSet.Entry(name: "lr", value: .number(0.5)), HParamsSet.Entry(name: "opt", value: .string("sgd"))],
+            discrete: ["opt": [.string("sgd"), .string("adam")]], metrics: ["loss"])))
+        harness.flush()
+        let values = harness.events("sw/exp").compactMap { event -> Summary.Value? in
+            guard case .summary(let summary) = event.what else { return nil }
+            #expect(event.step == 2)
+            return summary.values.first
+        }
+        #expect(values.map(\.tag) == ["_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"])
+        #expect(values.allSatisfy { $0.metadata?.pluginName == "hparams" && $0.kind == .none })
+        // HParamsPluginData { session_end_info (4) { status: STATUS_SUCCESS } }.
+        #expect(values.last?.metadata?.pluginContent == [0x22, 0x02, 0x08, 0x01])
+        // The session start holds each value: "lr" with number_value 0.5, "opt" with string_value "sgd".
+        let start = values[1].metadata?.pluginContent ?? []
+        #expect(start.count > 20 && start.first == 0x1A)
+        #expect(String(decoding: start, as: UTF8.self).contains("sgd") && String(decoding: start, as: UTF8.self).contains("lr"))
+    }
 }

@@ -38,7 +38,7 @@ import Testing
         #expect(compared.standardOutput.contains("11 series match"), "\(compared.standardOutput)")
         // The SummaryWriter's summaries: each kind, in the writer's directory and its add_scalars one.
         var kinds: [String: Int] = [:]
-        for folder in [logs + "-writer", logs + "-writer/curves_warm"] {
+        for folder in [logs + "-writer", logs + "-writer/curves_warm", logs + "-writer/exp"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("events.out.tfevents.") {
                 let reader = try EventFileReader(path: folder + "/" + name)
                 while case .event(let event, _) = try reader.nextEvent() {
@@ -49,6 +49,7 @@ import Testing
                         case .histogram: "histogram"
                         case .image: "image"
                         case .tensor: value.metadata?.pluginName ?? "tensor"
+                        case .none: value.metadata?.pluginName ?? "none"
                         default: "other"
                         }
                         kinds["\(value.tag) \(kind)", default: 0] += 1
@@ -56,7 +57,8 @@ import Testing
                 }
             }
         }
-        #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "weights histogram": 2, "picture image": 1])
+        #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "weights histogram": 2, "picture image": 1,
+                          "_hparams_/experiment hparams": 1, "_hparams_/session_start_info hparams": 1, "_hparams_/session_end_info hparams": 1])
     }
 
     /// The library's version (ringboard_version) is the Python package's.

@@ -41,6 +41,11 @@ import Testing
         .summary(run: 3, tag: 4, directory: nil, step: 2, wallTime: 2, value: .rawHistogram(RawHistogram(
             min: -1, max: 2, num: 3, sum: 1, sumSquares: 5, bucketLimits: [0, .greatestFiniteMagnitude], bucketCounts: [1, 2]))),
         .summary(run: 3, tag: 5, directory: nil, step: 3, wallTime: 3, value: .image(height: 1, width: 2, channels: 3, pixels: [1, 2, 3, 4, 5, 6])),
+        .summary(run: 3, tag: 6, directory: 2, step: 0, wallTime: 3, value: .hparams(HParamsSet(
+            values: [HParamsSet.Entry(name: "lr", value: .number(0.01)), HParamsSet.Entry(name: "optimizer", value: .string("")),
+                     HParamsSet.Entry(name: "bn", value: .bool(false))],
+            discrete: ["optimizer": [.string("adam"), .string("")], "lr": [.number(0.01), .number(0.1)]], metrics: ["loss", "accuracy"]))),
+        .summary(run: 3, tag: 6, directory: nil, step: 0, wallTime: 3, value: .hparams(HParamsSet(values: [], metrics: []))),
     ]
 
     @Test func everyRecordRoundTrips() throws {

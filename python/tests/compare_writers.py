@@ -5,10 +5,12 @@ time, plugin, and the value: scalars as float32, histograms bucket by bucket (mi
 limits and counts exactly; sum and sum of squares to 1e-12 relative), images by their decoded
 pixels, text by its string.
 
-    python compare_writers.py OURS THEIRS [THEIR_RUN=OUR_RUN ...]
+    python compare_writers.py OURS THEIRS [THEIR_RUN=OUR_RUN ...] [--any-wall-time=RUN ...]
 
 A THEIR_RUN=OUR_RUN pair names a run (directory) of THEIRS as ours names it: tensorboardX puts
 `add_scalars` values in `<main_tag>/<key>`, torch (and ringboard) in `<main_tag with / as _>_<key>`.
+--any-wall-time=RUN leaves wall times out of the comparison in that run (`add_hparams` takes the
+clock for each event it writes). HParams plugin data is compared as parsed messages.
 
 Run with the project's .venv (TensorBoard, Pillow). Exits 0 printing "same: N events in K runs".
 """
@@ -51,6 +53,9 @@ def describe(event, value):
     if kind == "image":
         image = Image.open(io.BytesIO(value.image.encoded_image_string))
         return head, (value.image.height, value.image.width, value.image.colorspace, image.mode, image.tobytes())
+    if plugin == "hparams":
+        from tensorboard.plugins.hparams import plugin_data_pb2
+        return head, ("hparams", plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content))
     if kind == "tensor":
         return head, (value.tensor.dtype, [d.size for d in value.tensor.tensor_shape.dim], list(value.tensor.string_val),
                       value.metadata.plugin_data.content)
@@ -63,8 +68,12 @@ def close(a, b):
 
 def main():
     ours, theirs = events(sys.argv[1]), events(sys.argv[2])
-    for pair in sys.argv[3:]:
-        their_name, our_name = pair.split("=", 1)
+    any_wall_time = set()
+    for argument in sys.argv[3:]:
+        if argument.startswith("--any-wall-time="):
+            any_wall_time.add(argument.split("=", 1)[1])
+            continue
+        their_name, our_name = argument.split("=", 1)
         if their_name in theirs:
             theirs[our_name] = theirs.pop(their_name)
     problems = []
@@ -78,17 +87,19 @@ def main():
             continue
         for (oe, ov), (te, tv) in zip(ours[run], theirs[run]):
             (ohead, obody), (thead, tbody) = describe(oe, ov), describe(te, tv)
+            if run in any_wall_time:
+                ohead, thead = ohead[:2] + ohead[3:], thead[:2] + thead[3:]
             count += 1
             if ohead != thead:
                 problems.append(f"{run}: {ohead} against {thead}")
-            elif ohead[3] == "histo":
+            elif ohead[-2] == "histo":
                 if obody[:5] != tbody[:5] or not (close(obody[5], tbody[5]) and close(obody[6], tbody[6])):
                     problems.append(f"{run} {ohead[0]}: histogram {obody} against {tbody}")
-            elif ohead[3] == "simple_value":
+            elif ohead[-2] == "simple_value":
                 if not (obody == tbody or (math.isnan(obody) and math.isnan(tbody))):
                     problems.append(f"{run} {ohead[0]}@{ohead[1]}: {obody} against {tbody}")
             elif obody != tbody:
-                problems.append(f"{run} {ohead[0]}@{ohead[1]}: {ohead[3]} differs")
+                problems.append(f"{run} {ohead[0]}@{ohead[1]}: {ohead[-2]} differs")
     if problems:
         print("\n".join(problems[:40]))
         return 1

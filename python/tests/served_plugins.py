@@ -8,9 +8,11 @@ its HTTP data API: the runs, and the scalars, histograms, images (each image's b
 and text plugins' tags and data. Prints "served: runs …; scalars N series; …", or the problems.
 """
 
+import json
 import os
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Conformance"))
 import tensorboard_check  # noqa: E402
@@ -25,7 +27,7 @@ def main():
     problems = []
     try:
         deadline = time.monotonic() + 30
-        while len(server.get_json("/data/runs")) < 3 and time.monotonic() < deadline:
+        while len(server.get_json("/data/runs")) < 4 and time.monotonic() < deadline:
             time.sleep(0.5)
         runs = sorted(server.get_json("/data/runs"))
         counts = {}
@@ -43,6 +45,15 @@ def main():
                             blob = server.get(f"/data/plugin/images/individualImage?{entry['query']}")
                             if not blob.startswith(b"\x89PNG"):
                                 problems.append(f"image {run} {tag}: not a PNG")
+        # The HParams dashboard's experiment: the hyperparameters and metrics add_hparams named.
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/data/plugin/hparams/experiment",
+                                         data=json.dumps({"experimentName": ""}).encode(), method="POST",
+                                         headers={"Content-Type": "application/json", "X-TensorBoard-Feature-Flags": "{}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            experiment = json.loads(response.read())
+        hparams = sorted(info["name"] for info in experiment.get("hparamInfos", []))
+        metrics = sorted(info["name"]["tag"] for info in experiment.get("metricInfos", []))
+        counts["hparams"] = f"{', '.join(hparams)} / {', '.join(metrics)}"
         text_tags = server.get_json("/data/plugin/text/tags")
         counts["text"] = sum(len(tags) for tags in text_tags.values())
         for run, tags in text_tags.items():
@@ -56,7 +67,7 @@ def main():
         print("\n".join(problems))
         return 1
     print(f"served: runs {', '.join(runs)}; scalars {counts['scalars']} series; histograms {counts['histograms']} tags; "
-          f"images {counts['images']} tags; text {counts['text']} tag")
+          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}")
     return 0
 
 

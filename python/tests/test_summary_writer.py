@@ -50,6 +50,9 @@ def calls():
     out.append({"method": "add_images", "args": ["image/batch", array(rng.uniform(0, 1, (10, 1, 6, 5)), "float32"), 2],
                 "kwargs": {"walltime": WALL + 2}})
     out.append({"method": "add_figure", "args": ["plot", {"figure": 3}, 4], "kwargs": {"walltime": WALL + 4}})
+    out.append({"method": "add_hparams", "args": [{"lr": 0.01, "optimizer": "adam", "layers": 3, "unused": None},
+                                                   {"hparam/accuracy": 0.75, "hparam/loss": 0.5}],
+                "kwargs": {"run_name": "exp"}})
     out.append({"method": "add_text", "args": ["notes", "**bold** and `code`, ünïcode", 5], "kwargs": {"walltime": WALL + 5}})
     return out
 
@@ -69,12 +72,12 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
     replay("tensorboardX", spec, theirs)
     # tensorboardX's add_scalars directories are `<main_tag>/<key>`; torch's, which ringboard follows, these.
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "compare_writers.py"), ours, theirs,
-                            "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm"])
+                            "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 25 events in 3 runs"
+    assert out.strip() == "same: 30 events in 4 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
-    assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm"]
+    assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm", "exp"]
 
 
 def test_tensorboard_serves_every_plugins_data(tmp_path):
@@ -84,8 +87,8 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     replay("ringboard", spec, logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm; scalars 4 series; histograms 7 tags; "
-                           "images 5 tags; text 1 tag")
+    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 7 tags; "
+                           "images 5 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss")
 
 
 def test_float_images_are_scaled_and_clipped_as_torch_does():

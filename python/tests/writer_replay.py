@@ -42,8 +42,10 @@ def main():
         writer = SummaryWriter(logdir)
     with writer:
         for call in calls:
-            getattr(writer, call["method"])(*[decode(a) for a in call.get("args", [])],
-                                            **{k: decode(v) for k, v in call.get("kwargs", {}).items()})
+            kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+            if which == "tensorboardX" and "run_name" in kwargs:
+                kwargs["name"] = kwargs.pop("run_name")  # tensorboardX's name for it
+            getattr(writer, call["method"])(*[decode(a) for a in call.get("args", [])], **kwargs)
     print("done")
 
 

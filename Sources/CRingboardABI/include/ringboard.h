@@ -373,6 +373,13 @@ ringboard_status ringboard_add_histogram_raw(ringboard_writer *writer, uint32_t 
 ringboard_status ringboard_add_image(ringboard_writer *writer, uint32_t tag, const uint8_t *pixels, size_t height,
                                      size_t width, size_t channels, int64_t step, double wall_time);
 
+/** add_hparams: TensorBoard's HParams data (experiment, session start and end) in the writer's
+    directory or the subdirectory a ringboard_writer_tag number names (torch writes a run of its
+    own). `json` is an object: {"hparams": [[name, value], ...], "discrete": {name: [value, ...]},
+    "metrics": [tag, ...]}, each value {"n": number}, {"s": "string"} or {"b": true}. The metrics'
+    values are the caller's to send, as scalars in the same directory. */
+ringboard_status ringboard_add_hparams(ringboard_writer *writer, uint32_t directory, const char *json, int64_t step, double wall_time);
+
 /** Waits until everything this process sent through the writer's ring is in the event files,
     at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */
 ringboard_status ringboard_writer_wait_written(ringboard_writer *writer, double timeout_seconds);

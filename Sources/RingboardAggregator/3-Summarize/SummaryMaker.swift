@@ -80,6 +80,19 @@ struct SummaryMaker {
                 tag: tag + "/text_summary", metadata: SummaryMetadata(pluginName: "text"),
                 kind: .tensor(.strings([Array(text.utf8)], shape: [1])))
             try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value]))))
+        case .hparams(let set):
+            // Three events, as torch's add_hparams writes them: experiment, session start, end.
+            func converted(_ value: HParamsSet.Value) -> HParams.Value {
+                switch value {
+                case .number(let number): .number(number)
+                case .string(let string): .string(string)
+                case .bool(let flag): .bool(flag)
+                }
+            }
+            let values = HParams.summaryValues(
+                set.values.map { ($0.name, converted($0.value)) }, discrete: set.discrete.mapValues { $0.map(converted) },
+                metrics: set.metrics)
+            for value in values { try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value])))) }
         case .rawHistogram(let raw):
             let histogram = HistogramProto(min: raw.min, max: raw.max, num: raw.num, sum: raw.sum, sumSquares: raw.sumSquares,
                                            bucketLimit: raw.bucketLimits, bucket: raw.bucketCounts)

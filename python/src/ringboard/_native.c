@@ -807,6 +807,24 @@ static PyObject *Writer_add_image(WriterObject *self, PyObject *args) {
     return result;
 }
 
+/* add_hparams(json, directory, step, wall_time): directory None for the writer's own. */
+static PyObject *Writer_add_hparams(WriterObject *self, PyObject *args) {
+    const char *json;
+    PyObject *directory_name;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "sOLd", &json, &directory_name, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long directory = RINGBOARD_NO_DIRECTORY;
+    if (directory_name != Py_None) {
+        directory = tag_number(self, directory_name);
+        if (directory < 0) return NULL;
+    }
+    ringboard_status status = ringboard_add_hparams(self->writer, (uint32_t)directory, json, step, wall_time);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
     double timeout = PyFloat_AsDouble(argument);
@@ -830,6 +848,7 @@ static PyMethodDef Writer_methods[] = {
     {"add_histogram_raw", (PyCFunction)Writer_add_histogram_raw, METH_VARARGS,
      "add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time)"},
     {"add_image", (PyCFunction)Writer_add_image, METH_VARARGS, "add_image(tag, pixels_hwc_uint8, step, wall_time)"},
+    {"add_hparams", (PyCFunction)Writer_add_hparams, METH_VARARGS, "add_hparams(json, directory, step, wall_time)"},
     {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
     {NULL, NULL, 0, NULL},
 };

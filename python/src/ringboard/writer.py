@@ -15,6 +15,7 @@ No event file is made until the first summary is written: a writer that logs not
 file behind.
 """
 
+import json
 import os
 import socket
 import time
@@ -267,6 +268,38 @@ class SummaryWriter:
         else:
             self.add_image(tag, _figure_to_image(figure, close), global_step, walltime, dataformats="CHW")
 
+    def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None, global_step=None, *,
+                    same_run=False):
+        """torch's add_hparams: the HParams plugin's data and each metric as a scalar, in a run of its own
+        (`<log_dir>/<run_name>`, by default named after the time). With `same_run=True` they go into this
+        writer's own directory instead, so that the HParams dashboard links them to the run's scalars."""
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError("hparam_dict and metric_dict should be dictionary.")
+        hparam_domain_discrete = hparam_domain_discrete or {}
+        if not isinstance(hparam_domain_discrete, dict):
+            raise TypeError("parameter: hparam_domain_discrete should be a dictionary.")
+        for key, values in hparam_domain_discrete.items():
+            if key not in hparam_dict or not isinstance(values, list) or not all(isinstance(d, type(hparam_dict[key])) for d in values):
+                raise TypeError(f"parameter: hparam_domain_discrete[{key}] should be a list of same type as hparam_dict[{key}].")
+
+        def value(v):
+            # As torch: a bool is an int, so a number.
+            if isinstance(v, (int, float)):
+                return {"n": float(v)}
+            if isinstance(v, str):
+                return {"s": v}
+            if hasattr(v, "__array__"):
+                return {"n": float(_array(v).reshape(-1)[0])}
+            raise ValueError("value should be one of int, float, str, bool, or torch.Tensor")
+
+        pairs = [[key, value(v)] for key, v in hparam_dict.items() if v is not None]
+        discrete = {key: [value(d) for d in values] for key, values in hparam_domain_discrete.items() if hparam_dict[key] is not None}
+        directory = None if same_run else (run_name or str(time.time()))
+        step = _step(global_step)
+        self._writer.add_hparams(json.dumps({"hparams": pairs, "discrete": discrete, "metrics": list(metric_dict)}), directory, step, -1.0)
+        for key, metric in metric_dict.items():
+            self._writer.add_scalar(key, _scalar(metric), step, -1.0, directory)
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
 
@@ -283,7 +316,6 @@ class SummaryWriter:
     add_custom_scalars_multilinechart = _not_yet("add_custom_scalars_multilinechart")
     add_custom_scalars_marginchart = _not_yet("add_custom_scalars_marginchart")
     add_embedding = _not_yet("add_embedding")
-    add_hparams = _not_yet("add_hparams")
     add_graph = _not_yet("add_graph")
     add_mesh = _not_yet("add_mesh")
     add_video = _not_yet("add_video")
