@@ -12,7 +12,8 @@ import Synchronization
 /// Processes training together may each make a writer on the same `logDir`: one aggregator
 /// writes one event file per directory. Under `.chief` (the default) only rank 0's summaries are
 /// written, and the other ranks send nothing; under `.perRank` each rank writes
-/// `<logDir>/rank_<r>/`.
+/// `<logDir>/rank_<r>/`; under `.mean` a scalar of a tag and step is written once, the mean over
+/// the ranks that logged it, and other summaries are rank 0's.
 ///
 /// No event file is made until the first summary is written, so a writer that logs nothing
 /// leaves no file behind.
@@ -60,14 +61,13 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   - comment: Appended to the default directory's name (ignored with `logDir`).
     ///   - rank: This process's rank; `nil` for `$RANK` (0 without it).
     ///   - worldSize: How many processes train together; `nil` for `$WORLD_SIZE` (1 without it).
-    ///   - rankPolicy: `.chief` (rank 0's summaries only) or `.perRank`.
+    ///   - rankPolicy: `.chief` (rank 0's summaries only), `.perRank` or `.mean`.
     ///   - ringDirectory: The aggregator's ring directory.
     ///   - ringOptions: The ring's capacity and full-ring policy, when this process makes it.
     ///   - startAggregator: Start an aggregator for `ringDirectory` when none serves it.
     ///   - aggregatorExecutable: The `ringboard` executable to start; `nil` to look for one.
-    /// - Throws: `ConfigurationError` for a rank out of range, the `.mean` policy (not made for
-    ///   summaries yet), a directory outside the serving aggregator's log root, or a ring that
-    ///   cannot be made.
+    /// - Throws: `ConfigurationError` for a rank out of range, a directory outside the serving
+    ///   aggregator's log root, or a ring that cannot be made.
     public init(
         logDir: String? = nil, comment: String = "", rank requestedRank: Int? = nil, worldSize requestedWorldSize: Int? = nil,
         rankPolicy: RankPolicy = .chief,
@@ -87,9 +87,6 @@ public final class SummaryWriter: @unchecked Sendable {
             throw .invalidArgument(name: "world_size", reason: "\(worldSize) is not between 1 and \(HookRecord.maximumWorldSize)")
         }
         guard rank >= 0, rank < worldSize else { throw .invalidArgument(name: "rank", reason: "rank \(rank) is not in 0..<\(worldSize)") }
-        guard rankPolicy != .mean else {
-            throw .invalidArgument(name: "rank_policy", reason: "'mean' is not available for a SummaryWriter yet: use 'chief' or 'per_rank'")
-        }
         let requested = logDir ?? SummaryWriter.defaultLogDirectory(comment: comment)
         var directory: String
         do {

@@ -105,7 +105,7 @@ def test_a_writer_that_logs_nothing_leaves_no_file(tmp_path):
     assert not logdir.exists() or not any(logdir.iterdir())
 
 
-@pytest.mark.parametrize("policy", ["chief", "per_rank"])
+@pytest.mark.parametrize("policy", ["chief", "per_rank", "mean"])
 def test_ranks(tmp_path, policy):
     rings, logdir = str(tmp_path / "rings"), str(tmp_path / "logs")
     script = ("import sys, ringboard\n"
@@ -124,6 +124,9 @@ def test_ranks(tmp_path, policy):
     scalars = json.loads(out)
     if policy == "chief":
         assert scalars == {".": {"loss": [[step, float(step)] for step in range(50)]}}
+    elif policy == "mean":
+        # (step + (100 + step)) / 2 at each step, written once.
+        assert scalars == {".": {"loss": [[step, float(50 + step)] for step in range(50)]}}
     else:
         assert scalars == {f"rank_{r}": {"loss": [[step, float(r * 100 + step)] for step in range(50)]} for r in range(2)}
 
@@ -193,7 +196,7 @@ def test_bad_input_is_refused_at_the_call(tmp_path):
             writer.add_scalars("main", {"/..": 1.0}, 0)
         with pytest.raises(NotImplementedError, match="add_audio"):
             writer.add_audio("a", np.zeros(10), 0)
-    with pytest.raises(ValueError, match="mean"):
-        ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings"), rank_policy="mean")
+    with pytest.raises(ValueError, match="rank_policy must be one of"):
+        ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings"), rank_policy="median")
     # Nothing of the refused calls was written: no event file at all.
     assert not any(f.startswith("events.") for _, _, fs in os.walk(tmp_path / "logs") for f in fs)

@@ -305,7 +305,8 @@ typedef struct ringboard_writer_options {
     /** This process's rank, 0 ≤ rank < world_size. */
     int32_t rank;
     int32_t world_size;
-    /** RINGBOARD_RANK_CHIEF or RINGBOARD_RANK_PER_RANK (`<log_dir>/rank_<r>/`). */
+    /** RINGBOARD_RANK_CHIEF, RINGBOARD_RANK_PER_RANK (`<log_dir>/rank_<r>/`) or RINGBOARD_RANK_MEAN
+        (a scalar of a tag and step once, the mean over the ranks; other summaries rank 0's). */
     ringboard_rank_policy rank_policy;
     /** Start `ringboard aggregate` when no aggregator serves the ring directory (0 or 1). */
     int32_t start_aggregator;

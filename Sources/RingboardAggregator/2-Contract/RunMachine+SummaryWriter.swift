@@ -10,6 +10,8 @@ struct WriterKey: Hashable {
 /// What a run keeps of one `SummaryWriter`: its names by number, and where its scalars go.
 struct WriterState {
     var names: [UInt32: String] = [:]
+    /// Its rank, under the `.mean` policy (-1 otherwise).
+    var rank = -1
     /// By tag number, for scalars in the run's own directory: the sink and tag index in the
     /// run's files, packed (`sink << 32 | tag`), or -1 when not worked out yet.
     var rootTargets: [Int64] = []
@@ -17,7 +19,93 @@ struct WriterState {
     var directoryTargets: [UInt64: Int64] = [:]
 }
 
+/// `.mean` for a `SummaryWriter` run: a scalar of a tag and step is written once every rank
+/// logged it, as the mean of their values (with rank 0's wall time, else the first's); one some
+/// rank never logs is written `meanGrace` after its first value, as the mean of those logged, and
+/// so is every one still waiting when the run finishes. Other summaries are rank 0's.
+struct SummaryMeans {
+    /// How many ranks write the run.
+    var worldSize: Int
+    /// Ranks whose producer is gone: a mean waits for the others only.
+    var gone: Set<Int> = []
+    /// Scalars waiting for ranks, by sink, tag index and step.
+    var pending: [Key: Pending] = [:]
+
+    struct Key: Hashable {
+        var sink: Int
+        var tag: Int32
+        var step: Int64
+    }
+
+    struct Pending {
+        var sum: Double
+        var ranks: Set<Int>
+        var wallTime: Double
+        var fromRankZero: Bool
+        /// When the first value came, since `clockOrigin`.
+        var since: Duration
+    }
+
+    static let clockOrigin = ContinuousClock.now
+    static let meanGrace: Duration = .seconds(10)
+
+    /// Takes rank `rank`'s value; returns the mean when every rank still there has logged it.
+    mutating func add(_ key: Key, rank: Int, value: Double, wallTime: Double) -> (value: Double, wallTime: Double)? {
+        var entry = pending[key] ?? Pending(sum: 0, ranks: [], wallTime: wallTime, fromRankZero: false,
+                                            since: ContinuousClock.now - SummaryMeans.clockOrigin)
+        guard entry.ranks.insert(rank).inserted else { return nil }  // a rank's second value for a step: its first stands
+        entry.sum += value
+        if rank == 0 {
+            entry.wallTime = wallTime
+            entry.fromRankZero = true
+        }
+        if isComplete(entry) {
+            pending[key] = nil
+            return (entry.sum / Double(entry.ranks.count), entry.wallTime)
+        }
+        pending[key] = entry
+        return nil
+    }
+
+    func isComplete(_ entry: Pending) -> Bool {
+        (0..<worldSize).allSatisfy { entry.ranks.contains($0) || gone.contains($0) }
+    }
+
+    /// The means to write now: complete ones (a rank went), ones past their grace, or all.
+    mutating func due(all: Bool, now: Duration) -> [(Key, value: Double, wallTime: Double)] {
+        var due: [(Key, value: Double, wallTime: Double)] = []
+        for (key, entry) in pending where all || isComplete(entry) || now - entry.since >= SummaryMeans.meanGrace {
+            due.append((key, entry.sum / Double(entry.ranks.count), entry.wallTime))
+        }
+        for (key, _, _) in due { pending[key] = nil }
+        // In step order, as they would have come.
+        return due.sorted { ($0.0.step, $0.0.sink, $0.0.tag) < ($1.0.step, $1.0.sink, $1.0.tag) }
+    }
+}
+
 extension RunMachine {
+    /// Makes this `SummaryWriter` run a `.mean` one of `worldSize` ranks, with `writer` as rank
+    /// `rank`.
+    mutating func setRank(_ rank: Int, worldSize: Int, of writer: WriterKey) {
+        if means == nil { means = SummaryMeans(worldSize: worldSize) }
+        writers[writerSlot(writer)].rank = rank
+    }
+
+    /// `writer`'s producer is gone: under `.mean`, its rank is no longer waited for.
+    mutating func writerGone(_ writer: WriterKey) throws(EventFileError) {
+        guard means != nil, let slot = writerSlots[writer], writers[slot].rank >= 0 else { return }
+        means!.gone.insert(writers[slot].rank)
+        try writeMeans(all: false)
+    }
+
+    /// Writes the `.mean` scalars that are due (`SummaryMeans.due`).
+    mutating func writeMeans(all: Bool, now: ContinuousClock.Instant = .now) throws(EventFileError) {
+        guard means != nil, !means!.pending.isEmpty else { return }
+        for (key, value, wallTime) in means!.due(all: all, now: now - SummaryMeans.clockOrigin) {
+            try files.stageSummaryScalar(sink: key.sink, tag: key.tag, value: value, step: key.step, wallTime: wallTime, tags: slots.batchTags)
+        }
+    }
+
     /// A record of a `SummaryWriter` run (`Semantics.summaryWriter`) from producer `writer`: its
     /// names are numbered per producer; the rest as `apply(_:)` takes it.
     mutating func apply(_ record: HookRecord, from writer: WriterKey) throws(EventFileError) {
@@ -80,8 +168,15 @@ extension RunMachine {
                 writers[slot].rootTargets[Int(tag)] = target
             }
         }
-        try files.stageSummaryScalar(sink: Int(target >> 32), tag: Int32(truncatingIfNeeded: target), value: value, step: step,
-                                     wallTime: wallTime, tags: slots.batchTags)
+        let (sink, tagIndex) = (Int(target >> 32), Int32(truncatingIfNeeded: target))
+        if means != nil {
+            let rank = writers[slot].rank
+            guard rank >= 0, let mean = means!.add(SummaryMeans.Key(sink: sink, tag: tagIndex, step: step), rank: rank, value: value,
+                                                   wallTime: wallTime) else { return }
+            try files.stageSummaryScalar(sink: sink, tag: tagIndex, value: mean.value, step: step, wallTime: mean.wallTime, tags: slots.batchTags)
+            return
+        }
+        try files.stageSummaryScalar(sink: sink, tag: tagIndex, value: value, step: step, wallTime: wallTime, tags: slots.batchTags)
     }
 
     /// A `SummaryWriter` call: written as it comes, in the run's directory or the subdirectory its
@@ -89,6 +184,7 @@ extension RunMachine {
     mutating func summary(
         tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, value: SummaryValue, from writer: WriterKey
     ) throws(EventFileError) {
+        if means != nil && writers[writerSlot(writer)].rank != 0 { return }  // under `.mean`, rank 0's
         guard let (tagName, subdirectory) = names(tag: tag, directory: directory, from: writer) else { return }
         try request(.summary(subdirectory: subdirectory, tag: tagName, step: step, wallTime: wallTime, value: value))
     }
@@ -97,6 +193,7 @@ extension RunMachine {
     mutating func summaryHistogram(
         tag: UInt32, directory: UInt32?, step: Int64, wallTime: Double, values: WeightValues, from writer: WriterKey
     ) throws(EventFileError) {
+        if means != nil && writers[writerSlot(writer)].rank != 0 { return }  // under `.mean`, rank 0's
         guard !finished, let (tagName, subdirectory) = names(tag: tag, directory: directory, from: writer) else { return }
         try request(.mappedHistogram(subdirectory: subdirectory, tag: tagName, step: step, wallTime: wallTime, values: values))
     }

@@ -57,6 +57,8 @@ struct RunMachine {
     /// The producer of the last summary, whose slot is `lastWriterSlot`.
     var lastWriter = WriterKey(ring: "", run: .max)
     var lastWriterSlot = -1
+    /// A `SummaryWriter` run under `.mean`: the scalars waiting for ranks.
+    var means: SummaryMeans?
     /// Stage 4: the run's event files.
     var files: RunFiles
     private(set) var finished = false
@@ -378,6 +380,7 @@ struct RunMachine {
 
     /// Writes everything buffered (a removed file is continued in a new one).
     mutating func flush() throws(EventFileError) {
+        try writeMeans(all: false)
         try files.flush(tags: slots.batchTags)
     }
 
@@ -391,6 +394,8 @@ struct RunMachine {
     /// only further hooks would need is let go.
     mutating func finish() throws(EventFileError) {
         guard !finished else { return }
+        // `.mean` scalars still waiting: the mean of the ranks that logged them.
+        try writeMeans(all: true)
         finished = true
         model = nil
         runGraph = nil
@@ -442,9 +447,24 @@ extension RunMachine {
     /// A `SummaryWriter` run's producers and their names (`RunTable.encode` saves them after
     /// everything else, so that a state without them reads as one with none).
     func encodeWriters(into state: inout StateEncoder) {
+        state.bool(means != nil)
+        if let means {
+            state.int(means.worldSize)
+            state.array(means.gone.sorted()) { $0.int($1) }
+            state.array(means.pending.sorted { ($0.key.step, $0.key.sink, $0.key.tag) < ($1.key.step, $1.key.sink, $1.key.tag) }) { state, entry in
+                state.string(files.summarySinkName(entry.key.sink))
+                state.string(files.summaryTags[Int(entry.key.tag)].tag)
+                state.integer(entry.key.step)
+                state.double(entry.value.sum)
+                state.array(entry.value.ranks.sorted()) { $0.int($1) }
+                state.double(entry.value.wallTime)
+                state.bool(entry.value.fromRankZero)
+            }
+        }
         state.array(writerSlots.sorted { ($0.key.ring, $0.key.run) < ($1.key.ring, $1.key.run) }) { state, entry in
             state.string(entry.key.ring)
             state.integer(entry.key.run)
+            state.int(writers[entry.value].rank)
             state.array(writers[entry.value].names.sorted { $0.key < $1.key }) { state, name in
                 state.integer(name.key)
                 state.string(name.value)
@@ -454,10 +474,29 @@ extension RunMachine {
 
     /// Restores what `encodeWriters` saved.
     mutating func restoreWriters(from state: inout StateDecoder) throws(AggregatorError) {
+        if try state.bool() {
+            let worldSize = try state.int()
+            guard worldSize >= 1, worldSize <= HookRecord.maximumWorldSize else { throw .malformed("SummaryWriter mean of world size \(worldSize)") }
+            var means = SummaryMeans(worldSize: worldSize)
+            means.gone = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
+            let since = ContinuousClock.now - SummaryMeans.clockOrigin
+            for _ in 0..<(try state.count()) {
+                let sink = files.summarySink(try state.string())
+                let tag = files.summaryTag(try state.string())
+                let step: Int64 = try state.integer()
+                let sum = try state.double()
+                let ranks = Set(try state.array { (state: inout StateDecoder) throws(AggregatorError) in try state.int() })
+                means.pending[SummaryMeans.Key(sink: sink, tag: tag, step: step)] = SummaryMeans.Pending(
+                    sum: sum, ranks: ranks, wallTime: try state.double(), fromRankZero: try state.bool(), since: since)
+            }
+            self.means = means
+        }
         for _ in 0..<(try state.count()) {
             let key = WriterKey(ring: try state.string(), run: try state.integer())
+            let rank = try state.int()
             let names = try state.array { (state: inout StateDecoder) throws(AggregatorError) in (try state.integer(UInt32.self), try state.string()) }
             let slot = writerSlot(key)
+            writers[slot].rank = rank
             for (number, name) in names { writers[slot].names[number] = name }
         }
     }

@@ -71,7 +71,11 @@ struct RunTable {
     mutating func deliver(_ record: HookRecord, from source: String) {
         if case .runAnnouncement(let number, let rank, let worldSize, let policy, let arguments) = record {
             lastRoute = nil
-            routes[source, default: [:]][number] = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
+            let route = route(rank: rank, worldSize: worldSize, policy: policy, arguments: arguments)
+            routes[source, default: [:]][number] = route
+            if policy == .mean, arguments.semantics == .summaryWriter, case .run(let run) = route {
+                runs[run].setRank(Int(rank), worldSize: Int(worldSize), of: WriterKey(ring: source, run: number))
+            }
             return
         }
         guard let route = route(source: source, number: HookRecord.runNumber(of: record)) else { return }
@@ -222,10 +226,8 @@ struct RunTable {
         case .perRank:
             directory += "/rank_\(rank)"
         case .mean where arguments.semantics == .summaryWriter:
-            // Trainers refuse it (`SummaryWriter`): a mean of summaries is not made yet.
-            refusedRuns += 1
-            logger.error("run refused: a SummaryWriter run under the mean policy", metadata: ["run": "\(directory)", "rank": "\(rank)"])
-            return .ignored
+            // Every rank's writer to the one run, whose `SummaryMeans` merges their scalars.
+            break
         case .mean:
             if let group = groupByDirectory[directory], !runs[groups[group].run].finished, groups[group].worldSize == Int(worldSize) {
                 return .mean(group: group, rank: Int(rank))
@@ -249,7 +251,7 @@ struct RunTable {
     /// Ring `name`'s producer is gone (at `now`): its runs are finished (or, in a `.mean` group,
     /// its rank is), and its routes forgotten.
     mutating func retire(ring name: String, now: ContinuousClock.Instant) {
-        for route in routes[name]?.values ?? [:].values {
+        for (number, route) in routes[name] ?? [:] {
             let run: Int? = switch route {
             case .ignored: nil
             case .run(let index): index
@@ -262,6 +264,7 @@ struct RunTable {
                 case .run(let index):
                     // A run other producers still write (several `SummaryWriter`s on one
                     // directory) goes on; the last one to go finishes it.
+                    try runs[index].writerGone(WriterKey(ring: name, run: number))
                     if !isRouted(index, besides: name) { try runs[index].finish() }
                 case .mean(let group, let rank):
                     try groups[group].rankGone(rank, now: now, run: &runs[run!])

@@ -93,6 +93,9 @@ struct RunFiles {
         return summarySinks.count - 1
     }
 
+    /// The directory of sink `sink`.
+    func summarySinkName(_ sink: Int) -> String { summarySinks[sink].subdirectory }
+
     /// The index of `tag` in `summaryTags`, added when new.
     mutating func summaryTag(_ tag: String) -> Int32 {
         if let index = summaryTags.firstIndex(where: { $0.tag == tag }) { return Int32(index) }

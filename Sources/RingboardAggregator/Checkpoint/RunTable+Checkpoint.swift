@@ -35,7 +35,7 @@ extension RunTable {
             }
         }
         // Last, so that a state saved before `SummaryWriter` runs reads as one without them.
-        let writerRuns = live.filter { !runs[$0].writerSlots.isEmpty }
+        let writerRuns = live.filter { !runs[$0].writerSlots.isEmpty || runs[$0].means != nil }
         state.array(writerRuns) { state, run in
             state.string(runs[run].directory)
             runs[run].encodeWriters(into: &state)

@@ -9,7 +9,8 @@ arrays); torch is never imported.
 Processes training together (torchrun sets RANK and WORLD_SIZE) may each make a writer on the same
 log_dir: one aggregator writes one event file per directory. With `rank_policy="chief"` (the
 default) only rank 0's summaries are written and the other ranks send nothing; with "per_rank"
-each rank writes `<log_dir>/rank_<r>/`.
+each rank writes `<log_dir>/rank_<r>/`; with "mean" a scalar of a tag and step is written once, the
+mean over the ranks that logged it, and other summaries are rank 0's.
 
 No event file is made until the first summary is written: a writer that logs nothing leaves no
 file behind.
@@ -26,7 +27,7 @@ import numpy as np
 from . import _native
 from ._paths import aggregator_executable as _bundled_aggregator
 
-_POLICIES = {"chief": 0, "per_rank": 2}
+_POLICIES = {"chief": 0, "mean": 1, "per_rank": 2}
 
 # torch's `default_bins` for bins="tensorflow": 1e-12 growing by 1.1 below 1e20, mirrored, 0 between.
 _DEFAULT_BINS = None
@@ -173,7 +174,7 @@ class SummaryWriter:
     """torch's `SummaryWriter(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)`.
 
     Beyond torch's arguments: `rank` and `world_size` (default: $RANK and $WORLD_SIZE, else 0 of 1),
-    `rank_policy` ("chief" or "per_rank"), `ring_directory`, `start_aggregator` and
+    `rank_policy` ("chief", "per_rank" or "mean"), `ring_directory`, `start_aggregator` and
     `aggregator_executable`, as for `ringboard.keras.TensorBoard`.
 
     `max_queue` and `flush_secs` are accepted and not needed: the aggregator writes what a call
@@ -188,7 +189,7 @@ class SummaryWriter:
         if filename_suffix:
             raise ValueError("filename_suffix is not supported by ringboard.SummaryWriter yet")
         if rank_policy not in _POLICIES:
-            raise ValueError(f"rank_policy must be one of {sorted(_POLICIES)}, not {rank_policy!r} ('mean' is not available yet)")
+            raise ValueError(f"rank_policy must be one of {sorted(_POLICIES)}, not {rank_policy!r}")
         if not log_dir:
             current_time = datetime.now().strftime("%b%d_%H-%M-%S")
             log_dir = os.path.join("runs", current_time + "_" + socket.gethostname() + comment)
