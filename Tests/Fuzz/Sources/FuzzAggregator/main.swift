@@ -78,6 +78,11 @@ func writeSeeds(_ directory: String) throws {
         .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .histogram(.float([1, 2, -3]))),
         .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .image(height: 1, width: 2, channels: 1, pixels: [0, 255])),
         .summary(run: 0, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .text("*t*")),
+        .summary(run: 0, tag: 0, directory: 1, step: 1, wallTime: 1_800_000_000, value: .hparams(HParamsSet(
+            values: [HParamsSet.Entry(name: "lr", value: .number(0.1))], discrete: ["lr": [.number(0.1)]], metrics: ["loss"]))),
+        HookRecord.runAnnouncement(run: 1, rank: 1, worldSize: 2, policy: .mean, arguments: TensorBoardArguments(logDirectory: logs + "/means", semantics: .summaryWriter)),
+        .metricName(run: 1, metric: 0, name: "loss"),
+        .summary(run: 1, tag: 0, directory: nil, step: 1, wallTime: 1_800_000_000, value: .scalar(0.5)),
     ]
     writeFile(directory + "/writer", encode(writer))
 }

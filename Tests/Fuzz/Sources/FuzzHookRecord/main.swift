@@ -27,6 +27,10 @@ let samples: [HookRecord] = [
     .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .rawHistogram(RawHistogram(
         min: 0, max: 1, num: 2, sum: 1, sumSquares: 1, bucketLimits: [0.5, 1], bucketCounts: [1, 1]))),
     .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .image(height: 1, width: 1, channels: 3, pixels: [1, 2, 3])),
+    .summary(run: 0, tag: 1, directory: 2, step: 0, wallTime: 1, value: .hparams(HParamsSet(
+        values: [HParamsSet.Entry(name: "lr", value: .number(0.1)), HParamsSet.Entry(name: "opt", value: .string("sgd"))],
+        discrete: ["opt": [.string("sgd"), .string("adam")]], metrics: ["loss"]))),
+    .summary(run: 0, tag: 1, directory: nil, step: 3, wallTime: 1, value: .histogram(.segment(sequence: 0, offset: 64, count: 10))),
 ]
 
 runFuzzer(writeSeeds: { directory in
