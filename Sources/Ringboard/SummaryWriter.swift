@@ -228,10 +228,18 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   - values: The values by key.
     ///   - step: The step.
     ///   - wallTime: Seconds since the Unix epoch; `nil` for now (the same for every value).
+    ///   - sameRun: Write each value as a scalar `<mainTag>/<key>` of the writer's own run instead:
+    ///     no directories (which TensorBoard lists as runs of their own).
     /// - Throws: `ConfigurationError.invalidArgument` for a bad tag, key or wall time.
-    public func addScalars(_ mainTag: String, _ values: [String: Double], step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+    public func addScalars(
+        _ mainTag: String, _ values: [String: Double], step: Int = 0, wallTime: Double? = nil, sameRun: Bool = false
+    ) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         try checkProcess()
+        if sameRun {
+            for (key, value) in values.sorted(by: { $0.key < $1.key }) { try addScalar(mainTag + "/" + key, value, step: step, wallTime: time) }
+            return
+        }
         let tag = try self.tag(mainTag)
         var entries: [(Tag, Double)] = []
         for (key, value) in values.sorted(by: { $0.key < $1.key }) { entries.append((try scalarsDirectory(mainTag, key: key), value)) }

@@ -98,6 +98,21 @@ def test_float_images_are_scaled_and_clipped_as_torch_does():
     assert ringboard.writer._image_bytes(np.array([[7, 9]], dtype=np.uint8), "HW").tolist() == [[[7, 7, 7], [9, 9, 9]]]
 
 
+def test_the_fixed_add_scalars_and_add_hparams_write_into_the_writers_own_run(tmp_path):
+    logdir = str(tmp_path / "logs")
+    with ringboard.SummaryWriter(logdir, ring_directory=str(tmp_path / "rings")) as writer:
+        writer.add_scalars("loss", {"train": 1.0, "test": 2.0}, 3, same_run=True)
+        writer.add_hparams({"lr": 0.1}, {"hparam/accuracy": 0.5}, same_run=True)
+    directories = sorted(os.path.relpath(d, logdir) for d, _, fs in os.walk(logdir) if any(f.startswith("events.") for f in fs))
+    assert directories == ["."]
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", SCALARS, logdir])
+    assert status == 0, err
+    scalars = json.loads(out)["."]
+    assert scalars["loss/train"] == [[3, 1.0]] and scalars["loss/test"] == [[3, 2.0]] and scalars["hparam/accuracy"] == [[0, 0.5]]
+    assert sorted(tag for tag in scalars if tag.startswith("_hparams_")) == [
+        "_hparams_/experiment", "_hparams_/session_end_info", "_hparams_/session_start_info"]
+
+
 def test_a_writer_that_logs_nothing_leaves_no_file(tmp_path):
     logdir = tmp_path / "quiet"
     with ringboard.SummaryWriter(str(logdir), ring_directory=str(tmp_path / "rings")) as writer:

@@ -219,10 +219,16 @@ class SummaryWriter:
             # Arrays, tensors, a float step: converted as torch converts them.
             self._writer.add_scalar(tag, _scalar(scalar_value), _step(global_step), _wall_time(walltime))
 
-    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
-        """Each value under `main_tag`, in `<log_dir>/<main_tag with / as _>_<key>/`, as torch writes them."""
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None, *, same_run=False):
+        """Each value under `main_tag`, in `<log_dir>/<main_tag with / as _>_<key>/`, as torch writes them
+        (a directory per key, each a run of its own in TensorBoard). With `same_run=True` each value is
+        a scalar `<main_tag>/<key>` of this writer's own run instead: no directories."""
         walltime = time.time() if walltime is None else walltime
         step, wall_time = _step(global_step), _wall_time(walltime)
+        if same_run:
+            for key, value in tag_scalar_dict.items():
+                self._writer.add_scalar(f"{main_tag}/{key}", _scalar(value), step, wall_time)
+            return
         prefix = main_tag.replace("/", "_") + "_"
         for key, value in tag_scalar_dict.items():
             self._writer.add_scalar(main_tag, _scalar(value), step, wall_time, prefix + key)
