@@ -514,6 +514,19 @@ public final class SummaryWriter: @unchecked Sendable {
         }
     }
 
+    /// `add_custom_scalars`: the custom scalars dashboard's layout (each call replaces the one
+    /// before, as TensorBoard reads the last).
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for a layout that does not fit a ring record,
+    ///   or a bad wall time.
+    public func addCustomScalars(_ layout: CustomScalarsLayout, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        let tag = try self.tag("custom_scalars__config__")
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time, value: .customScalars(layout)))
+    }
+
     // MARK: Writing
 
     /// Waits until everything sent through this writer's ring is in the event files.

@@ -277,3 +277,35 @@ public func cAddHparams(
                                wallTime: wallTime(time))
     }
 }
+
+@_cdecl("ringboard_add_custom_scalars")
+public func cAddCustomScalars(_ handle: OpaquePointer?, _ json: UnsafePointer<CChar>?, _ step: Int64, _ time: Double) -> ringboard_status {
+    call(handle, "ringboard_add_custom_scalars") { (writer) throws(ConfigurationError) in
+        guard let text = try string(json, "json") else { throw .invalidArgument(name: "json", reason: "is NULL") }
+        let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8))
+        let shape = "an array of [category title, [[chart title, \"Multiline\" or \"Margin\", [tag, ...]], ...]]"
+        guard let categories = parsed as? [Any] else { throw .invalidArgument(name: "layout", reason: "must be \(shape)") }
+        var layout = CustomScalarsLayout(categories: [])
+        for entry in categories {
+            guard let pair = entry as? [Any], pair.count == 2, let title = pair[0] as? String, let charts = pair[1] as? [Any] else {
+                throw .invalidArgument(name: "layout", reason: "must be \(shape)")
+            }
+            var category = CustomScalarsLayout.Category(title: title, charts: [])
+            for chart in charts {
+                guard let fields = chart as? [Any], fields.count == 3, let chartTitle = fields[0] as? String, let kind = fields[1] as? String,
+                      let tags = fields[2] as? [String] else {
+                    throw .invalidArgument(name: "layout", reason: "must be \(shape)")
+                }
+                switch kind {
+                case "Margin":
+                    guard tags.count == 3 else { throw .invalidArgument(name: "layout", reason: "a margin chart has 3 tags (value, lower, upper), not \(tags.count)") }
+                    category.charts.append(CustomScalarsLayout.Chart(title: chartTitle, content: .margin(value: tags[0], lower: tags[1], upper: tags[2])))
+                default:
+                    category.charts.append(CustomScalarsLayout.Chart(title: chartTitle, content: .multiline(tags)))
+                }
+            }
+            layout.categories.append(category)
+        }
+        try writer.addCustomScalars(layout, step: Int(step), wallTime: wallTime(time))
+    }
+}

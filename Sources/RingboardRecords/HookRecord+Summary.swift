@@ -19,6 +19,9 @@
 //          hparams        u32 count, then each a string name and a value; u32 count, then each
 //                         a string name, a u32 count and that many values; u32 count, then each a
 //                         metric tag. A value: u8 kind (0 number: f64; 1 string; 2 bool: u8).
+//          custom scalars u32 count, then each category: a string title, u32 count, then each chart:
+//                         a string title, u8 kind (0 multiline: u32 count, that many strings;
+//                         1 margin: three strings)
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -186,6 +189,24 @@ extension HookRecord {
             }
             out.u32(UInt32(set.metrics.count))
             for metric in set.metrics { out.string(metric) }
+        case .customScalars(let layout):
+            out.u32(UInt32(layout.categories.count))
+            for category in layout.categories {
+                out.string(category.title)
+                out.u32(UInt32(category.charts.count))
+                for chart in category.charts {
+                    out.string(chart.title)
+                    switch chart.content {
+                    case .multiline(let tags):
+                        out.u8(0)
+                        out.u32(UInt32(tags.count))
+                        for tag in tags { out.string(tag) }
+                    case .margin(let value, let lower, let upper):
+                        out.u8(1)
+                        for tag in [value, lower, upper] { out.string(tag) }
+                    }
+                }
+            }
         }
     }
 
@@ -298,6 +319,29 @@ extension HookRecord {
             var metrics: [String] = []
             for _ in 0..<(try input.count(minimumBytesEach: 5)) { metrics.append(try input.name("metric tag")) }
             value = .hparams(HParamsSet(values: entries, discrete: discrete, metrics: metrics))
+        case 8:
+            var categories: [CustomScalarsLayout.Category] = []
+            for _ in 0..<(try input.count(minimumBytesEach: 8)) {
+                let title = try input.string("category title")
+                var charts: [CustomScalarsLayout.Chart] = []
+                for _ in 0..<(try input.count(minimumBytesEach: 5)) {
+                    let chartTitle = try input.string("chart title")
+                    let chartKind = try input.u8()
+                    switch chartKind {
+                    case 0:
+                        var tags: [String] = []
+                        for _ in 0..<(try input.count(minimumBytesEach: 4)) { tags.append(try input.string("chart tag")) }
+                        charts.append(CustomScalarsLayout.Chart(title: chartTitle, content: .multiline(tags)))
+                    case 1:
+                        let value = try input.string("margin value"), lower = try input.string("margin lower"), upper = try input.string("margin upper")
+                        charts.append(CustomScalarsLayout.Chart(title: chartTitle, content: .margin(value: value, lower: lower, upper: upper)))
+                    default:
+                        throw .invalidValue(type: type, field: "chart kind", value: Int64(chartKind))
+                    }
+                }
+                categories.append(CustomScalarsLayout.Category(title: title, charts: charts))
+            }
+            value = .customScalars(CustomScalarsLayout(categories: categories))
         default:
             throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))
         }

@@ -13,6 +13,8 @@ public enum SummaryValue: Equatable, Sendable {
     case image(height: Int, width: Int, channels: Int, pixels: [UInt8])
     /// `add_hparams`: the hyperparameters, the allowed values of some, and the metric tags.
     case hparams(HParamsSet)
+    /// `add_custom_scalars`: the custom scalars dashboard's layout.
+    case customScalars(CustomScalarsLayout)
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -25,6 +27,7 @@ public enum SummaryValue: Equatable, Sendable {
         case .rawHistogram: 4
         case .image: 5
         case .hparams: 7
+        case .customScalars: 8
         }
     }
 }
@@ -107,5 +110,40 @@ public struct HParamsSet: Equatable, Sendable {
         self.values = values
         self.discrete = discrete
         self.metrics = metrics
+    }
+}
+
+/// What `add_custom_scalars` hands the aggregator: categories of charts, each a multiline chart of
+/// tags (regular expressions) or a margin chart of a value and its bounds.
+public struct CustomScalarsLayout: Equatable, Sendable {
+    public enum Content: Equatable, Sendable {
+        case multiline([String])
+        case margin(value: String, lower: String, upper: String)
+    }
+
+    public struct Chart: Equatable, Sendable {
+        public var title: String
+        public var content: Content
+
+        public init(title: String, content: Content) {
+            self.title = title
+            self.content = content
+        }
+    }
+
+    public struct Category: Equatable, Sendable {
+        public var title: String
+        public var charts: [Chart]
+
+        public init(title: String, charts: [Chart]) {
+            self.title = title
+            self.charts = charts
+        }
+    }
+
+    public var categories: [Category]
+
+    public init(categories: [Category]) {
+        self.categories = categories
     }
 }

@@ -338,6 +338,11 @@ static void summary_writer(const char *ring_dir, const char *log_dir, const char
     CHECK(ringboard_add_hparams(writer, exp, "{\"hparams\": [[\"lr\"]], \"metrics\": []}", 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
           && contains(ringboard_last_error(), "[name, value] pair"), "a malformed hparams object: %s", ringboard_last_error());
 
+    CHECK(ringboard_add_custom_scalars(writer, "[[\"Loss\", [[\"both\", \"Multiline\", [\"loss\"]]]]]", 0, RINGBOARD_NOW) == RINGBOARD_OK,
+          "add_custom_scalars: %s", ringboard_last_error());
+    CHECK(ringboard_add_custom_scalars(writer, "[[\"Loss\", [[\"band\", \"Margin\", [\"a\"]]]]]", 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "3 tags"), "a margin chart of one tag: %s", ringboard_last_error());
+
     /* Refused at the call, nothing sent. */
     values[3] = NAN;
     CHECK(ringboard_add_histogram(writer, weights, values, 1000, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT

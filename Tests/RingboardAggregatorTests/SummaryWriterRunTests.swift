@@ -224,4 +224,22 @@ import Testing
         #expect(start.count > 20 && start.first == 0x1A)
         #expect(String(decoding: start, as: UTF8.self).contains("sgd") && String(decoding: start, as: UTF8.self).contains("lr"))
     }
+
+    /// `add_custom_scalars`: the layout as a string tensor under `custom_scalars__config__`.
+    @Test func theCustomScalarsLayoutIsAStringTensor() throws {
+        let harness = H()
+        announce(harness, names: ["custom_scalars__config__"])
+        summary(harness, tag: 0, step: 0, .customScalars(CustomScalarsLayout(categories: [
+            CustomScalarsLayout.Category(title: "L", charts: [CustomScalarsLayout.Chart(title: "c", content: .multiline(["a"]))]),
+        ])))
+        harness.flush()
+        let event = try #require(harness.events("sw").first)
+        guard case .summary(let summary) = event.what, case .tensor(let tensor) = summary.values[0].kind else {
+            Issue.record("not a tensor: \(event)")
+            return
+        }
+        #expect(summary.values[0].tag == "custom_scalars__config__" && summary.values[0].metadata?.pluginName == "custom_scalars")
+        // Layout { category { title "L" chart { title "c" multiline { tag "a" } } } }.
+        #expect(tensor.dtype == .string && tensor.stringValues == [[0x12, 0x0D, 0x0A, 0x01, 0x4C, 0x12, 0x08, 0x0A, 0x01, 0x63, 0x12, 0x03, 0x0A, 0x01, 0x61]])
+    }
 }

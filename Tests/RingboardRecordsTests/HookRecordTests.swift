@@ -46,6 +46,13 @@ import Testing
                      HParamsSet.Entry(name: "bn", value: .bool(false))],
             discrete: ["optimizer": [.string("adam"), .string("")], "lr": [.number(0.01), .number(0.1)]], metrics: ["loss", "accuracy"]))),
         .summary(run: 3, tag: 6, directory: nil, step: 0, wallTime: 3, value: .hparams(HParamsSet(values: [], metrics: []))),
+        .summary(run: 3, tag: 7, directory: nil, step: 0, wallTime: 3, value: .customScalars(CustomScalarsLayout(categories: [
+            CustomScalarsLayout.Category(title: "Loss", charts: [
+                CustomScalarsLayout.Chart(title: "both", content: .multiline(["loss", "val_.*"])),
+                CustomScalarsLayout.Chart(title: "", content: .margin(value: "m", lower: "lo", upper: "hi")),
+            ]),
+            CustomScalarsLayout.Category(title: "", charts: []),
+        ]))),
     ]
 
     @Test func everyRecordRoundTrips() throws {

@@ -10,7 +10,8 @@ pixels, text by its string.
 A THEIR_RUN=OUR_RUN pair names a run (directory) of THEIRS as ours names it: tensorboardX puts
 `add_scalars` values in `<main_tag>/<key>`, torch (and ringboard) in `<main_tag with / as _>_<key>`.
 --any-wall-time=RUN leaves wall times out of the comparison in that run (`add_hparams` takes the
-clock for each event it writes). HParams plugin data is compared as parsed messages.
+clock for each event it writes), --any-wall-time-tag=TAG for that tag's events
+(`add_custom_scalars` takes no wall time). HParams plugin data is compared as parsed messages.
 
 Run with the project's .venv (TensorBoard, Pillow). Exits 0 printing "same: N events in K runs".
 """
@@ -68,10 +69,13 @@ def close(a, b):
 
 def main():
     ours, theirs = events(sys.argv[1]), events(sys.argv[2])
-    any_wall_time = set()
+    any_wall_time, any_wall_time_tags = set(), set()
     for argument in sys.argv[3:]:
         if argument.startswith("--any-wall-time="):
             any_wall_time.add(argument.split("=", 1)[1])
+            continue
+        if argument.startswith("--any-wall-time-tag="):
+            any_wall_time_tags.add(argument.split("=", 1)[1])
             continue
         their_name, our_name = argument.split("=", 1)
         if their_name in theirs:
@@ -87,7 +91,7 @@ def main():
             continue
         for (oe, ov), (te, tv) in zip(ours[run], theirs[run]):
             (ohead, obody), (thead, tbody) = describe(oe, ov), describe(te, tv)
-            if run in any_wall_time:
+            if run in any_wall_time or ohead[0] in any_wall_time_tags:
                 ohead, thead = ohead[:2] + ohead[3:], thead[:2] + thead[3:]
             count += 1
             if ohead != thead:

@@ -54,6 +54,8 @@ def main():
         hparams = sorted(info["name"] for info in experiment.get("hparamInfos", []))
         metrics = sorted(info["name"]["tag"] for info in experiment.get("metricInfos", []))
         counts["hparams"] = f"{', '.join(hparams)} / {', '.join(metrics)}"
+        layout = server.get_json("/data/plugin/custom_scalars/layout")
+        counts["custom"] = ", ".join(category.get("title", "?") for category in layout.get("category", []))
         text_tags = server.get_json("/data/plugin/text/tags")
         counts["text"] = sum(len(tags) for tags in text_tags.values())
         for run, tags in text_tags.items():
@@ -67,7 +69,7 @@ def main():
         print("\n".join(problems))
         return 1
     print(f"served: runs {', '.join(runs)}; scalars {counts['scalars']} series; histograms {counts['histograms']} tags; "
-          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}")
+          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}; custom scalars {counts['custom']}")
     return 0
 
 

@@ -53,6 +53,10 @@ def calls():
     out.append({"method": "add_hparams", "args": [{"lr": 0.01, "optimizer": "adam", "layers": 3, "unused": None},
                                                    {"hparam/accuracy": 0.75, "hparam/loss": 0.5}],
                 "kwargs": {"run_name": "exp"}})
+    out.append({"method": "add_custom_scalars", "args": [{"Loss": {"both": ["Multiline", ["loss", "train/accuracy"]],
+                                                                 "band": ["Margin", ["loss", "loss", "train/accuracy"]]},
+                                                        "Other": {"lr": ["Multiline", ["curves/.*"]]}}],
+                "kwargs": {}})
     out.append({"method": "add_text", "args": ["notes", "**bold** and `code`, ünïcode", 5], "kwargs": {"walltime": WALL + 5}})
     return out
 
@@ -72,9 +76,10 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
     replay("tensorboardX", spec, theirs)
     # tensorboardX's add_scalars directories are `<main_tag>/<key>`; torch's, which ringboard follows, these.
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "compare_writers.py"), ours, theirs,
-                            "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp"])
+                            "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp",
+                            "--any-wall-time-tag=custom_scalars__config__"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 30 events in 4 runs"
+    assert out.strip() == "same: 31 events in 4 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
     assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm", "exp"]
@@ -88,7 +93,8 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
     assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 7 tags; "
-                           "images 5 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss")
+                           "images 5 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
+                           "custom scalars Loss, Other")
 
 
 def test_float_images_are_scaled_and_clipped_as_torch_does():

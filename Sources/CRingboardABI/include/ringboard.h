@@ -381,6 +381,11 @@ ringboard_status ringboard_add_image(ringboard_writer *writer, uint32_t tag, con
     values are the caller's to send, as scalars in the same directory. */
 ringboard_status ringboard_add_hparams(ringboard_writer *writer, uint32_t directory, const char *json, int64_t step, double wall_time);
 
+/** add_custom_scalars: the custom scalars dashboard's layout, as a JSON array of categories, in
+    order: [[category title, [[chart title, "Multiline", [tag, ...]] or [chart title, "Margin",
+    [value, lower, upper]], ...]], ...]. */
+ringboard_status ringboard_add_custom_scalars(ringboard_writer *writer, const char *json, int64_t step, double wall_time);
+
 /** Waits until everything this process sent through the writer's ring is in the event files,
     at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */
 ringboard_status ringboard_writer_wait_written(ringboard_writer *writer, double timeout_seconds);

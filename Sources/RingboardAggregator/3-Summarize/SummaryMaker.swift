@@ -93,6 +93,16 @@ struct SummaryMaker {
                 set.values.map { ($0.name, converted($0.value)) }, discrete: set.discrete.mapValues { $0.map(converted) },
                 metrics: set.metrics)
             for value in values { try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value])))) }
+        case .customScalars(let layout):
+            let categories = layout.categories.map { category in
+                (category.title, category.charts.map { chart -> CustomScalars.Chart in
+                    switch chart.content {
+                    case .multiline(let tags): .multiline(title: chart.title, tags: tags)
+                    case .margin(let value, let lower, let upper): .margin(title: chart.title, value: value, lower: lower, upper: upper)
+                    }
+                })
+            }
+            try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [CustomScalars.summaryValue(categories)]))))
         case .rawHistogram(let raw):
             let histogram = HistogramProto(min: raw.min, max: raw.max, num: raw.num, sum: raw.sum, sumSquares: raw.sumSquares,
                                            bucketLimit: raw.bucketLimits, bucket: raw.bucketCounts)

@@ -825,6 +825,18 @@ static PyObject *Writer_add_hparams(WriterObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* add_custom_scalars(json, step, wall_time). */
+static PyObject *Writer_add_custom_scalars(WriterObject *self, PyObject *args) {
+    const char *json;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "sLd", &json, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    ringboard_status status = ringboard_add_custom_scalars(self->writer, json, step, wall_time);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
     double timeout = PyFloat_AsDouble(argument);
@@ -849,6 +861,7 @@ static PyMethodDef Writer_methods[] = {
      "add_histogram_raw(tag, min, max, num, sum, sum_squares, limits, counts, step, wall_time)"},
     {"add_image", (PyCFunction)Writer_add_image, METH_VARARGS, "add_image(tag, pixels_hwc_uint8, step, wall_time)"},
     {"add_hparams", (PyCFunction)Writer_add_hparams, METH_VARARGS, "add_hparams(json, directory, step, wall_time)"},
+    {"add_custom_scalars", (PyCFunction)Writer_add_custom_scalars, METH_VARARGS, "add_custom_scalars(json, step, wall_time)"},
     {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
     {NULL, NULL, 0, NULL},
 };

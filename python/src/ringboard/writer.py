@@ -307,6 +307,27 @@ class SummaryWriter:
         for key, metric in metric_dict.items():
             self._writer.add_scalar(key, _scalar(metric), step, -1.0, directory)
 
+    def add_custom_scalars(self, layout):
+        """The custom scalars dashboard's layout: {category: {chart title: ["Multiline", [tags]] or
+        ["Margin", [value, lower, upper]]}}, as torch takes it."""
+        categories = []
+        for category, charts in layout.items():
+            entries = []
+            for title, (kind, tags) in charts.items():
+                if kind == "Margin" and len(tags) != 3:
+                    raise ValueError(f"a margin chart takes 3 tags (value, lower, upper), not {len(tags)}")
+                entries.append([title, "Margin" if kind == "Margin" else "Multiline", [str(tag) for tag in tags]])
+            categories.append([category, entries])
+        self._writer.add_custom_scalars(json.dumps(categories), 0, -1.0)
+
+    def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags, category="default", title="untitled"):
+        if len(tags) != 3:
+            raise ValueError(f"a margin chart takes 3 tags (value, lower, upper), not {len(tags)}")
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
 
@@ -319,9 +340,6 @@ class SummaryWriter:
     add_audio = _not_yet("add_audio")
     add_pr_curve = _not_yet("add_pr_curve")
     add_pr_curve_raw = _not_yet("add_pr_curve_raw")
-    add_custom_scalars = _not_yet("add_custom_scalars")
-    add_custom_scalars_multilinechart = _not_yet("add_custom_scalars_multilinechart")
-    add_custom_scalars_marginchart = _not_yet("add_custom_scalars_marginchart")
     add_embedding = _not_yet("add_embedding")
     add_graph = _not_yet("add_graph")
     add_mesh = _not_yet("add_mesh")
