@@ -140,6 +140,11 @@ public final class SummaryWriter: @unchecked Sendable {
         return number(name)
     }
 
+    /// The name of tag `number`, when `tag(_:)` gave it.
+    public func tagName(number: UInt32) -> String? {
+        names.locked { names in names.numbers.first { $0.value == number }?.key }
+    }
+
     /// The tag `number` names, when `tag(_:)` gave it.
     public func tag(number: UInt32) -> Tag? {
         names.locked { names in
@@ -525,6 +530,29 @@ public final class SummaryWriter: @unchecked Sendable {
         let tag = try self.tag("custom_scalars__config__")
         guard !sendsNothing else { return }
         try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time, value: .customScalars(layout)))
+    }
+
+    /// `add_pr_curve_raw` (and `add_pr_curve`, whose counts the caller computed): six rows of
+    /// `values.count / 6` values, row-major: true positives, false positives, true negatives,
+    /// false negatives, precision, recall, for the PR curves dashboard.
+    ///
+    /// - Parameters:
+    ///   - numThresholds: The thresholds the dashboard is told of (torch caps it at 127).
+    /// - Throws: `ConfigurationError.invalidArgument` when the values are not six equal rows, or
+    ///   for a bad tag, wall time or a curve that does not fit a ring record.
+    public func addPRCurve(_ tag: String, _ values: [Float], numThresholds: Int = 127, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        guard !values.isEmpty, values.count % 6 == 0 else {
+            throw .invalidArgument(name: "values", reason: "\(values.count) values are not six equal rows (tp, fp, tn, fn, precision, recall)")
+        }
+        guard numThresholds >= 1, numThresholds <= Int(UInt32.max) else {
+            throw .invalidArgument(name: "num_thresholds", reason: "must be 1 or more, not \(numThresholds)")
+        }
+        let number = try self.tag(tag).number
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time,
+                                 value: .prCurve(numThresholds: numThresholds, columns: values.count / 6, values: values)))
     }
 
     // MARK: Writing

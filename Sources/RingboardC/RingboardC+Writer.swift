@@ -309,3 +309,18 @@ public func cAddCustomScalars(_ handle: OpaquePointer?, _ json: UnsafePointer<CC
         try writer.addCustomScalars(layout, step: Int(step), wallTime: wallTime(time))
     }
 }
+
+@_cdecl("ringboard_add_pr_curve")
+public func cAddPRCurve(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ values: UnsafePointer<Float>?, _ columns: Int, _ numThresholds: UInt32, _ step: Int64,
+    _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_pr_curve") { (writer) throws(ConfigurationError) in
+        guard columns > 0, columns <= Int.max / 6 else { throw .invalidArgument(name: "columns", reason: "must be 1 or more, not \(columns)") }
+        let data = Array(try buffer(values, 6 * columns, "values"))
+        guard let name = writer.tagName(number: tagNumber) else {
+            throw .invalidArgument(name: "tag", reason: "\(tagNumber) is not a number ringboard_writer_tag gave this writer")
+        }
+        try writer.addPRCurve(name, data, numThresholds: Int(numThresholds), step: Int(step), wallTime: wallTime(time))
+    }
+}

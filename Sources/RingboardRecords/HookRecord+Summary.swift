@@ -22,6 +22,7 @@
 //          custom scalars u32 count, then each category: a string title, u32 count, then each chart:
 //                         a string title, u8 kind (0 multiline: u32 count, that many strings;
 //                         1 margin: three strings)
+//          PR curve       u32 num_thresholds, u32 columns; 6 × columns f32, row-major
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -189,6 +190,10 @@ extension HookRecord {
             }
             out.u32(UInt32(set.metrics.count))
             for metric in set.metrics { out.string(metric) }
+        case .prCurve(let numThresholds, let columns, let values):
+            out.u32(UInt32(numThresholds))
+            out.u32(UInt32(columns))
+            out.floats(values)
         case .customScalars(let layout):
             out.u32(UInt32(layout.categories.count))
             for category in layout.categories {
@@ -319,6 +324,11 @@ extension HookRecord {
             var metrics: [String] = []
             for _ in 0..<(try input.count(minimumBytesEach: 5)) { metrics.append(try input.name("metric tag")) }
             value = .hparams(HParamsSet(values: entries, discrete: discrete, metrics: metrics))
+        case 9:
+            let numThresholds = Int(try input.u32())
+            let columns = try input.count(minimumBytesEach: 24)
+            guard columns > 0, numThresholds > 0 else { throw .invalidValue(type: type, field: "PR curve columns", value: Int64(columns)) }
+            value = .prCurve(numThresholds: numThresholds, columns: columns, values: try input.floats(count: 6 * columns))
         case 8:
             var categories: [CustomScalarsLayout.Category] = []
             for _ in 0..<(try input.count(minimumBytesEach: 8)) {

@@ -15,6 +15,9 @@ public enum SummaryValue: Equatable, Sendable {
     case hparams(HParamsSet)
     /// `add_custom_scalars`: the custom scalars dashboard's layout.
     case customScalars(CustomScalarsLayout)
+    /// `add_pr_curve` and `add_pr_curve_raw`: 6 rows of `columns` values (true positives, false
+    /// positives, true negatives, false negatives, precision, recall), row-major.
+    case prCurve(numThresholds: Int, columns: Int, values: [Float])
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -28,6 +31,7 @@ public enum SummaryValue: Equatable, Sendable {
         case .image: 5
         case .hparams: 7
         case .customScalars: 8
+        case .prCurve: 9
         }
     }
 }

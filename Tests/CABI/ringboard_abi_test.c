@@ -343,6 +343,11 @@ static void summary_writer(const char *ring_dir, const char *log_dir, const char
     CHECK(ringboard_add_custom_scalars(writer, "[[\"Loss\", [[\"band\", \"Margin\", [\"a\"]]]]]", 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
           && contains(ringboard_last_error(), "3 tags"), "a margin chart of one tag: %s", ringboard_last_error());
 
+    uint32_t pr = ringboard_writer_tag(writer, "pr");
+    float curve[12] = {5, 3, 2, 1, 0, 1, 1, 3, 0.7f, 0.75f, 0.8f, 0.5f};
+    CHECK(ringboard_add_pr_curve(writer, pr, curve, 2, 2, 0, RINGBOARD_NOW) == RINGBOARD_OK, "add_pr_curve: %s", ringboard_last_error());
+    CHECK(ringboard_add_pr_curve(writer, pr, curve, 0, 2, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT, "a PR curve of no thresholds");
+
     /* Refused at the call, nothing sent. */
     values[3] = NAN;
     CHECK(ringboard_add_histogram(writer, weights, values, 1000, RINGBOARD_FLOAT32, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT

@@ -242,4 +242,19 @@ import Testing
         // Layout { category { title "L" chart { title "c" multiline { tag "a" } } } }.
         #expect(tensor.dtype == .string && tensor.stringValues == [[0x12, 0x0D, 0x0A, 0x01, 0x4C, 0x12, 0x08, 0x0A, 0x01, 0x63, 0x12, 0x03, 0x0A, 0x01, 0x61]])
     }
+
+    /// `add_pr_curve_raw`: a [6, N] float tensor with the PR curves plugin's thresholds.
+    @Test func aPRCurveIsASixRowTensor() throws {
+        let harness = H()
+        announce(harness, names: ["pr"])
+        summary(harness, tag: 0, step: 1, .prCurve(numThresholds: 200, columns: 2, values: [5, 3, 2, 1, 0, 1, 1, 3, 0.7, 0.75, 0.8, 0.5]))
+        harness.flush()
+        let event = try #require(harness.events("sw").first)
+        guard case .summary(let summary) = event.what, case .tensor(let tensor) = summary.values[0].kind else {
+            Issue.record("not a tensor: \(event)")
+            return
+        }
+        #expect(summary.values[0].metadata?.pluginName == "pr_curves" && summary.values[0].metadata?.pluginContent == [0x10, 0xC8, 0x01])
+        #expect(tensor.dtype == .float && tensor.shape == [6, 2] && tensor.floatValues == [5, 3, 2, 1, 0, 1, 1, 3, 0.7, 0.75, 0.8, 0.5])
+    }
 }

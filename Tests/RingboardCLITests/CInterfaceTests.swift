@@ -59,7 +59,7 @@ import Testing
         }
         #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "weights histogram": 2, "picture image": 1,
                           "_hparams_/experiment hparams": 1, "_hparams_/session_start_info hparams": 1, "_hparams_/session_end_info hparams": 1,
-                          "custom_scalars__config__ custom_scalars": 1])
+                          "custom_scalars__config__ custom_scalars": 1, "pr pr_curves": 1])
     }
 
     /// The library's version (ringboard_version) is the Python package's.

@@ -53,6 +53,8 @@ import Testing
             ]),
             CustomScalarsLayout.Category(title: "", charts: []),
         ]))),
+        .summary(run: 3, tag: 8, directory: nil, step: 4, wallTime: 3, value: .prCurve(numThresholds: 200, columns: 2,
+                                                                                  values: [5, 3, 2, 1, 0, 1, 1, 3, 0.7, 0.75, 0.8, 0.5])),
     ]
 
     @Test func everyRecordRoundTrips() throws {
@@ -285,8 +287,8 @@ import Testing
                 == .invalidValue(type: t, field: "wall time", value: -1))
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: -1, value: .scalar(1)))
                 == .invalidValue(type: t, field: "wall time", value: -1))
-        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[4] = 9 }
-                == .invalidValue(type: t, field: "summary kind", value: 9))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[4] = 99 }
+                == .invalidValue(type: t, field: "summary kind", value: 99))
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[6] = 1 }
                 == .invalidValue(type: t, field: "reserved", value: 1))
         // An image whose pixels its dimensions do not account for, one of 2 channels, and a

@@ -58,8 +58,10 @@ def describe(event, value):
         from tensorboard.plugins.hparams import plugin_data_pb2
         return head, ("hparams", plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content))
     if kind == "tensor":
-        return head, (value.tensor.dtype, [d.size for d in value.tensor.tensor_shape.dim], list(value.tensor.string_val),
-                      value.metadata.plugin_data.content)
+        from tensorboard.util import tensor_util
+        array = tensor_util.make_ndarray(value.tensor)
+        contents = array.tolist() if array.dtype != object else [bytes(x) for x in array.reshape(-1)]
+        return head, (value.tensor.dtype, [d.size for d in value.tensor.tensor_shape.dim], contents, value.metadata.plugin_data.content)
     return head, value.SerializeToString()
 
 

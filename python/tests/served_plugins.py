@@ -54,6 +54,13 @@ def main():
         hparams = sorted(info["name"] for info in experiment.get("hparamInfos", []))
         metrics = sorted(info["name"]["tag"] for info in experiment.get("metricInfos", []))
         counts["hparams"] = f"{', '.join(hparams)} / {', '.join(metrics)}"
+        pr_tags = server.get_json("/data/plugin/pr_curves/tags")
+        counts["pr"] = sum(len(tags) for tags in pr_tags.values())
+        for run, tags in pr_tags.items():
+            for tag in tags:
+                curves = server.get_json("/data/plugin/pr_curves/pr_curves", run=run, tag=tag)
+                if not curves or not curves.get(run):
+                    problems.append(f"PR curve {run} {tag}: {curves}")
         layout = server.get_json("/data/plugin/custom_scalars/layout")
         counts["custom"] = ", ".join(category.get("title", "?") for category in layout.get("category", []))
         text_tags = server.get_json("/data/plugin/text/tags")
@@ -69,7 +76,8 @@ def main():
         print("\n".join(problems))
         return 1
     print(f"served: runs {', '.join(runs)}; scalars {counts['scalars']} series; histograms {counts['histograms']} tags; "
-          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}; custom scalars {counts['custom']}")
+          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}; custom scalars {counts['custom']}; "
+          f"PR curves {counts['pr']}")
     return 0
 
 

@@ -53,6 +53,10 @@ def calls():
     out.append({"method": "add_hparams", "args": [{"lr": 0.01, "optimizer": "adam", "layers": 3, "unused": None},
                                                    {"hparam/accuracy": 0.75, "hparam/loss": 0.5}],
                 "kwargs": {"run_name": "exp"}})
+    out.append({"method": "add_pr_curve", "args": ["pr", array(rng.integers(0, 2, 100), "int64"), array(rng.uniform(0, 1, 100), "float64"), 1],
+                "kwargs": {"walltime": WALL + 1, "num_thresholds": 50}})
+    out.append({"method": "add_pr_curve_raw", "args": ["pr_raw", [5, 3], [2, 1], [0, 1], [1, 3], [0.7, 0.75], [0.8, 0.5], 2],
+                "kwargs": {"walltime": WALL + 2, "num_thresholds": 2}})
     out.append({"method": "add_custom_scalars", "args": [{"Loss": {"both": ["Multiline", ["loss", "train/accuracy"]],
                                                                  "band": ["Margin", ["loss", "loss", "train/accuracy"]]},
                                                         "Other": {"lr": ["Multiline", ["curves/.*"]]}}],
@@ -79,7 +83,7 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
                             "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp",
                             "--any-wall-time-tag=custom_scalars__config__"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 31 events in 4 runs"
+    assert out.strip() == "same: 33 events in 4 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
     assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm", "exp"]
@@ -94,7 +98,7 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     assert status == 0, f"{out}\n{err}"
     assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 7 tags; "
                            "images 5 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
-                           "custom scalars Loss, Other")
+                           "custom scalars Loss, Other; PR curves 2")
 
 
 def test_float_images_are_scaled_and_clipped_as_torch_does():

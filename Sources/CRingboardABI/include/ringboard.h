@@ -386,6 +386,11 @@ ringboard_status ringboard_add_hparams(ringboard_writer *writer, uint32_t direct
     [value, lower, upper]], ...]], ...]. */
 ringboard_status ringboard_add_custom_scalars(ringboard_writer *writer, const char *json, int64_t step, double wall_time);
 
+/** add_pr_curve_raw: 6 × columns float32 values, row-major (true positives, false positives, true
+    negatives, false negatives, precision, recall), and the number of thresholds to record. */
+ringboard_status ringboard_add_pr_curve(ringboard_writer *writer, uint32_t tag, const float *values, size_t columns,
+                                        uint32_t num_thresholds, int64_t step, double wall_time);
+
 /** Waits until everything this process sent through the writer's ring is in the event files,
     at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */
 ringboard_status ringboard_writer_wait_written(ringboard_writer *writer, double timeout_seconds);

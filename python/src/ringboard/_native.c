@@ -837,6 +837,31 @@ static PyObject *Writer_add_custom_scalars(WriterObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* add_pr_curve(tag, values, num_thresholds, step, wall_time): values a C-contiguous float32 buffer
+   of shape (6, columns). */
+static PyObject *Writer_add_pr_curve(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *values;
+    unsigned int num_thresholds;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "OOILd", &tag_name, &values, &num_thresholds, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return NULL;
+    PyObject *result = NULL;
+    if (view.ndim != 2 || view.shape[0] != 6 || view.itemsize != 4 || (view.format && strchr(view.format, 'f') == NULL)) {
+        PyErr_SetString(PyExc_ValueError, "PR curve values: a float32 buffer of shape (6, thresholds) is needed");
+    } else {
+        ringboard_status status = ringboard_add_pr_curve(self->writer, (uint32_t)tag, view.buf, (size_t)view.shape[1], num_thresholds,
+                                                         step, wall_time);
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
     double timeout = PyFloat_AsDouble(argument);
@@ -862,6 +887,7 @@ static PyMethodDef Writer_methods[] = {
     {"add_image", (PyCFunction)Writer_add_image, METH_VARARGS, "add_image(tag, pixels_hwc_uint8, step, wall_time)"},
     {"add_hparams", (PyCFunction)Writer_add_hparams, METH_VARARGS, "add_hparams(json, directory, step, wall_time)"},
     {"add_custom_scalars", (PyCFunction)Writer_add_custom_scalars, METH_VARARGS, "add_custom_scalars(json, step, wall_time)"},
+    {"add_pr_curve", (PyCFunction)Writer_add_pr_curve, METH_VARARGS, "add_pr_curve(tag, values_6xN_float32, num_thresholds, step, wall_time)"},
     {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
     {NULL, NULL, 0, NULL},
 };

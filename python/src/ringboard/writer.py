@@ -101,6 +101,26 @@ def _make_histogram(values, bins, max_bins=None):
             np.ascontiguousarray(limits, dtype=np.float64), np.ascontiguousarray(counts, dtype=np.float64))
 
 
+def _compute_curve(labels, predictions, num_thresholds, weights=None):
+    """torch's compute_curve: true and false positives per threshold from a histogram of the
+    predictions, then negatives, precision and recall."""
+    minimum_count = 1e-7
+    if weights is None:
+        weights = 1.0
+    bucket_indices = np.int32(np.floor(predictions * (num_thresholds - 1)))
+    float_labels = labels.astype(np.float64)
+    histogram_range = (0, num_thresholds - 1)
+    tp_buckets, _ = np.histogram(bucket_indices, bins=num_thresholds, range=histogram_range, weights=float_labels * weights)
+    fp_buckets, _ = np.histogram(bucket_indices, bins=num_thresholds, range=histogram_range, weights=(1.0 - float_labels) * weights)
+    tp = np.cumsum(tp_buckets[::-1])[::-1]
+    fp = np.cumsum(fp_buckets[::-1])[::-1]
+    tn = fp[0] - fp
+    fn = tp[0] - tp
+    precision = tp / np.maximum(minimum_count, tp + fp)
+    recall = tp / np.maximum(minimum_count, tp + fn)
+    return np.stack((tp, fp, tn, fn, precision, recall))
+
+
 def _make_grid(images, ncols=8):
     """torch's make_grid: NCHW images tiled into one CHW image, 8 to a row."""
     if images.shape[1] == 1:
@@ -328,6 +348,22 @@ class SummaryWriter:
             raise ValueError(f"a margin chart takes 3 tags (value, lower, upper), not {len(tags)}")
         self.add_custom_scalars({category: {title: ["Margin", tags]}})
 
+    def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127, weights=None, walltime=None):
+        """torch's add_pr_curve: the counts computed here with numpy (torch's compute_curve), the rest as add_pr_curve_raw."""
+        num_thresholds = min(num_thresholds, 127)
+        data = _compute_curve(_array(labels), _array(predictions), num_thresholds, weights)
+        self._writer.add_pr_curve(tag, np.ascontiguousarray(data, dtype=np.float32), num_thresholds, _step(global_step), _wall_time(walltime))
+
+    def add_pr_curve_raw(self, tag, true_positive_counts, false_positive_counts, true_negative_counts, false_negative_counts,
+                         precision, recall, global_step=None, num_thresholds=127, weights=None, walltime=None):
+        num_thresholds = min(num_thresholds, 127)
+        rows = [np.asarray(_array(row), dtype=np.float64).reshape(-1) for row in
+                (true_positive_counts, false_positive_counts, true_negative_counts, false_negative_counts, precision, recall)]
+        if len({len(row) for row in rows}) != 1:
+            raise ValueError("the six PR curve arrays must have the same length")
+        self._writer.add_pr_curve(tag, np.ascontiguousarray(np.stack(rows), dtype=np.float32), num_thresholds, _step(global_step),
+                                  _wall_time(walltime))
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
 
@@ -338,8 +374,6 @@ class SummaryWriter:
         return method
 
     add_audio = _not_yet("add_audio")
-    add_pr_curve = _not_yet("add_pr_curve")
-    add_pr_curve_raw = _not_yet("add_pr_curve_raw")
     add_embedding = _not_yet("add_embedding")
     add_graph = _not_yet("add_graph")
     add_mesh = _not_yet("add_mesh")
