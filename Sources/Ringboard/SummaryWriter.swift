@@ -140,11 +140,6 @@ public final class SummaryWriter: @unchecked Sendable {
         return number(name)
     }
 
-    /// The name of tag `number`, when `tag(_:)` gave it.
-    public func tagName(number: UInt32) -> String? {
-        names.locked { names in names.numbers.first { $0.value == number }?.key }
-    }
-
     /// The tag `number` names, when `tag(_:)` gave it.
     public func tag(number: UInt32) -> Tag? {
         names.locked { names in
@@ -541,6 +536,11 @@ public final class SummaryWriter: @unchecked Sendable {
     /// - Throws: `ConfigurationError.invalidArgument` when the values are not six equal rows, or
     ///   for a bad tag, wall time or a curve that does not fit a ring record.
     public func addPRCurve(_ tag: String, _ values: [Float], numThresholds: Int = 127, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addPRCurve(self.tag(tag), values, numThresholds: numThresholds, step: step, wallTime: wallTime)
+    }
+
+    /// `addPRCurve` of a numbered tag.
+    public func addPRCurve(_ tag: Tag, _ values: [Float], numThresholds: Int = 127, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         try checkProcess()
         guard !values.isEmpty, values.count % 6 == 0 else {
@@ -549,9 +549,8 @@ public final class SummaryWriter: @unchecked Sendable {
         guard numThresholds >= 1, numThresholds <= Int(UInt32.max) else {
             throw .invalidArgument(name: "num_thresholds", reason: "must be 1 or more, not \(numThresholds)")
         }
-        let number = try self.tag(tag).number
         guard !sendsNothing else { return }
-        try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time,
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time,
                                  value: .prCurve(numThresholds: numThresholds, columns: values.count / 6, values: values)))
     }
 

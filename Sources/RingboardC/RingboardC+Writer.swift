@@ -318,9 +318,6 @@ public func cAddPRCurve(
     call(handle, "ringboard_add_pr_curve") { (writer) throws(ConfigurationError) in
         guard columns > 0, columns <= Int.max / 6 else { throw .invalidArgument(name: "columns", reason: "must be 1 or more, not \(columns)") }
         let data = Array(try buffer(values, 6 * columns, "values"))
-        guard let name = writer.tagName(number: tagNumber) else {
-            throw .invalidArgument(name: "tag", reason: "\(tagNumber) is not a number ringboard_writer_tag gave this writer")
-        }
-        try writer.addPRCurve(name, data, numThresholds: Int(numThresholds), step: Int(step), wallTime: wallTime(time))
+        try writer.addPRCurve(try tag(writer, tagNumber), data, numThresholds: Int(numThresholds), step: Int(step), wallTime: wallTime(time))
     }
 }

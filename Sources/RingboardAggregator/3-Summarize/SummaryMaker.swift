@@ -94,16 +94,7 @@ struct SummaryMaker {
                 metrics: set.metrics)
             for value in values { try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value])))) }
         case .prCurve(let numThresholds, let columns, let values):
-            // PrCurvePluginData { version 0 (left out), num_thresholds = 2 }, and the [6, columns] float tensor.
-            var content: [UInt8] = [0x10]
-            var remaining = UInt64(numThresholds)
-            while remaining >= 0x80 {
-                content.append(UInt8(remaining & 0x7F) | 0x80)
-                remaining >>= 7
-            }
-            content.append(UInt8(remaining))
-            let value = Summary.Value(tag: tag, metadata: SummaryMetadata(pluginName: "pr_curves", pluginContent: content),
-                                      kind: .tensor(TensorProto(dtype: .float, shape: [6, Int64(columns)], floatValues: values)))
+            let value = PRCurves.summaryValue(tag: tag, numThresholds: numThresholds, columns: columns, values: values)
             try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value]))))
         case .customScalars(let layout):
             let categories = layout.categories.map { category in

@@ -1,3 +1,5 @@
+// Summaries of TensorBoard plugins whose data `SummaryWriter` calls carry as they are.
+
 /// The custom scalars dashboard's layout (tensorboard/plugins/custom_scalar/layout.proto), as
 /// torch's `SummaryWriter.add_custom_scalars` writes it: a `Layout` serialized into a string
 /// tensor under `custom_scalars__config__`.
@@ -41,5 +43,17 @@ public enum CustomScalars {
         }
         return Summary.Value(tag: tag, metadata: SummaryMetadata(pluginName: "custom_scalars"),
                              kind: .tensor(.strings([layout.bytes])))
+    }
+}
+
+/// The PR curves plugin's summary (tensorboard/plugins/pr_curve), as torch's `add_pr_curve_raw`
+/// writes it: a `[6, columns]` float tensor (true positives, false positives, true negatives,
+/// false negatives, precision, recall) with `PrCurvePluginData { num_thresholds }`.
+public enum PRCurves {
+    public static func summaryValue(tag: String, numThresholds: Int, columns: Int, values: [Float]) -> Summary.Value {
+        var content = WireBuffer(capacity: 8)
+        content.appendInt64Field(2, Int64(numThresholds))  // version 0 (field 1) left out
+        return Summary.Value(tag: tag, metadata: SummaryMetadata(pluginName: "pr_curves", pluginContent: content.bytes),
+                             kind: .tensor(TensorProto(dtype: .float, shape: [6, Int64(columns)], floatValues: values)))
     }
 }
