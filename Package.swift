@@ -10,7 +10,8 @@ import PackageDescription
 //   CRingboard, CLZ4, RingboardSystem → RingboardRing (mmap rings, spill segments, the consumer)
 //   RingboardRecords (hook records; no dependencies)
 //   CRingboardSIMD (C: vector kernels), CZlib, RingboardSystem → RingboardSummaries (histograms, images, traces, projector)
-//   RingboardRecords, RingboardRing, RingboardSystem → Ringboard (the trainer API: the TensorBoard callback)
+//   RingboardRecords, RingboardRing, RingboardFormat, RingboardSystem → Ringboard (the trainer API: the
+//     TensorBoard callback and SummaryWriter, which checks a graph's bytes with RingboardFormat)
 //   System, Records, Ring, Format, Summaries, Logging → RingboardAggregator (the run state machines)
 //   → RingboardCLI (the `ringboard` command; it also uses RingboardSystem)
 //   CRingboardABI (C: ringboard.h, the per-thread error), Ringboard → RingboardC (the C interface,
@@ -89,7 +90,7 @@ let package = Package(
         ),
         .target(
             name: "Ringboard",
-            dependencies: ["RingboardRecords", "RingboardRing", "RingboardSystem"]
+            dependencies: ["RingboardRecords", "RingboardRing", "RingboardFormat", "RingboardSystem"]
         ),
         .target(
             name: "RingboardSummaries",

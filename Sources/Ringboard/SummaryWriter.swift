@@ -1,4 +1,5 @@
 internal import RingboardSystem
+internal import RingboardFormat
 import Foundation
 import RingboardRecords
 import RingboardRing
@@ -552,6 +553,112 @@ public final class SummaryWriter: @unchecked Sendable {
         guard !sendsNothing else { return }
         try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time,
                                  value: .prCurve(numThresholds: numThresholds, columns: values.count / 6, values: values)))
+    }
+
+    /// `add_audio`: one channel of samples in [-1, 1] at `sampleRate` per second, written as
+    /// 16-bit WAV for the audio dashboard. As torch does, samples are clipped to [-1, 1] when any
+    /// lies beyond, and scaled in their own precision (`Float` or `Double`).
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for no samples, a NaN or infinite one, a
+    ///   sample rate below 1 or over 2³² − 1, a clip that does not fit a ring record, or a bad tag
+    ///   or wall time.
+    public func addAudio(_ tag: String, _ samples: AudioSamples, sampleRate: Double = 44100, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addAudio(self.tag(tag), samples, sampleRate: sampleRate, step: step, wallTime: wallTime)
+    }
+
+    /// `addAudio` of a numbered tag.
+    public func addAudio(_ tag: Tag, _ samples: AudioSamples, sampleRate: Double = 44100, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        guard samples.count > 0 else { throw .invalidArgument(name: "snd_tensor", reason: "holds no samples") }
+        let bad: Int? = switch samples {
+        case .float(let samples): samples.firstIndex { !$0.isFinite }
+        case .double(let samples): samples.firstIndex { !$0.isFinite }
+        }
+        if let bad { throw .invalidArgument(name: "snd_tensor", reason: "NaN or infinity at sample \(bad)") }
+        guard sampleRate.isFinite, sampleRate >= 1, sampleRate <= Double(UInt32.max) else {
+            throw .invalidArgument(name: "sample_rate", reason: "must be 1 to 2³² − 1 samples per second, not \(sampleRate)")
+        }
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time,
+                                 value: .audio(sampleRate: sampleRate, samples: samples)))
+    }
+
+    /// `add_mesh`: a mesh (or a point cloud, without faces) for the mesh dashboard, each part a
+    /// `[batch, count, 3]` tensor, with the Three.js configuration as JSON (`config_dict`).
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for a mesh `MeshData.problem` names, a NaN in
+    ///   it, a configuration that is not JSON, one that does not fit a ring record, or a bad tag or
+    ///   wall time.
+    public func addMesh(_ tag: String, _ mesh: MeshData, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        try addMesh(self.tag(tag), mesh, step: step, wallTime: wallTime)
+    }
+
+    /// `addMesh` of a numbered tag.
+    public func addMesh(_ tag: Tag, _ mesh: MeshData, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        if let problem = mesh.problem { throw .invalidArgument(name: "mesh", reason: problem) }
+        for component in mesh.components where component.values.contains(where: { !$0.isFinite }) {
+            throw .invalidArgument(name: component.content.name.lowercased(), reason: "holds NaN or infinity")
+        }
+        guard (try? JSONSerialization.jsonObject(with: Data(mesh.jsonConfig.utf8), options: [.fragmentsAllowed])) is [String: Any] else {
+            throw .invalidArgument(name: "config_dict", reason: "must be a JSON object, not \(mesh.jsonConfig.prefix(80).debugDescription)")
+        }
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: time, value: .mesh(mesh)))
+    }
+
+    /// `add_graph`: a serialized TensorFlow `GraphDef` for the graphs dashboard (torch's writer
+    /// makes one from a module with its own graph builder), and optionally a serialized
+    /// `RunMetadata` (its step stats), written as run metadata `step1` as torch writes it.
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for bytes that are not a `GraphDef`, a graph
+    ///   that does not fit a ring record, or a bad wall time.
+    public func addGraph(_ graphDef: [UInt8], runMetadata: [UInt8] = [], wallTime: Double? = nil) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        guard !graphDef.isEmpty else { throw .invalidArgument(name: "graph", reason: "is empty") }
+        do {
+            _ = try GraphDefCheck.nodeCount(in: graphDef)
+        } catch {
+            throw .invalidArgument(name: "graph", reason: "not a serialized GraphDef: \(error)")
+        }
+        let tag = try self.tag("__graph__")  // the record needs a tag; the graph has none
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: 0, wallTime: time,
+                                 value: .graph(graphDef: graphDef, runMetadata: runMetadata)))
+    }
+
+    /// `add_embedding`: a matrix of points for the projector, written (by the aggregator) as
+    /// torch writes it: `tensors.tsv`, `metadata.tsv` and `sprite.png` under
+    /// `<logDir>/<step, 5 digits>/<tag>/`, and an entry in `<logDir>/projector_config.pbtxt`.
+    ///
+    /// - Parameters:
+    ///   - embedding: The points, each point's metadata (`metadata.tsv`'s text: one line per
+    ///     point, or a header line first) and the label images' sprite.
+    ///   - tag: The embedding's name (torch's default: `default`).
+    ///   - step: The step (`global_step`), which names the directory.
+    /// - Throws: `ConfigurationError.invalidArgument` for an embedding `EmbeddingData.problem`
+    ///   names, metadata of another number of lines than points, one that does not fit a ring
+    ///   record, or a bad tag.
+    public func addEmbedding(_ embedding: EmbeddingData, tag: String = "default", step: Int = 0) throws(ConfigurationError) {
+        try addEmbedding(embedding, tag: self.tag(tag), step: step)
+    }
+
+    /// `addEmbedding` of a numbered tag.
+    public func addEmbedding(_ embedding: EmbeddingData, tag: Tag, step: Int = 0) throws(ConfigurationError) {
+        try checkProcess()
+        if let problem = embedding.problem { throw .invalidArgument(name: "mat", reason: problem) }
+        if let metadata = embedding.metadata {
+            let lines = metadata.utf8.count(where: { $0 == UInt8(ascii: "\n") })
+            guard metadata.utf8.last == UInt8(ascii: "\n"), lines == embedding.rows || lines == embedding.rows + 1 else {
+                throw .invalidArgument(name: "metadata", reason: "\(lines) lines for \(embedding.rows) points (one a point, a header first, each ending in a newline)")
+            }
+        }
+        guard !sendsNothing else { return }
+        try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: SummaryWriter.preciseNow(),
+                                 value: .embedding(embedding)))
     }
 
     // MARK: Writing

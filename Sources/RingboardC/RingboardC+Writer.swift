@@ -46,7 +46,7 @@ public func cWriterOpen(_ options: UnsafePointer<ringboard_writer_options>?, _ o
                     + "(\(RINGBOARD_ABI_VERSION)): use a libringboard.so as new as the header")
     }
     guard version >= 3, size == MemoryLayout<ringboard_writer_options>.size else {
-        return fail(RINGBOARD_ABI_MISMATCH, "ringboard_writer_options: ABI version \(version) with size \(size); this library takes version 3 "
+        return fail(RINGBOARD_ABI_MISMATCH, "ringboard_writer_options: ABI version \(version) with size \(size); this library takes version 3 or more "
                     + "with size \(MemoryLayout<ringboard_writer_options>.size) (start from ringboard_writer_options_default())")
     }
     let o = options.pointee
@@ -319,5 +319,86 @@ public func cAddPRCurve(
         guard columns > 0, columns <= Int.max / 6 else { throw .invalidArgument(name: "columns", reason: "must be 1 or more, not \(columns)") }
         let data = Array(try buffer(values, 6 * columns, "values"))
         try writer.addPRCurve(try tag(writer, tagNumber), data, numThresholds: Int(numThresholds), step: Int(step), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_audio")
+public func cAddAudio(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ samples: UnsafeRawPointer?, _ count: Int, _ dtype: ringboard_dtype, _ sampleRate: Double,
+    _ step: Int64, _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_audio") { (writer) throws(ConfigurationError) in
+        let samplesGiven: AudioSamples
+        switch dtype {
+        case RINGBOARD_FLOAT32: samplesGiven = .float(Array(try buffer(samples?.assumingMemoryBound(to: Float.self), count, "samples")))
+        case RINGBOARD_FLOAT64: samplesGiven = .double(Array(try buffer(samples?.assumingMemoryBound(to: Double.self), count, "samples")))
+        default: throw .invalidArgument(name: "dtype", reason: "unknown dtype \(dtype.rawValue)")
+        }
+        try writer.addAudio(try tag(writer, tagNumber), samplesGiven, sampleRate: sampleRate, step: Int(step), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_mesh")
+public func cAddMesh(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ vertices: UnsafePointer<Float>?, _ colors: UnsafePointer<Float>?,
+    _ faces: UnsafePointer<Float>?, _ batch: Int, _ vertexCount: Int, _ faceCount: Int, _ config: UnsafePointer<CChar>?, _ step: Int64,
+    _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_mesh") { (writer) throws(ConfigurationError) in
+        func values(_ pointer: UnsafePointer<Float>?, _ count: Int, _ name: String) throws(ConfigurationError) -> [Float] {
+            let (perBatch, overflow1) = count.multipliedReportingOverflow(by: 3)
+            let (total, overflow2) = batch.multipliedReportingOverflow(by: perBatch)
+            guard batch > 0, count > 0, !overflow1, !overflow2 else {
+                throw .invalidArgument(name: name, reason: "[\(batch), \(count), 3] is not a tensor size")
+            }
+            return Array(try buffer(pointer, total, name))
+        }
+        var components = [MeshData.Component(content: .vertex, batch: batch, count: vertexCount, values: try values(vertices, vertexCount, "vertices"))]
+        if faces != nil {
+            components.append(MeshData.Component(content: .face, batch: batch, count: faceCount, values: try values(faces, faceCount, "faces")))
+        }
+        if colors != nil {
+            components.append(MeshData.Component(content: .color, batch: batch, count: vertexCount, values: try values(colors, vertexCount, "colors")))
+        }
+        try writer.addMesh(try tag(writer, tagNumber), MeshData(components: components, jsonConfig: try string(config, "config_json") ?? "{}"),
+                           step: Int(step), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_graph")
+public func cAddGraph(
+    _ handle: OpaquePointer?, _ graphDef: UnsafePointer<UInt8>?, _ length: Int, _ runMetadata: UnsafePointer<UInt8>?, _ runMetadataLength: Int,
+    _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_graph") { (writer) throws(ConfigurationError) in
+        try writer.addGraph(Array(try buffer(graphDef, length, "graph_def")),
+                            runMetadata: Array(try buffer(runMetadata, runMetadataLength, "run_metadata")), wallTime: wallTime(time))
+    }
+}
+
+@_cdecl("ringboard_add_embedding")
+public func cAddEmbedding(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ values: UnsafePointer<Float>?, _ rows: Int, _ columns: Int,
+    _ metadata: UnsafePointer<CChar>?, _ metadataLength: Int, _ sprite: UnsafePointer<UInt8>?, _ spriteSide: Int, _ imageHeight: Int,
+    _ imageWidth: Int, _ step: Int64
+) -> ringboard_status {
+    call(handle, "ringboard_add_embedding") { (writer) throws(ConfigurationError) in
+        let (size, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard rows > 0, columns > 0, !overflow else { throw .invalidArgument(name: "mat", reason: "\(rows) × \(columns) is not a matrix size") }
+        var embedding = EmbeddingData(rows: rows, columns: columns, values: Array(try buffer(values, size, "values")))
+        if metadata != nil {
+            let bytes = try buffer(metadata?.withMemoryRebound(to: UInt8.self, capacity: max(metadataLength, 1)) { $0 }, metadataLength, "metadata")
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw .invalidArgument(name: "metadata", reason: "is not UTF-8") }
+            embedding.metadata = text
+        }
+        if sprite != nil {
+            let (area, overflow) = spriteSide.multipliedReportingOverflow(by: spriteSide * 3)
+            guard spriteSide > 0, spriteSide <= Int(Int32.max), !overflow else {
+                throw .invalidArgument(name: "sprite", reason: "a side of \(spriteSide) is not a sprite size")
+            }
+            embedding.sprite = EmbeddingData.Sprite(imageHeight: imageHeight, imageWidth: imageWidth, side: spriteSide,
+                                                    pixels: Array(try buffer(sprite, area, "sprite")))
+        }
+        try writer.addEmbedding(embedding, tag: try tag(writer, tagNumber), step: Int(step))
     }
 }

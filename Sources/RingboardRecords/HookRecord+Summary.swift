@@ -23,6 +23,13 @@
 //                         a string title, u8 kind (0 multiline: u32 count, that many strings;
 //                         1 margin: three strings)
 //          PR curve       u32 num_thresholds, u32 columns; 6 × columns f32, row-major
+//          audio          f64 sample rate, u64 count, then count f32 (kind 10) or f64 (kind 11)
+//          mesh           a string JSON config; u32 count, then each tensor: u8 content
+//                         (1 vertex, 2 face, 3 color), u32 batch, u32 count, batch × count × 3 f32
+//          graph          u32 length, the GraphDef; u32 length, the RunMetadata (0: none)
+//          embedding      u32 rows, u32 columns, rows × columns f32; u8 1 and a string (the
+//                         metadata TSV) or u8 0; u8 1 and u32 image height, image width, side,
+//                         then u32 length = side × side × 3 and the sprite's RGB bytes, or u8 0
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -194,6 +201,44 @@ extension HookRecord {
             out.u32(UInt32(numThresholds))
             out.u32(UInt32(columns))
             out.floats(values)
+        case .audio(let sampleRate, let samples):
+            out.u64(sampleRate.bitPattern)
+            out.u64(UInt64(samples.count))
+            switch samples {
+            case .float(let samples): out.floats(samples)
+            case .double(let samples): for sample in samples { out.u64(sample.bitPattern) }
+            }
+        case .mesh(let mesh):
+            out.string(mesh.jsonConfig)
+            out.u32(UInt32(mesh.components.count))
+            for component in mesh.components {
+                out.u8(component.content.rawValue)
+                out.u32(UInt32(component.batch))
+                out.u32(UInt32(component.count))
+                out.floats(component.values)
+            }
+        case .graph(let graphDef, let runMetadata):
+            out.bytes(graphDef)
+            out.bytes(runMetadata)
+        case .embedding(let embedding):
+            out.u32(UInt32(embedding.rows))
+            out.u32(UInt32(embedding.columns))
+            out.floats(embedding.values)
+            if let metadata = embedding.metadata {
+                out.u8(1)
+                out.string(metadata)
+            } else {
+                out.u8(0)
+            }
+            if let sprite = embedding.sprite {
+                out.u8(1)
+                out.u32(UInt32(sprite.imageHeight))
+                out.u32(UInt32(sprite.imageWidth))
+                out.u32(UInt32(sprite.side))
+                out.bytes(sprite.pixels)
+            } else {
+                out.u8(0)
+            }
         case .customScalars(let layout):
             out.u32(UInt32(layout.categories.count))
             for category in layout.categories {
@@ -352,6 +397,54 @@ extension HookRecord {
                 categories.append(CustomScalarsLayout.Category(title: title, charts: charts))
             }
             value = .customScalars(CustomScalarsLayout(categories: categories))
+        case 10, 11:
+            let sampleRate = Double(bitPattern: try input.u64())
+            guard sampleRate.isFinite, sampleRate >= 1, sampleRate <= Double(UInt32.max) else {
+                throw .invalidValue(type: type, field: "audio sample rate", value: Int64(exactly: sampleRate.rounded(.towardZero)) ?? -1)
+            }
+            if kind == 10 {
+                let count = try input.count(minimumBytesEach: 4, width: 8)
+                value = .audio(sampleRate: sampleRate, samples: .float(try input.floats(count: count)))
+            } else {
+                let count = try input.count(minimumBytesEach: 8, width: 8)
+                var samples: [Double] = []
+                samples.reserveCapacity(count)
+                for _ in 0..<count { samples.append(Double(bitPattern: try input.u64())) }
+                value = .audio(sampleRate: sampleRate, samples: .double(samples))
+            }
+            guard case .audio(_, let samples) = value, samples.count > 0 else { throw .invalidValue(type: type, field: "audio samples", value: 0) }
+        case 12:
+            let config = try input.string("mesh config", maximumLength: HookRecord.maximumTextLength)
+            var components: [MeshData.Component] = []
+            for _ in 0..<(try input.count(minimumBytesEach: 9)) {
+                let raw = try input.u8()
+                guard let content = MeshData.Content(rawValue: raw) else { throw .invalidValue(type: type, field: "mesh content", value: Int64(raw)) }
+                let batch = Int(try input.u32()), count = Int(try input.u32())
+                let (size, overflow) = batch.multipliedReportingOverflow(by: count * 3)
+                guard !overflow else { throw .invalidValue(type: type, field: "mesh tensor size", value: -1) }
+                components.append(MeshData.Component(content: content, batch: batch, count: count, values: try input.floats(count: size)))
+            }
+            let mesh = MeshData(components: components, jsonConfig: config)
+            if let problem = mesh.problem { throw .invalidString(type: type, field: "mesh", reason: problem) }
+            value = .mesh(mesh)
+        case 13:
+            let graphDef = try input.bytes(), runMetadata = try input.bytes()
+            guard !graphDef.isEmpty else { throw .invalidValue(type: type, field: "graph length", value: 0) }
+            value = .graph(graphDef: graphDef, runMetadata: runMetadata)
+        case 14:
+            let rows = Int(try input.u32()), columns = Int(try input.u32())
+            let (size, overflow) = rows.multipliedReportingOverflow(by: columns)
+            guard !overflow else { throw .invalidValue(type: type, field: "embedding size", value: -1) }
+            var embedding = EmbeddingData(rows: rows, columns: columns, values: try input.floats(count: size))
+            if try input.bool("embedding metadata") {
+                embedding.metadata = try input.string("embedding metadata", maximumLength: HookRecord.maximumTextLength)
+            }
+            if try input.bool("embedding sprite") {
+                let height = Int(try input.u32()), width = Int(try input.u32()), side = Int(try input.u32())
+                embedding.sprite = EmbeddingData.Sprite(imageHeight: height, imageWidth: width, side: side, pixels: try input.bytes())
+            }
+            if let problem = embedding.problem { throw .invalidString(type: type, field: "embedding", reason: problem) }
+            value = .embedding(embedding)
         default:
             throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))
         }

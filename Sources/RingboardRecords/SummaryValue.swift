@@ -18,6 +18,17 @@ public enum SummaryValue: Equatable, Sendable {
     /// `add_pr_curve` and `add_pr_curve_raw`: 6 rows of `columns` values (true positives, false
     /// positives, true negatives, false negatives, precision, recall), row-major.
     case prCurve(numThresholds: Int, columns: Int, values: [Float])
+    /// `add_audio`: one channel of samples in [-1, 1] (louder ones are clipped), written as
+    /// 16-bit WAV at `sampleRate` samples per second.
+    case audio(sampleRate: Double, samples: AudioSamples)
+    /// `add_mesh`: the mesh plugin's vertices, and its faces and colors if given.
+    case mesh(MeshData)
+    /// `add_graph`: a serialized `GraphDef` written as the run's graph, and a serialized
+    /// `RunMetadata` (empty for none) written as tagged run metadata `step1`, as torch writes them.
+    case graph(graphDef: [UInt8], runMetadata: [UInt8])
+    /// `add_embedding`: the projector's files under `<run>/<step, 5 digits>/<tag>/`, and its
+    /// entry in the run's `projector_config.pbtxt`.
+    case embedding(EmbeddingData)
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -32,6 +43,11 @@ public enum SummaryValue: Equatable, Sendable {
         case .hparams: 7
         case .customScalars: 8
         case .prCurve: 9
+        case .audio(_, .float): 10
+        case .audio(_, .double): 11
+        case .mesh: 12
+        case .graph: 13
+        case .embedding: 14
         }
     }
 }
@@ -43,6 +59,138 @@ public enum HistogramValues: Equatable, Sendable {
     /// `count` Float32 values in weight segment `sequence` of the record's ring, from byte
     /// `offset`: written whole before the record was appended (large histograms).
     case segment(sequence: Int64, offset: UInt64, count: UInt64)
+}
+
+/// Audio samples, as the caller gave them: torch scales Float32 samples in Float32 arithmetic
+/// and Float64 ones in Float64, so the aggregator keeps their width.
+public enum AudioSamples: Equatable, Sendable {
+    case float([Float])
+    case double([Double])
+
+    /// The number of samples.
+    public var count: Int {
+        switch self {
+        case .float(let samples): samples.count
+        case .double(let samples): samples.count
+        }
+    }
+}
+
+/// What `add_mesh` hands the aggregator: up to three tensors of shape `[batch, count, 3]` (the
+/// vertices' coordinates, the faces' vertex indices, the vertices' colors), written as the mesh
+/// plugin's float tensors, and the Three.js configuration as JSON.
+public struct MeshData: Equatable, Sendable {
+    /// What a tensor holds: the mesh plugin's `MeshPluginData.ContentType`.
+    public enum Content: UInt8, Equatable, Sendable, CaseIterable {
+        case vertex = 1
+        case face = 2
+        case color = 3
+
+        /// The name the plugin gives it, which ends the summary's tag (`<tag>_VERTEX`).
+        public var name: String {
+            switch self {
+            case .vertex: "VERTEX"
+            case .face: "FACE"
+            case .color: "COLOR"
+            }
+        }
+    }
+
+    /// One tensor: `batch × count × 3` values, row-major.
+    public struct Component: Equatable, Sendable {
+        public var content: Content
+        public var batch: Int
+        public var count: Int
+        public var values: [Float]
+
+        public init(content: Content, batch: Int, count: Int, values: [Float]) {
+            self.content = content
+            self.batch = batch
+            self.count = count
+            self.values = values
+        }
+    }
+
+    /// The tensors, vertices first, then faces and colors if given (torch's order).
+    public var components: [Component]
+    /// The Three.js configuration, JSON (`{}` for none).
+    public var jsonConfig: String
+
+    public init(components: [Component], jsonConfig: String = "{}") {
+        self.components = components
+        self.jsonConfig = jsonConfig
+    }
+
+    /// Why this mesh cannot be written, or `nil`: no vertices or not first, a content twice, a
+    /// tensor whose values are not `batch × count × 3`, faces or colors of another batch.
+    public var problem: String? {
+        guard let first = components.first, first.content == .vertex else { return "a mesh starts with its vertices" }
+        if Set(components.map(\.content)).count != components.count { return "a mesh has each of vertices, faces and colors at most once" }
+        for component in components {
+            let name = component.content.name.lowercased()
+            guard component.batch > 0, component.count > 0 else { return "\(name) of shape [\(component.batch), \(component.count), 3] are empty" }
+            let (size, overflow) = component.batch.multipliedReportingOverflow(by: component.count)
+            guard !overflow, size <= component.values.count / 3, component.values.count == size * 3 else {
+                return "\(component.values.count) \(name) values are not [\(component.batch), \(component.count), 3]"
+            }
+            guard component.batch == first.batch else { return "\(name) have a batch of \(component.batch), the vertices \(first.batch)" }
+            if component.content == .color, component.count != first.count {
+                return "\(component.count) colors for \(first.count) vertices"
+            }
+        }
+        return nil
+    }
+}
+
+/// What `add_embedding` hands the aggregator: a matrix of `rows` points of `columns` values, and
+/// optionally each point's metadata (the TSV's text) and a sprite of the points' images.
+public struct EmbeddingData: Equatable, Sendable {
+    /// The label images tiled into one square RGB image: `side × side × 3` bytes, each image
+    /// `imageHeight × imageWidth`.
+    public struct Sprite: Equatable, Sendable {
+        public var imageHeight: Int
+        public var imageWidth: Int
+        public var side: Int
+        public var pixels: [UInt8]
+
+        public init(imageHeight: Int, imageWidth: Int, side: Int, pixels: [UInt8]) {
+            self.imageHeight = imageHeight
+            self.imageWidth = imageWidth
+            self.side = side
+            self.pixels = pixels
+        }
+    }
+
+    public var rows: Int
+    public var columns: Int
+    /// `rows × columns` values, row-major.
+    public var values: [Float]
+    /// `metadata.tsv`'s text, `nil` for none.
+    public var metadata: String?
+    public var sprite: Sprite?
+
+    public init(rows: Int, columns: Int, values: [Float], metadata: String? = nil, sprite: Sprite? = nil) {
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+        self.metadata = metadata
+        self.sprite = sprite
+    }
+
+    /// Why this embedding cannot be written, or `nil`.
+    public var problem: String? {
+        guard rows > 0, columns > 0 else { return "an embedding of \(rows) × \(columns) is empty" }
+        let (size, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard !overflow, size == values.count else { return "\(values.count) values are not \(rows) × \(columns)" }
+        if let sprite {
+            guard sprite.imageHeight > 0, sprite.imageWidth > 0, sprite.side > 0 else { return "an empty sprite" }
+            let (area, overflow) = sprite.side.multipliedReportingOverflow(by: sprite.side)
+            guard !overflow, area <= sprite.pixels.count / 3, sprite.pixels.count == area * 3 else {
+                return "\(sprite.pixels.count) sprite bytes are not \(sprite.side) × \(sprite.side) × 3"
+            }
+        }
+        return nil
+    }
 }
 
 /// A histogram its caller counted (`add_histogram_raw`): TensorBoard's `HistogramProto` fields.

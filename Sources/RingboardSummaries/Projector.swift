@@ -152,3 +152,98 @@ public enum Projector {
         return out + "\""
     }
 }
+
+extension Projector {
+    /// An embedding `SummaryWriter.add_embedding` logged: its files go under `<run>/<directory>/`,
+    /// its entry into the run's `projector_config.pbtxt`, as torch writes them.
+    public struct LoggedEmbedding: Sendable {
+        public var tag: String
+        public var step: Int64
+        public var rows: Int
+        public var columns: Int
+        public var values: [Float]
+        /// `metadata.tsv`'s text, or `nil`.
+        public var metadata: String?
+        /// The sprite as PNG and one image's height and width, or `nil`.
+        public var sprite: (png: [UInt8], imageHeight: Int, imageWidth: Int)?
+
+        public init(tag: String, step: Int64, rows: Int, columns: Int, values: [Float], metadata: String?,
+                    sprite: (png: [UInt8], imageHeight: Int, imageWidth: Int)?) {
+            self.tag = tag
+            self.step = step
+            self.rows = rows
+            self.columns = columns
+            self.values = values
+            self.metadata = metadata
+            self.sprite = sprite
+        }
+
+        /// torch's `<global_step, zero-filled to 5>/<tag with %, / and \ percent-encoded>`.
+        public var directory: String {
+            let digits = String(step.magnitude)
+            let padded = String(repeating: "0", count: max(0, (step < 0 ? 4 : 5) - digits.count)) + digits
+            var tag = ""
+            for character in self.tag {
+                switch character {
+                case "%": tag += "%25"
+                case "/": tag += "%2f"
+                case "\\": tag += "%5c"
+                default: tag.append(character)
+                }
+            }
+            return (step < 0 ? "-" : "") + padded + "/" + tag
+        }
+
+        /// The config's entry, as protobuf's text format prints an `EmbeddingInfo` (fields in
+        /// number order).
+        public var configEntry: String {
+            let directory = self.directory
+            var text = "embeddings {\n"
+            text += "  tensor_name: \(textFormatString(tag + ":" + directory.prefix { $0 != "/" }))\n"
+            if metadata != nil { text += "  metadata_path: \(textFormatString(directory + "/metadata.tsv"))\n" }
+            if let sprite {
+                text += "  sprite {\n    image_path: \(textFormatString(directory + "/sprite.png"))\n"
+                text += "    single_image_dim: \(sprite.imageWidth)\n    single_image_dim: \(sprite.imageHeight)\n  }\n"
+            }
+            text += "  tensor_path: \(textFormatString(directory + "/tensors.tsv"))\n}\n"
+            return text
+        }
+    }
+
+    /// Writes a logged embedding's files (each replaced whole), then adds its entry to the run's
+    /// config unless the config holds it already: a record written twice (replayed after a crash)
+    /// leaves one entry. Entries of earlier writers stay (torch's writer rewrites the config
+    /// with its own entries only).
+    ///
+    /// - Parameters:
+    ///   - embedding: The embedding.
+    ///   - runDirectory: The writer's directory.
+    ///   - root: A directory `runDirectory` lies below (or is); nothing outside it is touched.
+    public static func write(_ embedding: LoggedEmbedding, runDirectory: String, confinedTo root: String) throws(SummaryFileError) {
+        let directory = embedding.directory
+        let tensorsPath = try SummaryFileError.path(directory + "/tensors.tsv", in: runDirectory, confinedTo: root)
+        let metadataPath = try SummaryFileError.path(directory + "/metadata.tsv", in: runDirectory, confinedTo: root)
+        let spritePath = try SummaryFileError.path(directory + "/sprite.png", in: runDirectory, confinedTo: root)
+        let configPath = try SummaryFileError.path(configFileName, in: runDirectory, confinedTo: root)
+        do {
+            // torch prints each value as Python prints the float it is (`str(i.item())`).
+            var text = ""
+            text.reserveCapacity(embedding.values.count * 20)
+            for (index, value) in embedding.values.enumerated() {
+                text += value.isFinite ? "\(Double(value))" : (value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf"))
+                text += (index + 1) % embedding.columns == 0 ? "\n" : "\t"
+            }
+            try AtomicFile.replace(tensorsPath, under: root, with: [Array(text.utf8)])
+            if let metadata = embedding.metadata { try AtomicFile.replace(metadataPath, under: root, with: [Array(metadata.utf8)]) }
+            if let sprite = embedding.sprite { try AtomicFile.replace(spritePath, under: root, with: [sprite.png]) }
+            let entry = embedding.configEntry
+            let existing = try AtomicFile.contents(of: configPath, under: root).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            // Entries start at a line's start and end with a `}` line of their own, so a match is a whole entry.
+            if !("\n" + existing).contains("\n" + entry) {
+                try AtomicFile.replace(configPath, under: root, with: [Array((existing + entry).utf8)])
+            }
+        } catch {
+            throw SummaryFileError(error)
+        }
+    }
+}

@@ -81,6 +81,40 @@ package enum AtomicFile {
         }
         return path
     }
+
+    /// The contents of `relative` under `root`, following no symbolic link from `root` down, or
+    /// `nil` when there is no such file (nor its directory). A file over `maximumLength` bytes
+    /// reads as `EFBIG`.
+    package static func contents(of relative: String, under root: String, maximumLength: Int = 64 << 20) throws(SystemCallError) -> [UInt8]? {
+        let path = Paths.joined(root, relative)
+        let directory: FileDescriptor
+        do {
+            directory = try ConfinedDirectory.open(Paths.directory(of: relative), under: root)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return nil
+        }
+        defer { try? directory.close() }
+        let file: FileDescriptor
+        switch valueOrErrno({ openat(directory.rawValue, Paths.lastComponent(of: relative), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }) {
+        case .success(let descriptor): file = FileDescriptor(rawValue: descriptor)
+        case .failure(.noSuchFileOrDirectory): return nil
+        case .failure(let error): throw SystemCallError("open", path: path, error)
+        }
+        defer { try? file.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            } catch {
+                throw SystemCallError("read", path: path, error as? Errno ?? .ioError)
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[..<count]
+            guard bytes.count <= maximumLength else { throw SystemCallError("read", path: path, .fileTooLarge) }
+        }
+    }
 }
 
 extension Result {

@@ -257,4 +257,105 @@ import Testing
         #expect(summary.values[0].metadata?.pluginName == "pr_curves" && summary.values[0].metadata?.pluginContent == [0x10, 0xC8, 0x01])
         #expect(tensor.dtype == .float && tensor.shape == [6, 2] && tensor.floatValues == [5, 3, 2, 1, 0, 1, 1, 3, 0.7, 0.75, 0.8, 0.5])
     }
+
+    /// `add_audio`: torch's 16-bit WAV (Python's `wave` header), each sample clipped when any
+    /// lies beyond [-1, 1] and scaled in its own precision, truncated toward zero.
+    @Test func audioIsSixteenBitWAVAsTorchWritesIt() throws {
+        let harness = H()
+        announce(harness, names: ["sound"])
+        summary(harness, tag: 0, step: 2, .audio(sampleRate: 8000, samples: .float([0.5, -2, 0.1])))
+        summary(harness, tag: 0, step: 3, .audio(sampleRate: 8000.4, samples: .double([0.1, -0.5])))
+        harness.flush()
+        let events = harness.events("sw")
+        try #require(events.count == 2)
+        guard case .summary(let first) = events[0].what, case .audio(let bytes) = first.values[0].kind,
+              case .summary(let second) = events[1].what, case .audio(let other) = second.values[0].kind else {
+            Issue.record("not audio: \(events)")
+            return
+        }
+        #expect(first.values[0].tag == "sound" && events[0].step == 2)
+        // Clipped (−2 → −1): 16383, −32767 and Float(0.1) × 32767 = 3276.7 → 3276.
+        let wav: [UInt8] = Array("RIFF".utf8) + [42, 0, 0, 0] + Array("WAVEfmt ".utf8) + [16, 0, 0, 0, 1, 0, 1, 0, 0x40, 0x1F, 0, 0, 0x80, 0x3E, 0, 0,
+            2, 0, 16, 0] + Array("data".utf8) + [6, 0, 0, 0, 0xFF, 0x3F, 0x01, 0x80, 0xCC, 0x0C]
+        // Summary.Audio { sample_rate 8000; num_channels 1; length_frames 3; encoded_audio_string; content_type }.
+        let expected: [UInt8] = [0x0D, 0x00, 0x00, 0xFA, 0x45, 0x10, 0x01, 0x18, 0x03, 0x22, UInt8(wav.count)] + wav
+            + [0x2A, 0x09] + Array("audio/wav".utf8)
+        #expect(bytes == expected)
+        // A Float64 0.1 × 32767 is 3276.7000000000003 → 3276; wave rounds the frame rate to 8000.
+        #expect(Array(other[(other.count - 11 - 4)..<(other.count - 11)]) == [0xCC, 0x0C, 0x01, 0xC0])
+        #expect(Array(other[(11 + 24)..<(11 + 28)]) == [0x40, 0x1F, 0, 0])
+    }
+
+    /// `add_mesh`: one event of a float tensor per part, `<tag>_VERTEX`, `_FACE`, `_COLOR`, each
+    /// with `MeshPluginData` naming the parts present.
+    @Test func aMeshIsOneFloatTensorPerPart() throws {
+        let harness = H()
+        announce(harness, names: ["cube"])
+        summary(harness, tag: 0, step: 1, .mesh(MeshData(components: [
+            MeshData.Component(content: .vertex, batch: 1, count: 2, values: [0, 1, 2, 3, 4, 5]),
+            MeshData.Component(content: .face, batch: 1, count: 1, values: [0, 1, 1]),
+        ], jsonConfig: "{}")))
+        harness.flush()
+        let event = try #require(harness.events("sw").first)
+        guard case .summary(let summary) = event.what, case .tensor(let vertices) = summary.values[0].kind,
+              case .tensor(let faces) = summary.values[1].kind else {
+            Issue.record("not tensors: \(event)")
+            return
+        }
+        #expect(summary.values.map(\.tag) == ["cube_VERTEX", "cube_FACE"] && event.step == 1)
+        #expect(vertices.dtype == .float && vertices.shape == [1, 2, 3] && vertices.floatValues == [0, 1, 2, 3, 4, 5])
+        #expect(faces.shape == [1, 1, 3] && faces.floatValues == [0, 1, 1])
+        // MeshPluginData { name "cube"; content_type VERTEX; json_config "{}"; shape [1, 2, 3]; components 0b011 }.
+        #expect(summary.values[0].metadata?.pluginName == "mesh")
+        #expect(summary.values[0].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x01, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 2, 3, 0x38, 0x03])
+        #expect(summary.values[1].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x02, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 1, 3, 0x38, 0x03])
+    }
+
+    /// `add_graph`: the `GraphDef` as the run's graph and the run metadata as `step1`; bytes that
+    /// are not a `GraphDef` are skipped.
+    @Test func aGraphIsTheRunsGraphAndItsRunMetadataStepOne() throws {
+        let harness = H()
+        announce(harness, names: ["__graph__"])
+        let graph: [UInt8] = [0x0A, 0x0A, 0x0A, 0x01, 0x61, 0x12, 0x05] + Array("Const".utf8)
+        summary(harness, tag: 0, step: 0, .graph(graphDef: [0x0A, 0xFF], runMetadata: []))
+        summary(harness, tag: 0, step: 0, .graph(graphDef: graph, runMetadata: [0x0A, 0x00]))
+        harness.flush()
+        let events = harness.events("sw")
+        #expect(events.map(\.what) == [.graphDef(graph), .taggedRunMetadata(TaggedRunMetadata(tag: "step1", runMetadata: [0x0A, 0x00]))])
+    }
+
+    /// `add_embedding`: torch's files under `<step, 5 digits>/<tag, percent-encoded>/` and the
+    /// config's entry, once however often the record comes (a replay after a crash).
+    @Test func anEmbeddingIsTorchsFilesAndOneConfigEntry() throws {
+        let harness = H()
+        announce(harness, names: ["default", "a/b%"])
+        let sprite = EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 2, pixels: [UInt8](repeating: 200, count: 12))
+        summary(harness, tag: 0, step: 0, .embedding(EmbeddingData(rows: 2, columns: 2, values: [0.1, -2, 3e-7, 4], metadata: "x\ny\n", sprite: sprite)))
+        summary(harness, tag: 1, step: 12, .embedding(EmbeddingData(rows: 1, columns: 1, values: [1])))
+        summary(harness, tag: 0, step: 0, .embedding(EmbeddingData(rows: 2, columns: 2, values: [0.1, -2, 3e-7, 4], metadata: "x\ny\n", sprite: sprite)))
+        harness.flush()
+        let run = harness.logs + "/sw/"
+        #expect(try String(contentsOfFile: run + "00000/default/tensors.tsv", encoding: .utf8) == "0.10000000149011612\t-2.0\n3.000000106112566e-07\t4.0\n")
+        #expect(try String(contentsOfFile: run + "00000/default/metadata.tsv", encoding: .utf8) == "x\ny\n")
+        let png = try Data(contentsOf: URL(fileURLWithPath: run + "00000/default/sprite.png"))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        #expect(try String(contentsOfFile: run + "00012/a%2fb%25/tensors.tsv", encoding: .utf8) == "1.0\n")
+        #expect(try String(contentsOfFile: run + "projector_config.pbtxt", encoding: .utf8) == """
+            embeddings {
+              tensor_name: "default:00000"
+              metadata_path: "00000/default/metadata.tsv"
+              sprite {
+                image_path: "00000/default/sprite.png"
+                single_image_dim: 1
+                single_image_dim: 1
+              }
+              tensor_path: "00000/default/tensors.tsv"
+            }
+            embeddings {
+              tensor_name: "a/b%:00012"
+              tensor_path: "00012/a%2fb%25/tensors.tsv"
+            }
+
+            """)
+    }
 }

@@ -55,6 +55,19 @@ import Testing
         ]))),
         .summary(run: 3, tag: 8, directory: nil, step: 4, wallTime: 3, value: .prCurve(numThresholds: 200, columns: 2,
                                                                                   values: [5, 3, 2, 1, 0, 1, 1, 3, 0.7, 0.75, 0.8, 0.5])),
+        .summary(run: 3, tag: 9, directory: nil, step: 5, wallTime: 3, value: .audio(sampleRate: 16000, samples: .float([0.5, -1, 2]))),
+        .summary(run: 3, tag: 9, directory: nil, step: 5, wallTime: 3, value: .audio(sampleRate: 22050.5, samples: .double([0.25]))),
+        .summary(run: 3, tag: 10, directory: nil, step: 6, wallTime: 3, value: .mesh(MeshData(components: [
+            MeshData.Component(content: .vertex, batch: 1, count: 2, values: [0, 1, 2, 3, 4, 5]),
+            MeshData.Component(content: .face, batch: 1, count: 1, values: [0, 1, 0]),
+            MeshData.Component(content: .color, batch: 1, count: 2, values: [255, 0, 0, 0, 255, 0]),
+        ], jsonConfig: #"{"camera": {"fov": 75}}"#))),
+        .summary(run: 3, tag: 11, directory: nil, step: 0, wallTime: 3, value: .graph(graphDef: [0x0A, 0x03, 0x0A, 0x01, 0x61], runMetadata: [])),
+        .summary(run: 3, tag: 11, directory: 2, step: 0, wallTime: 3, value: .graph(graphDef: [0x0A, 0x00], runMetadata: [0x0A, 0x00])),
+        .summary(run: 3, tag: 12, directory: nil, step: 7, wallTime: 3, value: .embedding(EmbeddingData(rows: 2, columns: 1, values: [1, 2]))),
+        .summary(run: 3, tag: 12, directory: nil, step: 7, wallTime: 3, value: .embedding(EmbeddingData(
+            rows: 1, columns: 2, values: [1, 2], metadata: "Name\tKind\na\tb\n",
+            sprite: EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 1, pixels: [1, 2, 3])))),
     ]
 
     @Test func everyRecordRoundTrips() throws {
@@ -291,6 +304,27 @@ import Testing
                 == .invalidValue(type: t, field: "summary kind", value: 99))
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[6] = 1 }
                 == .invalidValue(type: t, field: "reserved", value: 1))
+        // Audio without samples or at no rate; a mesh without vertices first, or of ragged parts;
+        // an empty graph; an embedding whose values or sprite its dimensions do not account for.
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .audio(sampleRate: 8000, samples: .float([]))))
+                == .invalidValue(type: t, field: "audio samples", value: 0))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .audio(sampleRate: 0.5, samples: .float([1]))))
+                == .invalidValue(type: t, field: "audio sample rate", value: 0))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .mesh(MeshData(components: [
+            MeshData.Component(content: .color, batch: 1, count: 1, values: [1, 2, 3])]))))
+                == .invalidString(type: t, field: "mesh", reason: "a mesh starts with its vertices"))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .mesh(MeshData(components: [
+            MeshData.Component(content: .vertex, batch: 1, count: 2, values: [1, 2, 3, 4, 5, 6]),
+            MeshData.Component(content: .color, batch: 1, count: 1, values: [1, 2, 3])]))))
+                == .invalidString(type: t, field: "mesh", reason: "1 colors for 2 vertices"))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .graph(graphDef: [], runMetadata: [1])))
+                == .invalidValue(type: t, field: "graph length", value: 0))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .embedding(EmbeddingData(
+            rows: 1, columns: 2, values: [1, 2], sprite: EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 2, pixels: [1, 2, 3])))))
+                == .invalidString(type: t, field: "embedding", reason: "3 sprite bytes are not 2 × 2 × 3"))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .embedding(EmbeddingData(rows: 2, columns: 1, values: [1, 2])))) {
+            $0[32] = 3  // three rows of the two values
+        } == .truncated(type: t, offset: 40))
         // An image whose pixels its dimensions do not account for, one of 2 channels, and a
         // height × width that would overflow if multiplied.
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .image(height: 2, width: 2, channels: 3, pixels: [1, 2, 3])))

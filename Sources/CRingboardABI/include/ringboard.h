@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 /** The version of this interface; see "Versions" above. */
-#define RINGBOARD_ABI_VERSION 3
+#define RINGBOARD_ABI_VERSION 4
 
 typedef enum ringboard_status {
     RINGBOARD_OK = 0,
@@ -390,6 +390,36 @@ ringboard_status ringboard_add_custom_scalars(ringboard_writer *writer, const ch
     negatives, false negatives, precision, recall), and the number of thresholds to record. */
 ringboard_status ringboard_add_pr_curve(ringboard_writer *writer, uint32_t tag, const float *values, size_t columns,
                                         uint32_t num_thresholds, int64_t step, double wall_time);
+
+/* --- Since ABI version 4 --------------------------------------------------------------------- */
+
+/** add_audio: `count` samples (at least one, finite) of `dtype`, one channel in [-1, 1] (louder
+    clips are clipped), written as 16-bit WAV at `sample_rate` (1 to 2^32 - 1) per second. */
+ringboard_status ringboard_add_audio(ringboard_writer *writer, uint32_t tag, const void *samples, size_t count,
+                                     ringboard_dtype dtype, double sample_rate, int64_t step, double wall_time);
+
+/** add_mesh: `batch` × `vertex_count` × 3 vertex coordinates; optionally (NULL for none) as many
+    colors (0 to 255) and `batch` × `face_count` × 3 faces (vertex indices), all float32, and the
+    Three.js configuration as a JSON object (NULL: {}). Written as the mesh plugin's tensors
+    `<tag>_VERTEX`, `<tag>_FACE`, `<tag>_COLOR`. */
+ringboard_status ringboard_add_mesh(ringboard_writer *writer, uint32_t tag, const float *vertices, const float *colors,
+                                    const float *faces, size_t batch, size_t vertex_count, size_t face_count,
+                                    const char *config_json, int64_t step, double wall_time);
+
+/** add_graph: a serialized GraphDef (checked), and a serialized RunMetadata written as tagged run
+    metadata "step1" (`run_metadata_length` 0 for none), as torch writes a module's graph. */
+ringboard_status ringboard_add_graph(ringboard_writer *writer, const uint8_t *graph_def, size_t length,
+                                     const uint8_t *run_metadata, size_t run_metadata_length, double wall_time);
+
+/** add_embedding: `rows` × `columns` float32 values for the projector, written under
+    `<log_dir>/<step, 5 digits>/<tag>/` with an entry in `<log_dir>/projector_config.pbtxt`.
+    `metadata` (NULL for none) is metadata.tsv's text, `metadata_length` bytes: a line per row, or
+    a header line first. `sprite` (NULL for none) is `sprite_side` × `sprite_side` RGB bytes, the
+    label images tiled, each `image_height` × `image_width`. */
+ringboard_status ringboard_add_embedding(ringboard_writer *writer, uint32_t tag, const float *values, size_t rows,
+                                         size_t columns, const char *metadata, size_t metadata_length,
+                                         const uint8_t *sprite, size_t sprite_side, size_t image_height,
+                                         size_t image_width, int64_t step);
 
 /** Waits until everything this process sent through the writer's ring is in the event files,
     at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */

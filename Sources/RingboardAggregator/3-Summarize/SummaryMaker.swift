@@ -45,6 +45,8 @@ struct SummaryMaker {
                 logger.notice("profiled batch without a model: its run metadata is not written, only the trace file",
                               metadata: ["run": "\(files.directory)", "step": "\(step)"])
             }
+        case .summary(let subdirectory, let tag, let step, _, .embedding(let embedding)):
+            self.embedding(embedding, tag: tag, step: step, in: subdirectory, files: &files)
         case .summary(let subdirectory, let tag, let step, let wallTime, let value):
             try summary(value, tag: tag, step: step, wallTime: wallTime, in: try files.writer(subdirectory, wallTime: wallTime, tags: tags),
                         run: files.directory)
@@ -106,6 +108,35 @@ struct SummaryMaker {
                 })
             }
             try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [CustomScalars.summaryValue(categories)]))))
+        case .audio(let sampleRate, let samples):
+            try appendValue(to: writer, step: step, wallTime: wallTime, run: run, tag: tag, what: "audio") { () throws(SummaryError) in
+                let frames = switch samples {
+                case .float(let samples): AudioSummary.frames(samples)
+                case .double(let samples): AudioSummary.frames(samples)
+                }
+                return AudioSummary.summaryValue(tag: tag, sampleRate: sampleRate, frames: frames)
+            }
+        case .mesh(let mesh):
+            let parts = mesh.components.map { component in
+                MeshSummary.Part(content: Int(component.content.rawValue), contentName: component.content.name,
+                                 shape: [Int64(component.batch), Int64(component.count), 3], values: component.values)
+            }
+            // One event of the parts, as torch writes them.
+            try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(
+                values: MeshSummary.summaryValues(tag: tag, parts: parts, jsonConfig: mesh.jsonConfig)))))
+        case .graph(let graphDef, let runMetadata):
+            do {
+                _ = try GraphDefCheck.nodeCount(in: graphDef)
+            } catch {
+                logger.warning("graph skipped: not a GraphDef", metadata: ["run": "\(run)", "reason": "\(error)"])
+                return
+            }
+            try writer.append(Event(wallTime: wallTime, step: 0, what: .graphDef(graphDef)))
+            if !runMetadata.isEmpty {
+                try writer.append(Event(wallTime: wallTime, step: 0, what: .taggedRunMetadata(TaggedRunMetadata(tag: "step1", runMetadata: runMetadata))))
+            }
+        case .embedding:
+            break  // files, not events: `embedding(_:tag:step:in:files:)`
         case .rawHistogram(let raw):
             let histogram = HistogramProto(min: raw.min, max: raw.max, num: raw.num, sum: raw.sum, sumSquares: raw.sumSquares,
                                            bucketLimit: raw.bucketLimits, bucket: raw.bucketCounts)
@@ -133,6 +164,25 @@ struct SummaryMaker {
                 for (index, pixel) in pixels.enumerated() { (rgb[3 * index], rgb[3 * index + 1], rgb[3 * index + 2]) = (pixel, pixel, pixel) }
                 return try ImageSummary.Image(tag: tag, height: height, width: width, channels: 3, pixels: rgb).summaryValue(encoder: encoder)
             }
+        }
+    }
+
+    /// `add_embedding`'s files under the writer's directory (`subdirectory` of the run), and its
+    /// entry in the directory's projector config. Events written before stay where they are.
+    private func embedding(_ embedding: EmbeddingData, tag: String, step: Int64, in subdirectory: String, files: inout RunFiles) {
+        let runDirectory = files.path(of: subdirectory)
+        do {
+            var sprite: (png: [UInt8], imageHeight: Int, imageWidth: Int)?
+            if let made = embedding.sprite {
+                let png = try PNGEncoder().encode(made.pixels, width: made.side, height: made.side, colorType: .rgb)
+                sprite = (png, made.imageHeight, made.imageWidth)
+            }
+            try Projector.write(
+                Projector.LoggedEmbedding(tag: tag, step: step, rows: embedding.rows, columns: embedding.columns, values: embedding.values,
+                                          metadata: embedding.metadata, sprite: sprite),
+                runDirectory: runDirectory, confinedTo: files.root)
+        } catch {
+            logger.error("embedding not written", metadata: ["run": "\(runDirectory)", "tag": "\(tag)", "reason": "\(error)"])
         }
     }
 

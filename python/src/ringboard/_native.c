@@ -862,6 +862,136 @@ static PyObject *Writer_add_pr_curve(WriterObject *self, PyObject *args) {
     return result;
 }
 
+/* add_audio(tag, samples, sample_rate, step, wall_time): samples a C-contiguous 1-d float32 or
+   float64 buffer. */
+static PyObject *Writer_add_audio(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *samples;
+    double sample_rate, wall_time;
+    long long step;
+    if (!PyArg_ParseTuple(args, "OOdLd", &tag_name, &samples, &sample_rate, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(samples, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return NULL;
+    PyObject *result = NULL;
+    int is_float = view.format && (strcmp(view.format, "f") == 0 || strcmp(view.format, "<f") == 0);
+    int is_double = view.format && (strcmp(view.format, "d") == 0 || strcmp(view.format, "<d") == 0);
+    if (view.ndim != 1 || !(is_float || is_double)) {
+        PyErr_SetString(PyExc_ValueError, "audio samples: a 1-d float32 or float64 buffer is needed");
+    } else {
+        ringboard_status status;
+        Py_BEGIN_ALLOW_THREADS
+        status = ringboard_add_audio(self->writer, (uint32_t)tag, view.buf, (size_t)view.shape[0],
+                                     is_float ? RINGBOARD_FLOAT32 : RINGBOARD_FLOAT64, sample_rate, step, wall_time);
+        Py_END_ALLOW_THREADS
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* A C-contiguous float32 buffer of shape (batch, count, 3), or None; 0 on success. */
+static int mesh_part(PyObject *object, Py_buffer *view, const char *name) {
+    if (object == Py_None) {
+        view->obj = NULL;
+        return 0;
+    }
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
+    if (view->ndim != 3 || view->shape[2] != 3 || view->itemsize != 4 || (view->format && strchr(view->format, 'f') == NULL)) {
+        PyErr_Format(PyExc_ValueError, "mesh %s: a float32 buffer of shape (batch, count, 3) is needed", name);
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* add_mesh(tag, vertices, colors, faces, config_json, step, wall_time): each a C-contiguous float32
+   buffer of shape (batch, count, 3); colors and faces may be None. */
+static PyObject *Writer_add_mesh(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *vertices, *colors, *faces;
+    const char *config;
+    long long step;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "OOOOsLd", &tag_name, &vertices, &colors, &faces, &config, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    if (vertices == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "mesh vertices are needed");
+        return NULL;
+    }
+    Py_buffer v = {0}, c = {0}, f = {0};
+    PyObject *result = NULL;
+    if (mesh_part(vertices, &v, "vertices") == 0 && mesh_part(colors, &c, "colors") == 0 && mesh_part(faces, &f, "faces") == 0) {
+        if ((c.obj && (c.shape[0] != v.shape[0] || c.shape[1] != v.shape[1])) || (f.obj && f.shape[0] != v.shape[0])) {
+            PyErr_SetString(PyExc_ValueError, "mesh colors must have the vertices' shape, and faces their batch");
+        } else {
+            ringboard_status status = ringboard_add_mesh(self->writer, (uint32_t)tag, v.buf, c.obj ? c.buf : NULL, f.obj ? f.buf : NULL,
+                                                         (size_t)v.shape[0], (size_t)v.shape[1], f.obj ? (size_t)f.shape[1] : 0, config,
+                                                         step, wall_time);
+            result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+        }
+    }
+    if (v.obj) PyBuffer_Release(&v);
+    if (c.obj) PyBuffer_Release(&c);
+    if (f.obj) PyBuffer_Release(&f);
+    return result;
+}
+
+/* add_graph(graph_def_bytes, run_metadata_bytes, wall_time). */
+static PyObject *Writer_add_graph(WriterObject *self, PyObject *args) {
+    Py_buffer graph, metadata;
+    double wall_time;
+    if (!PyArg_ParseTuple(args, "y*y*d", &graph, &metadata, &wall_time)) return NULL;
+    PyObject *result = NULL;
+    if (writer_open(self) == 0) {
+        ringboard_status status = ringboard_add_graph(self->writer, graph.buf, (size_t)graph.len, metadata.buf, (size_t)metadata.len, wall_time);
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    PyBuffer_Release(&graph);
+    PyBuffer_Release(&metadata);
+    return result;
+}
+
+/* add_embedding(tag, values, metadata, sprite, image_height, image_width, step): values a C-contiguous
+   float32 buffer of shape (rows, columns); metadata str or None; sprite a uint8 buffer of shape
+   (side, side, 3) or None. */
+static PyObject *Writer_add_embedding(WriterObject *self, PyObject *args) {
+    PyObject *tag_name, *values, *metadata, *sprite;
+    Py_ssize_t image_height, image_width;
+    long long step;
+    if (!PyArg_ParseTuple(args, "OOOOnnL", &tag_name, &values, &metadata, &sprite, &image_height, &image_width, &step)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    const char *text = NULL;
+    Py_ssize_t text_length = 0;
+    if (metadata != Py_None && (text = PyUnicode_AsUTF8AndSize(metadata, &text_length)) == NULL) return NULL;
+    Py_buffer view, image = {0};
+    if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return NULL;
+    PyObject *result = NULL;
+    if (view.ndim != 2 || view.itemsize != 4 || (view.format && strchr(view.format, 'f') == NULL)) {
+        PyErr_SetString(PyExc_ValueError, "embedding: a float32 buffer of shape (points, dimensions) is needed");
+    } else if (sprite != Py_None && PyObject_GetBuffer(sprite, &image, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
+        image.obj = NULL;
+    } else if (image.obj && (image.ndim != 3 || image.shape[0] != image.shape[1] || image.shape[2] != 3 || image.itemsize != 1)) {
+        PyErr_SetString(PyExc_ValueError, "embedding sprite: a uint8 buffer of shape (side, side, 3) is needed");
+    } else {
+        ringboard_status status;
+        Py_BEGIN_ALLOW_THREADS
+        status = ringboard_add_embedding(self->writer, (uint32_t)tag, view.buf, (size_t)view.shape[0], (size_t)view.shape[1], text,
+                                         (size_t)text_length, image.obj ? image.buf : NULL, image.obj ? (size_t)image.shape[0] : 0,
+                                         (size_t)image_height, (size_t)image_width, step);
+        Py_END_ALLOW_THREADS
+        result = status == RINGBOARD_OK ? Py_NewRef(Py_None) : raise_status(status);
+    }
+    if (image.obj) PyBuffer_Release(&image);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
     double timeout = PyFloat_AsDouble(argument);
@@ -888,6 +1018,11 @@ static PyMethodDef Writer_methods[] = {
     {"add_hparams", (PyCFunction)Writer_add_hparams, METH_VARARGS, "add_hparams(json, directory, step, wall_time)"},
     {"add_custom_scalars", (PyCFunction)Writer_add_custom_scalars, METH_VARARGS, "add_custom_scalars(json, step, wall_time)"},
     {"add_pr_curve", (PyCFunction)Writer_add_pr_curve, METH_VARARGS, "add_pr_curve(tag, values_6xN_float32, num_thresholds, step, wall_time)"},
+    {"add_audio", (PyCFunction)Writer_add_audio, METH_VARARGS, "add_audio(tag, samples_float, sample_rate, step, wall_time)"},
+    {"add_mesh", (PyCFunction)Writer_add_mesh, METH_VARARGS, "add_mesh(tag, vertices, colors, faces, config_json, step, wall_time)"},
+    {"add_graph", (PyCFunction)Writer_add_graph, METH_VARARGS, "add_graph(graph_def_bytes, run_metadata_bytes, wall_time)"},
+    {"add_embedding", (PyCFunction)Writer_add_embedding, METH_VARARGS,
+     "add_embedding(tag, values_float32, metadata, sprite_uint8, image_height, image_width, step)"},
     {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
     {NULL, NULL, 0, NULL},
 };

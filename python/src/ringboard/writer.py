@@ -170,6 +170,49 @@ def _image_bytes(tensor, dataformats):
     return np.ascontiguousarray((hwc.astype(np.float32) * scale).clip(0, 255).astype(np.uint8))
 
 
+def _draw_boxes(image, boxes, labels, rescale):
+    """torch's make_image with rois: each box drawn in red with Pillow (and its label on a red ground
+    with the default font), then the image resized by `rescale` with Lanczos; HWC uint8 again."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError as error:
+        raise ImportError("add_image_with_boxes needs Pillow to draw the boxes (pip install pillow)") from error
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"box_tensor must be (N, 4) boxes of (x1, y1, x2, y2), not shape {boxes.shape}")
+    height, width = image.shape[0], image.shape[1]
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default()
+    for index in range(boxes.shape[0]):
+        left, top, right, bottom = boxes[index, 0], boxes[index, 1], boxes[index, 2], boxes[index, 3]
+        draw.line([(left, top), (left, bottom), (right, bottom), (right, top), (left, top)], width=2, fill="Red")
+        text = None if labels is None else labels[index]
+        if text:
+            box_left, box_top, box_right, box_bottom = font.getbbox(text)
+            text_width, text_height = box_right - box_left, box_bottom - box_top
+            margin = np.ceil(0.05 * text_height)
+            draw.rectangle([(left, bottom - text_height - 2 * margin), (left + text_width, bottom)], fill="Red")
+            draw.text((left + margin, bottom - text_height - margin), text, fill="black", font=font)
+    picture = picture.resize((int(width * rescale), int(height * rescale)), Image.Resampling.LANCZOS)
+    return np.ascontiguousarray(np.asarray(picture))
+
+
+def _sprite(images):
+    """torch's make_sprite: the label images (NCHW, values in [0, 1]) tiled ceil(sqrt(N)) to a row, on a
+    black square as wide as the tiles, as RGB bytes."""
+    columns = int(np.ceil(images.shape[0] ** 0.5))
+    grid = _make_grid(images, ncols=columns)
+    if grid.shape[0] != 3:
+        raise ValueError("label_img must have 1 or 3 channels")
+    side = grid.shape[2]
+    if grid.shape[1] > side:
+        raise ValueError(f"label images of {images.shape[2]}×{images.shape[3]} tile to {grid.shape[1]}×{side}, taller than the "
+                         "square sprite the projector reads")
+    square = np.zeros((side, side, 3))
+    square[:grid.shape[1], :, :] = grid.transpose(1, 2, 0)
+    return np.ascontiguousarray(np.uint8((square * 255).clip(0, 255)))
+
+
 def _figure_to_image(figures, close=True):
     """torch's figure_to_image: each figure drawn by Agg, its RGBA buffer cut to RGB, as CHW uint8."""
     import matplotlib.backends.backend_agg as backend_agg
@@ -367,19 +410,90 @@ class SummaryWriter:
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), _step(global_step), _wall_time(walltime))
 
-    def _not_yet(name):
-        def method(self, *args, **kwargs):
-            raise NotImplementedError(f"SummaryWriter.{name} is not supported by ringboard yet")
-        method.__name__ = name
-        return method
+    def add_image_with_boxes(self, tag, img_tensor, box_tensor, global_step=None, walltime=None, rescale=1, dataformats="CHW",
+                             labels=None):
+        """torch's add_image_with_boxes: each box (x1, y1, x2, y2) drawn in red on the image with Pillow, and
+        its label, as torch draws them; then the image as add_image writes it."""
+        boxes = _array(box_tensor)
+        if labels is not None:
+            if isinstance(labels, str):
+                labels = [labels]
+            if len(labels) != boxes.shape[0]:
+                labels = None
+        image = _to_hwc(_array(img_tensor), dataformats)
+        scale = 1 if image.dtype == np.uint8 else 255
+        pixels = _draw_boxes((image.astype(np.float32) * scale).clip(0, 255).astype(np.uint8), boxes, labels, rescale)
+        self._writer.add_image(tag, pixels, _step(global_step), _wall_time(walltime))
 
-    add_audio = _not_yet("add_audio")
-    add_embedding = _not_yet("add_embedding")
-    add_graph = _not_yet("add_graph")
-    add_mesh = _not_yet("add_mesh")
-    add_video = _not_yet("add_video")
-    add_image_with_boxes = _not_yet("add_image_with_boxes")
-    del _not_yet
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        """torch's add_audio: one channel of samples in [-1, 1] (louder clips are clipped, with a warning),
+        written by the aggregator as 16-bit WAV."""
+        array = _array(snd_tensor).squeeze()
+        if array.ndim != 1:
+            raise ValueError(f"audio must be one channel of samples (1 dimensional after squeeze), not shape {array.shape}")
+        if array.dtype != np.float32:
+            array = array.astype(np.float64)
+        array = np.ascontiguousarray(array)
+        if array.size and np.abs(array).max() > 1:
+            import warnings
+            warnings.warn("audio amplitude out of range, auto clipped.", RuntimeWarning, stacklevel=2)
+        self._writer.add_audio(tag, array, float(sample_rate), _step(global_step), _wall_time(walltime))
+
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
+        """torch's add_mesh: vertices, colors and faces each of shape (batch, count, 3), written as the mesh
+        plugin's float tensors <tag>_VERTEX, <tag>_FACE and <tag>_COLOR, with config_dict as JSON."""
+        def part(value):
+            return None if value is None else np.ascontiguousarray(_array(value), dtype=np.float32)
+        config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+        self._writer.add_mesh(tag, part(vertices), part(colors), part(faces), config, _step(global_step), _wall_time(walltime))
+
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """A torch module's graph, made by torch's own graph builder (torch.utils.tensorboard), as torch's
+        writer writes it. Also takes a GraphDef message or its serialized bytes, written as they are."""
+        if isinstance(model, (bytes, bytearray, memoryview)):
+            self._writer.add_graph(bytes(model), b"", -1.0)
+            return
+        if hasattr(model, "SerializeToString") and not hasattr(model, "forward"):
+            self._writer.add_graph(model.SerializeToString(), b"", -1.0)
+            return
+        try:
+            from torch.utils.tensorboard._pytorch_graph import graph
+        except ImportError as error:
+            raise ImportError("add_graph of a module needs torch, and tensorboard for torch's graph builder "
+                              f"(pip install torch tensorboard): {error}") from error
+        graph_def, run_metadata = graph(model, input_to_model, verbose, use_strict_trace)
+        self._writer.add_graph(graph_def.SerializeToString(), run_metadata.SerializeToString(), -1.0)
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default", metadata_header=None):
+        """torch's add_embedding: the aggregator writes <log_dir>/<step, 5 digits>/<tag>/tensors.tsv (and
+        metadata.tsv, sprite.png) and adds the embedding to <log_dir>/projector_config.pbtxt."""
+        mat = _array(mat)
+        if mat.ndim != 2:
+            raise ValueError(f"mat should be 2D, where mat.size(0) is the number of data points, not shape {mat.shape}")
+        step = _step(global_step)
+        text = None
+        if metadata is not None:
+            if mat.shape[0] != len(metadata):
+                raise ValueError("#labels should equal with #data points")
+            if not metadata_header:
+                lines = [str(x) for x in metadata]
+            else:
+                if len(metadata_header) != len(metadata[0]):
+                    raise ValueError("len of header must be equal to the number of columns in metadata")
+                lines = ["\t".join(str(e) for e in row) for row in [metadata_header] + list(metadata)]
+            if any("\n" in line for line in lines):
+                raise ValueError("metadata holds a newline, which would end its row in metadata.tsv")
+            text = "\n".join(lines) + "\n"
+        sprite, height, width = None, 0, 0
+        if label_img is not None:
+            images = _array(label_img)
+            if images.ndim != 4 or mat.shape[0] != images.shape[0]:
+                raise ValueError(f"label_img must be (N, C, H, W) with one image per data point, not shape {images.shape}")
+            sprite, height, width = _sprite(images), images.shape[2], images.shape[3]
+        self._writer.add_embedding(tag, np.ascontiguousarray(mat, dtype=np.float32), text, sprite, height, width, step)
+
+    def add_video(self, *args, **kwargs):
+        raise NotImplementedError("SummaryWriter.add_video is not supported by ringboard")
 
     def flush(self, timeout=60.0):
         """Waits until everything sent is in the event files (at most `timeout` seconds); False if not."""
