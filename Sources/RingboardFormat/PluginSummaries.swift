@@ -124,8 +124,8 @@ public enum MeshSummary {
 
     /// The summary values of a mesh's parts, in the order given.
     public static func summaryValues(tag: String, parts: [Part], jsonConfig: String) -> [Summary.Value] {
-        // `get_components_bitmask`: a bit per part present, content type c at bit c - 1.
-        let components = parts.reduce(UInt64(0)) { $0 | 1 << UInt64($1.content - 1) }
+        // `get_components_bitmask`: a bit per part present, content type c at bit c.
+        let components = parts.reduce(UInt64(0)) { $0 | 1 << UInt64($1.content) }
         return parts.map { part in
             var content = WireBuffer(capacity: 64 + tag.utf8.count + jsonConfig.utf8.count)
             // MeshPluginData { version = 1 (0, left out); name = 2; content_type = 3; json_config = 5;

@@ -305,10 +305,10 @@ import Testing
         #expect(summary.values.map(\.tag) == ["cube_VERTEX", "cube_FACE"] && event.step == 1)
         #expect(vertices.dtype == .float && vertices.shape == [1, 2, 3] && vertices.floatValues == [0, 1, 2, 3, 4, 5])
         #expect(faces.shape == [1, 1, 3] && faces.floatValues == [0, 1, 1])
-        // MeshPluginData { name "cube"; content_type VERTEX; json_config "{}"; shape [1, 2, 3]; components 0b011 }.
+        // MeshPluginData { name "cube"; content_type VERTEX; json_config "{}"; shape [1, 2, 3]; components 0b110 }.
         #expect(summary.values[0].metadata?.pluginName == "mesh")
-        #expect(summary.values[0].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x01, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 2, 3, 0x38, 0x03])
-        #expect(summary.values[1].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x02, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 1, 3, 0x38, 0x03])
+        #expect(summary.values[0].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x01, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 2, 3, 0x38, 0x06])
+        #expect(summary.values[1].metadata?.pluginContent == [0x12, 0x04] + Array("cube".utf8) + [0x18, 0x02, 0x2A, 0x02, 0x7B, 0x7D, 0x32, 0x03, 1, 1, 3, 0x38, 0x06])
     }
 
     /// `add_graph`: the `GraphDef` as the run's graph and the run metadata as `step1`; bytes that

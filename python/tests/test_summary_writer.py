@@ -62,7 +62,47 @@ def calls():
                                                         "Other": {"lr": ["Multiline", ["curves/.*"]]}}],
                 "kwargs": {}})
     out.append({"method": "add_text", "args": ["notes", "**bold** and `code`, ünïcode", 5], "kwargs": {"walltime": WALL + 5}})
+    out.append({"method": "add_image_with_boxes", "args": ["boxes", array(rng.uniform(0, 1, (3, 48, 64)), "float32"),
+                                                          array([[4, 5, 40, 30], [20, 10, 60, 44]], "float32"), 5],
+                "kwargs": {"labels": ["cat", "dog"], "walltime": WALL + 5}})
     return out
+
+
+def graph_def():
+    """A GraphDef of two nodes, serialized by hand: node { name op input* }."""
+    def field(number, text):
+        return bytes([number << 3 | 2, len(text)]) + text.encode()
+
+    nodes = [field(1, "input") + field(2, "Placeholder"), field(1, "dense/MatMul") + field(2, "MatMul") + field(3, "input")]
+    return b"".join(bytes([0x0A, len(node)]) + node for node in nodes)
+
+
+def torch_calls():
+    """Calls tensorboardX writes otherwise than torch (audio with libsndfile, mesh tags by number, its
+    own sprite layout), checked against torch's way by torch_reference.py; and a graph."""
+    rng = np.random.default_rng(11)
+    t = np.linspace(0, 1, 4000)
+    return [
+        {"method": "add_audio", "args": ["sound/f32", array(np.sin(2 * np.pi * 440 * t) * 1.3, "float32"), 1],
+         "kwargs": {"sample_rate": 16000, "walltime": WALL + 1}},
+        {"method": "add_audio", "args": ["sound/f64", array(rng.uniform(-1, 1, 3001), "float64"), 2],
+         "kwargs": {"sample_rate": 22050, "walltime": WALL + 2}},
+        {"method": "add_mesh", "args": ["mesh", array([[[1, 1, 1], [-1, -1, 1], [1, -1, -1], [-1, 1, -1]]], "float32")],
+         "kwargs": {"colors": array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 0, 255]]], "int32"),
+                    "faces": array([[[0, 2, 3], [0, 3, 1], [0, 1, 2], [1, 3, 2]]], "int32"),
+                    "config_dict": {"camera": {"cls": "PerspectiveCamera", "fov": 75}}, "global_step": 3, "walltime": WALL + 3}},
+        {"method": "add_mesh", "args": ["cloud", array(rng.uniform(-1, 1, (2, 50, 3)), "float32")], "kwargs": {"global_step": 4}},
+        {"method": "add_image_with_boxes", "args": ["boxes_hwc", array(rng.integers(0, 256, (30, 40, 3)), "uint8"),
+                                                    array([[1.5, 2, 20, 25]], "float64"), 6],
+         "kwargs": {"dataformats": "HWC", "rescale": 2, "labels": "one", "walltime": WALL + 6}},
+        {"method": "add_embedding", "args": [array(rng.standard_normal((30, 5)), "float32")],
+         "kwargs": {"metadata": [f"w{i}" for i in range(30)], "label_img": array(rng.uniform(0, 1, (30, 3, 8, 10)), "float32"),
+                    "global_step": 7}},
+        {"method": "add_embedding", "args": [array(rng.standard_normal((4, 3)), "float32")],
+         "kwargs": {"metadata": [["a", 1], ["b", 2], ["c", 3], ["d", 4]], "metadata_header": ["name", "n"], "tag": "with/slash",
+                    "global_step": 8}},
+        {"method": "add_graph", "args": [{"hex": graph_def().hex()}]},
+    ]
 
 
 def replay(which, spec, logdir, ring_dir=None, env=None):
@@ -83,22 +123,45 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
                             "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp",
                             "--any-wall-time-tag=custom_scalars__config__"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 33 events in 4 runs"
+    assert out.strip() == "same: 34 events in 4 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
     assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm", "exp"]
 
 
+def test_audio_mesh_boxes_and_embeddings_are_written_as_torch_writes_them(tmp_path):
+    spec = str(tmp_path / "calls.json")
+    json.dump(torch_calls(), open(spec, "w"))
+    logdir = str(tmp_path / "logs")
+    with pytest.warns(RuntimeWarning, match="auto clipped"):
+        replay_in_process(torch_calls(), logdir, str(tmp_path / "rings"))
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "torch_reference.py"), spec, logdir])
+    assert status == 0, f"{out}\n{err}"
+    assert out.strip() == "torch's: 7 values, 2 embeddings"
+    # An embedding logged again (a replay, or the same step twice) keeps one config entry.
+    with ringboard.SummaryWriter(logdir, ring_directory=str(tmp_path / "rings")) as writer:
+        writer.add_embedding(np.ones((2, 2)), global_step=8, tag="with/slash", metadata=[["a", 1], ["b", 2]], metadata_header=["name", "n"])
+    assert open(os.path.join(logdir, "projector_config.pbtxt")).read().count("embeddings {") == 2
+
+
+def replay_in_process(spec, logdir, ring_dir):
+    import writer_replay
+    with ringboard.SummaryWriter(logdir, ring_directory=ring_dir) as writer:
+        for call in spec:
+            getattr(writer, call["method"])(*[writer_replay.decode(a) for a in call.get("args", [])],
+                                            **{k: writer_replay.decode(v) for k, v in call.get("kwargs", {}).items()})
+
+
 def test_tensorboard_serves_every_plugins_data(tmp_path):
     spec = str(tmp_path / "calls.json")
-    json.dump(calls(), open(spec, "w"))
+    json.dump(calls() + torch_calls(), open(spec, "w"))
     logdir = str(tmp_path / "logs")
     replay("ringboard", spec, logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
     assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 7 tags; "
-                           "images 5 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
-                           "custom scalars Loss, Other; PR curves 2")
+                           "images 7 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
+                           "custom scalars Loss, Other; PR curves 2; audio 2; mesh 2; graphs .; projector 2")
 
 
 def test_float_images_are_scaled_and_clipped_as_torch_does():
@@ -219,8 +282,26 @@ def test_bad_input_is_refused_at_the_call(tmp_path):
             writer.add_histogram_raw("r", 0, 1, 1, 1, 1, [1.0, 2.0], [1.0], 0)
         with pytest.raises(ValueError, match="does not name a directory below the log directory"):
             writer.add_scalars("main", {"/..": 1.0}, 0)
-        with pytest.raises(NotImplementedError, match="add_audio"):
-            writer.add_audio("a", np.zeros(10), 0)
+        with pytest.raises(ValueError, match="one channel"):
+            writer.add_audio("a", np.zeros((2, 10)), 0)
+        with pytest.raises(ValueError, match="NaN or infinity at sample 1"):
+            writer.add_audio("a", np.array([0.5, np.nan], dtype=np.float32), 0)
+        with pytest.raises(ValueError, match="sample_rate"):
+            writer.add_audio("a", np.zeros(10), 0, sample_rate=0)
+        with pytest.raises(ValueError, match="shape \\(batch, count, 3\\)"):
+            writer.add_mesh("m", np.zeros((4, 3)))
+        with pytest.raises(ValueError, match="colors must have the vertices' shape"):
+            writer.add_mesh("m", np.zeros((1, 4, 3)), colors=np.zeros((1, 3, 3)))
+        with pytest.raises(ValueError, match="not a serialized GraphDef"):
+            writer.add_graph(b"\x0a\xff")
+        with pytest.raises(ValueError, match="#labels"):
+            writer.add_embedding(np.zeros((3, 2)), metadata=["a", "b"])
+        with pytest.raises(ValueError, match="newline"):
+            writer.add_embedding(np.zeros((2, 2)), metadata=["a", "b\nc"])
+        with pytest.raises(ValueError, match="box_tensor"):
+            writer.add_image_with_boxes("b", np.zeros((3, 4, 4)), np.zeros(4))
+        with pytest.raises(NotImplementedError, match="add_video"):
+            writer.add_video("v", np.zeros((1, 2, 3, 4, 4)), 0)
     with pytest.raises(ValueError, match="rank_policy must be one of"):
         ringboard.SummaryWriter(str(tmp_path / "logs"), ring_directory=str(tmp_path / "rings"), rank_policy="median")
     # Nothing of the refused calls was written: no event file at all.

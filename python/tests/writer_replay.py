@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Replays a list of SummaryWriter calls through ringboard's SummaryWriter or tensorboardX's.
 
-    python writer_replay.py ringboard|tensorboardX CALLS.json LOGDIR [RING_DIR]
+    python writer_replay.py ringboard|tensorboardX|torch CALLS.json LOGDIR [RING_DIR]
 
 CALLS.json: [{"method": "add_scalar", "args": [...], "kwargs": {...}}, ...], where an array is
 {"array": nested lists, "dtype": "float32"}, or {"normal": count, "seed": s, "dtype": d} for
-`count` standard normal values, or {"figure": slope} for a matplotlib line plot. Prints "done" at
+`count` standard normal values, {"figure": slope} for a matplotlib line plot, or {"hex": digits}
+for bytes. Prints "done" at
 the end.
 """
 
@@ -25,6 +26,8 @@ def decode(value):
         figure = plt.figure(figsize=(3, 2), dpi=40)
         plt.plot(range(10), [i * value["figure"] for i in range(10)])
         return figure
+    if isinstance(value, dict) and "hex" in value:
+        return bytes.fromhex(value["hex"])
     if isinstance(value, dict) and "normal" in value:
         return np.random.default_rng(value["seed"]).standard_normal(value["normal"]).astype(value["dtype"])
     if isinstance(value, dict):
@@ -37,12 +40,18 @@ def main():
     if which == "ringboard":
         import ringboard
         writer = ringboard.SummaryWriter(logdir, ring_directory=sys.argv[4] if len(sys.argv) > 4 else None)
+    elif which == "torch":
+        from torch.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(logdir)
     else:
         from tensorboardX import SummaryWriter
         writer = SummaryWriter(logdir)
     with writer:
         for call in calls:
             kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+            if which == "torch" and "label_img" in kwargs:
+                import torch
+                kwargs["label_img"] = torch.from_numpy(kwargs["label_img"])  # torch's add_embedding takes a tensor only
             if which == "tensorboardX" and "run_name" in kwargs:
                 kwargs["name"] = kwargs.pop("run_name")  # tensorboardX's name for it
             getattr(writer, call["method"])(*[decode(a) for a in call.get("args", [])], **kwargs)
