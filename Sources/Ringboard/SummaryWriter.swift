@@ -255,8 +255,11 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   - values: The values (any shape, flattened); `Float` or `Double`.
     ///   - step: The step.
     ///   - wallTime: Seconds since the Unix epoch; `nil` for now.
-    /// - Throws: `ConfigurationError.invalidArgument` for no values, NaN or infinity, more values
-    ///   than a ring record holds (`maximumHistogramValues`), or a bad tag or wall time.
+    /// - Throws: `ConfigurationError.invalidArgument` for no values, NaN or infinity, or a bad tag
+    ///   or wall time.
+    ///
+    /// Values of any number go through: past a quarter of a ring record, in a weight segment
+    /// beside the ring (`Float` values read in place there).
     public func addHistogram<Value: BinaryFloatingPoint & BitwiseCopyable>(
         _ tag: String, _ values: Span<Value>, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
@@ -297,14 +300,16 @@ public final class SummaryWriter: @unchecked Sendable {
     }
 
     private func addHistogram(_ tag: Tag, _ values: Span<Double>, step: Int64, wallTime: Double) throws(ConfigurationError) {
-        let inRing = maximumHistogramValues(width: 8, inRing: true)
-        guard values.count <= inRing else {
-            throw .invalidArgument(name: "values", reason: "\(values.count) Double values; a histogram takes at most \(inRing) through this ring (Float values, any number)")
-        }
         if let index = SummaryWriter.firstNonFinite(values) {
             throw .invalidArgument(name: "values", reason: "NaN or infinity at index \(index) of the histogram")
         }
         guard !sendsNothing else { return }
+        guard values.count <= maximumHistogramValues(width: 8, inRing: true) else {
+            // The record, whole, through a weight segment.
+            let copied = values.withUnsafeBufferPointer { Array($0) }
+            try sendFitting(.summary(run: run, tag: tag.number, directory: nil, step: step, wallTime: wallTime, value: .histogram(.double(copied))))
+            return
+        }
         appendHistogram(values, tag: tag.number, step: step, wallTime: wallTime)
     }
 
@@ -336,11 +341,11 @@ public final class SummaryWriter: @unchecked Sendable {
         (0..<values.count).first { !values[$0].isFinite }
     }
 
-    /// The most values `addHistogram` takes in one call, each `width` bytes: `Float` values any
-    /// number (past what a ring record holds they go into a weight segment beside the ring, as a
-    /// model's weights do), `Double` values what a ring record holds.
+    /// The most values `addHistogram` takes in one call, each `width` bytes: any number (past a
+    /// quarter of a ring record they go into a weight segment beside the ring, as a model's
+    /// weights do).
     public func maximumHistogramValues(width: Int = 4) -> Int {
-        width == 4 ? Int.max : maximumHistogramValues(width: width, inRing: true)
+        Int.max
     }
 
     /// The most values of `width` bytes a ring record carries: a quarter of the largest record,
@@ -389,7 +394,8 @@ public final class SummaryWriter: @unchecked Sendable {
     /// is shown as grey, as torch shows it): PNG-encoded by the aggregator.
     ///
     /// - Throws: `ConfigurationError.invalidArgument` when the pixels are not
-    ///   `height × width × channels`, the image does not fit a ring record, or the tag or wall time is bad.
+    ///   `height × width × channels`, or the tag or wall time is bad. An image larger than a ring
+    ///   record goes through a weight segment beside the ring.
     public func addImage(
         _ tag: String, pixels: Span<UInt8>, height: Int, width: Int, channels: Int, step: Int = 0, wallTime: Double? = nil
     ) throws(ConfigurationError) {
@@ -410,12 +416,16 @@ public final class SummaryWriter: @unchecked Sendable {
             throw .invalidArgument(name: "pixels", reason: "\(pixels.count) bytes are not an image of \(height) × \(width) × \(channels)")
         }
         let length = HookRecord.imageSummaryLength(byteCount: pixels.count)
-        guard length <= writer.maximumPayloadLength else {
-            throw .invalidArgument(name: "pixels", reason: "an image of \(pixels.count) bytes does not fit this ring's records (at most \(writer.maximumPayloadLength))")
-        }
         let number = tag.number
         guard !sendsNothing else { return }
         let run = run
+        guard length <= writer.maximumPayloadLength else {
+            // Larger than a ring record: through a weight segment.
+            let copied = pixels.withUnsafeBufferPointer { Array($0) }
+            try sendFitting(.summary(run: run, tag: number, directory: nil, step: Int64(step), wallTime: time,
+                                     value: .image(height: height, width: width, channels: channels, pixels: copied)))
+            return
+        }
         _ = writer.append(type: RecordType.summary, length: length) { payload in
             HookRecord.encodeImageSummary(into: payload, run: run, tag: number, directory: HookRecord.noDirectory, step: Int64(step),
                                           wallTime: time, height: height, width: width, channels: channels, pixels: pixels)
@@ -518,8 +528,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// `add_custom_scalars`: the custom scalars dashboard's layout (each call replaces the one
     /// before, as TensorBoard reads the last).
     ///
-    /// - Throws: `ConfigurationError.invalidArgument` for a layout that does not fit a ring record,
-    ///   or a bad wall time.
+    /// - Throws: `ConfigurationError.invalidArgument` for a bad wall time.
     public func addCustomScalars(_ layout: CustomScalarsLayout, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         try checkProcess()
@@ -535,7 +544,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// - Parameters:
     ///   - numThresholds: The thresholds the dashboard is told of (torch caps it at 127).
     /// - Throws: `ConfigurationError.invalidArgument` when the values are not six equal rows, or
-    ///   for a bad tag, wall time or a curve that does not fit a ring record.
+    ///   for a bad tag or wall time.
     public func addPRCurve(_ tag: String, _ values: [Float], numThresholds: Int = 127, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         try addPRCurve(self.tag(tag), values, numThresholds: numThresholds, step: step, wallTime: wallTime)
     }
@@ -560,8 +569,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// lies beyond, and scaled in their own precision (`Float` or `Double`).
     ///
     /// - Throws: `ConfigurationError.invalidArgument` for no samples, a NaN or infinite one, a
-    ///   sample rate below 1 or over 2³² − 1, a clip that does not fit a ring record, or a bad tag
-    ///   or wall time.
+    ///   sample rate below 1 or over 2³² − 1, or a bad tag or wall time.
     public func addAudio(_ tag: String, _ samples: AudioSamples, sampleRate: Double = 44100, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         try addAudio(self.tag(tag), samples, sampleRate: sampleRate, step: step, wallTime: wallTime)
     }
@@ -588,8 +596,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// `[batch, count, 3]` tensor, with the Three.js configuration as JSON (`config_dict`).
     ///
     /// - Throws: `ConfigurationError.invalidArgument` for a mesh `MeshData.problem` names, a NaN in
-    ///   it, a configuration that is not JSON, one that does not fit a ring record, or a bad tag or
-    ///   wall time.
+    ///   it, a configuration that is not JSON, or a bad tag or wall time.
     public func addMesh(_ tag: String, _ mesh: MeshData, step: Int = 0, wallTime: Double? = nil) throws(ConfigurationError) {
         try addMesh(self.tag(tag), mesh, step: step, wallTime: wallTime)
     }
@@ -614,7 +621,7 @@ public final class SummaryWriter: @unchecked Sendable {
     /// `RunMetadata` (its step stats), written as run metadata `step1` as torch writes it.
     ///
     /// - Throws: `ConfigurationError.invalidArgument` for bytes that are not a `GraphDef`, a graph
-    ///   that does not fit a ring record, or a bad wall time.
+    ///   or a bad wall time.
     public func addGraph(_ graphDef: [UInt8], runMetadata: [UInt8] = [], wallTime: Double? = nil) throws(ConfigurationError) {
         let time = try SummaryWriter.wallTime(wallTime)
         try checkProcess()
@@ -640,8 +647,7 @@ public final class SummaryWriter: @unchecked Sendable {
     ///   - tag: The embedding's name (torch's default: `default`).
     ///   - step: The step (`global_step`), which names the directory.
     /// - Throws: `ConfigurationError.invalidArgument` for an embedding `EmbeddingData.problem`
-    ///   names, metadata of another number of lines than points, one that does not fit a ring
-    ///   record, or a bad tag.
+    ///   names, metadata of another number of lines than points, or a bad tag.
     public func addEmbedding(_ embedding: EmbeddingData, tag: String = "default", step: Int = 0) throws(ConfigurationError) {
         try addEmbedding(embedding, tag: self.tag(tag), step: step)
     }
@@ -703,11 +709,34 @@ public final class SummaryWriter: @unchecked Sendable {
         _ = writer.append(type: record.type, length: record.encodedLength) { record.encode(into: $0) }
     }
 
+    /// Sends a summary record through the ring, or, when it is larger than a ring record, into
+    /// the ring's next weight segment with a record naming it (as large histograms go).
     private func sendFitting(_ record: HookRecord) throws(ConfigurationError) {
         let length = record.encodedLength
-        guard length <= writer.maximumPayloadLength else {
-            throw .invalidArgument(name: "summary", reason: "\(length) bytes do not fit this ring's records (at most \(writer.maximumPayloadLength))")
+        guard length > writer.maximumPayloadLength else {
+            send(record)
+            return
         }
-        send(record)
+        guard !sendsNothing, case .summary(let run, let tag, let directory, let step, let wallTime, _) = record else { return }
+        // The payload as the segment holds it: whole Float32 words, the last one padded with zeros.
+        let words = (length + 3) / 4
+        let payload = [Float](unsafeUninitializedCapacity: words) { buffer, initialized in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            record.encode(into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<length]))
+            initialized = words
+        }
+        do {
+            try SharedRing.segmentWriter(for: writer).write(
+                valueCounts: [words],
+                fill: { (_, write) throws(RingError) in try write(payload.span) },
+                publish: { sequence, offsets in
+                    send(.summary(run: run, tag: tag, directory: directory, step: step, wallTime: wallTime,
+                                  value: .inSegment(sequence: sequence, offset: UInt64(offsets[0]), length: UInt64(length))))
+                },
+                waitForCommit: { [writer] timeout in writer.waitForNextCommit(timeout: timeout) })
+        } catch {
+            throw .transport("a summary of \(length) bytes needs a weight segment beside the ring, which could not be written: \(error)")
+        }
     }
 }

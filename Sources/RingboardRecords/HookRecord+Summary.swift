@@ -30,6 +30,8 @@
 //          embedding      u32 rows, u32 columns, rows × columns f32; u8 1 and a string (the
 //                         metadata TSV) or u8 0; u8 1 and u32 image height, image width, side,
 //                         then u32 length = side × side × 3 and the sprite's RGB bytes, or u8 0
+//          in a segment   i64 weight segment, u64 byte offset, u64 length: a whole summary
+//                         payload (not itself in a segment) too large for a ring record
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -239,6 +241,10 @@ extension HookRecord {
             } else {
                 out.u8(0)
             }
+        case .inSegment(let sequence, let offset, let length):
+            out.i64(sequence)
+            out.u64(offset)
+            out.u64(length)
         case .customScalars(let layout):
             out.u32(UInt32(layout.categories.count))
             for category in layout.categories {
@@ -445,6 +451,16 @@ extension HookRecord {
             }
             if let problem = embedding.problem { throw .invalidString(type: type, field: "embedding", reason: problem) }
             value = .embedding(embedding)
+        case 15:
+            let sequence = try input.i64()
+            guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }
+            let offset = try input.u64()
+            guard offset % 4 == 0 else {
+                throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
+            }
+            let length = try input.u64()
+            guard length > 0 else { throw .invalidValue(type: type, field: "summary length", value: 0) }
+            value = .inSegment(sequence: sequence, offset: offset, length: length)
         default:
             throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))
         }

@@ -29,6 +29,10 @@ public enum SummaryValue: Equatable, Sendable {
     /// `add_embedding`: the projector's files under `<run>/<step, 5 digits>/<tag>/`, and its
     /// entry in the run's `projector_config.pbtxt`.
     case embedding(EmbeddingData)
+    /// A summary record too large for a ring record: its whole payload, `length` bytes, in
+    /// weight segment `sequence` of the record's ring from byte `offset` (the aggregator reads
+    /// it there and goes on as if it had come through the ring).
+    case inSegment(sequence: Int64, offset: UInt64, length: UInt64)
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -48,6 +52,7 @@ public enum SummaryValue: Equatable, Sendable {
         case .mesh: 12
         case .graph: 13
         case .embedding: 14
+        case .inSegment: 15
         }
     }
 }

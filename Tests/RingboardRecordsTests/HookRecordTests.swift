@@ -68,6 +68,7 @@ import Testing
         .summary(run: 3, tag: 12, directory: nil, step: 7, wallTime: 3, value: .embedding(EmbeddingData(
             rows: 1, columns: 2, values: [1, 2], metadata: "Name\tKind\na\tb\n",
             sprite: EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 1, pixels: [1, 2, 3])))),
+        .summary(run: 3, tag: 5, directory: 2, step: 8, wallTime: 3, value: .inSegment(sequence: 4, offset: 64, length: 3_000_001)),
     ]
 
     @Test func everyRecordRoundTrips() throws {
@@ -304,6 +305,11 @@ import Testing
                 == .invalidValue(type: t, field: "summary kind", value: 99))
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .scalar(1))) { $0[6] = 1 }
                 == .invalidValue(type: t, field: "reserved", value: 1))
+        // A summary in a weight segment at an unaligned offset, or of no bytes.
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .inSegment(sequence: 0, offset: 6, length: 8)))
+                == .invalidValue(type: t, field: "weight segment offset", value: 6))
+        #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .inSegment(sequence: 0, offset: 8, length: 0)))
+                == .invalidValue(type: t, field: "summary length", value: 0))
         // Audio without samples or at no rate; a mesh without vertices first, or of ragged parts;
         // an empty graph; an embedding whose values or sprite its dimensions do not account for.
         #expect(refused(.summary(run: 0, tag: 0, directory: nil, step: 0, wallTime: 1, value: .audio(sampleRate: 8000, samples: .float([]))))

@@ -62,6 +62,11 @@ def calls():
                                                         "Other": {"lr": ["Multiline", ["curves/.*"]]}}],
                 "kwargs": {}})
     out.append({"method": "add_text", "args": ["notes", "**bold** and `code`, ünïcode", 5], "kwargs": {"walltime": WALL + 5}})
+    # Larger than a ring record (2 MiB): through a weight segment, whole.
+    out.append({"method": "add_image", "args": ["image/large", {"uniform": [1024, 1024, 3], "seed": 5, "dtype": "uint8"}, 6],
+                "kwargs": {"dataformats": "HWC", "walltime": WALL + 6}})
+    out.append({"method": "add_histogram", "args": ["weights/large64", {"normal": 400_000, "seed": 4, "dtype": "float64"}, 6],
+                "kwargs": {"walltime": WALL + 6}})
     out.append({"method": "add_image_with_boxes", "args": ["boxes", array(rng.uniform(0, 1, (3, 48, 64)), "float32"),
                                                           array([[4, 5, 40, 30], [20, 10, 60, 44]], "float32"), 5],
                 "kwargs": {"labels": ["cat", "dog"], "walltime": WALL + 5}})
@@ -123,7 +128,7 @@ def test_the_same_calls_give_tensorboardx_event_streams(tmp_path):
                             "curves/lr/cold=curves_lr_cold", "curves/lr/warm=curves_lr_warm", "--any-wall-time=exp",
                             "--any-wall-time-tag=custom_scalars__config__"])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "same: 34 events in 4 runs"
+    assert out.strip() == "same: 36 events in 4 runs"
     # One event file per directory, none for a writer's own process beyond them.
     files = sorted(os.path.relpath(os.path.join(d, f), ours) for d, _, fs in os.walk(ours) for f in fs if f.startswith("events."))
     assert sorted(os.path.dirname(f) for f in files) == ["", "curves_lr_cold", "curves_lr_warm", "exp"]
@@ -159,8 +164,8 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     replay("ringboard", spec, logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 7 tags; "
-                           "images 7 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
+    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 8 tags; "
+                           "images 8 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
                            "custom scalars Loss, Other; PR curves 2; audio 2; mesh 2; graphs .; projector 2")
 
 

@@ -5,7 +5,8 @@
 
 CALLS.json: [{"method": "add_scalar", "args": [...], "kwargs": {...}}, ...], where an array is
 {"array": nested lists, "dtype": "float32"}, or {"normal": count, "seed": s, "dtype": d} for
-`count` standard normal values, {"figure": slope} for a matplotlib line plot, or {"hex": digits}
+`count` standard normal values, {"uniform": shape, "seed": s, "dtype": d} for values uniform in
+[0, 256) (bytes) or [0, 1), {"figure": slope} for a matplotlib line plot, or {"hex": digits}
 for bytes. Prints "done" at
 the end.
 """
@@ -26,6 +27,11 @@ def decode(value):
         figure = plt.figure(figsize=(3, 2), dpi=40)
         plt.plot(range(10), [i * value["figure"] for i in range(10)])
         return figure
+    if isinstance(value, dict) and "uniform" in value:
+        rng = np.random.default_rng(value["seed"])
+        if value["dtype"] == "uint8":
+            return rng.integers(0, 256, value["uniform"], dtype=np.uint8)
+        return rng.uniform(0, 1, value["uniform"]).astype(value["dtype"])
     if isinstance(value, dict) and "hex" in value:
         return bytes.fromhex(value["hex"])
     if isinstance(value, dict) and "normal" in value:

@@ -359,9 +359,10 @@ ringboard_status ringboard_add_text(ringboard_writer *writer, uint32_t tag, cons
 ringboard_status ringboard_add_histogram(ringboard_writer *writer, uint32_t tag, const void *values, size_t count,
                                          ringboard_dtype dtype, int64_t step, double wall_time);
 
-/** The most values ringboard_add_histogram takes in one call, of `dtype`: SIZE_MAX for float32
-    (past what a ring record holds they go into a weight segment beside the ring), what a ring
-    record holds for float64. */
+/** The most values ringboard_add_histogram takes in one call, of `dtype`: SIZE_MAX (past what a
+    ring record holds they go into a weight segment beside the ring; float64 values, before ABI
+    version 4, at most what a ring record holds). Any summary larger than a ring record goes
+    through a weight segment since ABI version 4. */
 size_t ringboard_writer_max_histogram_values(const ringboard_writer *writer, ringboard_dtype dtype);
 
 /** add_histogram_raw: a histogram counted by the caller; `count` limits and counts (at least one). */

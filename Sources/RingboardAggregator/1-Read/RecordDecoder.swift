@@ -69,6 +69,33 @@ struct RecordDecoder {
             guard let values = mapped(sequence: sequence, offset: offset, count: count, what: "histogram", from: source,
                                       segments: &segments, table: &table) else { return }
             table.deliverHistogram(run: run, tag: tag, directory: directory, step: step, wallTime: wallTime, values: values, from: source)
+        } else if case .summary(let run, _, _, _, _, .inSegment(let sequence, let offset, let length)) = decoded {
+            guard length <= UInt64(Int.max) - 3, let values = mapped(sequence: sequence, offset: offset, count: (length + 3) / 4,
+                                                                    what: "summary", from: source, segments: &segments, table: &table)
+            else { return }
+            // Decoded (copied) out of the mapping, which is then let go.
+            let inner: HookRecord
+            do throws(RecordError) {
+                inner = try values.withSpan { (floats) throws(RecordError) in
+                    try floats.withUnsafeBytes { (bytes) throws(RecordError) in
+                        try HookRecord(type: RecordType.summary, payload: UnsafeRawBufferPointer(rebasing: bytes[..<Int(length)]))
+                    }
+                }
+            } catch {
+                table.refused(source, error)
+                return
+            }
+            let carriedWhole: Bool
+            switch inner {
+            case .summary(run, _, _, _, _, .inSegment), .summary(run, _, _, _, _, .histogram(.segment)): carriedWhole = false
+            case .summary(run, _, _, _, _, _): carriedWhole = true
+            default: carriedWhole = false
+            }
+            guard carriedWhole else {
+                table.refused(source, reason: "summary in weight segment \(sequence): not a summary of run \(run) carried whole")
+                return
+            }
+            table.deliver(inner, from: source)
         } else {
             table.deliver(decoded, from: source)
         }

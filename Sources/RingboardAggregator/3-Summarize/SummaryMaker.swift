@@ -135,8 +135,8 @@ struct SummaryMaker {
             if !runMetadata.isEmpty {
                 try writer.append(Event(wallTime: wallTime, step: 0, what: .taggedRunMetadata(TaggedRunMetadata(tag: "step1", runMetadata: runMetadata))))
             }
-        case .embedding:
-            break  // files, not events: `embedding(_:tag:step:in:files:)`
+        case .embedding, .inSegment:
+            break  // files, not events (`embedding(_:tag:step:in:files:)`); stage 1 reads segments
         case .rawHistogram(let raw):
             let histogram = HistogramProto(min: raw.min, max: raw.max, num: raw.num, sum: raw.sum, sumSquares: raw.sumSquares,
                                            bucketLimit: raw.bucketLimits, bucket: raw.bucketCounts)

@@ -297,9 +297,8 @@ class SummaryWriter:
             self._writer.add_scalar(main_tag, _scalar(value), step, wall_time, prefix + key)
 
     def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
-        """With bins="tensorflow" (the default) the aggregator counts the values (float32 ones of any number,
-        float64 ones as many as a ring record holds); other bins, and more float64 values, are counted
-        here with numpy, as torch counts them."""
+        """With bins="tensorflow" (the default) the aggregator counts the values, of any number; other bins
+        and max_bins are counted here with numpy, as torch counts them."""
         array = _array(values)
         if array.dtype != np.float32:
             array = array.astype(np.float64)
