@@ -289,7 +289,7 @@ static void unserved(const char *ring_dir, const char *log_dir) {
     ringboard_close(run);
 }
 
-/* The SummaryWriter functions (ABI version 3): a writer's summaries, and what a call refuses. */
+/* The SummaryWriter functions (ABI versions 3 and 4): a writer's summaries, and what a call refuses. */
 static void summary_writer(const char *ring_dir, const char *log_dir, const char *executable) {
     ringboard_writer_options options = ringboard_writer_options_default();
     options.ring_directory = ring_dir;
@@ -347,6 +347,36 @@ static void summary_writer(const char *ring_dir, const char *log_dir, const char
     float curve[12] = {5, 3, 2, 1, 0, 1, 1, 3, 0.7f, 0.75f, 0.8f, 0.5f};
     CHECK(ringboard_add_pr_curve(writer, pr, curve, 2, 2, 0, RINGBOARD_NOW) == RINGBOARD_OK, "add_pr_curve: %s", ringboard_last_error());
     CHECK(ringboard_add_pr_curve(writer, pr, curve, 0, 2, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT, "a PR curve of no thresholds");
+
+    /* ABI version 4: audio, a mesh, a graph, an embedding, and a float64 histogram larger than a ring record. */
+    uint32_t sound = ringboard_writer_tag(writer, "sound"), cloud = ringboard_writer_tag(writer, "cloud");
+    float samples[3] = {0.5f, -0.5f, 0.25f};
+    CHECK(ringboard_add_audio(writer, sound, samples, 3, RINGBOARD_FLOAT32, 8000, 1, RINGBOARD_NOW) == RINGBOARD_OK, "add_audio: %s",
+          ringboard_last_error());
+    float vertices[6] = {0, 0, 0, 1, 1, 1}, colors[6] = {255, 0, 0, 0, 255, 0};
+    CHECK(ringboard_add_mesh(writer, cloud, vertices, colors, NULL, 1, 2, 0, "{\"camera\": {\"fov\": 75}}", 1, RINGBOARD_NOW) == RINGBOARD_OK,
+          "add_mesh: %s", ringboard_last_error());
+    const uint8_t graph[] = {0x0A, 0x03, 0x0A, 0x01, 0x61};
+    CHECK(ringboard_add_graph(writer, graph, sizeof graph, NULL, 0, RINGBOARD_NOW) == RINGBOARD_OK, "add_graph: %s", ringboard_last_error());
+    float matrix[6] = {1, 2, 3, 4, 5, 6};
+    const char *metadata = "a\nb\nc\n";
+    CHECK(ringboard_add_embedding(writer, ringboard_writer_tag(writer, "default"), matrix, 3, 2, metadata, strlen(metadata), NULL, 0, 0, 0, 4)
+          == RINGBOARD_OK, "add_embedding: %s", ringboard_last_error());
+    CHECK(ringboard_writer_max_histogram_values(writer, RINGBOARD_FLOAT64) == SIZE_MAX, "float64 histograms of any size");
+    size_t large_count = 600000;
+    double *large = malloc(large_count * sizeof(double));
+    for (size_t k = 0; k < large_count; k++) large[k] = (double)(k % 1000) / 7.0;
+    CHECK(ringboard_add_histogram(writer, weights, large, large_count, RINGBOARD_FLOAT64, 3, RINGBOARD_NOW) == RINGBOARD_OK,
+          "add_histogram of 600 000 float64 values: %s", ringboard_last_error());
+    free(large);
+    CHECK(ringboard_add_audio(writer, sound, samples, 3, RINGBOARD_FLOAT32, 0, 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "sample_rate"), "audio at no rate: %s", ringboard_last_error());
+    CHECK(ringboard_add_mesh(writer, cloud, vertices, NULL, NULL, 1, 2, 0, "[1]", 1, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "config_dict"), "a configuration that is not a JSON object: %s", ringboard_last_error());
+    CHECK(ringboard_add_graph(writer, graph, 2, NULL, 0, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "GraphDef"), "a cut graph: %s", ringboard_last_error());
+    CHECK(ringboard_add_embedding(writer, 0, matrix, 3, 2, metadata, 2, NULL, 0, 0, 0, 4) == RINGBOARD_INVALID_ARGUMENT
+          && contains(ringboard_last_error(), "lines for 3 points"), "metadata of one line for three points: %s", ringboard_last_error());
 
     /* Refused at the call, nothing sent. */
     values[3] = NAN;

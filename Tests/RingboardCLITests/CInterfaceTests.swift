@@ -42,12 +42,14 @@ import Testing
             for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("events.out.tfevents.") {
                 let reader = try EventFileReader(path: folder + "/" + name)
                 while case .event(let event, _) = try reader.nextEvent() {
+                    if case .graphDef = event.what { kinds["graph", default: 0] += 1 }
                     guard case .summary(let summary) = event.what else { continue }
                     for value in summary.values {
                         let kind = switch value.kind {
                         case .simpleValue: "scalar"
                         case .histogram: "histogram"
                         case .image: "image"
+                        case .audio: "audio"
                         case .tensor: value.metadata?.pluginName ?? "tensor"
                         case .none: value.metadata?.pluginName ?? "none"
                         default: "other"
@@ -57,9 +59,12 @@ import Testing
                 }
             }
         }
-        #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "weights histogram": 2, "picture image": 1,
+        #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "picture image": 1,
                           "_hparams_/experiment hparams": 1, "_hparams_/session_start_info hparams": 1, "_hparams_/session_end_info hparams": 1,
-                          "custom_scalars__config__ custom_scalars": 1, "pr pr_curves": 1])
+                          "custom_scalars__config__ custom_scalars": 1, "pr pr_curves": 1, "sound audio": 1, "cloud_VERTEX mesh": 1,
+                          "cloud_COLOR mesh": 1, "weights histogram": 3, "graph": 1])
+        #expect(try String(contentsOfFile: logs + "-writer/00004/default/tensors.tsv", encoding: .utf8) == "1.0\t2.0\n3.0\t4.0\n5.0\t6.0\n")
+        #expect(try String(contentsOfFile: logs + "-writer/00004/default/metadata.tsv", encoding: .utf8) == "a\nb\nc\n")
     }
 
     /// The library's version (ringboard_version) is the Python package's.
