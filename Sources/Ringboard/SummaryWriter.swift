@@ -220,6 +220,34 @@ public final class SummaryWriter: @unchecked Sendable {
         try addScalar(self.tag(tag), value, step: step, wallTime: wallTime)
     }
 
+    /// `add_scalar(new_style=True)`: the scalars plugin's one-value tensor (Float32, or Float64
+    /// with `doublePrecision`) rather than a `simple_value`. Under `.mean` it is rank 0's.
+    ///
+    /// - Throws: `ConfigurationError.invalidArgument` for a bad wall time or directory.
+    public func addTensorScalar(
+        _ tag: Tag, _ value: Double, doublePrecision: Bool = false, step: Int = 0, wallTime: Double? = nil, directory: Tag? = nil
+    ) throws(ConfigurationError) {
+        let time = try SummaryWriter.wallTime(wallTime)
+        try checkProcess()
+        if let directory, !directory.isDirectory {
+            throw .invalidArgument(name: "directory", reason: "tag \(directory.number) does not name a directory below the log directory")
+        }
+        guard !sendsNothing else { return }
+        send(.summary(run: run, tag: tag.number, directory: directory?.number, step: Int64(step), wallTime: time,
+                      value: .tensorScalar(value, doublePrecision: doublePrecision)))
+    }
+
+    /// torch's `purge_step`: tells TensorBoard to drop the events of the writer's directory from
+    /// `step` on written before this call (a restart from the checkpoint of `step`), as torch's
+    /// writer does with a `SessionLog` START. TensorBoard's Python loader honours it; its Rust
+    /// data server (`--load_fast=true`) does not, for torch's files either.
+    public func purge(fromStep step: Int) throws(ConfigurationError) {
+        try checkProcess()
+        let tag = try self.tag("__session_log__")  // the record needs a tag; the event has none
+        guard !sendsNothing else { return }
+        send(.summary(run: run, tag: tag.number, directory: nil, step: Int64(step), wallTime: SummaryWriter.preciseNow(), value: .sessionStart))
+    }
+
     /// `add_scalars`: each value under `mainTag`, in a directory of its own below the log
     /// directory, `<mainTag with / as _>_<key>`, as torch writes them (TensorBoard shows each
     /// directory as a run, so the values share one chart).

@@ -402,3 +402,23 @@ public func cAddEmbedding(
         try writer.addEmbedding(embedding, tag: try tag(writer, tagNumber), step: Int(step))
     }
 }
+
+@_cdecl("ringboard_add_tensor_scalar")
+public func cAddTensorScalar(
+    _ handle: OpaquePointer?, _ tagNumber: UInt32, _ directory: UInt32, _ value: Double, _ doublePrecision: Int32, _ step: Int64,
+    _ time: Double
+) -> ringboard_status {
+    call(handle, "ringboard_add_tensor_scalar") { (writer) throws(ConfigurationError) in
+        guard doublePrecision == 0 || doublePrecision == 1 else {
+            throw .invalidArgument(name: "double_precision", reason: "must be 0 or 1, not \(doublePrecision)")
+        }
+        let directory: SummaryWriter.Tag? = directory == HookRecord.noDirectory ? nil : try tag(writer, directory)
+        try writer.addTensorScalar(try tag(writer, tagNumber), value, doublePrecision: doublePrecision == 1, step: Int(step),
+                                   wallTime: wallTime(time), directory: directory)
+    }
+}
+
+@_cdecl("ringboard_writer_purge")
+public func cWriterPurge(_ handle: OpaquePointer?, _ step: Int64) -> ringboard_status {
+    call(handle, "ringboard_writer_purge") { (writer) throws(ConfigurationError) in try writer.purge(fromStep: Int(step)) }
+}

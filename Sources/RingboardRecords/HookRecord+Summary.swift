@@ -32,6 +32,8 @@
 //                         then u32 length = side × side × 3 and the sprite's RGB bytes, or u8 0
 //          in a segment   i64 weight segment, u64 byte offset, u64 length: a whole summary
 //                         payload (not itself in a segment) too large for a ring record
+//          tensor scalar  f64, u8 1 for double precision or 0
+//          session start  nothing
 
 extension HookRecord {
     /// The directory number of a summary in the run's own directory.
@@ -241,6 +243,11 @@ extension HookRecord {
             } else {
                 out.u8(0)
             }
+        case .tensorScalar(let scalar, let doublePrecision):
+            out.u64(scalar.bitPattern)
+            out.u8(doublePrecision ? 1 : 0)
+        case .sessionStart:
+            break
         case .inSegment(let sequence, let offset, let length):
             out.i64(sequence)
             out.u64(offset)
@@ -451,6 +458,10 @@ extension HookRecord {
             }
             if let problem = embedding.problem { throw .invalidString(type: type, field: "embedding", reason: problem) }
             value = .embedding(embedding)
+        case 16:
+            value = .tensorScalar(Double(bitPattern: try input.u64()), doublePrecision: try input.bool("double precision"))
+        case 17:
+            value = .sessionStart
         case 15:
             let sequence = try input.i64()
             guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }

@@ -33,6 +33,12 @@ public enum SummaryValue: Equatable, Sendable {
     /// weight segment `sequence` of the record's ring from byte `offset` (the aggregator reads
     /// it there and goes on as if it had come through the ring).
     case inSegment(sequence: Int64, offset: UInt64, length: UInt64)
+    /// `add_scalar(new_style=True)`: the scalars plugin's one-value tensor, Float32 or with
+    /// `doublePrecision` Float64.
+    case tensorScalar(Double, doublePrecision: Bool)
+    /// `purge_step`: a `SessionLog` START at the step, which tells TensorBoard's loader to drop
+    /// the directory's events from that step on written before it (a restart from a checkpoint).
+    case sessionStart
 
     /// The kind byte of a summary record.
     var kind: UInt8 {
@@ -53,6 +59,8 @@ public enum SummaryValue: Equatable, Sendable {
         case .graph: 13
         case .embedding: 14
         case .inSegment: 15
+        case .tensorScalar: 16
+        case .sessionStart: 17
         }
     }
 }

@@ -362,6 +362,11 @@ static void summary_writer(const char *ring_dir, const char *log_dir, const char
     const char *metadata = "a\nb\nc\n";
     CHECK(ringboard_add_embedding(writer, ringboard_writer_tag(writer, "default"), matrix, 3, 2, metadata, strlen(metadata), NULL, 0, 0, 0, 4)
           == RINGBOARD_OK, "add_embedding: %s", ringboard_last_error());
+    CHECK(ringboard_add_tensor_scalar(writer, loss, RINGBOARD_NO_DIRECTORY, 0.5, 1, 100, RINGBOARD_NOW) == RINGBOARD_OK,
+          "add_tensor_scalar: %s", ringboard_last_error());
+    CHECK(ringboard_add_tensor_scalar(writer, loss, RINGBOARD_NO_DIRECTORY, 0.5, 2, 100, RINGBOARD_NOW) == RINGBOARD_INVALID_ARGUMENT,
+          "double_precision of 2");
+    CHECK(ringboard_writer_purge(writer, 1000) == RINGBOARD_OK, "purge: %s", ringboard_last_error());
     CHECK(ringboard_writer_max_histogram_values(writer, RINGBOARD_FLOAT64) == SIZE_MAX, "float64 histograms of any size");
     size_t large_count = 600000;
     double *large = malloc(large_count * sizeof(double));

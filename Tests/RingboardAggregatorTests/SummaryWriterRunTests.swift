@@ -358,4 +358,24 @@ import Testing
 
             """)
     }
+
+    /// `add_scalar(new_style=True)`: the scalars plugin's Float32 (or Float64) tensor; and
+    /// `purge_step`: a file version and a `SessionLog` START at the step, as torch writes them.
+    @Test func newStyleScalarsAreTensorsAndAPurgeIsASessionStart() throws {
+        let harness = H()
+        announce(harness, names: ["loss", "__session_log__"])
+        summary(harness, tag: 1, step: 5, .sessionStart)
+        summary(harness, tag: 0, step: 5, .tensorScalar(0.1, doublePrecision: false))
+        summary(harness, tag: 0, step: 6, .tensorScalar(0.1, doublePrecision: true))
+        harness.flush()
+        let events = harness.events("sw")  // file versions left out
+        try #require(events.count == 3)
+        #expect(events[0].what == .other(field: 7, bytes: [0x08, 0x01]) && events[0].step == 5)
+        let scalars = events[1...].map { event -> String in
+            guard case .summary(let summary) = event.what, case .tensor(let tensor) = summary.values[0].kind,
+                  summary.values[0].metadata?.pluginName == "scalars", summary.values[0].tag == "loss", tensor.shape.isEmpty else { return "?" }
+            return "\(tensor.dtype) \(tensor.floatValues) \(tensor.doubleValues)"
+        }
+        #expect(scalars == ["DT_FLOAT [0.1] []", "DT_DOUBLE [] [0.1]"])
+    }
 }

@@ -43,6 +43,7 @@ import Testing
                 let reader = try EventFileReader(path: folder + "/" + name)
                 while case .event(let event, _) = try reader.nextEvent() {
                     if case .graphDef = event.what { kinds["graph", default: 0] += 1 }
+                    if case .other(7, [0x08, 0x01]) = event.what, event.step == 1000 { kinds["session start", default: 0] += 1 }
                     guard case .summary(let summary) = event.what else { continue }
                     for value in summary.values {
                         let kind = switch value.kind {
@@ -62,7 +63,8 @@ import Testing
         #expect(kinds == ["loss scalar": 100, "curves scalar": 1, "notes/text_summary text": 1, "picture image": 1,
                           "_hparams_/experiment hparams": 1, "_hparams_/session_start_info hparams": 1, "_hparams_/session_end_info hparams": 1,
                           "custom_scalars__config__ custom_scalars": 1, "pr pr_curves": 1, "sound audio": 1, "cloud_VERTEX mesh": 1,
-                          "cloud_COLOR mesh": 1, "weights histogram": 3, "graph": 1])
+                          "cloud_COLOR mesh": 1, "weights histogram": 3, "graph": 1,
+                          "loss scalars": 1, "session start": 1])
         #expect(try String(contentsOfFile: logs + "-writer/00004/default/tensors.tsv", encoding: .utf8) == "1.0\t2.0\n3.0\t4.0\n5.0\t6.0\n")
         #expect(try String(contentsOfFile: logs + "-writer/00004/default/metadata.tsv", encoding: .utf8) == "a\nb\nc\n")
     }

@@ -69,6 +69,9 @@ import Testing
             rows: 1, columns: 2, values: [1, 2], metadata: "Name\tKind\na\tb\n",
             sprite: EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 1, pixels: [1, 2, 3])))),
         .summary(run: 3, tag: 5, directory: 2, step: 8, wallTime: 3, value: .inSegment(sequence: 4, offset: 64, length: 3_000_001)),
+        .summary(run: 3, tag: 5, directory: 2, step: 9, wallTime: 3, value: .tensorScalar(0.1, doublePrecision: true)),
+        .summary(run: 3, tag: 5, directory: nil, step: 9, wallTime: 3, value: .tensorScalar(-2.5, doublePrecision: false)),
+        .summary(run: 3, tag: 6, directory: nil, step: 100, wallTime: 3, value: .sessionStart),
     ]
 
     @Test func everyRecordRoundTrips() throws {

@@ -107,6 +107,8 @@ def torch_calls():
          "kwargs": {"metadata": [["a", 1], ["b", 2], ["c", 3], ["d", 4]], "metadata_header": ["name", "n"], "tag": "with/slash",
                     "global_step": 8}},
         {"method": "add_graph", "args": [{"hex": graph_def().hex()}]},
+        {"method": "add_scalar", "args": ["tensor/float", 0.1, 9], "kwargs": {"new_style": True, "walltime": WALL + 9}},
+        {"method": "add_scalar", "args": ["tensor/double", 0.1, 9], "kwargs": {"new_style": True, "double_precision": True}},
     ]
 
 
@@ -142,7 +144,7 @@ def test_audio_mesh_boxes_and_embeddings_are_written_as_torch_writes_them(tmp_pa
         replay_in_process(torch_calls(), logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "torch_reference.py"), spec, logdir])
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == "torch's: 7 values, 2 embeddings"
+    assert out.strip() == "torch's: 9 values, 2 embeddings"
     # An embedding logged again (a replay, or the same step twice) keeps one config entry.
     with ringboard.SummaryWriter(logdir, ring_directory=str(tmp_path / "rings")) as writer:
         writer.add_embedding(np.ones((2, 2)), global_step=8, tag="with/slash", metadata=[["a", 1], ["b", 2]], metadata_header=["name", "n"])
@@ -164,9 +166,28 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     replay("ringboard", spec, logdir, str(tmp_path / "rings"))
     status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "served_plugins.py"), logdir], timeout=180)
     assert status == 0, f"{out}\n{err}"
-    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 6 series; histograms 8 tags; "
+    # Scalars: 6 simple values and a new-style float32 one; the Rust data server leaves out
+    # double_precision ones (torch's too).
+    assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 7 series; histograms 8 tags; "
                            "images 8 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
                            "custom scalars Loss, Other; PR curves 2; audio 2; mesh 2; graphs .; projector 2")
+
+
+def test_purge_step_drops_what_a_restart_rewrites_in_tensorboards_loader(tmp_path):
+    logdir, rings = str(tmp_path / "logs"), str(tmp_path / "rings")
+    with ringboard.SummaryWriter(logdir, ring_directory=rings) as writer:
+        for step in range(10):
+            writer.add_scalar("loss", float(step), step)
+    # Restarted from the checkpoint of step 5: steps 5 on are logged again.
+    with ringboard.SummaryWriter(logdir, ring_directory=rings, purge_step=5) as writer:
+        for step in range(5, 8):
+            writer.add_scalar("loss", 100.0 + step, step)
+    code = ("import sys\nfrom tensorboard.backend.event_processing import event_accumulator\n"
+            "a = event_accumulator.EventAccumulator(sys.argv[1]); a.Reload()\n"
+            "print([(e.step, e.value) for e in a.Scalars('loss')])")
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", code, logdir])
+    assert status == 0, err
+    assert out.strip() == str([(s, float(s)) for s in range(5)] + [(s, 100.0 + s) for s in range(5, 8)])
 
 
 def test_float_images_are_scaled_and_clipped_as_torch_does():

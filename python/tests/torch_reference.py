@@ -3,6 +3,7 @@
 add_embedding calls against what torch.utils.tensorboard writes for them, computed here the way
 torch computes it, from TensorBoard's and tensorboardX's own code where torch uses the same:
 
+- new-style scalars: torch's `summary.scalar(new_style=True)`, the scalars plugin's tensor;
 - audio: torch's `summary.audio` (Python's `wave`, samples times 32767 truncated), byte for byte;
 - mesh: TensorBoard's `plugins.mesh.metadata` (torch's), each part's tag, plugin data and values;
 - image_with_boxes: tensorboardX's `summary.image_boxes` (torch's drawing code), decoded pixels;
@@ -128,6 +129,17 @@ def main():
             (got_step, got), = by_tag.pop(tag, [(None, None)])
             if got is None or got_step != step or got.SerializeToString() != audio(tag, samples, kwargs.get("sample_rate", 44100)):
                 problems.append(f"audio {tag}: not torch's")
+            checked += 1
+        elif method == "add_scalar" and kwargs.get("new_style"):
+            # torch's scalar(new_style=True): a float tensor, or double with double_precision, of the scalars plugin.
+            tag, value, step = args
+            (got_step, got), = by_tag.pop(tag, [(None, None)])
+            from tensorboard.util import tensor_util
+            want_dtype = 2 if kwargs.get("double_precision") else 1  # DT_DOUBLE, DT_FLOAT
+            want = float(np.float64(value)) if want_dtype == 2 else float(np.float32(value))
+            if (got is None or got_step != step or got.metadata.plugin_data.plugin_name != "scalars" or got.tensor.dtype != want_dtype
+                    or tensor_util.make_ndarray(got.tensor).tolist() != want or got.tensor.tensor_shape.dim):
+                problems.append(f"new-style scalar {tag}: not torch's ({got})")
             checked += 1
         elif method == "add_mesh":
             expected = mesh(args[0], args[1], kwargs.get("colors"), kwargs.get("faces"), kwargs.get("config_dict"))

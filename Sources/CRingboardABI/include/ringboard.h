@@ -422,6 +422,16 @@ ringboard_status ringboard_add_embedding(ringboard_writer *writer, uint32_t tag,
                                          const uint8_t *sprite, size_t sprite_side, size_t image_height,
                                          size_t image_width, int64_t step);
 
+/** add_scalar(new_style=True): the scalars plugin's one-value tensor, float32, or float64 with
+    `double_precision` 1, rather than a simple_value. */
+ringboard_status ringboard_add_tensor_scalar(ringboard_writer *writer, uint32_t tag, uint32_t directory, double value,
+                                             int32_t double_precision, int64_t step, double wall_time);
+
+/** purge_step: a SessionLog START at `step` in the writer's directory, which tells TensorBoard's
+    Python loader to drop the events from `step` on written before it (its Rust data server does
+    not purge). */
+ringboard_status ringboard_writer_purge(ringboard_writer *writer, int64_t step);
+
 /** Waits until everything this process sent through the writer's ring is in the event files,
     at most `timeout_seconds`: RINGBOARD_OK or RINGBOARD_TIMEOUT. */
 ringboard_status ringboard_writer_wait_written(ringboard_writer *writer, double timeout_seconds);

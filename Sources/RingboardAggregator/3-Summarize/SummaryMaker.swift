@@ -108,6 +108,14 @@ struct SummaryMaker {
                 })
             }
             try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [CustomScalars.summaryValue(categories)]))))
+        case .tensorScalar(let scalar, let doublePrecision):
+            let tensor = doublePrecision ? TensorProto(dtype: .double, doubleValues: [scalar]) : TensorProto(dtype: .float, floatValues: [Float(scalar)])
+            let value = Summary.Value(tag: tag, metadata: SummaryMetadata(pluginName: "scalars"), kind: .tensor(tensor))
+            try writer.append(Event(wallTime: wallTime, step: step, what: .summary(Summary(values: [value]))))
+        case .sessionStart:
+            // As torch's writer starts a file with purge_step: a file version and a START, both at the step.
+            try writer.append(Event(wallTime: wallTime, step: step, what: .fileVersion("brain.Event:2")))
+            try writer.append(Event(wallTime: wallTime, step: step, what: .other(field: 7, bytes: [0x08, 0x01])))  // SessionLog { status START }
         case .audio(let sampleRate, let samples):
             try appendValue(to: writer, step: step, wallTime: wallTime, run: run, tag: tag, what: "audio") { () throws(SummaryError) in
                 let frames = switch samples {

@@ -992,6 +992,32 @@ static PyObject *Writer_add_embedding(WriterObject *self, PyObject *args) {
     return result;
 }
 
+/* add_tensor_scalar(tag, value, double_precision, step, wall_time). */
+static PyObject *Writer_add_tensor_scalar(WriterObject *self, PyObject *args) {
+    PyObject *tag_name;
+    double value, wall_time;
+    int double_precision;
+    long long step;
+    if (!PyArg_ParseTuple(args, "OdpLd", &tag_name, &value, &double_precision, &step, &wall_time)) return NULL;
+    if (writer_open(self) < 0) return NULL;
+    long long tag = tag_number(self, tag_name);
+    if (tag < 0) return NULL;
+    ringboard_status status = ringboard_add_tensor_scalar(self->writer, (uint32_t)tag, RINGBOARD_NO_DIRECTORY, value, double_precision,
+                                                          step, wall_time);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
+/* purge(step). */
+static PyObject *Writer_purge(WriterObject *self, PyObject *argument) {
+    if (writer_open(self) < 0) return NULL;
+    long long step = PyLong_AsLongLong(argument);
+    if (step == -1 && PyErr_Occurred()) return NULL;
+    ringboard_status status = ringboard_writer_purge(self->writer, step);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Writer_wait_written(WriterObject *self, PyObject *argument) {
     if (writer_open(self) < 0) return NULL;
     double timeout = PyFloat_AsDouble(argument);
@@ -1023,6 +1049,8 @@ static PyMethodDef Writer_methods[] = {
     {"add_graph", (PyCFunction)Writer_add_graph, METH_VARARGS, "add_graph(graph_def_bytes, run_metadata_bytes, wall_time)"},
     {"add_embedding", (PyCFunction)Writer_add_embedding, METH_VARARGS,
      "add_embedding(tag, values_float32, metadata, sprite_uint8, image_height, image_width, step)"},
+    {"add_tensor_scalar", (PyCFunction)Writer_add_tensor_scalar, METH_VARARGS, "add_tensor_scalar(tag, value, double_precision, step, wall_time)"},
+    {"purge", (PyCFunction)Writer_purge, METH_O, "purge(step): a SessionLog START at step."},
     {"wait_written", (PyCFunction)Writer_wait_written, METH_O, "Waits until everything sent is in the event files; False on timeout."},
     {NULL, NULL, 0, NULL},
 };

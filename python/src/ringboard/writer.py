@@ -241,16 +241,18 @@ class SummaryWriter:
     `aggregator_executable`, as for `ringboard.keras.TensorBoard`.
 
     `max_queue` and `flush_secs` are accepted and not needed: the aggregator writes what a call
-    sends within 100 ms. `flush()` waits until everything sent is in the event files.
+    sends within 100 ms. `flush()` waits until everything sent is in the event files. `purge_step`
+    writes torch's SessionLog START, which TensorBoard's Python loader honours (its Rust data
+    server does not, for torch's files either).
     """
 
     def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120, filename_suffix="", *,
                  rank=None, world_size=None, rank_policy="chief", ring_directory=None, start_aggregator=True,
                  aggregator_executable=None):
-        if purge_step is not None:
-            raise ValueError("purge_step is not supported by ringboard.SummaryWriter yet")
         if filename_suffix:
-            raise ValueError("filename_suffix is not supported by ringboard.SummaryWriter yet")
+            import warnings
+            warnings.warn("filename_suffix is not applied: the aggregator names the event files, one per directory for every "
+                          "writer of the directory", RuntimeWarning, stacklevel=2)
         if rank_policy not in _POLICIES:
             raise ValueError(f"rank_policy must be one of {sorted(_POLICIES)}, not {rank_policy!r}")
         if not log_dir:
@@ -264,6 +266,9 @@ class SummaryWriter:
         self._writer = _native.Writer(os.fspath(log_dir), rank, world_size, _POLICIES[rank_policy], ring_directory,
                                       aggregator_executable, bool(start_aggregator))
         self.log_dir = self._writer.log_dir
+        if purge_step is not None:
+            # As torch: a SessionLog START at purge_step, which TensorBoard's Python loader honours.
+            self._writer.purge(int(purge_step))
         for warning in filter(None, self._writer.warnings.split("\n")):
             import warnings
             warnings.warn(warning, RuntimeWarning, stacklevel=2)
@@ -274,7 +279,9 @@ class SummaryWriter:
 
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
         if new_style:
-            raise ValueError("new_style scalars are not supported by ringboard.SummaryWriter yet")
+            # The scalars plugin's tensor, float32 or with double_precision float64, as torch writes it.
+            self._writer.add_tensor_scalar(tag, _scalar(scalar_value), bool(double_precision), _step(global_step), _wall_time(walltime))
+            return
         try:
             # Python numbers, numpy scalars and an int or None step, converted by the extension.
             self._writer.add_scalar(tag, scalar_value, global_step, walltime)
