@@ -9,7 +9,8 @@
 #     packages pinned in Scripts/requirements.txt, used by Tests/Conformance;
 #   - .venv-keras, where the Python package is tested as users get it: Keras 3 on
 #     the JAX CPU backend and pytest, no TensorFlow (python/requirements-test.txt;
-#     Scripts/test-python.sh installs the wheel into it).
+#     Scripts/test-python.sh installs the wheel into it);
+#   - torch's CPU build in both, where pip finds it (python/requirements-torch.txt).
 # Safe to run again: it only installs what is missing or out of date, and does
 # nothing slow when everything is in place. Needs no terminal (works in CI).
 set -euo pipefail
@@ -75,3 +76,24 @@ python_environment() {
 python_environment .venv Scripts/requirements.txt
 # The Python package's tests (Scripts/test-python.sh installs the wheel into it).
 python_environment .venv-keras python/requirements-test.txt
+
+# torch's CPU build into both, where pip finds it (python/requirements-torch.txt says where): the
+# tests that need it are skipped without it, saying why, and the rest run.
+torch_environment() {
+    local venv="$1" requirements=python/requirements-torch.txt
+    local stamp="$venv/.torch.stamp"
+    if [ -f "$stamp" ] && [ ! "$requirements" -nt "$stamp" ] && "$venv/bin/python" -c 'import torch' >/dev/null 2>&1; then
+        echo "setup: torch in $venv is up to date"
+        return
+    fi
+    echo "setup: installing $requirements into $venv"
+    if PIP_NO_INPUT=1 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" </dev/null; then
+        touch "$stamp"
+    else
+        echo "setup: torch==2.13.0+cpu is not installable here (PyPI has only the CUDA build; set PIP_FIND_LINKS" \
+             "or PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu): the tests that need torch will be skipped" >&2
+        rm -f "$stamp"
+    fi
+}
+torch_environment .venv
+torch_environment .venv-keras

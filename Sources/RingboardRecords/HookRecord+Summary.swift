@@ -292,6 +292,22 @@ extension HookRecord {
                 Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 32, as: UInt64.self))))
     }
 
+    /// A place in a weight segment: its sequence number (not negative), a byte offset (a multiple
+    /// of 4) and a count (more than 0), the field `counting` names.
+    private static func segmentReference(
+        _ input: inout RecordCursor, type: UInt16, counting: String
+    ) throws(RecordError) -> (sequence: Int64, offset: UInt64, count: UInt64) {
+        let sequence = try input.i64()
+        guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }
+        let offset = try input.u64()
+        guard offset % 4 == 0 else {
+            throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
+        }
+        let count = try input.u64()
+        guard count > 0 else { throw .invalidValue(type: type, field: counting, value: 0) }
+        return (sequence, offset, count)
+    }
+
     /// The longest text a summary carries (`add_text`): 16 MiB.
     public static let maximumTextLength = 16 << 20
 
@@ -325,14 +341,7 @@ extension HookRecord {
             for _ in 0..<count { values.append(Double(bitPattern: try input.u64())) }
             value = .histogram(.double(values))
         case 6:
-            let sequence = try input.i64()
-            guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }
-            let offset = try input.u64()
-            guard offset % 4 == 0 else {
-                throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
-            }
-            let count = try input.u64()
-            guard count > 0 else { throw .invalidValue(type: type, field: "histogram values", value: 0) }
+            let (sequence, offset, count) = try segmentReference(&input, type: type, counting: "histogram values")
             value = .histogram(.segment(sequence: sequence, offset: offset, count: count))
         case 4:
             var fields: [Double] = []
@@ -463,14 +472,7 @@ extension HookRecord {
         case 17:
             value = .sessionStart
         case 15:
-            let sequence = try input.i64()
-            guard sequence >= 0 else { throw .invalidValue(type: type, field: "weight segment", value: sequence) }
-            let offset = try input.u64()
-            guard offset % 4 == 0 else {
-                throw .invalidValue(type: type, field: "weight segment offset", value: Int64(truncatingIfNeeded: offset))
-            }
-            let length = try input.u64()
-            guard length > 0 else { throw .invalidValue(type: type, field: "summary length", value: 0) }
+            let (sequence, offset, length) = try segmentReference(&input, type: type, counting: "summary length")
             value = .inSegment(sequence: sequence, offset: offset, length: length)
         default:
             throw .invalidValue(type: type, field: "summary kind", value: Int64(kind))

@@ -18,6 +18,15 @@ TENSORBOARD_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 RINGBOARD = os.path.join(os.path.dirname(sys.executable), "ringboard")
 
 
+def require_torch(python):
+    """Skips the calling test, saying why, when `python`'s environment has no torch (Scripts/setup.sh
+    installs torch's CPU build where pip finds it, python/requirements-torch.txt)."""
+    found = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
+    if found.returncode != 0:
+        pytest.skip(f"torch is not installed in {os.path.dirname(os.path.dirname(python))} (see python/requirements-torch.txt): "
+                    f"{found.stderr.strip().splitlines()[-1] if found.stderr.strip() else 'import failed'}")
+
+
 def run(arguments, cwd=None, env=None, timeout=300):
     """Runs a command to its end; returns (status, stdout, stderr)."""
     environment = dict(os.environ)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ringboard
-from conftest import HERE, TENSORBOARD_PYTHON, run
+from conftest import HERE, TENSORBOARD_PYTHON, require_torch, run
 
 WALL = 1_765_000_000.0
 
@@ -96,7 +96,8 @@ def torch_calls():
          "kwargs": {"colors": array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 0, 255]]], "int32"),
                     "faces": array([[[0, 2, 3], [0, 3, 1], [0, 1, 2], [1, 3, 2]]], "int32"),
                     "config_dict": {"camera": {"cls": "PerspectiveCamera", "fov": 75}}, "global_step": 3, "walltime": WALL + 3}},
-        {"method": "add_mesh", "args": ["cloud", array(rng.uniform(-1, 1, (2, 50, 3)), "float32")], "kwargs": {"global_step": 4}},
+        {"method": "add_mesh", "args": ["cloud", array(rng.uniform(-1, 1, (2, 50, 3)), "float32")],
+         "kwargs": {"global_step": 4, "walltime": WALL + 4}},
         {"method": "add_image_with_boxes", "args": ["boxes_hwc", array(rng.integers(0, 256, (30, 40, 3)), "uint8"),
                                                     array([[1.5, 2, 20, 25]], "float64"), 6],
          "kwargs": {"dataformats": "HWC", "rescale": 2, "labels": "one", "walltime": WALL + 6}},
@@ -108,7 +109,8 @@ def torch_calls():
                     "global_step": 8}},
         {"method": "add_graph", "args": [{"hex": graph_def().hex()}]},
         {"method": "add_scalar", "args": ["tensor/float", 0.1, 9], "kwargs": {"new_style": True, "walltime": WALL + 9}},
-        {"method": "add_scalar", "args": ["tensor/double", 0.1, 9], "kwargs": {"new_style": True, "double_precision": True}},
+        {"method": "add_scalar", "args": ["tensor/double", 0.1, 9], "kwargs": {"new_style": True, "double_precision": True,
+                                                                              "walltime": WALL + 9}},
     ]
 
 
@@ -149,6 +151,74 @@ def test_audio_mesh_boxes_and_embeddings_are_written_as_torch_writes_them(tmp_pa
     with ringboard.SummaryWriter(logdir, ring_directory=str(tmp_path / "rings")) as writer:
         writer.add_embedding(np.ones((2, 2)), global_step=8, tag="with/slash", metadata=[["a", 1], ["b", 2]], metadata_header=["name", "n"])
     assert open(os.path.join(logdir, "projector_config.pbtxt")).read().count("embeddings {") == 2
+
+
+def test_the_same_calls_give_torchs_event_streams_and_files(tmp_path):
+    require_torch(TENSORBOARD_PYTHON)
+    # torch's add_graph takes a module (below), and states an image's size before `rescale`.
+    spec_calls = [call for call in calls() + torch_calls()
+                  if call["method"] != "add_graph" and call.get("kwargs", {}).get("rescale", 1) == 1]
+    spec = str(tmp_path / "calls.json")
+    json.dump(spec_calls, open(spec, "w"))
+    ours, theirs = str(tmp_path / "ours"), str(tmp_path / "theirs")
+    replay("ringboard", spec, ours, str(tmp_path / "rings"))
+    replay("torch", spec, theirs)
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "compare_writers.py"), ours, theirs, "--any-wall-time=exp",
+                            "--any-wall-time-tag=custom_scalars__config__"])
+    assert status == 0, f"{out}\n{err}"
+    assert out.strip() == "same: 44 events in 4 runs"
+    # The projector's files: the same bytes (the sprite: the same pixels).
+    files = sorted(os.path.relpath(os.path.join(d, f), theirs) for d, _, fs in os.walk(theirs) for f in fs if not f.startswith("events."))
+    assert files == ["00007/default/metadata.tsv", "00007/default/sprite.png", "00007/default/tensors.tsv",
+                     "00008/with%2fslash/metadata.tsv", "00008/with%2fslash/tensors.tsv", "projector_config.pbtxt"]
+    for name in files:
+        mine, torchs = os.path.join(ours, name), os.path.join(theirs, name)
+        if name.endswith(".png"):
+            from matplotlib import image
+            assert (image.imread(mine) == image.imread(torchs)).all(), name
+        else:
+            assert open(mine, "rb").read() == open(torchs, "rb").read(), name
+
+
+def test_add_graph_of_a_torch_module_is_torchs(tmp_path):
+    require_torch(sys.executable)
+    require_torch(TENSORBOARD_PYTHON)
+    ours, theirs = str(tmp_path / "ours"), str(tmp_path / "theirs")
+    for python, which, extra in ((sys.executable, "ringboard", [str(tmp_path / "rings")]), (TENSORBOARD_PYTHON, "torch", [])):
+        status, out, err = run([python, os.path.join(HERE, "torch_graph.py"), which, ours if which == "ringboard" else theirs] + extra)
+        assert status == 0 and out.strip() == "done", err
+    # torch serializes the GraphDef's attr maps in no fixed order: compared as parsed messages.
+    code = ("import os, sys\nfrom tensorboard.backend.event_processing import event_file_loader\n"
+            "from tensorboard.compat.proto.graph_pb2 import GraphDef\n"
+            "def read(d):\n"
+            "    f = [n for n in os.listdir(d) if n.startswith('events.')]\n"
+            "    assert len(f) == 1, f\n"
+            "    es = [e for e in event_file_loader.LegacyEventFileLoader(os.path.join(d, f[0])).Load() if not e.file_version]\n"
+            "    return [(e.WhichOneof('what'), GraphDef.FromString(e.graph_def) if e.graph_def else e.tagged_run_metadata) for e in es]\n"
+            "a, b = read(sys.argv[1]), read(sys.argv[2])\n"
+            "print('same' if a == b else f'{a}\\n!=\\n{b}', [k for k, _ in a], len(a[0][1].node))\n")
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", code, ours, theirs])
+    assert status == 0, err
+    assert out.strip().startswith("same ['graph_def', 'tagged_run_metadata']"), out
+
+
+@pytest.mark.parametrize("policy", ["chief", "per_rank", "mean"])
+def test_ranks_of_a_torch_distributed_job_on_gloo(tmp_path, policy):
+    require_torch(sys.executable)
+    rings, logdir = str(tmp_path / "rings"), str(tmp_path / "logs")
+    status, out, err = run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                            os.path.join(HERE, "torch_ranks.py"), logdir, rings, policy], timeout=300)
+    assert status == 0 and out.count("done") == 2, f"{out}\n{err}"
+    status, out, err = run([TENSORBOARD_PYTHON, "-c", SCALARS, logdir])
+    assert status == 0, err
+    scalars = json.loads(out)
+    mean = [[step, float(50 + step)] for step in range(30)]  # all-reduced: (step + 100 + step) / 2
+    if policy == "chief":
+        assert scalars == {".": {"loss": [[step, float(step)] for step in range(30)], "mean_loss": mean}}
+    elif policy == "mean":
+        assert scalars == {".": {"loss": mean, "mean_loss": mean}}
+    else:
+        assert scalars == {f"rank_{r}": {"loss": [[step, float(r * 100 + step)] for step in range(30)], "mean_loss": mean} for r in range(2)}
 
 
 def replay_in_process(spec, logdir, ring_dir):
