@@ -200,6 +200,11 @@ def test_add_graph_of_a_torch_module_is_torchs(tmp_path):
     status, out, err = run([TENSORBOARD_PYTHON, "-c", code, ours, theirs])
     assert status == 0, err
     assert out.strip().startswith("same ['graph_def', 'tagged_run_metadata']"), out
+    # TensorBoard's Graphs dashboard, in headless Chromium, draws the graph and its profile (step1).
+    status, out, err = run([TENSORBOARD_PYTHON, os.path.join(HERE, "..", "..", "Tests", "Conformance", "graphs_dashboard_check.py"),
+                            "--logdir", ours, "--nodes", "input,Sequential,output"], timeout=300)
+    assert status == 0, f"{out}\n{err}"
+    assert "step1: profile" in out, out
 
 
 @pytest.mark.parametrize("policy", ["chief", "per_rank", "mean"])
