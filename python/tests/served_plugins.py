@@ -4,7 +4,7 @@
     python served_plugins.py LOGDIR
 
 Run with the project's .venv. Starts TensorBoard's Rust data server on a loopback port and reads
-its HTTP data API: the runs, and the scalars, histograms, images (each image's bytes fetched),
+its HTTP data API: the runs, and the scalars, histograms, distributions, images (each image's bytes fetched),
 text, HParams, PR curves, custom scalars, audio (each clip's WAV), mesh (each part's values),
 graphs and projector (each embedding's values, metadata and sprite) plugins' data. Prints "served: runs …; scalars N series; …", or the problems.
 """
@@ -42,15 +42,15 @@ def main():
             time.sleep(0.5)
         runs = sorted(server.get_json("/data/runs"))
         counts = {}
-        for plugin in ("scalars", "histograms", "images"):
+        for plugin in ("scalars", "histograms", "distributions", "images"):
             tags = server.get_json(f"/data/plugin/{plugin}/tags")
             counts[plugin] = 0
             for run, by_tag in tags.items():
                 for tag in by_tag:
                     counts[plugin] += 1
                     data = server.get_json(f"/data/plugin/{plugin}/{plugin}", run=run, tag=tag)
-                    if not data:
-                        problems.append(f"{plugin} {run} {tag}: no data")
+                    if not data or "http_error" in data:
+                        problems.append(f"{plugin} {run} {tag}: no data ({data})")
                     if plugin == "images":
                         for entry in data:
                             blob = server.get(f"/data/plugin/images/individualImage?{entry['query']}")
@@ -124,7 +124,7 @@ def main():
         print("\n".join(problems))
         return 1
     print(f"served: runs {', '.join(runs)}; scalars {counts['scalars']} series; histograms {counts['histograms']} tags; "
-          f"images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}; custom scalars {counts['custom']}; "
+          f"distributions {counts['distributions']} tags; images {counts['images']} tags; text {counts['text']} tag; hparams {counts['hparams']}; custom scalars {counts['custom']}; "
           f"PR curves {counts['pr']}; audio {counts['audio']}; mesh {counts['mesh']}; graphs {counts['graphs']}; "
           f"projector {counts['projector']}")
     return 0

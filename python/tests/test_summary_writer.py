@@ -244,7 +244,7 @@ def test_tensorboard_serves_every_plugins_data(tmp_path):
     # Scalars: 6 simple values and a new-style float32 one; the Rust data server leaves out
     # double_precision ones (torch's too).
     assert out.strip() == ("served: runs ., curves_lr_cold, curves_lr_warm, exp; scalars 7 series; histograms 8 tags; "
-                           "images 8 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
+                           "distributions 8 tags; images 8 tags; text 1 tag; hparams layers, lr, optimizer / hparam/accuracy, hparam/loss; "
                            "custom scalars Loss, Other; PR curves 2; audio 2; mesh 2; graphs .; projector 2")
 
 
