@@ -10,7 +10,7 @@
 #   - .venv-keras, where the Python package is tested as users get it: Keras 3 on
 #     the JAX CPU backend and pytest, no TensorFlow (python/requirements-test.txt;
 #     Scripts/test-python.sh installs the wheel into it);
-#   - torch's CPU build in both, where pip finds it (python/requirements-torch.txt).
+#   - torch's CPU build in .venv-keras, where pip finds it (python/requirements-torch.txt).
 # Safe to run again: it only installs what is missing or out of date, and does
 # nothing slow when everything is in place. Needs no terminal (works in CI).
 set -euo pipefail
@@ -77,8 +77,9 @@ python_environment .venv Scripts/requirements.txt
 # The Python package's tests (Scripts/test-python.sh installs the wheel into it).
 python_environment .venv-keras python/requirements-test.txt
 
-# torch's CPU build into both, where pip finds it (python/requirements-torch.txt says where): the
-# tests that need it are skipped without it, saying why, and the rest run.
+# torch's CPU build into .venv-keras, where pip finds it (python/requirements-torch.txt says where):
+# the tests that need it are skipped without it, saying why, and the rest run.
+# (Scripts/bench-python.sh installs it into .venv on its own.)
 torch_environment() {
     local venv="$1" requirements=python/requirements-torch.txt
     local stamp="$venv/.torch.stamp"
@@ -95,5 +96,4 @@ torch_environment() {
         rm -f "$stamp"
     fi
 }
-torch_environment .venv
 torch_environment .venv-keras

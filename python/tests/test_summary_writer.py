@@ -115,7 +115,8 @@ def torch_calls():
 
 
 def replay(which, spec, logdir, ring_dir=None, env=None):
-    python = sys.executable if which == "ringboard" else TENSORBOARD_PYTHON
+    # torch's writer runs here, beside ringboard's (with TensorBoard, which it imports); tensorboardX's in .venv.
+    python = sys.executable if which in ("ringboard", "torch") else TENSORBOARD_PYTHON
     arguments = [python, os.path.join(HERE, "writer_replay.py"), which, spec, logdir] + ([ring_dir] if ring_dir else [])
     status, out, err = run(arguments, env=env)
     assert status == 0 and out.strip().endswith("done"), f"{which} failed ({status}):\n{out}\n{err}"
@@ -154,7 +155,7 @@ def test_audio_mesh_boxes_and_embeddings_are_written_as_torch_writes_them(tmp_pa
 
 
 def test_the_same_calls_give_torchs_event_streams_and_files(tmp_path):
-    require_torch(TENSORBOARD_PYTHON)
+    require_torch(sys.executable)
     # torch's add_graph takes a module (below), and states an image's size before `rescale`.
     spec_calls = [call for call in calls() + torch_calls()
                   if call["method"] != "add_graph" and call.get("kwargs", {}).get("rescale", 1) == 1]
@@ -182,10 +183,9 @@ def test_the_same_calls_give_torchs_event_streams_and_files(tmp_path):
 
 def test_add_graph_of_a_torch_module_is_torchs(tmp_path):
     require_torch(sys.executable)
-    require_torch(TENSORBOARD_PYTHON)
     ours, theirs = str(tmp_path / "ours"), str(tmp_path / "theirs")
-    for python, which, extra in ((sys.executable, "ringboard", [str(tmp_path / "rings")]), (TENSORBOARD_PYTHON, "torch", [])):
-        status, out, err = run([python, os.path.join(HERE, "torch_graph.py"), which, ours if which == "ringboard" else theirs] + extra)
+    for which, extra in (("ringboard", [str(tmp_path / "rings")]), ("torch", [])):
+        status, out, err = run([sys.executable, os.path.join(HERE, "torch_graph.py"), which, ours if which == "ringboard" else theirs] + extra)
         assert status == 0 and out.strip() == "done", err
     # torch serializes the GraphDef's attr maps in no fixed order: compared as parsed messages.
     code = ("import os, sys\nfrom tensorboard.backend.event_processing import event_file_loader\n"
