@@ -178,7 +178,9 @@ extension Projector {
             self.sprite = sprite
         }
 
-        /// torch's `<global_step, zero-filled to 5>/<tag with %, / and \ percent-encoded>`.
+        /// torch's `<global_step, zero-filled to 5>/<tag with %, / and \ percent-encoded>`; a tag
+        /// of `.` or `..` (which torch writes into the step's directory or the log directory
+        /// itself) with its dots encoded too.
         public var directory: String {
             let digits = String(step.magnitude)
             let padded = String(repeating: "0", count: max(0, (step < 0 ? 4 : 5) - digits.count)) + digits
@@ -191,6 +193,7 @@ extension Projector {
                 default: tag.append(character)
                 }
             }
+            if tag == "." || tag == ".." { tag = String(repeating: "%2e", count: tag.count) }
             return (step < 0 ? "-" : "") + padded + "/" + tag
         }
 

@@ -5,9 +5,7 @@
                                      [--chromium chromium] [--timeout 120]
 
 Serves DIR with `tensorboard --load_fast=true` on a free loopback port (tensorboard_check.py's
-TensorBoardServer), starts Chromium headless with `--remote-debugging-pipe` (the DevTools
-protocol as NUL-separated JSON on file descriptors 3 and 4, so no websocket client is needed),
-and opens `/#graphs`. The dashboard is Polymer inside shadow roots, which `--dump-dom` does not
+TensorBoardServer), starts Chromium headless (chromium.py) and opens `/#graphs`. The dashboard is Polymer inside shadow roots, which `--dump-dom` does not
 show, so a script run in the page walks every shadow root for the drawn nodes (`g.node` elements
 of the graph's SVG, by `data-name`) and the text shown.
 
@@ -25,19 +23,15 @@ or TensorBoard cannot be started.
 """
 
 import argparse
-import base64
-import fcntl
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tensorboard_check  # noqa: E402  (TensorBoardServer)
+from chromium import Chromium  # noqa: E402
 
 ERROR_TEXTS = ("Graph visualization failed", "Malformed GraphDef", "The graph is empty")
 
@@ -90,129 +84,6 @@ SELECT_TAG = r"""
 
 # Shows the selected tag as a profile, as the "Profile" radio button does.
 SELECT_PROFILE = SELECT_TAG.replace("controls._selectedTagIndex = %d;", "controls._selectedGraphType = 'profile';")
-
-
-class Chromium:
-    """Headless Chromium driven through the DevTools protocol over --remote-debugging-pipe."""
-
-    def __init__(self, executable, width=1400, height=900):
-        self.profile = tempfile.mkdtemp(prefix="graphs-dashboard-chromium-")
-        to_chromium_read, to_chromium_write = os.pipe()
-        from_chromium_read, from_chromium_write = os.pipe()
-        # Chromium reads commands on fd 3 and writes replies on fd 4: move the ends it keeps out
-        # of the way first, so that placing them on 3 and 4 in the child cannot clobber either.
-        keep_read = fcntl.fcntl(to_chromium_read, fcntl.F_DUPFD_CLOEXEC, 10)
-        keep_write = fcntl.fcntl(from_chromium_write, fcntl.F_DUPFD_CLOEXEC, 10)
-        os.close(to_chromium_read)
-        os.close(from_chromium_write)
-
-        def place_pipes():
-            os.dup2(keep_read, 3)
-            os.dup2(keep_write, 4)
-
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [executable, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
-             f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "--no-first-run",
-             "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--mute-audio",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            close_fds=False, preexec_fn=place_pipes, start_new_session=True)
-        os.close(keep_read)
-        os.close(keep_write)
-        self.commands = os.fdopen(to_chromium_write, "wb", buffering=0)
-        self.replies = from_chromium_read
-        self.pending = b""
-        self.next_id = 0
-        self.session = None
-        self.events = []
-
-    def _read_message(self, deadline):
-        while b"\0" not in self.pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("Chromium did not answer in time")
-            import select
-            ready, _, _ = select.select([self.replies], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self.replies, 1 << 20)
-            if not chunk:
-                raise ConnectionError("Chromium closed the DevTools pipe\n" + self.log_tail())
-            self.pending += chunk
-        message, self.pending = self.pending.split(b"\0", 1)
-        return json.loads(message)
-
-    def call(self, method, params=None, session=True, timeout=30):
-        self.next_id += 1
-        request = {"id": self.next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            request["sessionId"] = self.session
-        self.commands.write(json.dumps(request).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._read_message(deadline)
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
-
-    def open_page(self):
-        targets = self.call("Target.getTargets", session=False)["targetInfos"]
-        page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
-        self.call("Runtime.enable")
-        self.call("Page.enable")
-
-    def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"script failed: {result['exceptionDetails'].get('text')}")
-        return result["result"].get("value")
-
-    def page_problems(self):
-        """Exceptions and failed console assertions the page reported so far."""
-        problems = []
-        for event in self.events:
-            if event["method"] == "Runtime.exceptionThrown":
-                details = event["params"]["exceptionDetails"]
-                problems.append("exception: " + details.get("exception", {}).get("description", details.get("text", "")))
-            elif event["method"] == "Runtime.consoleAPICalled" and event["params"]["type"] == "assert":
-                args = " ".join(str(a.get("value", a.get("description", ""))) for a in event["params"]["args"])
-                problems.append(f"console assertion failed: {args}")
-        return problems
-
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(data))
-
-    def log_tail(self, lines=15):
-        self.log.seek(0)
-        text = self.log.read().decode("utf-8", "replace").strip().splitlines()
-        return "\n".join("    " + line for line in text[-lines:])
-
-    def stop(self):
-        try:
-            self.commands.close()
-        except OSError:
-            pass
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait(timeout=5)
-        os.close(self.replies)
-        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def wait_for_drawing(browser, deadline, settle=1.5):

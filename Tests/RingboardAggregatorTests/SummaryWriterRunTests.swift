@@ -328,10 +328,11 @@ import Testing
     /// config's entry, once however often the record comes (a replay after a crash).
     @Test func anEmbeddingIsTorchsFilesAndOneConfigEntry() throws {
         let harness = H()
-        announce(harness, names: ["default", "a/b%"])
+        announce(harness, names: ["default", "a/b%", ".."])
         let sprite = EmbeddingData.Sprite(imageHeight: 1, imageWidth: 1, side: 2, pixels: [UInt8](repeating: 200, count: 12))
         summary(harness, tag: 0, step: 0, .embedding(EmbeddingData(rows: 2, columns: 2, values: [0.1, -2, 3e-7, 4], metadata: "x\ny\n", sprite: sprite)))
         summary(harness, tag: 1, step: 12, .embedding(EmbeddingData(rows: 1, columns: 1, values: [1])))
+        summary(harness, tag: 2, step: 1, .embedding(EmbeddingData(rows: 1, columns: 1, values: [2])))  // not the step's parent
         summary(harness, tag: 0, step: 0, .embedding(EmbeddingData(rows: 2, columns: 2, values: [0.1, -2, 3e-7, 4], metadata: "x\ny\n", sprite: sprite)))
         harness.flush()
         let run = harness.logs + "/sw/"
@@ -340,6 +341,8 @@ import Testing
         let png = try Data(contentsOf: URL(fileURLWithPath: run + "00000/default/sprite.png"))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         #expect(try String(contentsOfFile: run + "00012/a%2fb%25/tensors.tsv", encoding: .utf8) == "1.0\n")
+        #expect(try String(contentsOfFile: run + "00001/%2e%2e/tensors.tsv", encoding: .utf8) == "2.0\n")
+        #expect(!FileManager.default.fileExists(atPath: run + "tensors.tsv"))
         #expect(try String(contentsOfFile: run + "projector_config.pbtxt", encoding: .utf8) == """
             embeddings {
               tensor_name: "default:00000"
@@ -354,6 +357,10 @@ import Testing
             embeddings {
               tensor_name: "a/b%:00012"
               tensor_path: "00012/a%2fb%25/tensors.tsv"
+            }
+            embeddings {
+              tensor_name: "..:00001"
+              tensor_path: "00001/%2e%2e/tensors.tsv"
             }
 
             """)
