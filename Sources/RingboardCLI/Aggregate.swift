@@ -12,7 +12,15 @@ extension RingboardCommand {
     /// `ringboard aggregate`: the per-node daemon that turns the trainers' rings into event files.
     struct Aggregate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve a ring directory: drain the trainers' hook records into TensorBoard event files."
+            abstract: "Serve a ring directory: drain the trainers' hook records into TensorBoard event files.",
+            discussion: """
+                Trainers start one on their own when none serves their ring directory; run it \
+                yourself to confine runs to a log root or to keep it up between jobs.
+
+                Examples:
+                  ringboard aggregate --logdir logs
+                  ringboard aggregate --exit-when-idle 30 --detach
+                """
         )
 
         @Option(help: ArgumentHelp(
@@ -123,6 +131,10 @@ extension RingboardCommand {
                 (confined to --logdir when given), and returns once every record it appended is in \
                 the event files. The whole trace is checked first: a malformed line is reported \
                 with its number and nothing is written.
+
+                Examples:
+                  ringboard replay trace.jsonl --logdir logs
+                  ringboard replay trace.jsonl --procs 4 --ring-dir /tmp/rings
                 """
         )
 

@@ -18,6 +18,11 @@ extension RingboardCommand {
                 histograms and images every epoch, embeddings for the projector, the Keras model \
                 graph and a profiled batch. With one process the run is written to LOGDIR; with \
                 more, each rank gets its own run, LOGDIR/rank_<r>.
+
+                Examples:
+                  ringboard demo
+                  ringboard demo --logdir logs/demo --procs 4 --epochs 10
+                  .venv/bin/tensorboard --logdir logs/ringboard-demo
                 """
         )
 

@@ -13,6 +13,10 @@ extension RingboardCommand {
                 'ok', 'truncated at N' (the file ends inside the record at byte N, as a file \
                 still being written does) or 'corrupt at N'. Exits 1 when any file is corrupt \
                 or unreadable, 2 when LOGDIR cannot be read at all.
+
+                Examples:
+                  ringboard inspect logs/ringboard-demo
+                  ringboard inspect logs/ringboard-demo --json
                 """
         )
 

@@ -6,6 +6,17 @@ struct RingboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringboard",
         abstract: "Keras TensorBoard callback semantics at hot-loop speed.",
+        discussion: """
+            Trainers log through the Ringboard library (Swift, C, or the Python package's \
+            ringboard.keras.TensorBoard and ringboard.SummaryWriter); this command serves their \
+            rings and looks at what they wrote.
+
+            Examples:
+              ringboard demo                     # trainers, then logs/ringboard-demo
+              ringboard aggregate --logdir logs  # serve this user's rings into logs/
+              ringboard status                   # the live rings: producers, lag
+              ringboard inspect logs/ringboard-demo
+            """,
         subcommands: [Aggregate.self, Replay.self, Status.self, Inspect.self, Demo.self, Stress.self, DemoTrainer.self, StressProducer.self, StressConsumer.self]
     )
 }

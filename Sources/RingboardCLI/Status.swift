@@ -6,7 +6,12 @@ extension RingboardCommand {
     /// `ringboard status`: the live rings of a ring directory.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops, or why a ring is damaged; and the weight segments beside them."
+            abstract: "Show the rings of a ring directory: producers, lag, records/s, spills and drops, or why a ring is damaged; and the weight segments beside them.",
+            discussion: """
+                Examples:
+                  ringboard status
+                  ringboard status --ring-dir /tmp/rings --interval 5
+                """
         )
 
         @Option(help: "The ring directory.")

@@ -15,6 +15,10 @@ extension RingboardCommand {
                 in order with none missing or repeated (records a full ring dropped under \
                 --policy drop are counted, not missed), and that every payload byte is intact. \
                 Exits 0 only when every producer passes.
+
+                Examples:
+                  ringboard stress
+                  ringboard stress --producers 4 --records 100000 --policy drop
                 """
         )
 

@@ -1,0 +1,26 @@
+import Foundation
+import RingboardTestSupport
+import Testing
+
+/// `ringboard --help` and every subcommand's help carry examples, and an example uses only options
+/// the subcommand's usage line names.
+@Suite struct HelpTests {
+    @Test(arguments: ["", "aggregate", "replay", "status", "inspect", "demo", "stress"])
+    func helpCarriesExamplesOfOptionsThatExist(subcommand: String) throws {
+        let help = try run(AggregateTests.ringboard, (subcommand.isEmpty ? [] : [subcommand]) + ["--help"])
+        #expect(help.status == 0)
+        let text = help.standardOutput
+        let examples = try #require(text.components(separatedBy: "Examples:\n").dropFirst().first, "no examples in:\n\(text)")
+        let lines = examples.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.isEmpty }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("ringboard ") }
+        #expect(!lines.isEmpty, "no `ringboard` example in:\n\(examples)")
+        for line in lines {
+            let words = line.split(separator: "#")[0].split(separator: " ").map(String.init)
+            if !subcommand.isEmpty { #expect(words[1] == subcommand, "\(line)") }
+            let usage = subcommand.isEmpty ? try run(AggregateTests.ringboard, [words[1], "--help"]).standardOutput : text
+            for option in words where option.hasPrefix("--") {
+                #expect(usage.contains("[\(option)") || usage.contains(" \(option) "), "\(line): \(option) is not an option of ringboard \(words[1])")
+            }
+        }
+    }
+}
