@@ -26,6 +26,10 @@ extension RingboardCommand {
 
         func run() throws {
             let first: [RingStatus]
+            guard FileManager.default.fileExists(atPath: ringDir) else {
+                printError("status", "no ring directory at \(ringDir): no trainer has made one there yet (pass the --ring-dir your trainers use)")
+                throw ExitCode(2)
+            }
             do {
                 first = try RingStatus.all(in: ringDir)
             } catch {

@@ -35,6 +35,9 @@ extension RingboardCommand {
             guard producers >= 1, producers <= 64 else { throw ValidationError("--producers must be 1…64") }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
             guard records >= 1 else { throw ValidationError("--records must be at least 1") }
+            guard RingWriter.Options.isValid(capacity: capacity) else {
+                throw ValidationError("--capacity must be a power of two between 4096 (4 KiB) and \(1 << 34) (16 GiB), not \(capacity)")
+            }
             guard bytes >= 16, bytes <= capacity / 8 - 8 else {
                 throw ValidationError("--bytes must be between 16 and \(capacity / 8 - 8) for this capacity")
             }

@@ -30,6 +30,11 @@ public final class RingWriter: @unchecked Sendable {
 
         /// 16 MiB of data area, spilling when full.
         public init() {}
+
+        /// Whether `capacity` is one a ring can have: a power of two between 4 KiB and 16 GiB.
+        public static func isValid(capacity: Int) -> Bool {
+            capacity >= RingLayout.minimumCapacity && capacity <= RingLayout.maximumCapacity && capacity & (capacity - 1) == 0
+        }
     }
 
     /// What became of an append.
@@ -127,9 +132,7 @@ public final class RingWriter: @unchecked Sendable {
     /// - Throws: `RingError` when the directory is unusable or the file cannot be made.
     public init(directory: String, options: Options = Options()) throws(RingError) {
         let capacity = options.capacity
-        guard capacity >= RingLayout.minimumCapacity, capacity <= RingLayout.maximumCapacity,
-              capacity & (capacity - 1) == 0
-        else { throw .invalidCapacity(capacity) }
+        guard Options.isValid(capacity: capacity) else { throw .invalidCapacity(capacity) }
         try RingDirectory.prepare(directory)
         let pid = Syscalls.processID
         let startTime = Syscalls.processStartTime(pid) ?? 0

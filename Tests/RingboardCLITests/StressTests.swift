@@ -33,6 +33,11 @@ import Testing
         let result = try run(Self.ringboard, ["stress", "--bytes", "8"])
         #expect(result.status != 0)
         #expect(result.standardError.contains("--bytes must be between 16 and"))
+        // A capacity no ring can have is refused before any producer starts.
+        let capacity = try run(Self.ringboard, ["stress", "--capacity", "1000"])
+        #expect(capacity.status != 0)
+        #expect(capacity.standardError.hasPrefix("Error: --capacity must be a power of two between 4096 (4 KiB) and"))
+        #expect(capacity.standardOutput.isEmpty, "no producer ran: \(capacity.standardOutput)")
     }
 
     /// `kill -9` of a producer mid-stream: what it committed arrives in order with nothing
