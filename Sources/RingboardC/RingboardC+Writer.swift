@@ -387,7 +387,7 @@ public func cAddEmbedding(
         guard rows > 0, columns > 0, !overflow else { throw .invalidArgument(name: "mat", reason: "\(rows) × \(columns) is not a matrix size") }
         var embedding = EmbeddingData(rows: rows, columns: columns, values: Array(try buffer(values, size, "values")))
         if metadata != nil {
-            let bytes = try buffer(metadata?.withMemoryRebound(to: UInt8.self, capacity: max(metadataLength, 1)) { $0 }, metadataLength, "metadata")
+            let bytes = try buffer(UnsafeRawPointer(metadata)?.assumingMemoryBound(to: UInt8.self), metadataLength, "metadata")
             guard let text = String(validating: bytes, as: UTF8.self) else { throw .invalidArgument(name: "metadata", reason: "is not UTF-8") }
             embedding.metadata = text
         }

@@ -40,6 +40,15 @@ public enum SummaryValue: Equatable, Sendable {
     /// the directory's events from that step on written before it (a restart from a checkpoint).
     case sessionStart
 
+    /// Whether the value is only a reference into a weight segment (a segment histogram, or a
+    /// summary carried whole in a segment).
+    public var namesWeightSegment: Bool {
+        switch self {
+        case .histogram(.segment), .inSegment: true
+        default: false
+        }
+    }
+
     /// The kind byte of a summary record.
     var kind: UInt8 {
         switch self {

@@ -85,13 +85,7 @@ struct RecordDecoder {
                 table.refused(source, error)
                 return
             }
-            let carriedWhole: Bool
-            switch inner {
-            case .summary(run, _, _, _, _, .inSegment), .summary(run, _, _, _, _, .histogram(.segment)): carriedWhole = false
-            case .summary(run, _, _, _, _, _): carriedWhole = true
-            default: carriedWhole = false
-            }
-            guard carriedWhole else {
+            guard case .summary(run, _, _, _, _, let value) = inner, !value.namesWeightSegment else {
                 table.refused(source, reason: "summary in weight segment \(sequence): not a summary of run \(run) carried whole")
                 return
             }
