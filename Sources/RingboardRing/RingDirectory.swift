@@ -1,13 +1,20 @@
+import Glibc
 import SystemPackage
 internal import RingboardSystem
 
 /// The per-user directory that holds the ring files of one node: created 0700, and refused when
 /// it belongs to someone else or others can write it.
 public enum RingDirectory {
-    /// The default: `/dev/shm/ringboard-<uid>`, memory-backed and private to this user.
+    /// The default: `RINGBOARD_RING_DIR` when the environment sets it, else
+    /// `/dev/shm/ringboard-<uid>`, memory-backed and private to this user. Every process of the
+    /// user that takes the default shares it, trainers and the aggregator alike.
     public static var defaultPath: String {
-        "/dev/shm/ringboard-\(Syscalls.effectiveUserID)"
+        if let named = getenv(environmentVariable), named.pointee != 0 { return String(cString: named) }
+        return "/dev/shm/ringboard-\(Syscalls.effectiveUserID)"
     }
+
+    /// The environment variable that names the default ring directory.
+    public static let environmentVariable = "RINGBOARD_RING_DIR"
 
     /// The file name suffix of ring files.
     public static let ringSuffix = ".ring"

@@ -57,6 +57,20 @@ import Testing
                 + "(pass the --ring-dir your trainers use)\n")
     }
 
+    /// `RINGBOARD_RING_DIR` names the ring directory every command and trainer takes by default.
+    @Test func theEnvironmentNamesTheDefaultRingDirectory() throws {
+        let directory = TemporaryDirectory("ringboard-status")
+        let rings = directory.appending("rings")
+        var options = RingWriter.Options()
+        options.capacity = 4096
+        let writer = try RingWriter(directory: rings, options: options)
+        defer { writer.close() }
+        let status = try run(productsDirectory + "/ringboard", ["status"], environment: ["RINGBOARD_RING_DIR": rings])
+        #expect(status.status == 0)
+        #expect(status.standardOutput.hasPrefix("aggregator: none serves \(rings) (none has served it yet)\n"))
+        #expect(status.standardOutput.contains(writer.path.split(separator: "/").last.map(String.init) ?? "?"))
+    }
+
     /// A ring whose header has the right magic and version but a capacity no ring has and
     /// positions that overflow any subtraction: reported as damaged, on one line, and the other
     /// rings still shown.

@@ -146,7 +146,7 @@ typedef struct ringboard_options {
     ringboard_rank_policy rank_policy;
     /** Start `ringboard aggregate` when no aggregator serves the ring directory (0 or 1). */
     int32_t start_aggregator;
-    /** The ring directory; NULL: /dev/shm/ringboard-<uid>. */
+    /** The ring directory; NULL: $RINGBOARD_RING_DIR, or /dev/shm/ringboard-<uid> without it. */
     const char *ring_directory;
     /** The `ringboard` executable to start; NULL: $RINGBOARD_AGGREGATE_BIN, beside the program, or on PATH. */
     const char *aggregator_executable;
@@ -310,7 +310,7 @@ typedef struct ringboard_writer_options {
     ringboard_rank_policy rank_policy;
     /** Start `ringboard aggregate` when no aggregator serves the ring directory (0 or 1). */
     int32_t start_aggregator;
-    /** The ring directory; NULL: /dev/shm/ringboard-<uid>. */
+    /** The ring directory; NULL: $RINGBOARD_RING_DIR, or /dev/shm/ringboard-<uid> without it. */
     const char *ring_directory;
     /** The `ringboard` executable to start; NULL: $RINGBOARD_AGGREGATE_BIN, beside the program, or on PATH. */
     const char *aggregator_executable;

@@ -93,7 +93,7 @@ class TensorBoard(keras.callbacks.Callback):
         rank, world_size: This process among the processes that train together; by default
             from `RANK`/`WORLD_SIZE` (torchrun) or `TF_CONFIG`, else 0 of 1.
         rank_policy: `"chief"` (rank 0's hooks, as Keras writes), `"mean"` or `"per_rank"`.
-        ring_dir: The aggregator's ring directory (default `/dev/shm/ringboard-<uid>`).
+        ring_dir: The aggregator's ring directory (default `$RINGBOARD_RING_DIR`, else `/dev/shm/ringboard-<uid>`).
         flush_timeout: Seconds `on_train_end` waits for the event files to be complete.
         start_aggregator: Start an aggregator when none serves the ring directory.
     """
