@@ -6,7 +6,8 @@
 # the ring, the real TensorBoard (its Python loader and its Rust data server),
 # the ring's multi-threaded producers again under ThreadSanitizer, the Python package
 # built as a wheel and tested under Keras 3 with no Swift on PATH, and each
-# libFuzzer target of Tests/Fuzz briefly (Scripts/fuzz.sh runs them longer).
+# libFuzzer target of Tests/Fuzz briefly (Scripts/fuzz.sh runs them longer). The README's quick
+# starts run as they stand: the Swift one in Scripts/test-readme.sh, the Python ones in test-python.sh.
 # After the Swift suite's own output it prints "swift tests: N passed, M skipped, K failed"
 # (Scripts/swift-test-counts.sh), since Swift Testing's closing line counts skipped tests as run.
 set -euo pipefail
@@ -35,6 +36,8 @@ Scripts/swift-test-counts.sh "$suite_log"
 if [ "$suite_status" -ne 0 ]; then
     exit "$suite_status"
 fi
+echo "test: the README's Swift quick start, built as a package of its own (Scripts/test-readme.sh)"
+Scripts/test-readme.sh
 echo "test: the Python package, from its wheel, under Keras 3 without Swift (Scripts/test-python.sh)"
 Scripts/test-python.sh
 echo "test: fuzzing each input the project reads from others for 11 s (Scripts/fuzz.sh, builds in .build-fuzz)"

@@ -383,10 +383,17 @@ public struct ReplayTrace: Sendable {
 extension ReplayTrace {
     /// Plays the trace through a callback, as Keras would call it.
     ///
-    /// - Parameter callback: The callback.
+    /// - Parameters:
+    ///   - callback: The callback.
+    ///   - progress: Called with the steps played and their total every 4096 steps, and once
+    ///     at the end.
     /// - Throws: `ConfigurationError` from `setParams` or `setModel`.
-    public func replay(into callback: TensorBoard) throws(ConfigurationError) {
-        for step in steps {
+    public func replay(
+        into callback: TensorBoard, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws(ConfigurationError) {
+        defer { progress(steps.count, steps.count) }
+        for (number, step) in steps.enumerated() {
+            if number & 4095 == 4095 { progress(number, steps.count) }
             switch step {
             case .setParams(let params): try callback.setParams(params)
             case .setModel(let model): try callback.setModel(model)

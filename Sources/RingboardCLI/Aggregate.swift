@@ -224,6 +224,8 @@ extension RingboardCommand {
         }
 
         private func replay(_ trace: ReplayTrace, rank: Int, worldSize: Int) throws {
+            // On a terminal, one process of the replay draws its progress: long traces take a while.
+            var progress = ProgressLine(shown: standardErrorIsTerminal() && (procs == 1 || rank == 0) && trace.steps.count >= 10_000)
             var trace = trace
             trace.rank = rank
             trace.worldSize = worldSize
@@ -236,15 +238,20 @@ extension RingboardCommand {
                     embeddingsFreq: Int(arguments.embeddingsFrequency), embeddingsMetadata: arguments.embeddingsMetadata,
                     rank: rank, worldSize: worldSize, rankPolicy: trace.rankPolicy, ringDirectory: ringDir,
                     startAggregator: false, semantics: arguments.semantics)
-                try trace.replay(into: callback)
+                try trace.replay(into: callback) { done, total in
+                    progress.update("replay: \(done) of \(total) hooks sent")
+                }
             } catch {
+                progress.clear()
                 printError("replay", "\(error)")
                 throw ExitCode(2)
             }
             // Done: the aggregator removes our ring once everything in it is in the event files.
             if let ring = TensorBoard.closeRing(directory: ringDir) {
+                progress.update("replay: \(trace.steps.count) hooks sent; waiting for the aggregator to write them", now: true)
                 while FileManager.default.fileExists(atPath: ring) { usleep(5_000) }
             }
+            progress.clear()
         }
     }
 }

@@ -32,11 +32,11 @@ extension RingboardCommand {
         func run() throws {
             let report: LogDirectoryReport
             do {
-                let drawProgress = standardErrorIsTerminal()
+                var progress = ProgressLine()
                 report = try LogDirectoryReport.scan(logdir) { done, total in
-                    guard drawProgress, total >= 20 else { return }
-                    var standardError = StandardError()
-                    print("\rreading event files: \(done)/\(total)", terminator: done == total ? "\r\u{1B}[K" : "", to: &standardError)
+                    guard total >= 20 else { return }
+                    progress.update("reading event files: \(done)/\(total)")
+                    if done == total { progress.clear() }
                 }
             } catch {
                 printError("inspect", Inspect.explain(error))

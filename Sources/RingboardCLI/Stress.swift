@@ -71,8 +71,7 @@ extension RingboardCommand {
             if consumerPauseMs > 0 { usleep(UInt32(min(consumerPauseMs, 3_600_000)) * 1000) }
 
             var verifier = StressVerifier(producers: producers, threads: threads, bytes: bytes)
-            var lastProgress = ContinuousClock.now
-            let showProgress = standardErrorIsTerminal()
+            var progress = ProgressLine()
             while true {
                 let count = consumer.poll { _, record in verifier.check(record.payload) }
                 do {
@@ -93,18 +92,11 @@ extension RingboardCommand {
                     if consumer.sources.isEmpty { break }
                 }
                 if count == 0 { consumer.waitForRecords(timeout: .milliseconds(50)) }
-                if showProgress && ContinuousClock.now - lastProgress > .milliseconds(500) {
-                    lastProgress = .now
-                    var standardError = StandardError()
-                    print("\rstress: \(verifier.received) records received", terminator: "", to: &standardError)
-                }
+                progress.update("stress: \(verifier.received) of \(producers * threads * records) records received")
             }
             let elapsed = ContinuousClock.now - started
             for child in children { child.waitUntilExit() }
-            if showProgress {
-                var standardError = StandardError()
-                print("\r\u{1B}[K", terminator: "", to: &standardError)
-            }
+            progress.clear()
             let seconds = elapsed.inSeconds
             let sent = producers * threads * records
             // Each producer's last line: "spilled S dropped D".

@@ -23,4 +23,28 @@ import Testing
             }
         }
     }
+
+    /// A mistake on the command line is one line naming the command and where its options are
+    /// listed, with the parser's exit status (64), never its usage block.
+    @Test(arguments: [
+        (["demo", "--bogus"], "ringboard demo: Unknown option '--bogus' (see `ringboard demo --help`)"),
+        (["replay", "trace.jsonl", "--procs", "0"], "ringboard replay: --procs must be between 1 and 64 (see `ringboard replay --help`)"),
+        (["inspect"], "ringboard inspect: Missing expected argument '<logdir>' (see `ringboard inspect --help`)"),
+        (["bogus"], "ringboard: Unexpected argument 'bogus' (see `ringboard --help`)"),
+    ])
+    func commandLineMistakesAreOneLine(arguments: [String], expected: String) throws {
+        let result = try run(AggregateTests.ringboard, arguments)
+        #expect(result.status == 64)
+        #expect(result.standardError == expected + "\n")
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    @Test func versionIsTheLibrarysVersion() throws {
+        let result = try run(AggregateTests.ringboard, ["--version"])
+        #expect(result.status == 0)
+        let header = try String(contentsOfFile: #filePath.replacingOccurrences(
+            of: "Tests/RingboardCLITests/HelpTests.swift", with: "Sources/CRingboardABI/include/ringboard_internal.h"), encoding: .utf8)
+        #expect(header.contains("#define RINGBOARD_LIBRARY_VERSION \"\(result.standardOutput.trimmingCharacters(in: .newlines))\""),
+                "\(result.standardOutput)")
+    }
 }

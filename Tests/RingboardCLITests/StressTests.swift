@@ -32,11 +32,13 @@ import Testing
     @Test func badArgumentsAreOneClearLine() throws {
         let result = try run(Self.ringboard, ["stress", "--bytes", "8"])
         #expect(result.status != 0)
-        #expect(result.standardError.contains("--bytes must be between 16 and"))
+        #expect(result.standardError.hasPrefix("ringboard stress: --bytes must be between 16 and"))
+        #expect(result.standardError.hasSuffix(" (see `ringboard stress --help`)\n"))
+        #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
         // A capacity no ring can have is refused before any producer starts.
         let capacity = try run(Self.ringboard, ["stress", "--capacity", "1000"])
         #expect(capacity.status != 0)
-        #expect(capacity.standardError.hasPrefix("Error: --capacity must be a power of two between 4096 (4 KiB) and"))
+        #expect(capacity.standardError.hasPrefix("ringboard stress: --capacity must be a power of two between 4096 (4 KiB) and"))
         #expect(capacity.standardOutput.isEmpty, "no producer ran: \(capacity.standardOutput)")
     }
 

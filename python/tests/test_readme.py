@@ -1,0 +1,46 @@
+"""The README's Python quick starts, run as they stand: each ```python <file> block is taken from
+the README (Tests/Conformance/readme_quickstart.py) and run in a directory of its own with this
+environment's Python and the installed wheel, which starts its bundled aggregator; TensorBoard's
+loader then checks that the logs hold what the quick start writes."""
+
+import os
+import sys
+
+import pytest
+
+from conftest import CONFORMANCE, REPO, TENSORBOARD_PYTHON, run
+
+QUICKSTART = os.path.join(CONFORMANCE, "readme_quickstart.py")
+
+
+@pytest.fixture(scope="module")
+def quickstarts(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("readme"))
+    status, listed, err = run([TENSORBOARD_PYTHON, QUICKSTART, "extract", os.path.join(REPO, "README.md"), "python", out])
+    assert status == 0, err
+    assert set(listed.split()) == {"keras_quickstart.py", "writer_quickstart.py"}, listed
+    return out
+
+
+@pytest.mark.parametrize("name, kind, logdir", [("keras_quickstart.py", "keras", "logs/keras"),
+                                                ("writer_quickstart.py", "writer", "logs/writer")])
+def test_quickstart_runs_as_written(quickstarts, tmp_path, name, kind, logdir):
+    work = tmp_path / "work"
+    work.mkdir()
+    os.replace(os.path.join(quickstarts, name), work / name)
+    rings = tmp_path / "rings"
+    try:
+        status, out, err = run([sys.executable, name], cwd=work, env={"RINGBOARD_RING_DIR": str(rings)})
+        assert status == 0, f"{name} failed ({status}):\n{out}\n{err}"
+        status, out, err = run([TENSORBOARD_PYTHON, QUICKSTART, "check", kind, str(work / logdir)])
+        assert status == 0, f"{out}\n{err}"
+    finally:
+        # The aggregator the quick start started would exit a minute after its last ring.
+        info = rings / "aggregator.info"
+        if info.exists():
+            fields = dict(part.split("=", 1) for part in info.read_text().split() if "=" in part)
+            if fields.get("pid", "").isdigit():
+                try:
+                    os.kill(int(fields["pid"]), 15)
+                except ProcessLookupError:
+                    pass
