@@ -24,7 +24,7 @@ rings="$(mktemp -d /dev/shm/ringboard-readme.XXXXXX)"
 cleanup() {
     # The aggregator the quick start started would exit 60 s after its last ring; stop it now.
     if [ -f "$rings/aggregator.info" ]; then
-        pid="$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' "$rings/aggregator.info" | head -n 1)"
+        pid="$(tr '\0' '\n' <"$rings/aggregator.info" | sed -n 's/^pid=\([0-9]*\)$/\1/p')"
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     fi
     rm -rf "$work" "$rings"

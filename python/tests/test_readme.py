@@ -4,6 +4,8 @@ environment's Python and the installed wheel, which starts its bundled aggregato
 loader then checks that the logs hold what the quick start writes."""
 
 import os
+import re
+import signal
 import sys
 
 import pytest
@@ -38,9 +40,10 @@ def test_quickstart_runs_as_written(quickstarts, tmp_path, name, kind, logdir):
         # The aggregator the quick start started would exit a minute after its last ring.
         info = rings / "aggregator.info"
         if info.exists():
-            fields = dict(part.split("=", 1) for part in info.read_text().split() if "=" in part)
-            if fields.get("pid", "").isdigit():
+            # Fields separated by NUL: pid=<aggregator> started_by=<trainer> log_file=<path>.
+            found = re.search(r"(?:^|\0)pid=(\d+)", info.read_text())
+            if found:
                 try:
-                    os.kill(int(fields["pid"]), 15)
+                    os.kill(int(found.group(1)), signal.SIGTERM)
                 except ProcessLookupError:
                     pass
