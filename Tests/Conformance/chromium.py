@@ -6,6 +6,7 @@ Used by graphs_dashboard_check.py and dashboard_check.py to look at TensorBoard'
 """
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -159,3 +160,54 @@ class Chromium:
                 self.process.wait(timeout=5)
         os.close(self.replies)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Unavailable(Exception):
+    """TensorBoard or Chromium could not be started: the check cannot run (its exit status 2)."""
+
+
+@contextlib.contextmanager
+def tensorboard_in_chromium(logdir, deadline, loaded, size_guidance=None, chromium="chromium", width=1400, height=900):
+    """Serves `logdir` with `tensorboard --load_fast=true` on a free loopback port
+    (tensorboard_check.TensorBoardServer), waits until `loaded(server)` says the data server has
+    read what the check needs, and starts headless Chromium on a blank page. Yields
+    `(server, browser, url)`; stops both on leaving. Raises `Unavailable` saying which did not
+    start."""
+    import tensorboard_check  # beside this file; imported here, as it imports TensorBoard
+
+    executable = shutil.which(chromium)
+    if executable is None:
+        raise Unavailable(f"{chromium} not found (Scripts/setup.sh installs Debian's chromium)")
+    server = tensorboard_check.TensorBoardServer(logdir, size_guidance or {}, reload_interval=1)
+    browser = None
+    try:
+        error = server.start(deadline)
+        if error:
+            raise Unavailable(error)
+        while time.monotonic() < deadline and not loaded(server):
+            time.sleep(0.3)
+        try:
+            browser = Chromium(executable, width=width, height=height)
+            browser.call("Browser.getVersion", session=False, timeout=min(30, deadline - time.monotonic()))
+            browser.open_page()
+        except (ConnectionError, TimeoutError, RuntimeError, StopIteration) as error:
+            raise Unavailable(f"Chromium did not start: {error}") from None
+        yield server, browser, f"http://127.0.0.1:{server.port}/"
+    finally:
+        if browser is not None:
+            browser.stop()
+        server.stop()
+
+
+def verdict(name, problems, deadline, timeout, success):
+    """Prints every problem and `<name>: FAILED, n problems` and returns 1, or prints
+    `<name>: ok, <success>` and returns 0. Running past `deadline` is a problem too."""
+    if time.monotonic() >= deadline:
+        problems.append(f"the check took longer than {timeout} s")
+    if problems:
+        for line in problems:
+            print(line)
+        print(f"{name}: FAILED, {len(problems)} problems")
+        return 1
+    print(f"{name}: ok, {success}")
+    return 0

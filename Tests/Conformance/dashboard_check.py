@@ -23,13 +23,11 @@ problem otherwise, 2 when Chromium or TensorBoard cannot be started.
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tensorboard_check  # noqa: E402  (TensorBoardServer)
-from chromium import Chromium  # noqa: E402
+from chromium import Unavailable, tensorboard_in_chromium, verdict  # noqa: E402
 
 ERROR_TEXTS = ("No dashboards are active", "Data could not be loaded", "Failed to fetch")
 
@@ -88,83 +86,55 @@ def main():
     tags = [t for t in args.tags.split(",") if t]
     deadline = time.monotonic() + args.timeout
 
-    executable = shutil.which(args.chromium)
-    if executable is None:
-        print(f"dashboard_check: {args.chromium} not found (Scripts/setup.sh installs Debian's chromium)")
-        return 2
-    server = tensorboard_check.TensorBoardServer(args.logdir, {"images": 10}, reload_interval=1)
-    browser = None
     problems, summary = [], []
+
+    def loaded(server):  # the data server's first load, so that the dashboards find the runs
+        listed = server.get_json("/data/runs")
+        return isinstance(listed, list) and len(listed) >= len(runs) and bool(listed)
+
     try:
-        error = server.start(deadline)
-        if error:
-            print(f"dashboard_check: {error}")
-            return 2
-        # The data server's first load, so that the dashboards find the runs.
-        while time.monotonic() < deadline:
-            listed = server.get_json("/data/runs")
-            if isinstance(listed, list) and len(listed) >= len(runs) and listed:
-                break
-            time.sleep(0.3)
-        try:
-            browser = Chromium(executable, width=1600, height=1000)
-            browser.call("Browser.getVersion", session=False, timeout=min(30, deadline - time.monotonic()))
-            browser.open_page()
-        except (ConnectionError, TimeoutError, RuntimeError, StopIteration) as error:
-            print(f"dashboard_check: Chromium did not start: {error}")
-            return 2
-        url = f"http://127.0.0.1:{server.port}/"
+        with tensorboard_in_chromium(args.logdir, deadline, loaded, {"images": 10}, args.chromium, 1600, 1000) as (server, browser, url):
 
-        def open_dashboard(name, done=lambda texts: True):
-            browser.call("Page.navigate", {"url": url + "#" + name})
-            return settle(browser, min(deadline, time.monotonic() + 60), done)
+            def open_dashboard(name, done=lambda texts: True):
+                browser.call("Page.navigate", {"url": url + "#" + name})
+                return settle(browser, min(deadline, time.monotonic() + 60), done)
 
-        if runs or tags:
-            texts = open_dashboard("scalars", lambda texts: all(x in texts for x in runs + tags))
-            missing_runs = [r for r in runs if r not in texts]
-            missing_tags = [t for t in tags if t not in texts]
-            if missing_runs:
-                problems.append(f"scalars: runs {missing_runs} are not listed")
-            if missing_tags:
-                problems.append(f"scalars: tags {missing_tags} have no card")
-            problems += shown_errors(texts, "scalars")
-            summary.append(f"scalars lists {len(runs)} runs and {len(tags)} tags")
-        if args.image_tag:
-            def images_shown(texts):
+            if runs or tags:
+                texts = open_dashboard("scalars", lambda texts: all(x in texts for x in runs + tags))
+                missing_runs = [r for r in runs if r not in texts]
+                missing_tags = [t for t in tags if t not in texts]
+                if missing_runs:
+                    problems.append(f"scalars: runs {missing_runs} are not listed")
+                if missing_tags:
+                    problems.append(f"scalars: tags {missing_tags} have no card")
+                problems += shown_errors(texts, "scalars")
+                summary.append(f"scalars lists {len(runs)} runs and {len(tags)} tags")
+            if args.image_tag:
+                def images_shown(texts):
+                    images = json.loads(browser.evaluate(PAGE_IMAGES))
+                    return any(args.image_tag in t for t in texts) and any(i["loaded"] and i["width"] > 0 for i in images)
+                texts = open_dashboard("images", images_shown)
                 images = json.loads(browser.evaluate(PAGE_IMAGES))
-                return any(args.image_tag in t for t in texts) and any(i["loaded"] and i["width"] > 0 for i in images)
-            texts = open_dashboard("images", images_shown)
-            images = json.loads(browser.evaluate(PAGE_IMAGES))
-            titles = [t for t in texts if args.image_tag in t]
-            drawn = [i for i in images if i["loaded"] and i["width"] > 0]
-            if not titles:
-                problems.append(f"images: no card titled with {args.image_tag!r}")
-            if not drawn:
-                problems.append(f"images: no image drawn ({len(images)} img elements)")
-            problems += shown_errors(texts, "images")
-            summary.append(f"images shows {len(drawn)} images, {titles[0] if titles else '-'} among them")
-        if args.screenshots:
-            os.makedirs(args.screenshots, exist_ok=True)
-            for name in [d for d in args.dashboards.split(",") if d]:
-                texts = open_dashboard(name)
-                problems += shown_errors(texts, name)
-                browser.screenshot(os.path.join(args.screenshots, f"{name}.png"))
-            summary.append(f"{len(args.dashboards.split(','))} screenshots in {args.screenshots}")
-        problems += browser.page_problems()
-    finally:
-        if browser is not None:
-            browser.stop()
-        server.stop()
-
-    if time.monotonic() >= deadline:
-        problems.append(f"the check took longer than {args.timeout} s")
-    if problems:
-        for line in problems:
-            print(line)
-        print(f"dashboard_check: FAILED, {len(problems)} problems")
-        return 1
-    print(f"dashboard_check: ok, {'; '.join(summary)}")
-    return 0
+                titles = [t for t in texts if args.image_tag in t]
+                drawn = [i for i in images if i["loaded"] and i["width"] > 0]
+                if not titles:
+                    problems.append(f"images: no card titled with {args.image_tag!r}")
+                if not drawn:
+                    problems.append(f"images: no image drawn ({len(images)} img elements)")
+                problems += shown_errors(texts, "images")
+                summary.append(f"images shows {len(drawn)} images, {titles[0] if titles else '-'} among them")
+            if args.screenshots:
+                os.makedirs(args.screenshots, exist_ok=True)
+                for name in [d for d in args.dashboards.split(",") if d]:
+                    texts = open_dashboard(name)
+                    problems += shown_errors(texts, name)
+                    browser.screenshot(os.path.join(args.screenshots, f"{name}.png"))
+                summary.append(f"{len(args.dashboards.split(','))} screenshots in {args.screenshots}")
+            problems += browser.page_problems()
+    except Unavailable as error:
+        print(f"dashboard_check: {error}")
+        return 2
+    return verdict("dashboard_check", problems, deadline, args.timeout, '; '.join(summary))
 
 
 if __name__ == "__main__":

@@ -25,13 +25,11 @@ or TensorBoard cannot be started.
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tensorboard_check  # noqa: E402  (TensorBoardServer)
-from chromium import Chromium  # noqa: E402
+from chromium import Unavailable, tensorboard_in_chromium, verdict  # noqa: E402
 
 ERROR_TEXTS = ("Graph visualization failed", "Malformed GraphDef", "The graph is empty")
 
@@ -132,84 +130,57 @@ def main():
     want_nodes = [n for n in args.nodes.split(",") if n]
     deadline = time.monotonic() + args.timeout
 
-    executable = shutil.which(args.chromium)
-    if executable is None:
-        print(f"graphs_dashboard_check: {args.chromium} not found (Scripts/setup.sh installs chromium)")
-        return 2
-    server = tensorboard_check.TensorBoardServer(args.logdir, {}, reload_interval=1)
-    browser = None
-    problems = []
+    problems, shown, tags = [], [], []
+
+    def loaded(server):  # the data server's first load, so the dashboard finds the runs
+        info = server.get_json("/data/plugin/graphs/info")
+        return isinstance(info, dict) and bool(info) and "http_error" not in info
+
     try:
-        error = server.start(deadline)
-        if error:
-            print(f"graphs_dashboard_check: {error}")
-            return 2
-        # Wait for the data server's first load, so the dashboard finds the runs.
-        while time.monotonic() < deadline:
-            info = server.get_json("/data/plugin/graphs/info")
-            if isinstance(info, dict) and info and "http_error" not in info:
-                break
-            time.sleep(0.3)
-        try:
-            browser = Chromium(executable)
-            browser.call("Browser.getVersion", session=False, timeout=min(30, deadline - time.monotonic()))
-            browser.open_page()
-        except (ConnectionError, TimeoutError, RuntimeError, StopIteration) as error:
-            print(f"graphs_dashboard_check: Chromium did not start: {error}")
-            return 2
-        browser.call("Page.navigate", {"url": f"http://127.0.0.1:{server.port}/#graphs"})
+        with tensorboard_in_chromium(args.logdir, deadline, loaded, {}, args.chromium) as (server, browser, url):
+            browser.call("Page.navigate", {"url": url + "#graphs"})
 
-        state = wait_for_drawing(browser, deadline)
-        if args.screenshot:
-            browser.screenshot(args.screenshot)
-        first = state["selected"] or {}
-        where = f"as opened (tag {first.get('tagIndex')}, {first.get('type')})"
-        check_state(state, where, problems, want_nodes)
-        shown = [f"{first.get('tagIndex')}: {first.get('type')}, {len(state['nodes'])} nodes"]
-        tags = state["tags"] or []
-        profiles = state["profiles"] or []
-        if state["tags"] is None:
-            problems.append("the dashboard's controls show no run")
-
-        def show_profile(index, name):
-            browser.evaluate(SELECT_PROFILE)
             state = wait_for_drawing(browser, deadline)
             if args.screenshot:
-                browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}-profile.png")
-            check_state(state, f"tag {name} (profile)", problems)
-            shown.append(f"{name}: profile, {len(state['nodes'])} nodes")
+                browser.screenshot(args.screenshot)
+            first = state["selected"] or {}
+            where = f"as opened (tag {first.get('tagIndex')}, {first.get('type')})"
+            check_state(state, where, problems, want_nodes)
+            shown = [f"{first.get('tagIndex')}: {first.get('type')}, {len(state['nodes'])} nodes"]
+            tags = state["tags"] or []
+            profiles = state["profiles"] or []
+            if state["tags"] is None:
+                problems.append("the dashboard's controls show no run")
 
-        first_index = first.get("tagIndex")
-        if first_index is not None and first_index < len(profiles) and profiles[first_index] \
-                and first.get("type") != "profile":
-            show_profile(first_index, tags[first_index] if tags[first_index] is not None else "Default")
-        for index, tag in enumerate(tags):
-            if index == first_index:
-                continue
-            graph_type = browser.evaluate(SELECT_TAG % index)
-            state = wait_for_drawing(browser, deadline)
-            name = tag if tag is not None else "Default"
-            if args.screenshot:
-                browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}.png")
-            check_state(state, f"tag {name} ({graph_type})", problems)
-            shown.append(f"{name}: {graph_type}, {len(state['nodes'])} nodes")
-            if profiles[index] and graph_type != "profile":
-                show_profile(index, name)
-        problems += browser.page_problems()
-    finally:
-        if browser is not None:
-            browser.stop()
-        server.stop()
+            def show_profile(index, name):
+                browser.evaluate(SELECT_PROFILE)
+                state = wait_for_drawing(browser, deadline)
+                if args.screenshot:
+                    browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}-profile.png")
+                check_state(state, f"tag {name} (profile)", problems)
+                shown.append(f"{name}: profile, {len(state['nodes'])} nodes")
 
-    if time.monotonic() >= deadline:
-        problems.append(f"the check took longer than {args.timeout} s")
-    if problems:
-        for line in problems:
-            print(line)
-        print(f"graphs_dashboard_check: FAILED, {len(problems)} problems")
-        return 1
-    print(f"graphs_dashboard_check: ok, tags {tags} drawn ({'; '.join(shown)})")
-    return 0
+            first_index = first.get("tagIndex")
+            if first_index is not None and first_index < len(profiles) and profiles[first_index] \
+                    and first.get("type") != "profile":
+                show_profile(first_index, tags[first_index] if tags[first_index] is not None else "Default")
+            for index, tag in enumerate(tags):
+                if index == first_index:
+                    continue
+                graph_type = browser.evaluate(SELECT_TAG % index)
+                state = wait_for_drawing(browser, deadline)
+                name = tag if tag is not None else "Default"
+                if args.screenshot:
+                    browser.screenshot(os.path.splitext(args.screenshot)[0] + f"-{name}.png")
+                check_state(state, f"tag {name} ({graph_type})", problems)
+                shown.append(f"{name}: {graph_type}, {len(state['nodes'])} nodes")
+                if profiles[index] and graph_type != "profile":
+                    show_profile(index, name)
+            problems += browser.page_problems()
+    except Unavailable as error:
+        print(f"graphs_dashboard_check: {error}")
+        return 2
+    return verdict("graphs_dashboard_check", problems, deadline, args.timeout, f"tags {tags} drawn ({'; '.join(shown)})")
 
 
 if __name__ == "__main__":
