@@ -10,11 +10,21 @@
 #   - .venv-keras, where the Python package is tested as users get it: Keras 3 on
 #     the JAX CPU backend and pytest, no TensorFlow (python/requirements-test.txt;
 #     Scripts/test-python.sh installs the wheel into it);
-#   - torch's CPU build in .venv-keras, where pip finds it (python/requirements-torch.txt).
+#   - torch's CPU build in .venv-keras, where pip finds it (python/requirements-torch.txt);
+#   - with --with-profile, .venv-profile: TensorBoard with its profile plugin, XProf
+#     (Scripts/requirements-profile.txt), for Scripts/screenshots.sh.
 # Safe to run again: it only installs what is missing or out of date, and does
 # nothing slow when everything is in place. Needs no terminal (works in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_profile=0
+for argument in "$@"; do
+    case "$argument" in
+        --with-profile) with_profile=1 ;;
+        *) echo "setup: unknown argument $argument (only --with-profile)" >&2; exit 2 ;;
+    esac
+done
 
 
 as_root() {
@@ -97,3 +107,7 @@ torch_environment() {
     fi
 }
 torch_environment .venv-keras
+
+if [ "$with_profile" -eq 1 ]; then
+    python_environment .venv-profile Scripts/requirements-profile.txt
+fi

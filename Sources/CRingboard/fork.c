@@ -1,7 +1,9 @@
-// The fork count of CRingboard_fork.h.
+// The fork count of CRingboard_fork.h, and the thread id.
 #include "CRingboard_fork.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static unsigned long fork_count = 0;
 
@@ -24,4 +26,8 @@ unsigned long CRingboard_forks(void) {
 
 const unsigned long *CRingboard_fork_count_address(void) {
     return &fork_count;
+}
+
+long CRingboard_thread_id(void) {
+    return syscall(SYS_gettid);
 }

@@ -80,6 +80,14 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     /// How many metric names are numbered: numbers below it are valid in numbered logs.
     private let metricCount = Atomic<UInt32>(0)
 
+    /// The train batch the aggregator traces (`profileBatch`), counted from 0 over every fit as
+    /// `trainBatchEnds` counts; -1 for none.
+    @usableFromInline let tracedTrainBatch: Int
+    /// Train batch ends so far, and the latest precise stamp. One thread trains, so a plain load
+    /// and store keep them, with no locked instruction; what a second thread might lose only
+    /// misplaces the precise stamps.
+    let trainBatchEnds = Atomic<Int>(0), stampFloor = Atomic<Int64>(0)
+
     /// Creates the callback and announces its run to the aggregator, starting one when none
     /// serves `ringDirectory` (`AggregatorLauncher`).
     ///
@@ -144,6 +152,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         self.worldSize = worldSize
         self.rankPolicy = rankPolicy
         self.announcesOnly = rankPolicy == .chief && rank > 0
+        self.tracedTrainBatch = profileBatch > 0 ? profileBatch - 1 : -1
         // Refused before anything is made: a run the serving aggregator would refuse.
         if case let logRoot?? = AggregatorLauncher.servingLogRoot(ringDirectory), !HookRecord.runDirectory(runDirectory, isWithin: logRoot) {
             throw .invalidArgument(
@@ -202,7 +211,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         }
         var description: [String: Any] = ["name": model.name, "layers": layers]
         if let modelJSON = model.modelJSON { description["model_json"] = modelJSON }
-        send(.model(run: run, json: TensorBoard.json(description), graphDef: model.graphDef, wallTime: HookClock.now()))
+        send(.model(run: run, json: TensorBoard.json(description), graphDef: model.graphDef, wallTime: stamp()))
     }
 
     /// New weight values (the trainer's `model.layers[i].weights` as they are now), read when an
@@ -295,11 +304,44 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     func appendBatch(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: BatchLogs) {
         guard !announcesOnly else { return }
         let run = run
-        let wallTime = HookClock.now()
+        let wallTime = batchWallTime(phase, isEnd)
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: logs.metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
                                    metrics: logs.metrics.span, values: logs.values.span, wallTime: wallTime)
         }
+    }
+
+    /// The time a batch hook is stamped with: the kernel's tick (`HookClock`), but for the
+    /// hooks of the train batch the aggregator traces, which are stamped to the clock's
+    /// resolution, so that the trace orders them with the spans timed within the batch (`span`).
+    /// No stamp is earlier than one before it: a precise stamp runs up to a tick ahead of the
+    /// tick, so those after it are raised to it (`stamp()`).
+    @inlinable
+    func batchWallTime(_ phase: BatchPhase, _ isEnd: Bool) -> Int64 {
+        tracedTrainBatch < 0 ? HookClock.now() : tracingStamp(phase, isEnd)
+    }
+
+    /// The time any other record is stamped with: `batchWallTime`'s clock, for a record that
+    /// is no train batch hook.
+    func stamp() -> Int64 {
+        tracedTrainBatch < 0 ? HookClock.now() : tracingStamp(nil, false)
+    }
+
+    /// `batchWallTime` and `stamp()` when a batch is traced: counts train batch ends, and keeps
+    /// stamps from going back. Out of line, so that the hot path inlines no more than a test.
+    @usableFromInline @inline(never)
+    func tracingStamp(_ phase: BatchPhase?, _ isEnd: Bool) -> Int64 {
+        let floor = stampFloor.load(ordering: .relaxed)
+        if phase == .train {
+            let ends = trainBatchEnds.load(ordering: .relaxed)
+            if isEnd { trainBatchEnds.store(ends &+ 1, ordering: .relaxed) }
+            if ends == tracedTrainBatch {
+                let now = max(TensorBoard.preciseNow(), floor)
+                stampFloor.store(now, ordering: .relaxed)
+                return now
+            }
+        }
+        return max(HookClock.now(), floor)
     }
 
     // MARK: Numbered logs
@@ -327,7 +369,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         var logs: [MetricValue] = []
         logs.reserveCapacity(metrics.count)
         for k in 0..<metrics.count { logs.append(MetricValue(metric: metrics[k], value: values[k])) }
-        send(.hook(run: run, kind: kind, index: Int64(index), logs: logs, wallTime: HookClock.now()))
+        send(.hook(run: run, kind: kind, index: Int64(index), logs: logs, wallTime: stamp()))
     }
 
     /// A batch hook with numbered logs (`metricNumber(_:)`): one record written straight into
@@ -347,7 +389,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         try checkNumbered(metrics, values)
         guard !announcesOnly else { return }
         let run = run
-        let wallTime = HookClock.now()
+        let wallTime = batchWallTime(phase, isEnd)
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
                                    metrics: metrics, values: values, wallTime: wallTime)
@@ -399,12 +441,12 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     // MARK: Records
 
     private func hook(_ kind: HookKind, _ index: Int, _ logs: Logs) {
-        let wallTime = HookClock.now()
+        let wallTime = stamp()
         send(.hook(run: run, kind: kind, index: Int64(index), logs: numbered(logs), wallTime: wallTime))
     }
 
     private func batchHook(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: Logs) {
-        let wallTime = HookClock.now()
+        let wallTime = batchWallTime(phase, isEnd)
         send(.batch(run: run, phase: phase, isEnd: isEnd, batch: Int64(batch), logs: numbered(logs), wallTime: wallTime))
     }
 
@@ -524,6 +566,41 @@ public final class TensorBoard: Callback, @unchecked Sendable {
 }
 
 extension TensorBoard {
+    /// Runs `body` and adds it to the profiled batch's trace (`profileBatch`) as a span named
+    /// `name`, on this thread: the trace viewer shows it between the batch's hooks. Each call
+    /// sends one record; the aggregator keeps the spans that fall within a traced batch and
+    /// drops the others, so a trainer may time every batch this way.
+    ///
+    /// - Parameters:
+    ///   - name: What ran, e.g. `forward`.
+    ///   - body: The work to time.
+    /// - Returns: What `body` returns.
+    public func span<Result>(_ name: String, _ body: () throws -> Result) rethrows -> Result {
+        let start = TensorBoard.preciseNow()
+        defer { recordSpan(name, startNanoseconds: start, durationNanoseconds: TensorBoard.preciseNow() - start) }
+        return try body()
+    }
+
+    /// Adds a span to the profiled batch's trace, timed by the caller: `name` ran on this thread
+    /// from `startNanoseconds` (since the Unix epoch, `CLOCK_REALTIME`) for `durationNanoseconds`.
+    ///
+    /// - Parameters:
+    ///   - name: What ran.
+    ///   - startNanoseconds: When it started.
+    ///   - durationNanoseconds: How long it ran.
+    public func recordSpan(_ name: String, startNanoseconds: Int64, durationNanoseconds: Int64) {
+        send(.span(run: run, name: name, start: startNanoseconds, duration: max(0, durationNanoseconds), thread: UInt64(Syscalls.threadID)))
+    }
+
+    /// Now, in nanoseconds since the Unix epoch, to the clock's resolution (a span is shorter
+    /// than the kernel's tick that hooks are stamped with).
+    @usableFromInline
+    static func preciseNow() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
+    }
+
     /// Tells the aggregator this process is done with the ring in `directory`: once it has
     /// drained the ring and flushed what the records produced, it removes the ring file. Callbacks
     /// of this process must not be used with that directory afterwards.

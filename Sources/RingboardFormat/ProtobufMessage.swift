@@ -20,6 +20,17 @@ public struct ProtobufMessage: Sendable {
         appendRawVarint(value)
     }
 
+    /// Appends a varint field that is a member of a `oneof`: written even when 0, since its
+    /// presence is what says which member the `oneof` holds.
+    ///
+    /// - Parameters:
+    ///   - field: The field number.
+    ///   - value: The value, as its two's-complement bits.
+    public mutating func appendOneofVarint(_ field: Int, _ value: UInt64) {
+        appendRawVarint(UInt64(field) << 3)
+        appendRawVarint(value)
+    }
+
     /// Appends a length-delimited field (`bytes`, or an embedded message's bytes).
     ///
     /// - Parameters:

@@ -5,7 +5,8 @@ internal import RingboardSystem
 
 /// The trace of a profiled batch (`profile_batch`): Chrome trace-event JSON, gzip-compressed, at
 /// `<run>/plugins/profile/<YYYY_MM_DD_HH_MM_SS>/<host>.trace.json.gz` (the layout TensorFlow's
-/// profiler writes and TensorBoard's profile plugin reads), plus the `batch_<n>` summary value
+/// profiler writes), beside it the same spans as an XSpace, `<host>.xplane.pb`, which the current
+/// profile plugin (XProf) shows in its trace viewer, plus the `batch_<n>` summary value
 /// that carries the traced step's `RunMetadata` in the run, as TF 2.0's `trace_export` writes it.
 public enum ProfileTrace {
     /// One span: a hook or a region the trainer recorded.
@@ -78,6 +79,84 @@ public enum ProfileTrace {
         return "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n"
     }
 
+    /// The trace as an XProf `XSpace` (`tsl/profiler/protobuf/xplane.proto`), the form the
+    /// current profile plugin (XProf) reads, as `<host>.xplane.pb`, and shows in its trace viewer:
+    /// one plane, `/host:CPU` (XProf reads host threads from that plane only); a line per
+    /// thread, in thread order, named by `threadNames` or `thread <id>`; and an event per span, at
+    /// its offset from the trace's first span (the lines start at 0: XProf keeps times as int64
+    /// picoseconds, which nanoseconds since the Unix epoch would overflow), with its arguments as
+    /// stats (an integer as `int64_value`, anything else as `str_value`). Event and stat metadata
+    /// are numbered from 1 in order of first use, each id equal to its map key, as XProf requires.
+    ///
+    /// - Parameters:
+    ///   - spans: The spans.
+    ///   - host: The host, listed in `hostnames`.
+    ///   - threadNames: Names shown for thread ids.
+    /// - Returns: The serialized `XSpace`.
+    public static func xspace(spans: [Span], host: String, threadNames: [Int: String] = [:]) -> [UInt8] {
+        let origin = spans.map(\.startMicroseconds).min() ?? 0
+        var eventIDs: [String: UInt64] = [:], eventNames: [String] = []
+        var statIDs: [String: UInt64] = [:], statNames: [String] = []
+        func number(_ name: String, _ ids: inout [String: UInt64], _ names: inout [String]) -> UInt64 {
+            if let id = ids[name] { return id }
+            names.append(name)
+            ids[name] = UInt64(names.count)
+            return UInt64(names.count)
+        }
+        // Picoseconds from microseconds, clamped at 0 and at what an int64 holds.
+        func picoseconds(_ microseconds: Double) -> UInt64 {
+            let value = (microseconds * 1e6).rounded()
+            return value > 0 ? UInt64(min(value, 9.2e18)) : 0
+        }
+        var plane = ProtobufMessage()
+        plane.appendString(2, "/host:CPU")  // XPlane.name
+        for thread in Set(spans.map(\.threadID)).sorted() {
+            var line = ProtobufMessage()
+            line.appendVarint(1, UInt64(bitPattern: Int64(thread)))  // XLine.id
+            line.appendString(2, threadNames[thread] ?? "thread \(thread)")  // XLine.name
+            for span in spans where span.threadID == thread {
+                var event = ProtobufMessage()
+                event.appendVarint(1, number(span.name, &eventIDs, &eventNames))  // XEvent.metadata_id
+                event.appendOneofVarint(2, picoseconds(span.startMicroseconds - origin))  // XEvent.offset_ps
+                event.appendVarint(3, picoseconds(span.durationMicroseconds))  // XEvent.duration_ps
+                for (name, value) in span.arguments {
+                    var stat = ProtobufMessage()
+                    stat.appendVarint(1, number(name, &statIDs, &statNames))  // XStat.metadata_id
+                    if let integer = Int64(value) {
+                        stat.appendOneofVarint(4, UInt64(bitPattern: integer))  // XStat.int64_value
+                    } else {
+                        stat.appendBytes(5, Array(value.utf8))  // XStat.str_value (present even when empty)
+                    }
+                    event.appendBytes(4, stat.bytes)  // XEvent.stats
+                }
+                line.appendBytes(4, event.bytes)  // XLine.events
+            }
+            plane.appendBytes(3, line.bytes)  // XPlane.lines
+        }
+        for (index, name) in eventNames.enumerated() {
+            var metadata = ProtobufMessage()
+            metadata.appendVarint(1, UInt64(index + 1))  // XEventMetadata.id
+            metadata.appendString(2, name)  // XEventMetadata.name
+            var entry = ProtobufMessage()
+            entry.appendVarint(1, UInt64(index + 1))  // key
+            entry.appendBytes(2, metadata.bytes)  // value
+            plane.appendBytes(4, entry.bytes)  // XPlane.event_metadata
+        }
+        for (index, name) in statNames.enumerated() {
+            var metadata = ProtobufMessage()
+            metadata.appendVarint(1, UInt64(index + 1))  // XStatMetadata.id
+            metadata.appendString(2, name)  // XStatMetadata.name
+            var entry = ProtobufMessage()
+            entry.appendVarint(1, UInt64(index + 1))  // key
+            entry.appendBytes(2, metadata.bytes)  // value
+            plane.appendBytes(5, entry.bytes)  // XPlane.stat_metadata
+        }
+        var space = ProtobufMessage()
+        space.appendBytes(1, plane.bytes)  // XSpace.planes
+        space.appendString(4, host)  // XSpace.hostnames
+        return space.bytes
+    }
+
     /// The directory name of one profile session: local time as `YYYY_MM_DD_HH_MM_SS`, as
     /// TensorFlow's profiler names it.
     ///
@@ -91,7 +170,9 @@ public enum ProfileTrace {
         return "\(parts.tm_year + 1900)_\(two(parts.tm_mon + 1))_\(two(parts.tm_mday))_\(two(parts.tm_hour))_\(two(parts.tm_min))_\(two(parts.tm_sec))"
     }
 
-    /// Writes the trace of one profiled batch, gzip-compressed, replacing the file whole.
+    /// Writes the trace of one profiled batch into its session directory, each file replaced
+    /// whole: `<host>.trace.json.gz` (Chrome trace-event JSON, gzip-compressed) and
+    /// `<host>.xplane.pb` (`xspace`), which the current profile plugin reads.
     ///
     /// - Parameters:
     ///   - spans: The spans.
@@ -102,38 +183,48 @@ public enum ProfileTrace {
     ///   - root: A directory `runDirectory` lies below (or is), the log root: the directories
     ///     from it down are made, or opened, one by one, following no symbolic link. `nil` for
     ///     `runDirectory` itself.
-    /// - Returns: The path of the written `.trace.json.gz`.
-    /// - Throws: `SummaryFileError` when the file cannot be written (`.outsideRoot` when
+    ///   - threadNames: Names shown for thread ids in the `.xplane.pb`.
+    /// - Returns: The paths written: the `.trace.json.gz`, then the `.xplane.pb`.
+    /// - Throws: `SummaryFileError` when a file cannot be written (`.outsideRoot` when
     ///   `runDirectory` is not below `root`).
     @discardableResult
     public static func write(
         spans: [Span], processNames: [Int: String] = [:], runDirectory: String, host: String, wallTime: Double,
-        confinedTo root: String? = nil
-    ) throws(SummaryFileError) -> String {
+        confinedTo root: String? = nil, threadNames: [Int: String] = [:]
+    ) throws(SummaryFileError) -> [String] {
         let path = tracePath(runDirectory: runDirectory, host: host, wallTime: wallTime)
         let relative = try SummaryFileError.path(traceRelativePath(host: host, wallTime: wallTime), in: runDirectory, confinedTo: root ?? runDirectory)
+        let planeRelative = try SummaryFileError.path(
+            traceRelativePath(host: host, wallTime: wallTime, suffix: xplaneSuffix), in: runDirectory, confinedTo: root ?? runDirectory)
         let compressed = try gzip(Array(json(spans: spans, processNames: processNames).utf8), path: path)
         do {
-            return try AtomicFile.replace(relative, under: root ?? runDirectory, with: [compressed])
+            return [try AtomicFile.replace(relative, under: root ?? runDirectory, with: [compressed]),
+                    try AtomicFile.replace(planeRelative, under: root ?? runDirectory,
+                                           with: [xspace(spans: spans, host: host, threadNames: threadNames)])]
         } catch {
             throw SummaryFileError(error)
         }
     }
 
-    /// Where `write` puts a trace: `<run>/plugins/profile/<session>/<host>.trace.json.gz`.
+    /// The suffixes of the two files of a trace.
+    public static let traceSuffix = ".trace.json.gz", xplaneSuffix = ".xplane.pb"
+
+    /// Where `write` puts a trace: `<run>/plugins/profile/<session>/<host>.trace.json.gz`, or
+    /// with another suffix (`xplaneSuffix`), the trace's other file.
     ///
     /// - Parameters:
     ///   - runDirectory: The run's directory (the `train` run).
     ///   - host: The host name in the file name.
     ///   - wallTime: When the trace was taken; names the session directory.
+    ///   - suffix: `traceSuffix` or `xplaneSuffix`.
     /// - Returns: The path.
-    public static func tracePath(runDirectory: String, host: String, wallTime: Double) -> String {
-        runDirectory + "/" + traceRelativePath(host: host, wallTime: wallTime)
+    public static func tracePath(runDirectory: String, host: String, wallTime: Double, suffix: String = traceSuffix) -> String {
+        runDirectory + "/" + traceRelativePath(host: host, wallTime: wallTime, suffix: suffix)
     }
 
     /// `tracePath` relative to the run directory.
-    private static func traceRelativePath(host: String, wallTime: Double) -> String {
-        "plugins/profile/\(sessionName(wallTime: wallTime))/\(host).trace.json.gz"
+    private static func traceRelativePath(host: String, wallTime: Double, suffix: String = traceSuffix) -> String {
+        "plugins/profile/\(sessionName(wallTime: wallTime))/\(host)\(suffix)"
     }
 
     /// The plugin TF 2.0's `summary_ops_v2.run_metadata` names (`trace_export` with the profiler

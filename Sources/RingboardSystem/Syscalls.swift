@@ -148,6 +148,8 @@ package enum Syscalls {
 
     package static var effectiveUserID: uid_t { geteuid() }
     package static var processID: Int32 { getpid() }
+    /// The calling thread's id as the kernel numbers it (`gettid`).
+    package static var threadID: Int { CRingboard_thread_id() }
 
     /// This machine's host name, as TensorFlow puts it in event file names (`gethostname`;
     /// `localhost` when there is none).

@@ -29,6 +29,7 @@ from tensorboard.util import tensor_util
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tensorboard_check  # noqa: E402  (the strict framing reader)
+import xplane  # noqa: E402  (the profile trace as XProf reads it)
 
 
 def f32(value):
@@ -133,6 +134,7 @@ def compare_profile_traces(logdir, expected):
         ends_by_file = []
         for path in paths:
             where = f"run {run}: trace {os.path.relpath(path, logdir)}"
+            xplane.compare(path, problems)  # the same spans in the .xplane.pb beside it, as XProf reads it
             try:
                 document = json.load(gzip.open(path))
                 events = document["traceEvents"]

@@ -70,6 +70,27 @@ def shown_errors(texts, where):
     return [f"{where}: the page says {shown[shown.index(t):shown.index(t) + 120]!r}" for t in ERROR_TEXTS if t in shown]
 
 
+def open_trace_viewer(server, browser, url, deadline, problems):
+    """The profile dashboard (XProf, when TensorBoard has it) on its trace viewer of the first
+    session of the first run, as a user opens it from the dashboard's Tools menu. Returns the
+    page's texts once settled."""
+    import urllib.parse
+
+    sessions = server.get_json("/data/plugin/profile/runs")
+    if not isinstance(sessions, list) or not sessions:
+        problems.append(f"profile: no session listed ({sessions!r}); is the profile plugin installed?")
+        return []
+    session = sorted(sessions)[0]
+    hosts = server.get_json("/data/plugin/profile/hosts", run=session, tag="trace_viewer@")
+    host = hosts[0]["hostname"] if isinstance(hosts, list) and hosts else ""
+    query = urllib.parse.urlencode({"run": session, "tag": "trace_viewer@", "host": host})
+    browser.call("Page.navigate", {"url": url + "data/plugin/profile/index.html?" + query})
+    texts = settle(browser, min(deadline, time.monotonic() + 60), lambda texts: any(t.startswith("Sessions") for t in texts))
+    if "Trace Viewer" not in texts:
+        problems.append(f"profile: the trace viewer is not the tool shown (texts {texts[:12]})")
+    return texts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--logdir", required=True)
@@ -78,7 +99,8 @@ def main():
     parser.add_argument("--image-tag", help="a substring of the title of an image card that must show an image")
     parser.add_argument("--screenshots", help="a directory for a PNG of each dashboard")
     parser.add_argument("--dashboards", default="scalars,histograms,distributions,images,graphs,projector",
-                        help="the dashboards to capture with --screenshots")
+                        help="the dashboards to capture with --screenshots (profile: XProf's trace viewer of the first "
+                             "session, when TensorBoard has the profile plugin)")
     parser.add_argument("--chromium", default="chromium")
     parser.add_argument("--timeout", type=float, default=240, help="seconds for the whole check")
     args = parser.parse_args()
@@ -126,7 +148,10 @@ def main():
             if args.screenshots:
                 os.makedirs(args.screenshots, exist_ok=True)
                 for name in [d for d in args.dashboards.split(",") if d]:
-                    texts = open_dashboard(name)
+                    if name == "profile":
+                        texts = open_trace_viewer(server, browser, url, deadline, problems)
+                    else:
+                        texts = open_dashboard(name)
                     problems += shown_errors(texts, name)
                     browser.screenshot(os.path.join(args.screenshots, f"{name}.png"))
                 summary.append(f"{len(args.dashboards.split(','))} screenshots in {args.screenshots}")

@@ -97,6 +97,7 @@ What is checked
 import argparse
 import base64
 import binascii
+import gzip
 import json
 import math
 import os
@@ -698,7 +699,9 @@ class TensorBoardServer:
 
     def get(self, path, timeout=10):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
-            return response.read()
+            body = response.read()
+            # The profile plugin (XProf) answers gzip-compressed, whatever the request accepts.
+            return gzip.decompress(body) if response.headers.get("Content-Encoding") == "gzip" else body
 
     def get_json(self, path, **query):
         """GETs a JSON route; an HTTP error becomes {"http_error": status, "body": text}."""

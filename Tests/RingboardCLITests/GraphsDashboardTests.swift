@@ -52,7 +52,7 @@ import Testing
             #"{"hook": "on_train_batch_end", "batch": 1, "logs": {"loss": 0.4}}"#,
             #"{"hook": "on_train_end"}"#,
         ]
-        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: false, encoding: .utf8)
         let logdir = directory.appending("logs")
         let replay = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logdir],
                              currentDirectory: logdir)
@@ -81,7 +81,7 @@ import Testing
             #"{"hook": "on_train_batch_end", "batch": 2, "logs": {"loss": 0.3}}"#,
             #"{"hook": "on_train_end"}"#,
         ]
-        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: false, encoding: .utf8)
         let replay = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logdir])
         #expect(replay.status == 0, "\(replay.standardError)")
         let check = try run(venvPython, [

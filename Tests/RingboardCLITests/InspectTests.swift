@@ -124,7 +124,7 @@ import Testing
         #expect(empty.standardError.split(separator: "\n").count == 1)
 
         let text = directory.appending("notes.txt")
-        try "not an event file, just some text\n".write(toFile: text, atomically: true, encoding: .utf8)
+        try "not an event file, just some text\n".write(toFile: text, atomically: false, encoding: .utf8)
         let notEvents = try Self.inspect([text])
         #expect(notEvents.status == 1)
         #expect(notEvents.standardError == "ringboard inspect: \(text): not an event file (bad length CRC at byte 0)\n")

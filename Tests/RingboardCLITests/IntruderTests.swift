@@ -75,7 +75,7 @@ struct IntruderTests {
         try """
             {"tensorboard": {"log_dir": "run", "update_freq": "batch"}}
             {"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}
-            """.write(toFile: trace, atomically: true, encoding: .utf8)
+            """.write(toFile: trace, atomically: false, encoding: .utf8)
         let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", rings, "--logdir", directory.appending("logs")],
                              currentDirectory: directory.appending("logs"))
         #expect(result.status == 0, "\(result.standardError)")

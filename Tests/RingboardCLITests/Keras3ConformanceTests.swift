@@ -46,7 +46,7 @@ import Testing
         var lines = try String(contentsOfFile: "\(Self.fixtures)/every3/trace.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
         lines[0] = String(lines[0].dropLast()) + #", "rank_policy": "\#(policy)"}"#
         let trace = directory.appending("trace.jsonl")
-        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: false, encoding: .utf8)
         let logs = directory.appending("logs")
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let replay = try run(Self.ringboard, ["replay", trace, "--procs", "2", "--ring-dir", directory.appending("rings"), "--logdir", logs],

@@ -106,7 +106,7 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: logs + "/deep/train", withDestinationPath: outside)
         for (name, link) in [("run", logs + "/run"), ("deep", logs + "/deep/train"), ("fine", nil)] {
             let trace = directory.appending("\(name).jsonl")
-            try Self.trace(logDir: logs + "/" + name).write(toFile: trace, atomically: true, encoding: .utf8)
+            try Self.trace(logDir: logs + "/" + name).write(toFile: trace, atomically: false, encoding: .utf8)
             let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logs], timeout: 120)
             #expect(result.status == 0, "\(result.standardError)")
             if let link {
@@ -130,7 +130,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory.appending("real"), withIntermediateDirectories: true)
         for (name, runDirectory) in [("free", free), ("named", directory.appending("named/run"))] {
             let trace = directory.appending("\(name).jsonl")
-            try Self.trace(logDir: runDirectory).write(toFile: trace, atomically: true, encoding: .utf8)
+            try Self.trace(logDir: runDirectory).write(toFile: trace, atomically: false, encoding: .utf8)
             let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")], timeout: 120)
             #expect(result.status == 0, "\(result.standardError)")
             if name == "free" {
@@ -148,7 +148,7 @@ import Testing
     func modesFollowTheUmask(umask: String, file: Int, directory mode: Int) throws {
         let directory = TemporaryDirectory("ringboard-umask")
         let logs = directory.appending("logs"), trace = directory.appending("trace.jsonl")
-        try Self.trace(logDir: logs + "/run").write(toFile: trace, atomically: true, encoding: .utf8)
+        try Self.trace(logDir: logs + "/run").write(toFile: trace, atomically: false, encoding: .utf8)
         let result = try run("/bin/sh", ["-c", "umask \(umask) && exec \"$0\" \"$@\"", Self.ringboard,
                                          "replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", logs], timeout: 120)
         #expect(result.status == 0, "\(result.standardError)")

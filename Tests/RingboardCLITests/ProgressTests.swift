@@ -21,7 +21,7 @@ import Testing
             lines.append(#"{"hook": "on_train_batch_end", "batch": \#(batch), "logs": {"size": 32, "loss": 0.5}}"#)
         }
         lines += [#"{"hook": "on_epoch_end", "epoch": 0, "logs": {"loss": 0.5}}"#, #"{"hook": "on_train_end"}"#]
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
     }
 
     @Test func replayOfALongTraceShowsItsProgressOnATerminalOnly() throws {

@@ -34,7 +34,7 @@ import Testing
             {"hook": "on_train_begin"}
             {"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}
             {"hook": "on_train_batch_end", "batch": "one", "logs": {"loss": 0.4}}
-            """.write(toFile: trace, atomically: true, encoding: .utf8)
+            """.write(toFile: trace, atomically: false, encoding: .utf8)
         let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", directory.appending("logs")])
         #expect(result.status == 2)
         #expect(result.standardError == "ringboard replay: \(trace): line 4: batch must be an integer ≥ 0\n")
@@ -42,7 +42,7 @@ import Testing
 
         try """
             {"tensorboard": {"log_dir": "run", "write_grads": true, "histogram_frequency": 1}}
-            """.write(toFile: trace, atomically: true, encoding: .utf8)
+            """.write(toFile: trace, atomically: false, encoding: .utf8)
         let unknown = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")])
         #expect(unknown.status == 2)
         #expect(unknown.standardError.contains("line 1: Unrecognized arguments in `TensorBoard` Callback: [\"histogram_frequency\"]"))
@@ -61,7 +61,7 @@ import Testing
                 {"hook": "on_train_batch_end", "batch": 0, "logs": {"loss": 0.5}}
                 {"hook": "on_epoch_end", "epoch": 0, "logs": {"loss": 0.5, "val_loss": 0.6}}
                 {"hook": "on_train_end"}
-                """.write(toFile: trace, atomically: true, encoding: .utf8)
+                """.write(toFile: trace, atomically: false, encoding: .utf8)
             let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings")],
                                  currentDirectory: directory.appending("work"))
             #expect(result.status == 0, "\(result.standardError)")
@@ -208,7 +208,7 @@ import Testing
             #"{"hook": "on_train_end"}"#,
         ]
         #expect(lines[2].utf8.count > 10_000_000)
-        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: false, encoding: .utf8)
         // log_dir "run" is relative to the working directory, as Keras takes it.
         let result = try run(Self.ringboard, ["replay", trace, "--ring-dir", directory.appending("rings"), "--logdir", directory.appending("logs")],
                              currentDirectory: directory.appending("logs"))

@@ -51,7 +51,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         // Confined and below the root: written where asked.
         let path = try ProfileTrace.write(spans: [Self.span], runDirectory: root + "/run/train", host: "h", wallTime: 1_764_291_845,
-                                          confinedTo: root)
+                                          confinedTo: root)[0]
         #expect(path.hasPrefix(root + "/run/train/plugins/profile/") && FileManager.default.fileExists(atPath: path))
         try Projector.write([(Projector.Embedding(tensorName: "e:0", rows: 1, columns: 1, metadataPath: nil), [1])],
                             logDirectory: root + "/run", confinedTo: root)

@@ -87,7 +87,7 @@ import Testing
                               durationMicroseconds: 250, processID: 1, threadID: 9, arguments: [("layer", "dense\n1")]),
         ]
         let path = try ProfileTrace.write(spans: spans, processNames: [0: "rank 0", 1: "rank 1"],
-                                          runDirectory: directory.appending("logs/train"), host: "node-3", wallTime: 1_764_291_845)
+                                          runDirectory: directory.appending("logs/train"), host: "node-3", wallTime: 1_764_291_845)[0]
         #expect(path.hasPrefix(directory.appending("logs/train/plugins/profile/")))
         #expect(path.hasSuffix("/node-3.trace.json.gz"))
         let script = """
@@ -105,6 +105,45 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
     }
 
+    /// Beside the JSON, the `.xplane.pb` that XProf (the current profile plugin) reads, decoded
+    /// with XProf's own descriptor (`Tests/Conformance/xplane.py`): plane `/host:CPU`, a line per
+    /// thread, events at their offsets from the first span with their durations, integer and
+    /// string arguments as stats, and every metadata id equal to its key.
+    @Test func xplaneFileReadsBackWithXProfsDescriptor() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
+        let directory = TemporaryDirectory()
+        let spans = [
+            ProfileTrace.Span(name: "on_train_batch_begin", category: "hook", startMicroseconds: 1_764_000_000_000_000,
+                              durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "2")]),
+            ProfileTrace.Span(name: "forward", category: "user", startMicroseconds: 1_764_000_000_000_010.5,
+                              durationMicroseconds: 250.25, processID: 0, threadID: 4242, arguments: [("layer", "dense\n1"), ("batch", "-3")]),
+            ProfileTrace.Span(name: "on_train_batch_end", category: "hook", startMicroseconds: 1_764_000_000_000_400,
+                              durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "2")]),
+        ]
+        let paths = try ProfileTrace.write(spans: spans, runDirectory: directory.appending("logs/train"), host: "node-3",
+                                           wallTime: 1_764_291_845, threadNames: [0: "trainer"])
+        #expect(paths.map { $0.split(separator: "/").last! } == ["node-3.trace.json.gz", "node-3.xplane.pb"])
+        let script = """
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import xplane
+            problems = []
+            events = xplane.read(sys.argv[2], problems)
+            assert not problems, problems
+            assert events == [
+                (0, "trainer", "on_train_batch_begin", 0.0, 0.0, {"batch": "2"}),
+                (0, "trainer", "on_train_batch_end", 400.0, 0.0, {"batch": "2"}),
+                (4242, "thread 4242", "forward", 10.5, 250.25, {"layer": "dense\\n1", "batch": "-3"}),
+            ], events
+            print("ok")
+            """
+        let read = try run(venvPython, ["-c", script, packageRoot + "/Tests/Conformance", paths[1]])
+        #expect(read.status == 0 && read.standardOutput == "ok\n", "\(read.standardOutput)\(read.standardError)")
+        let compared = try run(venvPython, [packageRoot + "/Tests/Conformance/xplane.py", directory.appending("logs")])
+        #expect(compared.status == 0, "\(compared.standardOutput)")
+        #expect(compared.standardOutput == "xplane: ok, 1 sessions, 3 spans in both files\n")
+    }
+
     @Test func tensorBoardShowsTheModelTheTraceStepAndTheProjector() throws {
         try #require(FileManager.default.isExecutableFile(atPath: venvPython), "run Scripts/setup.sh to create .venv")
         let directory = TemporaryDirectory()
@@ -120,7 +159,7 @@ import Testing
         try writer.close()
         let embedding: [Float] = (0..<12).map { Float($0) * 0.25 - 1 }
         let metadata = "word\nalpha\nbeta\ngamma\ndelta\n"
-        try metadata.write(toFile: logdir + "/metadata.tsv", atomically: true, encoding: .utf8)
+        try metadata.write(toFile: logdir + "/metadata.tsv", atomically: false, encoding: .utf8)
         try Projector.write([(Projector.Embedding(tensorName: "embedding/embeddings:0", rows: 4, columns: 3, metadataPath: "metadata.tsv"), embedding)],
                             logDirectory: logdir)
 

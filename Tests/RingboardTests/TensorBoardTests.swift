@@ -87,6 +87,47 @@ import Testing
 
     /// Under `.chief` a rank other than 0 is written nowhere: it announces its run and sends
     /// nothing else, in either hook form; rank 0 sends everything.
+    /// The traced batch (`profileBatch` 2: the second train batch, over both forms of logs) is
+    /// stamped to the clock's resolution, so a span timed within it lies between its hooks; the
+    /// others to the tick; and no stamp goes back, though a precise one runs ahead of the tick.
+    @Test func theTracedBatchIsStampedPreciselyAroundItsSpans() throws {
+        let directory = TemporaryDirectory("ringboard-callback")
+        let rings = directory.appending("rings")
+        let callback = try TensorBoard(logDir: "experiment/run1", updateFreq: .batch, profileBatch: 2, ringDirectory: rings,
+                                       startAggregator: false)
+        var logs = callback.batchLogs(["loss"])
+        callback.onTrainBegin(logs: [:])
+        for batch in 0..<4 {
+            callback.onTrainBatchBegin(batch, logs: [:])
+            callback.span("step \(batch)") { usleep(300) }
+            logs[0] = Double(batch)
+            if batch.isMultiple(of: 2) { callback.onTrainBatchEnd(batch, logs: logs) } else { callback.onTrainBatchEnd(batch, logs: ["loss": 1]) }
+        }
+        callback.onEpochEnd(0, logs: ["loss": 0.4])
+        let records = try Self.records(in: rings)
+        var batches: [Int64: [Int64]] = [:], stamps: [Int64] = []
+        var spans: [String: (start: Int64, duration: Int64, thread: UInt64)] = [:]
+        for record in records {
+            switch record {
+            case .batch(_, .train, _, let batch, _, let wallTime):
+                batches[batch, default: []].append(wallTime)
+                stamps.append(wallTime)
+            case .hook(_, _, _, _, let wallTime):
+                stamps.append(wallTime)
+            case .span(_, let name, let start, let duration, let thread):
+                spans[name] = (start, duration, thread)
+            default:
+                break
+            }
+        }
+        #expect(stamps == stamps.sorted(), "\(stamps)")
+        #expect(spans.count == 4 && spans.values.allSatisfy { $0.duration >= 300_000 && $0.thread > 0 }, "\(spans)")
+        let traced = try #require(batches[1]), span = try #require(spans["step 1"])
+        #expect(traced[0] <= span.start && span.start + span.duration <= traced[1], "\(traced) around \(span)")
+        // Every batch sent both its hooks.
+        #expect(batches.count == 4 && batches.values.allSatisfy { $0.count == 2 })
+    }
+
     @Test func otherRanksOfAChiefRunSendOnlyTheirAnnouncement() throws {
         for rank in [1, 0] {
             let directory = TemporaryDirectory("ringboard-callback")

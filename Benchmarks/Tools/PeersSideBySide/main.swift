@@ -10,7 +10,7 @@
 //                      [--ring-mib R] [--workload NAME]
 //   PeersSideBySide w3 --ringboard BIN --work DIR [--epochs E] [--layers L] [--values V] [--ring-mib R]
 //   PeersSideBySide w4 --ringboard BIN --work DIR [--epochs E] [--side S] [--ring-mib R]
-//   PeersSideBySide hook-cost [--metrics M] [--batches N] [--ring-kib K]   (the trainer alone, for bench-plot.sh)
+//   PeersSideBySide hook-cost [--metrics M] [--batches N] [--ring-kib K] [--profile-batch B]   (the trainer alone, for bench-plot.sh)
 //   PeersSideBySide runs --ringboard BIN --work DIR --runs R [--batches N]   (memory, for bench-plot.sh)
 //   (`trainer` is one W2 rank, started by `w2`.)
 //
@@ -460,7 +460,10 @@ case "hook-cost":
     while options.capacity < needed { options.capacity *= 2 }
     // `--ring-kib K`: a ring of K KiB instead, which fills at once: the spill path's cost.
     if let kibibytes = option("ring-kib").flatMap(Int.init) { options.capacity = kibibytes << 10 }
-    let callback = try TensorBoard(logDir: directory + "/run", writeGraph: false, updateFreq: .batch, profileBatch: 0,
+    // `--profile-batch N`: a callback that traces batch N (Keras's default is 2), whose hooks
+    // count train batch ends to stamp that batch to the clock's resolution.
+    let profileBatch = option("profile-batch", default: 0)
+    let callback = try TensorBoard(logDir: directory + "/run", writeGraph: false, updateFreq: .batch, profileBatch: profileBatch,
                                    ringDirectory: directory, ringOptions: options, startAggregator: false)
     let (median, p99) = hotLoop(callback, batches: batches, metrics: metrics)
     _ = TensorBoard.closeRing(directory: directory)

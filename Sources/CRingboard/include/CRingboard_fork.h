@@ -19,6 +19,9 @@ const unsigned long *CRingboard_fork_count_address(void);
 /// Registers the fork handler, once per process (later calls do nothing).
 void CRingboard_watch_forks(void);
 
+/// The calling thread's id as the kernel numbers it (gettid), the id `ps -L` and profilers show.
+long CRingboard_thread_id(void);
+
 #ifdef __cplusplus
 }
 #endif

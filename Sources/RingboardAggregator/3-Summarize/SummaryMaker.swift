@@ -30,11 +30,13 @@ struct SummaryMaker {
             }
         case .profile(let spans, let startedAt, let step, let graphDef, let wallTime):
             let runDirectory = files.directory + "/train"
-            files.fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: startedAt))
+            for suffix in [ProfileTrace.traceSuffix, ProfileTrace.xplaneSuffix] {
+                files.fileCreated(ProfileTrace.tracePath(runDirectory: runDirectory, host: host, wallTime: startedAt, suffix: suffix))
+            }
             do {
                 try files.makeDirectory("train/plugins/profile")
                 try ProfileTrace.write(spans: spans, processNames: [0: "trainer"], runDirectory: runDirectory, host: host, wallTime: startedAt,
-                                       confinedTo: files.root)
+                                       confinedTo: files.root, threadNames: [0: "hooks"])
             } catch {
                 logger.error("profile trace not written", metadata: ["run": "\(files.directory)", "reason": "\(error)"])
             }

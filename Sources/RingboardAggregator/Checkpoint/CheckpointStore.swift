@@ -1,5 +1,6 @@
 import Glibc
 import RingboardRing
+import RingboardSummaries
 internal import RingboardSystem
 import SystemPackage
 
@@ -86,12 +87,13 @@ final class CheckpointStore {
                 // Only what the journal names, only event files and profile traces, never
                 // through a symbolic link.
                 guard let name = path.split(separator: "/").last else { continue }
-                let isTrace = name.hasSuffix(".trace.json.gz")
+                let isTrace = name.hasSuffix(ProfileTrace.traceSuffix) || name.hasSuffix(ProfileTrace.xplaneSuffix)
                 guard name.hasPrefix("events.out.tfevents.") || isTrace else { continue }
                 var status = stat()
                 guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
                 if unlink(path) == 0 { removed.append(path) }
-                // A trace's session directory holds only that trace.
+                // A trace's session directory holds only that trace's two files (once both are
+                // gone, it goes).
                 if isTrace { rmdir(Paths.directory(of: path)) }
             }
         }
