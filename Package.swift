@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing down (DESIGN §7):
-//   CRingboard (C: CRC32C, futex, writeback, ThreadSanitizer annotations), swift-system
+//   CRingboard (C: CRC32C, futex, writeback, fork count, thread id, ThreadSanitizer annotations), swift-system
 //     → RingboardSystem (internal, not a product: syscall wrappers and SystemCallError, directory
 //     listing, confined directory creation, atomic file replace, Duration conversions,
 //     `Mutex.locked`; `package` declarations only, so none of it reaches a library's public API)

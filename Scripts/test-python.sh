@@ -42,6 +42,7 @@ if env -u LD_LIBRARY_PATH PATH="$clean_path" sh -c 'command -v swift' >/dev/null
 fi
 echo "test-python: python/tests with the wheel, without the Swift toolchain"
 cd python/tests
-# -rs: a test skipped (torch not installable here) says so, with the reason.
+# -rs: a test skipped (torch not installable here) says so, with the reason. -n 2: two workers
+# (pytest-xdist); each test has its own directories, rings and aggregator.
 env -u LD_LIBRARY_PATH -u RINGBOARD_AGGREGATE_BIN PATH="$clean_path" KERAS_BACKEND=jax \
-    "$root/$venv/bin/python" -m pytest -q -rs -p no:cacheprovider
+    "$root/$venv/bin/python" -m pytest -q -rs -p no:cacheprovider -n 2

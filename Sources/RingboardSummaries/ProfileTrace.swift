@@ -133,23 +133,18 @@ public enum ProfileTrace {
             }
             plane.appendBytes(3, line.bytes)  // XPlane.lines
         }
-        for (index, name) in eventNames.enumerated() {
-            var metadata = ProtobufMessage()
-            metadata.appendVarint(1, UInt64(index + 1))  // XEventMetadata.id
-            metadata.appendString(2, name)  // XEventMetadata.name
-            var entry = ProtobufMessage()
-            entry.appendVarint(1, UInt64(index + 1))  // key
-            entry.appendBytes(2, metadata.bytes)  // value
-            plane.appendBytes(4, entry.bytes)  // XPlane.event_metadata
-        }
-        for (index, name) in statNames.enumerated() {
-            var metadata = ProtobufMessage()
-            metadata.appendVarint(1, UInt64(index + 1))  // XStatMetadata.id
-            metadata.appendString(2, name)  // XStatMetadata.name
-            var entry = ProtobufMessage()
-            entry.appendVarint(1, UInt64(index + 1))  // key
-            entry.appendBytes(2, metadata.bytes)  // value
-            plane.appendBytes(5, entry.bytes)  // XPlane.stat_metadata
+        // XPlane.event_metadata and .stat_metadata: maps from id to XEventMetadata and
+        // XStatMetadata, both of which start { id = 1, name = 2 }.
+        for (field, names) in [(4, eventNames), (5, statNames)] {
+            for (index, name) in names.enumerated() {
+                var metadata = ProtobufMessage()
+                metadata.appendVarint(1, UInt64(index + 1))  // id
+                metadata.appendString(2, name)  // name
+                var entry = ProtobufMessage()
+                entry.appendVarint(1, UInt64(index + 1))  // key
+                entry.appendBytes(2, metadata.bytes)  // value
+                plane.appendBytes(field, entry.bytes)
+            }
         }
         var space = ProtobufMessage()
         space.appendBytes(1, plane.bytes)  // XSpace.planes

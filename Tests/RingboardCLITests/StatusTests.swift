@@ -57,13 +57,18 @@ import Testing
                 + "(pass the --ring-dir your trainers use)\n")
     }
 
+    /// A 4 KiB ring of this process in `directory`.
+    static func smallRing(in directory: String) throws -> RingWriter {
+        var options = RingWriter.Options()
+        options.capacity = 4096
+        return try RingWriter(directory: directory, options: options)
+    }
+
     /// `RINGBOARD_RING_DIR` names the ring directory every command and trainer takes by default.
     @Test func theEnvironmentNamesTheDefaultRingDirectory() throws {
         let directory = TemporaryDirectory("ringboard-status")
         let rings = directory.appending("rings")
-        var options = RingWriter.Options()
-        options.capacity = 4096
-        let writer = try RingWriter(directory: rings, options: options)
+        let writer = try Self.smallRing(in: rings)
         defer { writer.close() }
         let status = try run(productsDirectory + "/ringboard", ["status"], environment: ["RINGBOARD_RING_DIR": rings])
         #expect(status.status == 0)
@@ -77,9 +82,7 @@ import Testing
     @Test func aCraftedHeaderIsReportedAsDamaged() throws {
         let directory = TemporaryDirectory("ringboard-status")
         let rings = directory.appending("rings")
-        var options = RingWriter.Options()
-        options.capacity = 4096
-        let writer = try RingWriter(directory: rings, options: options)
+        let writer = try Self.smallRing(in: rings)
         defer { writer.close() }
         let crafted = rings + "/crafted.ring"
         try Data(Self.craftedRing).write(to: URL(fileURLWithPath: crafted))
