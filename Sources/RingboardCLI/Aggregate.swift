@@ -59,6 +59,20 @@ extension RingboardCommand {
         }
 
         func run() throws {
+            // A log root this user cannot write is refused now, in one line, not at a run's first
+            // file (and before --detach, so the caller sees it).
+            if let logdir {
+                do {
+                    try ConfinedDirectory.makeRoot(logdir)
+                } catch {
+                    printError("aggregate", "cannot make the log root: \(error); pass a --logdir this user can write")
+                    throw ExitCode(2)
+                }
+                guard access(logdir, W_OK | X_OK) == 0 else {
+                    printError("aggregate", "the log root \(logdir) is not writable by this user; pass a --logdir this user can write")
+                    throw ExitCode(2)
+                }
+            }
             if detach {
                 try Detached.start(droppingFlag: "--detach")
                 return
@@ -162,7 +176,8 @@ extension RingboardCommand {
             do {
                 contents = try Data(contentsOf: URL(fileURLWithPath: trace))
             } catch {
-                printError("replay", "cannot read \(trace): \((error as NSError).localizedDescription)")
+                let reason = FileManager.default.fileExists(atPath: trace) ? (error as NSError).localizedDescription : "no such file"
+                printError("replay", "cannot read \(trace): \(reason) (give a JSON-lines hook trace, docs/DESIGN.md §5)")
                 throw ExitCode(2)
             }
             var parsed: ReplayTrace

@@ -39,6 +39,28 @@ import Testing
         #expect(result.standardOutput.isEmpty)
     }
 
+    /// What a command finds wrong while running is one line too, saying what to do.
+    @Test func errorsFoundWhileRunningAreOneLine() throws {
+        let directory = TemporaryDirectory("ringboard-errors")
+        let missing = directory.appending("missing.jsonl")
+        let replay = try run(AggregateTests.ringboard, ["replay", missing, "--ring-dir", directory.appending("rings")])
+        #expect(replay.status == 2)
+        #expect(replay.standardError == "ringboard replay: cannot read \(missing): no such file (give a JSON-lines hook trace, docs/DESIGN.md §5)\n")
+        // A log root that cannot be made: refused before serving, and before --detach.
+        let file = directory.appending("file")
+        try Data().write(to: URL(fileURLWithPath: file))
+        for detach in [false, true] {
+            let aggregate = try run(AggregateTests.ringboard, ["aggregate", "--logdir", file + "/logs", "--ring-dir", directory.appending("rings")]
+                                    + (detach ? ["--detach"] : []))
+            #expect(aggregate.status == 2)
+            #expect(aggregate.standardError.hasPrefix("ringboard aggregate: cannot make the log root: \(file)/logs: mkdir failed: "),
+                    "\(aggregate.standardError)")
+            #expect(aggregate.standardError.hasSuffix("; pass a --logdir this user can write\n"))
+            #expect(aggregate.standardError.split(separator: "\n").count == 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("rings")), "nothing served")
+    }
+
     @Test func versionIsTheLibrarysVersion() throws {
         let result = try run(AggregateTests.ringboard, ["--version"])
         #expect(result.status == 0)
