@@ -312,6 +312,17 @@ public func cHook(
     }
 }
 
+@_cdecl("ringboard_span")
+public func cSpan(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ start: Int64, _ duration: Int64) -> ringboard_status {
+    guard let run = CRun.from(handle) else { return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_span: run must not be NULL") }
+    guard let name, let text = String(validatingCString: name), !text.isEmpty else {
+        return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_span: the name must be a non-empty UTF-8 string")
+    }
+    guard duration >= 0 else { return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_span: the duration must be 0 or more, not \(duration)") }
+    run.callback.recordSpan(text, startNanoseconds: start, durationNanoseconds: duration)
+    return RINGBOARD_OK
+}
+
 @_cdecl("ringboard_wait_written")
 public func cWaitWritten(_ handle: OpaquePointer?, _ timeout: Double) -> ringboard_status {
     guard let run = CRun.from(handle) else { return fail(RINGBOARD_INVALID_ARGUMENT, "ringboard_wait_written: run must not be NULL") }

@@ -179,6 +179,13 @@ static void refusals(const char *ring_dir, const char *log_dir) {
     const void *none[1] = {NULL};
     ringboard_dtype f32[1] = {RINGBOARD_FLOAT32};
     CHECK(ringboard_send_weights(run, 1, none, f32) == RINGBOARD_INVALID_ARGUMENT, "weights before set_model");
+    /* Spans (ABI version 5): a name and a duration of 0 or more. */
+    CHECK(ringboard_span(run, "forward", 1764000000000000000, 250000) == RINGBOARD_OK, "a span");
+    CHECK(ringboard_span(run, "", 1764000000000000000, 1) == RINGBOARD_INVALID_ARGUMENT, "a span without a name");
+    CHECK(ringboard_span(run, "\xff", 1764000000000000000, 1) == RINGBOARD_INVALID_ARGUMENT, "a name that is not UTF-8");
+    CHECK(ringboard_span(run, "forward", 1764000000000000000, -1) == RINGBOARD_INVALID_ARGUMENT, "a negative duration");
+    CHECK(contains(ringboard_last_error(), "duration"), "explained");
+    CHECK(ringboard_span(NULL, "forward", 0, 0) == RINGBOARD_INVALID_ARGUMENT, "NULL run");
     ringboard_close(run);
 }
 

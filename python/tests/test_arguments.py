@@ -69,3 +69,58 @@ def test_rank_from_the_environment():
         from_environment({"RANK": "x", "WORLD_SIZE": "2"})
     with pytest.raises(ValueError, match="TF_CONFIG"):
         from_environment({"TF_CONFIG": "{not json"})
+
+
+SPAN_SCRIPT = r"""
+import os, sys, time
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import keras, numpy as np
+from ringboard.keras import TensorBoard
+
+board = TensorBoard(log_dir="logs/run", profile_batch=2, ring_dir=sys.argv[1])
+
+class Timed(keras.callbacks.Callback):  # before the board: its batch end comes before the board's
+    def on_train_batch_end(self, batch, logs=None):
+        with board.span(f"after batch {batch}"):
+            time.sleep(0.002)
+
+x = np.random.rand(64, 4).astype("float32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0, callbacks=[Timed(), board])
+"""
+
+
+def test_spans_time_work_within_the_profiled_batch(tmp_path):
+    """`TensorBoard.span` (ringboard_span, ABI 5): only the traced batch's span is in its trace,
+    between that batch's hooks, and in the .xplane.pb beside it, as XProf reads it."""
+    import glob
+    import gzip
+    import json
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import CONFORMANCE, TENSORBOARD_PYTHON
+
+    rings = tmp_path / "rings"
+    try:
+        completed = subprocess.run([sys.executable, "-c", SPAN_SCRIPT, str(rings)], cwd=tmp_path, capture_output=True, text=True,
+                                   timeout=300)
+        assert completed.returncode == 0, completed.stderr
+    finally:
+        info = rings / "aggregator.info"
+        found = re.search(r"(?:^|\0)pid=(\d+)", info.read_text()) if info.exists() else None
+        if found:
+            os.kill(int(found.group(1)), signal.SIGTERM)
+    [trace] = glob.glob(str(tmp_path / "logs" / "run" / "train" / "plugins" / "profile" / "*" / "*.trace.json.gz"))
+    with gzip.open(trace) as handle:
+        events = [e for e in json.load(handle)["traceEvents"] if e["ph"] == "X"]
+    names = [e["name"] for e in sorted(events, key=lambda e: e["ts"])]
+    assert names == ["on_train_batch_begin", "after batch 1", "on_train_batch_end"], names
+    span = next(e for e in events if e["name"] == "after batch 1")
+    assert span["dur"] >= 2000 and span["tid"] > 0
+    checked = subprocess.run([TENSORBOARD_PYTHON, os.path.join(CONFORMANCE, "xplane.py"), str(tmp_path / "logs")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and "3 spans in both files" in checked.stdout, checked.stdout

@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 /** The version of this interface; see "Versions" above. */
-#define RINGBOARD_ABI_VERSION 4
+#define RINGBOARD_ABI_VERSION 5
 
 typedef enum ringboard_status {
     RINGBOARD_OK = 0,
@@ -265,6 +265,12 @@ ringboard_status ringboard_hook(ringboard_run *run, ringboard_hook_kind kind, in
     most `timeout_seconds`: RINGBOARD_OK, or RINGBOARD_TIMEOUT (the records stay in the ring and
     are written when an aggregator catches up). */
 ringboard_status ringboard_wait_written(ringboard_run *run, double timeout_seconds);
+
+/** A span for the profiled batch's trace (since ABI version 5): `name` ran on the calling thread
+    from `start_ns` (nanoseconds since the Unix epoch, CLOCK_REALTIME, as Python's time.time_ns())
+    for `duration_ns`. The trace viewer shows it between the traced batch's hooks; the aggregator
+    drops spans outside a traced batch, so a trainer may time every batch. */
+ringboard_status ringboard_span(ringboard_run *run, const char *name, int64_t start_ns, int64_t duration_ns);
 
 /* --- SummaryWriter (since ABI version 3) ---------------------------------------------------------
  *

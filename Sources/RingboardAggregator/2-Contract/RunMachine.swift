@@ -171,16 +171,23 @@ struct RunMachine {
     /// `wallTime` (seconds since the Unix epoch): what it writes carries that time.
     mutating func batchHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, logs: borrowing SlotLogs, wallTime: Double) throws(EventFileError) {
         guard !finished else { return }
-        if trace != nil {
-            trace!.spans.append(ProfileTrace.Span(
-                name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: wallTime * 1e6,
-                durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
-        }
+        // The hook is in the trace that is open when it fires: an end hook before the trace it
+        // ends is exported, a begin hook after the trace it begins (Keras 3's) is opened.
+        if isEnd { traceHook(phase, isEnd: isEnd, batch: batch, wallTime: wallTime) }
         if arguments.semantics == .keras3 {
             try keras3BatchHook(phase, isEnd: isEnd, logs: logs, wallTime: wallTime)
         } else if phase == .train && isEnd {
             try trainBatchEnd(logs: logs, wallTime: wallTime)
         }
+        if !isEnd { traceHook(phase, isEnd: isEnd, batch: batch, wallTime: wallTime) }
+    }
+
+    /// A batch hook as an instant of the open trace, if one is open.
+    private mutating func traceHook(_ phase: BatchPhase, isEnd: Bool, batch: Int64, wallTime: Double) {
+        guard trace != nil else { return }
+        trace!.spans.append(ProfileTrace.Span(
+            name: "on_\(phase)_batch_\(isEnd ? "end" : "begin")", category: "hook", startMicroseconds: wallTime * 1e6,
+            durationMicroseconds: 0, processID: 0, threadID: 0, arguments: [("batch", "\(batch)")]))
     }
 
     /// Any other hook, with its logs by name, fired at `wallTime`.

@@ -533,6 +533,16 @@ static PyObject *Run_wait_written(RunObject *self, PyObject *argument) {
     Py_RETURN_TRUE;
 }
 
+static PyObject *Run_span(RunObject *self, PyObject *args) {
+    if (check_open(self) < 0) return NULL;
+    const char *name;
+    long long start, duration;
+    if (!PyArg_ParseTuple(args, "sLL:span", &name, &start, &duration)) return NULL;
+    ringboard_status status = ringboard_span(self->run, name, (int64_t)start, (int64_t)duration);
+    if (status != RINGBOARD_OK) return raise_status(status);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Run_methods[] = {
     {"close", (PyCFunction)Run_close, METH_NOARGS, "Frees the run (its records stay in the ring)."},
     {"set_params", (PyCFunction)(void (*)(void))Run_set_params, METH_VARARGS | METH_KEYWORDS,
@@ -545,6 +555,8 @@ static PyMethodDef Run_methods[] = {
     {"hook", (PyCFunction)(void (*)(void))Run_hook, METH_FASTCALL, "hook(kind, index, logs)"},
     {"wait_written", (PyCFunction)Run_wait_written, METH_O,
      "Waits at most this many seconds until everything sent is in the event files; False on timeout."},
+    {"span", (PyCFunction)Run_span, METH_VARARGS,
+     "span(name, start_ns, duration_ns): a span for the profiled batch's trace (time.time_ns() clock)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,6 +9,7 @@ aggregate`, started on demand) applies the TensorBoard contract and writes the e
     model.fit(x, y, validation_data=(vx, vy), callbacks=[TensorBoard(log_dir="logs/fit")])
 """
 
+import contextlib
 import json
 import numbers
 import time
@@ -228,6 +229,24 @@ class TensorBoard(keras.callbacks.Callback):
             except Exception as error:
                 warnings.warn(f"model.to_json() failed ({error}); the graph is made from the layers")
         self._run.set_model(model.name, model_json, layers)
+
+    # --- profiling ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def span(self, name):
+        """Times the `with` block as a span named `name` of the profiled batch's trace
+        (`profile_batch`), on this thread: TensorBoard's profile plugin shows it between the
+        batch's hooks. Each block sends one record; the aggregator keeps those within the traced
+        batch and drops the others, so a training loop may time every batch this way::
+
+            with callback.span("load_batch"):
+                batch = next(data)
+        """
+        start = time.time_ns()
+        try:
+            yield
+        finally:
+            self._run.span(str(name), start, time.time_ns() - start)
 
     # --- hooks --------------------------------------------------------------------------------
 
