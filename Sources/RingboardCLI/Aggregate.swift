@@ -58,20 +58,39 @@ extension RingboardCommand {
             }
         }
 
+        /// Why this user could not write into `root`, making it first if it is missing, or `nil`:
+        /// a component that is no directory, or a directory (the root, or the last one that exists
+        /// on the way to it) this user cannot write.
+        static func logRootProblem(_ root: String) -> String? {
+            var path = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
+            while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+            var missing = false
+            while true {
+                var status = stat()
+                if stat(path, &status) == 0 {
+                    guard status.st_mode & S_IFMT == S_IFDIR else { return "cannot make the log root \(root): \(path) is not a directory" }
+                    guard access(path, W_OK | X_OK) == 0 else {
+                        return missing ? "cannot make the log root \(root): \(path) is not writable by this user"
+                            : "the log root \(root) is not writable by this user"
+                    }
+                    return nil
+                }
+                // Missing, or below a file (ENOTDIR): look at what holds it.
+                guard errno == ENOENT || errno == ENOTDIR, let slash = path.lastIndex(of: "/") else {
+                    return "cannot reach the log root \(root): \(path): \(String(cString: strerror(errno)))"
+                }
+                missing = true
+                path = slash == path.startIndex ? "/" : String(path[..<slash])
+            }
+        }
+
         func run() throws {
-            // A log root this user cannot write is refused now, in one line, not at a run's first
-            // file (and before --detach, so the caller sees it).
-            if let logdir {
-                do {
-                    try ConfinedDirectory.makeRoot(logdir)
-                } catch {
-                    printError("aggregate", "cannot make the log root: \(error); pass a --logdir this user can write")
-                    throw ExitCode(2)
-                }
-                guard access(logdir, W_OK | X_OK) == 0 else {
-                    printError("aggregate", "the log root \(logdir) is not writable by this user; pass a --logdir this user can write")
-                    throw ExitCode(2)
-                }
+            // A log root this user could not make or write is refused now, in one line, not at a
+            // run's first file (and before --detach, so the caller sees it). Nothing is made here:
+            // the root is made when a run first writes.
+            if let logdir, let problem = Self.logRootProblem(logdir) {
+                printError("aggregate", "\(problem); pass a --logdir this user can write")
+                throw ExitCode(2)
             }
             if detach {
                 try Detached.start(droppingFlag: "--detach")
