@@ -304,30 +304,28 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     func appendBatch(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: BatchLogs) {
         guard !announcesOnly else { return }
         let run = run
-        let wallTime = batchWallTime(phase, isEnd)
+        let wallTime = stamp(phase, isEnd: isEnd)
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: logs.metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
                                    metrics: logs.metrics.span, values: logs.values.span, wallTime: wallTime)
         }
     }
 
-    /// The time a batch hook is stamped with: the kernel's tick (`HookClock`), but for the
-    /// hooks of the train batch the aggregator traces, which are stamped to the clock's
-    /// resolution, so that the trace orders them with the spans timed within the batch (`span`).
-    /// No stamp is earlier than one before it: a precise stamp runs up to a tick ahead of the
-    /// tick, so those after it are raised to it (`stamp()`).
+    /// The time a record is stamped with: the kernel's tick (`HookClock`), but for the hooks of
+    /// the train batch the aggregator traces, which are stamped to the clock's resolution, so
+    /// that the trace orders them with the spans timed within the batch (`span`). No stamp is
+    /// earlier than one before it: a precise stamp runs up to a tick ahead of the tick, so those
+    /// after it are raised to it.
+    ///
+    /// - Parameters:
+    ///   - phase: The batch hook's phase; `nil` for any other record.
+    ///   - isEnd: Whether the batch hook is a batch's end.
     @inlinable
-    func batchWallTime(_ phase: BatchPhase, _ isEnd: Bool) -> Int64 {
+    func stamp(_ phase: BatchPhase? = nil, isEnd: Bool = false) -> Int64 {
         tracedTrainBatch < 0 ? HookClock.now() : tracingStamp(phase, isEnd)
     }
 
-    /// The time any other record is stamped with: `batchWallTime`'s clock, for a record that
-    /// is no train batch hook.
-    func stamp() -> Int64 {
-        tracedTrainBatch < 0 ? HookClock.now() : tracingStamp(nil, false)
-    }
-
-    /// `batchWallTime` and `stamp()` when a batch is traced: counts train batch ends, and keeps
+    /// `stamp` when a batch is traced: counts train batch ends, and keeps
     /// stamps from going back. Out of line, so that the hot path inlines no more than a test.
     @usableFromInline @inline(never)
     func tracingStamp(_ phase: BatchPhase?, _ isEnd: Bool) -> Int64 {
@@ -389,7 +387,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
         try checkNumbered(metrics, values)
         guard !announcesOnly else { return }
         let run = run
-        let wallTime = batchWallTime(phase, isEnd)
+        let wallTime = stamp(phase, isEnd: isEnd)
         _ = writer.append(type: RecordType.batch, length: HookRecord.batchLength(metricCount: metrics.count)) { payload in
             HookRecord.encodeBatch(into: payload, run: run, phase: phase, isEnd: isEnd, batch: Int64(batch),
                                    metrics: metrics, values: values, wallTime: wallTime)
@@ -446,7 +444,7 @@ public final class TensorBoard: Callback, @unchecked Sendable {
     }
 
     private func batchHook(_ phase: BatchPhase, _ isEnd: Bool, _ batch: Int, _ logs: Logs) {
-        let wallTime = batchWallTime(phase, isEnd)
+        let wallTime = stamp(phase, isEnd: isEnd)
         send(.batch(run: run, phase: phase, isEnd: isEnd, batch: Int64(batch), logs: numbered(logs), wallTime: wallTime))
     }
 

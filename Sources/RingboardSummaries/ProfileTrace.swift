@@ -110,11 +110,11 @@ public enum ProfileTrace {
         }
         var plane = ProtobufMessage()
         plane.appendString(2, "/host:CPU")  // XPlane.name
-        for thread in Set(spans.map(\.threadID)).sorted() {
+        for (thread, threadSpans) in Dictionary(grouping: spans, by: \.threadID).sorted(by: { $0.key < $1.key }) {
             var line = ProtobufMessage()
             line.appendVarint(1, UInt64(bitPattern: Int64(thread)))  // XLine.id
             line.appendString(2, threadNames[thread] ?? "thread \(thread)")  // XLine.name
-            for span in spans where span.threadID == thread {
+            for span in threadSpans {
                 var event = ProtobufMessage()
                 event.appendVarint(1, number(span.name, &eventIDs, &eventNames))  // XEvent.metadata_id
                 event.appendOneofVarint(2, picoseconds(span.startMicroseconds - origin))  // XEvent.offset_ps

@@ -27,6 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xplane  # noqa: E402  (XProf's trace viewer)
 from chromium import Unavailable, tensorboard_in_chromium, verdict  # noqa: E402
 
 ERROR_TEXTS = ("No dashboards are active", "Data could not be loaded", "Failed to fetch")
@@ -74,16 +75,11 @@ def open_trace_viewer(server, browser, url, deadline, problems):
     """The profile dashboard (XProf, when TensorBoard has it) on its trace viewer of the first
     session of the first run, as a user opens it from the dashboard's Tools menu. Returns the
     page's texts once settled."""
-    import urllib.parse
-
     sessions = server.get_json("/data/plugin/profile/runs")
     if not isinstance(sessions, list) or not sessions:
         problems.append(f"profile: no session listed ({sessions!r}); is the profile plugin installed?")
         return []
-    session = sorted(sessions)[0]
-    hosts = server.get_json("/data/plugin/profile/hosts", run=session, tag="trace_viewer@")
-    host = hosts[0]["hostname"] if isinstance(hosts, list) and hosts else ""
-    query = urllib.parse.urlencode({"run": session, "tag": "trace_viewer@", "host": host})
+    query = xplane.trace_viewer_query(server, sorted(sessions)[0])
     browser.call("Page.navigate", {"url": url + "data/plugin/profile/index.html?" + query})
     texts = settle(browser, min(deadline, time.monotonic() + 60), lambda texts: any(t.startswith("Sessions") for t in texts))
     if "Trace Viewer" not in texts:

@@ -97,12 +97,20 @@ def traces(logdir):
     return sorted(glob.glob(os.path.join(logdir, "**", "plugins", "profile", "*", "*.trace.json.gz"), recursive=True))
 
 
+def trace_viewer_query(server, session):
+    """The query of XProf's trace viewer for `session` (`run`, `tag`, `host`), as its page asks
+    for it: the first host the session's trace viewer lists."""
+    import urllib.parse
+
+    hosts = server.get_json("/data/plugin/profile/hosts", run=session, tag="trace_viewer@")
+    host = hosts[0]["hostname"] if isinstance(hosts, list) and hosts else ""
+    return urllib.parse.urlencode({"run": session, "tag": "trace_viewer@", "host": host})
+
+
 def served(logdir, problems, timeout=120):
     """Serves `logdir` with tensorboard and the profile plugin, and asks XProf for each session's
     tools and its trace viewer's events (the trace viewer's own request)."""
     sys.path.insert(0, HERE)
-    import urllib.parse
-
     import tensorboard_check
 
     deadline = time.monotonic() + timeout
@@ -123,14 +131,11 @@ def served(logdir, problems, timeout=120):
             problems.append(f"the profile plugin lists no session ({sessions!r}): is tensorboard-plugin-profile installed?")
             return shown
         for session in sessions:
-            quoted = urllib.parse.quote(session, safe="")
-            tools = server.get_json(f"/data/plugin/profile/run_tools?run={quoted}")
+            tools = server.get_json("/data/plugin/profile/run_tools", run=session)
             if not isinstance(tools, list) or "trace_viewer@" not in tools:
                 problems.append(f"session {session}: tools {tools!r}, without the trace viewer")
                 continue
-            hosts = server.get_json(f"/data/plugin/profile/hosts?run={quoted}&tag=trace_viewer%40")
-            host = hosts[0]["hostname"] if isinstance(hosts, list) and hosts else ""
-            data = server.get_json(f"/data/plugin/profile/data?run={quoted}&tag=trace_viewer%40&host={urllib.parse.quote(host)}")
+            data = server.get_json("/data/plugin/profile/data?" + trace_viewer_query(server, session))
             events = [e for e in (data or {}).get("traceEvents", []) if isinstance(e, dict) and e.get("ph") == "X"]
             if not events:
                 problems.append(f"session {session}: the trace viewer serves no event ({str(data)[:200]})")

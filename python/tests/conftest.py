@@ -6,6 +6,8 @@ reference model through the project's conformance scripts, in .venv (TensorBoard
 """
 
 import os
+import re
+import signal
 import subprocess
 import sys
 
@@ -25,6 +27,22 @@ def require_torch(python):
     if found.returncode != 0:
         pytest.skip(f"torch is not installed in {os.path.dirname(os.path.dirname(python))} (see python/requirements-torch.txt): "
                     f"{found.stderr.strip().splitlines()[-1] if found.stderr.strip() else 'import failed'}")
+
+
+def stop_aggregator(rings):
+    """Stops the aggregator a trainer started for ring directory `rings`, if one serves it: it
+    would otherwise exit only a minute after its last ring. aggregator.info's fields are
+    NUL-separated: pid=<aggregator> started_by=<trainer> log_file=<path>."""
+    info = os.path.join(rings, "aggregator.info")
+    if not os.path.exists(info):
+        return
+    with open(info) as handle:
+        found = re.search(r"(?:^|\0)pid=(\d+)", handle.read())
+    if found:
+        try:
+            os.kill(int(found.group(1)), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def run(arguments, cwd=None, env=None, timeout=300):

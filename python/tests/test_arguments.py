@@ -97,12 +97,10 @@ def test_spans_time_work_within_the_profiled_batch(tmp_path):
     import glob
     import gzip
     import json
-    import re
-    import signal
     import subprocess
     import sys
 
-    from conftest import CONFORMANCE, TENSORBOARD_PYTHON
+    from conftest import CONFORMANCE, TENSORBOARD_PYTHON, stop_aggregator
 
     rings = tmp_path / "rings"
     try:
@@ -110,10 +108,7 @@ def test_spans_time_work_within_the_profiled_batch(tmp_path):
                                    timeout=300)
         assert completed.returncode == 0, completed.stderr
     finally:
-        info = rings / "aggregator.info"
-        found = re.search(r"(?:^|\0)pid=(\d+)", info.read_text()) if info.exists() else None
-        if found:
-            os.kill(int(found.group(1)), signal.SIGTERM)
+        stop_aggregator(str(rings))
     [trace] = glob.glob(str(tmp_path / "logs" / "run" / "train" / "plugins" / "profile" / "*" / "*.trace.json.gz"))
     with gzip.open(trace) as handle:
         events = [e for e in json.load(handle)["traceEvents"] if e["ph"] == "X"]

@@ -4,14 +4,12 @@ environment's Python and the installed wheel, which starts its bundled aggregato
 loader then checks that the logs hold what the quick start writes."""
 
 import os
-import re
-import signal
 import subprocess
 import sys
 
 import pytest
 
-from conftest import CONFORMANCE, REPO, TENSORBOARD_PYTHON, run
+from conftest import CONFORMANCE, REPO, TENSORBOARD_PYTHON, run, stop_aggregator
 
 QUICKSTART = os.path.join(CONFORMANCE, "readme_quickstart.py")
 
@@ -43,13 +41,4 @@ def test_quickstart_runs_as_written(quickstarts, tmp_path, name, kind, logdir):
         status, out, err = run([TENSORBOARD_PYTHON, QUICKSTART, "check", kind, str(work / logdir)])
         assert status == 0, f"{out}\n{err}"
     finally:
-        # The aggregator the quick start started would exit a minute after its last ring.
-        info = rings / "aggregator.info"
-        if info.exists():
-            # Fields separated by NUL: pid=<aggregator> started_by=<trainer> log_file=<path>.
-            found = re.search(r"(?:^|\0)pid=(\d+)", info.read_text())
-            if found:
-                try:
-                    os.kill(int(found.group(1)), signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+        stop_aggregator(str(rings))
